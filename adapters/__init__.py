@@ -1,0 +1,1 @@
+"""Adapters: the technologies behind the application's ports, and in-memory fakes of each."""

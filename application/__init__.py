@@ -1,0 +1,1 @@
+"""taskhub's use cases and the ports they need. Imports the domain and the standard library only."""

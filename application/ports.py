@@ -1,0 +1,187 @@
+"""The ports: what the use cases need from the outside world, as structural protocols."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from domain.model import Model, ModelId, ModelStatus
+from domain.task import Priority, Task, TaskId, TaskStatus
+from domain.user import Email, User, UserId
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """A position in a listing ordered newest first: (created_at, id) of the last row seen."""
+
+    created_at: datetime
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class TaskQuery:
+    owner_id: UserId | None = None  # None: every owner (admins only)
+    status: TaskStatus | None = None
+    task_type: str | None = None
+    priority: Priority | None = None
+    model_id: ModelId | None = None
+    after: Cursor | None = None
+    limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class ModelQuery:
+    owner_id: UserId | None = None
+    status: ModelStatus | None = None
+    after: Cursor | None = None
+    limit: int = 50
+
+
+class TaskRepository(Protocol):
+    def add(self, task: Task) -> None:
+        """Stage a new task; written when the unit of work commits."""
+
+    def get(self, task_id: TaskId) -> Task:
+        """Load a task. Raises NotFoundError."""
+
+    def update(self, task: Task) -> None:
+        """Write the task's changed fields, compare-and-set on the status and run token it
+        had when loaded. Raises ConcurrencyConflictError when another writer got there first."""
+
+    def delete(self, task: Task) -> None: ...
+
+    def find(self, query: TaskQuery) -> list[Task]:
+        """Tasks matching `query`, newest first (created_at, then id, descending), at most
+        `query.limit`, strictly after `query.after` when given."""
+
+    def count_active(self, owner_id: UserId) -> int:
+        """How many of the owner's tasks are pending or running."""
+
+    def mark_dispatched(self, task_ids: Sequence[TaskId]) -> None:
+        """Record that the broker accepted these tasks (a flag, not a status change)."""
+
+    def list_undispatched(self, *, created_before: datetime, limit: int) -> list[Task]:
+        """Pending tasks the broker never accepted, oldest first."""
+
+
+class UserRepository(Protocol):
+    def add(self, user: User) -> None:
+        """Stage a new user. Raises AlreadyExistsError for a taken email."""
+
+    def get(self, user_id: UserId) -> User:
+        """Raises NotFoundError."""
+
+    def find_by_email(self, email: Email) -> User | None: ...
+
+    def update(self, user: User) -> None: ...
+
+    def find(self, *, after: Cursor | None, limit: int) -> list[User]:
+        """Users newest first, like the task listing."""
+
+
+class ModelRepository(Protocol):
+    def add(self, model: Model) -> None:
+        """Stage a new model. Raises AlreadyExistsError when the owner has one of that name."""
+
+    def get(self, model_id: ModelId) -> Model:
+        """Raises NotFoundError."""
+
+    def update(self, model: Model) -> None:
+        """Write the model, compare-and-set on the status it had when loaded.
+        Raises ConcurrencyConflictError or AlreadyExistsError (renamed onto a taken name)."""
+
+    def delete(self, model: Model) -> None: ...
+
+    def find(self, query: ModelQuery) -> list[Model]: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction per `with` block: rolled back on exit unless `commit()` was called.
+
+    The same object may be entered again, sequentially, for a new transaction.
+    """
+
+    tasks: TaskRepository
+    users: UserRepository
+    models: ModelRepository
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
+class TaskDispatcher(Protocol):
+    def enqueue(self, tasks: Sequence[Task], *, countdown: float | None = None) -> None:
+        """Hand the tasks to the broker on their priority's queue, the task id as message id.
+        All or nothing as far as the broker allows. Raises DependencyUnavailableError."""
+
+    def revoke(self, task_id: TaskId) -> None:
+        """Ask workers not to start, and to stop, the task. Best effort.
+        Raises DependencyUnavailableError."""
+
+
+@dataclass(frozen=True, slots=True)
+class TaskTypeSpec:
+    """What the catalog knows of one task type: its defaults and the schema of its arguments."""
+
+    name: str
+    description: str
+    default_priority: Priority = Priority.NORMAL
+    max_attempts: int = 3
+    soft_time_limit: float | None = None
+    time_limit: float | None = None
+    arguments_schema: dict[str, Any] = field(default_factory=dict)
+
+
+class TaskTypeCatalog(Protocol):
+    def all(self) -> list[TaskTypeSpec]: ...
+
+    def get(self, name: str) -> TaskTypeSpec:
+        """Raises ValidationError(field='task_type') for an unknown type."""
+
+    def validate_arguments(
+        self, name: str, args: list[Any], kwargs: dict[str, Any]
+    ) -> tuple[list[Any], dict[str, Any]]:
+        """The arguments as the task type will receive them (JSON values, defaults applied).
+        Raises ValidationError naming the offending field (e.g. 'kwargs.seconds')."""
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str:
+        """Raises ValidationError for a password the algorithm cannot take whole."""
+
+    def verify(self, password: str, hashed: str | None) -> bool:
+        """True when `password` matches `hashed`. With `hashed=None`, checks against a dummy
+        hash of the same cost and returns False, so an unknown account takes as long as a
+        wrong password. Never raises for a bad password."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    token: str = field(repr=False)
+    expires_in: int  # seconds
+
+
+class TokenService(Protocol):
+    def issue(self, user_id: UserId) -> AccessToken: ...
+
+    def verify(self, token: str) -> UserId:
+        """The user the token was issued to. Raises AuthenticationError for a token that is
+        malformed, expired, unsigned or signed otherwise."""
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""

@@ -1,0 +1,63 @@
+"""Cancelling a pending or running task."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from application.errors import DependencyUnavailableError
+from application.ports import Clock, TaskDispatcher, UnitOfWork
+from application.use_cases.access import load_task
+from domain.errors import ConcurrencyConflictError
+from domain.model import DEPLOY_MODEL_TASK, VALIDATE_MODEL_TASK
+from domain.policy import Action
+from domain.task import Task, TaskId
+from domain.user import User
+
+logger = logging.getLogger(__name__)
+
+MODEL_TASK_TYPES = frozenset({VALIDATE_MODEL_TASK, DEPLOY_MODEL_TASK})
+
+
+def cancel_in_transaction(uow: UnitOfWork, task: Task, *, at: datetime) -> None:
+    """Cancel `task` inside an open unit of work, undoing the model request it carried."""
+    task.cancel(at=at)
+    uow.tasks.update(task)
+    if task.model_id is not None and task.task_type in MODEL_TASK_TYPES:
+        model = uow.models.get(task.model_id)
+        model.abandon_request(at=at)
+        uow.models.update(model)
+
+
+@dataclass(frozen=True, slots=True)
+class CancelTask:
+    """Rules: pending and running tasks can be cancelled; terminal ones cannot. The stored
+    status is the decision: a pending task's claim fails, a running task's next write fails,
+    so a late completion never overwrites the cancellation. The revoke is only a hint.
+
+    Raises NotFoundError, InvalidTransitionError (already finished).
+    """
+
+    uow: UnitOfWork
+    dispatcher: TaskDispatcher
+    clock: Clock
+
+    def execute(self, actor: User, task_id: TaskId) -> Task:
+        try:
+            task = self._cancel(actor, task_id)
+        except ConcurrencyConflictError:
+            # A worker moved the task between our read and write: decide on the fresh state.
+            task = self._cancel(actor, task_id)
+        try:
+            self.dispatcher.revoke(task.id)
+        except DependencyUnavailableError as exc:
+            logger.warning("could not broadcast revoke of %s: %s", task.id, exc.detail)
+        return task
+
+    def _cancel(self, actor: User, task_id: TaskId) -> Task:
+        with self.uow:
+            task = load_task(self.uow, actor, task_id, Action.CANCEL)
+            cancel_in_transaction(self.uow, task, at=self.clock.now())
+            self.uow.commit()
+        return task

@@ -1,0 +1,43 @@
+"""Deleting a task; an unfinished one is cancelled first."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from application.errors import DependencyUnavailableError
+from application.ports import Clock, TaskDispatcher, UnitOfWork
+from application.use_cases.access import load_task
+from application.use_cases.cancel_task import cancel_in_transaction
+from domain.policy import Action
+from domain.task import TaskId
+from domain.user import User
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteTask:
+    """Rules: deleting a pending or running task cancels it in the same transaction, so no
+    worker starts it or writes to it again (its next write finds no row), then removes it.
+
+    Raises NotFoundError, ConcurrencyConflictError (a worker wrote in between; try again).
+    """
+
+    uow: UnitOfWork
+    dispatcher: TaskDispatcher
+    clock: Clock
+
+    def execute(self, actor: User, task_id: TaskId) -> None:
+        with self.uow:
+            task = load_task(self.uow, actor, task_id, Action.DELETE)
+            was_active = not task.is_terminal
+            if was_active:
+                cancel_in_transaction(self.uow, task, at=self.clock.now())
+            self.uow.tasks.delete(task)
+            self.uow.commit()
+        if was_active:
+            try:
+                self.dispatcher.revoke(task.id)
+            except DependencyUnavailableError as exc:
+                logger.warning("could not broadcast revoke of %s: %s", task.id, exc.detail)

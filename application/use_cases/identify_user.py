@@ -1,0 +1,28 @@
+"""Turning a bearer token into the active user it was issued to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.ports import TokenService, UnitOfWork
+from domain.errors import AuthenticationError, NotFoundError
+from domain.user import User
+
+
+@dataclass(frozen=True, slots=True)
+class IdentifyUser:
+    """Raises AuthenticationError for a bad token, a deleted user or a deactivated one."""
+
+    uow: UnitOfWork
+    tokens: TokenService
+
+    def execute(self, token: str) -> User:
+        user_id = self.tokens.verify(token)
+        with self.uow:
+            try:
+                user = self.uow.users.get(user_id)
+            except NotFoundError:
+                raise AuthenticationError("the token's user no longer exists") from None
+        if not user.is_active:
+            raise AuthenticationError("this account is deactivated")
+        return user

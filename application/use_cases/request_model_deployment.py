@@ -1,0 +1,30 @@
+"""Asking for a validated model to be deployed, at high priority."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.use_cases.request_model_validation import ModelTaskRequester
+from domain.model import DEPLOY_MODEL_TASK, Model, ModelId
+from domain.task import Priority, Task
+from domain.user import User
+
+
+@dataclass(frozen=True, slots=True)
+class RequestModelDeployment:
+    """Rules: only a validated model (or a deployed one, to redeploy, or one whose deployment
+    failed); deployments jump the queue.
+
+    Raises NotFoundError, InvalidTransitionError.
+    """
+
+    requester: ModelTaskRequester
+
+    def execute(self, actor: User, model_id: ModelId) -> tuple[Model, Task]:
+        return self.requester.request(
+            actor,
+            model_id,
+            task_type=DEPLOY_MODEL_TASK,
+            move=lambda model, at: model.start_deployment(at=at),
+            priority=Priority.HIGH,
+        )

@@ -1,0 +1,74 @@
+"""Asking for a model to be validated: the model moves to validating and gets its task."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from application.ports import Clock, TaskTypeCatalog, UnitOfWork
+from application.use_cases.access import load_model
+from application.use_cases.dispatch import TaskPublisher
+from domain.model import VALIDATE_MODEL_TASK, Model, ModelId
+from domain.policy import Action
+from domain.task import MAX_NAME_LENGTH, Priority, Task
+from domain.user import User
+
+
+@dataclass(frozen=True, slots=True)
+class ModelTaskRequester:
+    """Commits a model's move and the task that carries it out together, then publishes."""
+
+    uow: UnitOfWork
+    catalog: TaskTypeCatalog
+    publisher: TaskPublisher
+    clock: Clock
+
+    def request(
+        self,
+        actor: User,
+        model_id: ModelId,
+        *,
+        task_type: str,
+        move: Callable[[Model, datetime], None],
+        priority: Priority | None = None,
+    ) -> tuple[Model, Task]:
+        spec = self.catalog.get(task_type)
+        now = self.clock.now()
+        with self.uow:
+            model = load_model(self.uow, actor, model_id, Action.CHANGE)
+            move(model, now)
+            task = Task.submit(
+                name=f"{task_type} {model.name}"[:MAX_NAME_LENGTH],
+                task_type=task_type,
+                user_id=model.user_id,
+                at=now,
+                priority=priority or spec.default_priority,
+                kwargs={"model_id": str(model.id)},
+                model_id=model.id,
+                max_attempts=spec.max_attempts,
+            )
+            self.uow.models.update(model)
+            self.uow.tasks.add(task)
+            self.uow.commit()
+        self.publisher.publish([task])
+        return model, task
+
+
+@dataclass(frozen=True, slots=True)
+class RequestModelValidation:
+    """Rules: from registered, validated, invalid or a failed deployment; the
+    `validate_model` task checks the artifact and settles the model.
+
+    Raises NotFoundError, InvalidTransitionError.
+    """
+
+    requester: ModelTaskRequester
+
+    def execute(self, actor: User, model_id: ModelId) -> tuple[Model, Task]:
+        return self.requester.request(
+            actor,
+            model_id,
+            task_type=VALIDATE_MODEL_TASK,
+            move=lambda model, at: model.start_validation(at=at),
+        )

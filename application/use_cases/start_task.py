@@ -1,0 +1,53 @@
+"""The worker's claim: moving a delivered task from pending to running, exactly once per run."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from application.ports import Clock, UnitOfWork
+from domain.task import RunToken, TaskId
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRun:
+    """What a worker needs to execute one claimed run; `run_token` signs its later writes."""
+
+    task_id: TaskId
+    run_token: RunToken
+    task_type: str
+    args: list[Any]
+    kwargs: dict[str, Any]
+    attempt: int
+    max_attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class StartTask:
+    """Rules: only a pending task can be claimed, and the claim is a compare-and-set, so of
+    two deliveries of one message (or a cancel racing the claim) exactly one wins.
+
+    Raises NotFoundError (deleted), InvalidTransitionError (not pending: cancelled, already
+    running elsewhere or finished), ConcurrencyConflictError (lost the race).
+    """
+
+    uow: UnitOfWork
+    clock: Clock
+
+    def execute(self, task_id: TaskId) -> TaskRun:
+        token = RunToken(secrets.token_hex(16))
+        with self.uow:
+            task = self.uow.tasks.get(task_id)
+            task.start(run_token=token, at=self.clock.now())
+            self.uow.tasks.update(task)
+            self.uow.commit()
+        return TaskRun(
+            task_id=task.id,
+            run_token=token,
+            task_type=task.task_type,
+            args=list(task.args),
+            kwargs=dict(task.kwargs),
+            attempt=task.attempts,
+            max_attempts=task.max_attempts,
+        )

@@ -1,0 +1,75 @@
+"""Submitting a task: validate it, store it, then hand it to the broker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from application.ports import Clock, TaskTypeCatalog, UnitOfWork
+from application.use_cases.access import load_model
+from application.use_cases.dispatch import TaskPublisher
+from domain.errors import QuotaExceededError
+from domain.model import ModelId
+from domain.policy import Action, ensure_active
+from domain.task import Priority, Task
+from domain.user import User
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitTask:
+    """Rules: the task type must exist and its arguments validate; a referenced model must be
+    one the actor may read; an owner has at most `max_active_tasks` pending or running tasks.
+    The row is committed before publishing; if the broker is down the task stays
+    undispatched for the relay and the submission still succeeds.
+
+    Raises ValidationError, NotFoundError (model), QuotaExceededError, PermissionDeniedError.
+    """
+
+    uow: UnitOfWork
+    catalog: TaskTypeCatalog
+    publisher: TaskPublisher
+    clock: Clock
+    max_active_tasks: int
+
+    def execute(
+        self,
+        actor: User,
+        *,
+        name: str,
+        task_type: str,
+        priority: Priority | None = None,
+        args: list[Any] | None = None,
+        kwargs: dict[str, Any] | None = None,
+        model_id: ModelId | None = None,
+    ) -> Task:
+        ensure_active(actor)
+        spec = self.catalog.get(task_type)
+        args, kwargs = self.catalog.validate_arguments(task_type, args or [], kwargs or {})
+        with self.uow:
+            if model_id is not None:
+                load_model(self.uow, actor, model_id, Action.READ)
+            self._check_quota(actor)
+            task = Task.submit(
+                name=name,
+                task_type=task_type,
+                user_id=actor.id,
+                at=self.clock.now(),
+                priority=priority or spec.default_priority,
+                args=args,
+                kwargs=kwargs,
+                model_id=model_id,
+                max_attempts=spec.max_attempts,
+            )
+            self.uow.tasks.add(task)
+            self.uow.commit()
+        self.publisher.publish([task])
+        return task
+
+    def _check_quota(self, actor: User) -> None:
+        active = self.uow.tasks.count_active(actor.id)
+        if active >= self.max_active_tasks:
+            raise QuotaExceededError(
+                f"you have {active} pending or running tasks; the limit is {self.max_active_tasks}",
+                quota="active_tasks",
+                limit=self.max_active_tasks,
+            )

@@ -1,0 +1,91 @@
+"""The one hierarchy of domain errors: each has a stable `code` and `title`, none knows HTTP."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class DomainError(Exception):
+    """Base of every error raised by the domain and the use cases."""
+
+    code: ClassVar[str] = "domain_error"
+    title: ClassVar[str] = "Domain rule violated"
+
+    def __init__(self, detail: str, **context: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        # Extra, machine-readable facts (e.g. task_id, field) an entrypoint may expose.
+        self.context = context
+
+
+class NotFoundError(DomainError):
+    code = "not_found"
+    title = "Resource not found"
+
+
+class PermissionDeniedError(DomainError):
+    code = "permission_denied"
+    title = "Permission denied"
+
+
+class AuthenticationError(DomainError):
+    code = "authentication_failed"
+    title = "Authentication failed"
+
+
+class ValidationError(DomainError):
+    """A value breaks a rule of the domain; `field` names the offending input."""
+
+    code = "validation_error"
+    title = "Invalid input"
+
+    def __init__(self, detail: str, *, field: str, **context: Any) -> None:
+        super().__init__(detail, field=field, **context)
+        self.field = field
+
+
+class ConflictError(DomainError):
+    """The request is valid but clashes with the current state of a resource."""
+
+    code = "conflict"
+    title = "Conflict with the current state"
+
+
+class InvalidTransitionError(ConflictError):
+    code = "invalid_transition"
+    title = "Invalid state transition"
+
+    def __init__(self, entity: str, from_: str, to: str, **context: Any) -> None:
+        super().__init__(f"{entity} cannot move from {from_} to {to}", **context)
+        self.entity = entity
+        self.from_ = from_
+        self.to = to
+
+
+class StaleRunError(ConflictError):
+    """A worker wrote with a run token that is no longer the task's current run."""
+
+    code = "stale_run"
+    title = "Stale task run"
+
+
+class AlreadyExistsError(ConflictError):
+    code = "already_exists"
+    title = "Resource already exists"
+
+
+class ConcurrencyConflictError(ConflictError):
+    """Another writer changed the resource between our read and our write."""
+
+    code = "concurrent_update"
+    title = "Concurrent update"
+
+
+class QuotaExceededError(DomainError):
+    code = "quota_exceeded"
+    title = "Quota exceeded"
+
+    def __init__(self, detail: str, *, quota: str, limit: int, **context: Any) -> None:
+        super().__init__(detail, quota=quota, limit=limit, **context)
+        self.quota = quota
+        self.limit = limit

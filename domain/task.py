@@ -1,0 +1,286 @@
+"""The Task entity and its state machine: the one place a task's status may change."""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, NewType
+from uuid import UUID, uuid4
+
+from domain.errors import ConflictError, InvalidTransitionError, StaleRunError, ValidationError
+from domain.model import ModelId
+from domain.user import UserId
+
+TaskId = NewType("TaskId", UUID)
+RunToken = NewType("RunToken", str)
+
+MAX_NAME_LENGTH = 200
+_TASK_TYPE = re.compile(r"^[a-z][a-z0-9_.]{0,99}$")
+DEFAULT_MAX_ATTEMPTS = 3
+
+
+class TaskStatus(enum.StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return not TRANSITIONS[self]
+
+
+# The whole state machine. RUNNING -> PENDING is a retry: the run ended without a result
+# and the task waits for another delivery. Terminal states have no way out.
+TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
+    TaskStatus.PENDING: frozenset({TaskStatus.RUNNING, TaskStatus.CANCELLED}),
+    TaskStatus.RUNNING: frozenset(
+        {TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED, TaskStatus.PENDING}
+    ),
+    TaskStatus.COMPLETED: frozenset(),
+    TaskStatus.FAILED: frozenset(),
+    TaskStatus.CANCELLED: frozenset(),
+}
+
+ACTIVE_STATUSES = frozenset(s for s in TaskStatus if not s.is_terminal)
+
+
+class Priority(enum.StrEnum):
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+    @property
+    def queue(self) -> str:
+        return _QUEUES[self]
+
+
+_QUEUES = {Priority.HIGH: "high_priority", Priority.NORMAL: "default", Priority.LOW: "low_priority"}
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """How far a run has got, in whole percent."""
+
+    percent: int = 0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.percent, bool) or not isinstance(self.percent, int):
+            raise ValidationError("progress must be a whole number", field="progress")
+        if not 0 <= self.percent <= 100:
+            raise ValidationError("progress must be between 0 and 100", field="progress")
+
+
+@dataclass(frozen=True, slots=True)
+class TaskError:
+    """Why a run failed: the error's type name and its message."""
+
+    type: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.type}: {self.message}"
+
+
+def _validate_name(name: str) -> str:
+    stripped = name.strip()
+    if not stripped:
+        raise ValidationError("name must not be blank", field="name")
+    if len(stripped) > MAX_NAME_LENGTH:
+        raise ValidationError(f"name must be at most {MAX_NAME_LENGTH} characters", field="name")
+    return stripped
+
+
+@dataclass(eq=False, kw_only=True)
+class Task:
+    """A unit of background work owned by a user.
+
+    Identity is the id: two Task objects with the same id are the same task.
+    """
+
+    id: TaskId
+    name: str
+    task_type: str
+    user_id: UserId
+    created_at: datetime
+    priority: Priority = Priority.NORMAL
+    args: list[Any] = field(default_factory=list)
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    model_id: ModelId | None = None
+    status: TaskStatus = TaskStatus.PENDING
+    progress: Progress = Progress()
+    progress_message: str | None = None
+    result: Any = None
+    error: TaskError | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    heartbeat_at: datetime | None = None
+    attempts: int = 0
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    run_token: RunToken | None = None
+    # Outbox flag: False until the broker has accepted the message (see docs/adr).
+    dispatched: bool = False
+
+    @classmethod
+    def submit(
+        cls,
+        *,
+        name: str,
+        task_type: str,
+        user_id: UserId,
+        at: datetime,
+        priority: Priority = Priority.NORMAL,
+        args: list[Any] | None = None,
+        kwargs: dict[str, Any] | None = None,
+        model_id: ModelId | None = None,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        task_id: TaskId | None = None,
+    ) -> Task:
+        if not _TASK_TYPE.match(task_type):
+            raise ValidationError(
+                "task_type must be lower-case letters, digits, '_' or '.'", field="task_type"
+            )
+        if max_attempts < 1:
+            raise ValidationError("max_attempts must be at least 1", field="max_attempts")
+        return cls(
+            id=task_id or TaskId(uuid4()),
+            name=_validate_name(name),
+            task_type=task_type,
+            user_id=user_id,
+            created_at=at,
+            priority=priority,
+            args=list(args or []),
+            kwargs=dict(kwargs or {}),
+            model_id=model_id,
+            max_attempts=max_attempts,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Task) and other.id == self.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status.is_terminal
+
+    @property
+    def queue(self) -> str:
+        return self.priority.queue
+
+    @property
+    def can_retry(self) -> bool:
+        return self.attempts < self.max_attempts
+
+    def mark_dispatched(self) -> None:
+        """The broker accepted the task's message; the relay can leave it alone."""
+        self.dispatched = True
+
+    # --- client-side changes -------------------------------------------------------------
+
+    def rename(self, name: str) -> None:
+        self._require_pending("renamed")
+        self.name = _validate_name(name)
+
+    def change_priority(self, priority: Priority) -> None:
+        self._require_pending("re-prioritised")
+        self.priority = priority
+
+    def cancel(self, *, at: datetime) -> None:
+        self._move_to(TaskStatus.CANCELLED)
+        self.completed_at = at
+        self.run_token = None
+
+    # --- worker-side transitions ---------------------------------------------------------
+
+    def start(self, *, run_token: RunToken, at: datetime) -> None:
+        """Claim the task for one run; every later write of that run must present the token."""
+        self._move_to(TaskStatus.RUNNING)
+        self.run_token = run_token
+        self.attempts += 1
+        self.started_at = at
+        self.heartbeat_at = at
+        self.progress = Progress(0)
+        self.progress_message = None
+        # A worker only starts what the broker delivered, so the outbox entry is done.
+        self.dispatched = True
+
+    def report_progress(
+        self, *, run_token: RunToken, percent: int, at: datetime, message: str | None = None
+    ) -> None:
+        self._require_run(run_token, "report progress")
+        new = Progress(percent)
+        if new.percent < self.progress.percent:
+            raise ValidationError(
+                f"progress cannot go backwards ({self.progress.percent} -> {new.percent})",
+                field="progress",
+            )
+        self.progress = new
+        if message is not None:
+            self.progress_message = message
+        self.heartbeat_at = at
+
+    def heartbeat(self, *, run_token: RunToken, at: datetime) -> None:
+        self._require_run(run_token, "heartbeat")
+        self.heartbeat_at = at
+
+    def complete(self, *, run_token: RunToken, result: Any, at: datetime) -> None:
+        self._require_run(run_token, "complete")
+        self._move_to(TaskStatus.COMPLETED)
+        self.result = result
+        self.error = None
+        self.progress = Progress(100)
+        self.completed_at = at
+
+    def fail(self, *, run_token: RunToken, error: TaskError, at: datetime) -> None:
+        self._require_run(run_token, "fail")
+        self._move_to(TaskStatus.FAILED)
+        self.error = error
+        self.completed_at = at
+
+    def retry(self, *, run_token: RunToken, error: TaskError, at: datetime) -> None:
+        """End this run without a result and wait for another delivery, if attempts remain.
+
+        With no attempts left the task fails with `error` instead: a task that keeps
+        crashing its worker must not loop forever.
+        """
+        self._require_run(run_token, "retry")
+        if not self.can_retry:
+            self.fail(run_token=run_token, error=error, at=at)
+            return
+        self._move_to(TaskStatus.PENDING)
+        self.error = error
+        self.run_token = None
+        self.heartbeat_at = None
+        self.dispatched = False
+
+    # --- rules ---------------------------------------------------------------------------
+
+    def _move_to(self, target: TaskStatus) -> None:
+        if target not in TRANSITIONS[self.status]:
+            raise InvalidTransitionError(
+                "task", self.status.value, target.value, task_id=str(self.id)
+            )
+        self.status = target
+
+    def _require_pending(self, verb: str) -> None:
+        if self.status is not TaskStatus.PENDING:
+            raise ConflictError(
+                f"task can only be {verb} while pending; it is {self.status.value}",
+                task_id=str(self.id),
+            )
+
+    def _require_run(self, run_token: RunToken, verb: str) -> None:
+        # A token names one run; once the task left that run (cancelled, re-queued, claimed
+        # again) every write presenting it is refused, so a stale worker can never write.
+        if self.status is not TaskStatus.RUNNING or run_token != self.run_token:
+            raise StaleRunError(
+                f"cannot {verb}: the run is not the task's current run (task is "
+                f"{self.status.value})",
+                task_id=str(self.id),
+                status=self.status.value,
+            )

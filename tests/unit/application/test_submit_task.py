@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import pytest
+
+from adapters.in_memory.catalog import StaticTaskTypeCatalog
+from adapters.in_memory.clock import FixedClock
+from adapters.in_memory.dispatcher import FailingDispatcher, RecordingTaskDispatcher
+from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
+from application.use_cases.dispatch import TaskPublisher
+from application.use_cases.register_model import RegisterModel
+from application.use_cases.submit_task import SubmitTask
+from domain.errors import NotFoundError, PermissionDeniedError, QuotaExceededError, ValidationError
+from domain.model import ModelType
+from domain.task import Priority, TaskStatus
+from domain.user import User
+
+
+@pytest.fixture
+def submit(
+    uow: InMemoryUnitOfWork,
+    catalog: StaticTaskTypeCatalog,
+    publisher: TaskPublisher,
+    clock: FixedClock,
+) -> SubmitTask:
+    return SubmitTask(
+        uow=uow, catalog=catalog, publisher=publisher, clock=clock, max_active_tasks=3
+    )
+
+
+def test_submitted_task_is_stored_pending_and_published_on_its_priority_queue(
+    submit: SubmitTask, uow: InMemoryUnitOfWork, dispatcher: RecordingTaskDispatcher, alice: User
+) -> None:
+    task = submit.execute(
+        alice, name="wait", task_type="sleep", kwargs={"seconds": 1}, priority=Priority.HIGH
+    )
+
+    with uow:
+        stored = uow.tasks.get(task.id)
+    assert stored.status is TaskStatus.PENDING
+    assert stored.user_id == alice.id
+    assert stored.dispatched is True
+    assert [(e.task_id, e.queue) for e in dispatcher.enqueued] == [(task.id, "high_priority")]
+
+
+def test_priority_defaults_to_the_task_types_and_attempts_follow_it(
+    submit: SubmitTask, alice: User
+) -> None:
+    task = submit.execute(alice, name="batch", task_type="bulk")
+
+    assert task.priority is Priority.LOW
+    assert task.queue == "low_priority"
+    assert task.max_attempts == 5
+
+
+def test_unknown_task_type_is_refused_and_nothing_is_stored_or_queued(
+    submit: SubmitTask, uow: InMemoryUnitOfWork, dispatcher: RecordingTaskDispatcher, alice: User
+) -> None:
+    with pytest.raises(ValidationError) as error:
+        submit.execute(alice, name="x", task_type="no_such_type")
+
+    assert error.value.field == "task_type"
+    assert uow.store.tasks == {}
+    assert dispatcher.enqueued == []
+
+
+def test_invalid_arguments_name_the_field_and_store_nothing(
+    submit: SubmitTask, uow: InMemoryUnitOfWork, alice: User
+) -> None:
+    with pytest.raises(ValidationError) as error:
+        submit.execute(alice, name="wait", task_type="sleep", kwargs={})
+
+    assert error.value.field == "kwargs.seconds"
+    assert uow.store.tasks == {}
+
+
+def test_submission_survives_a_broker_outage_and_leaves_the_task_for_the_relay(
+    uow: InMemoryUnitOfWork, catalog: StaticTaskTypeCatalog, clock: FixedClock, alice: User
+) -> None:
+    submit = SubmitTask(
+        uow=uow,
+        catalog=catalog,
+        clock=clock,
+        max_active_tasks=3,
+        publisher=TaskPublisher(uow=uow, dispatcher=FailingDispatcher()),
+    )
+
+    task = submit.execute(alice, name="wait", task_type="sleep", kwargs={"seconds": 1})
+
+    with uow:
+        stored = uow.tasks.get(task.id)
+    assert stored.status is TaskStatus.PENDING
+    assert stored.dispatched is False
+
+
+def test_quota_of_active_tasks_per_user_is_enforced(
+    submit: SubmitTask, alice: User, bob: User
+) -> None:
+    for n in range(3):
+        submit.execute(alice, name=f"t{n}", task_type="checksum")
+
+    with pytest.raises(QuotaExceededError) as error:
+        submit.execute(alice, name="one too many", task_type="checksum")
+
+    assert error.value.quota == "active_tasks"
+    assert error.value.limit == 3
+    assert submit.execute(bob, name="bob's own quota", task_type="checksum").user_id == bob.id
+
+
+def test_a_task_may_reference_only_a_model_its_owner_can_read(
+    submit: SubmitTask, uow: InMemoryUnitOfWork, clock: FixedClock, alice: User, bob: User
+) -> None:
+    model = RegisterModel(uow=uow, clock=clock).execute(
+        bob, name="bobs", model_type=ModelType.CUSTOM, artifact_location="/m"
+    )
+
+    with pytest.raises(NotFoundError):
+        submit.execute(alice, name="steal", task_type="checksum", model_id=model.id)
+
+    task = submit.execute(bob, name="mine", task_type="checksum", model_id=model.id)
+    assert task.model_id == model.id
+
+
+def test_inactive_users_cannot_submit(submit: SubmitTask, alice: User) -> None:
+    alice.deactivate()
+
+    with pytest.raises(PermissionDeniedError):
+        submit.execute(alice, name="x", task_type="checksum")

@@ -1,0 +1,172 @@
+"""The worker's use cases: claim, progress, complete, fail, retry, all fenced by the run token."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+import pytest
+
+from adapters.in_memory.catalog import StaticTaskTypeCatalog
+from adapters.in_memory.clock import FixedClock
+from adapters.in_memory.dispatcher import RecordingTaskDispatcher
+from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
+from application.use_cases.complete_task import CompleteTask
+from application.use_cases.dispatch import TaskPublisher
+from application.use_cases.fail_task import FailTask
+from application.use_cases.report_progress import ReportProgress
+from application.use_cases.retry_task import RetryTask
+from application.use_cases.start_task import StartTask
+from application.use_cases.submit_task import SubmitTask
+from domain.errors import (
+    ConcurrencyConflictError,
+    InvalidTransitionError,
+    NotFoundError,
+    StaleRunError,
+)
+from domain.task import RunToken, Task, TaskError, TaskId, TaskStatus
+from domain.user import User
+
+
+@pytest.fixture
+def task(
+    uow: InMemoryUnitOfWork,
+    catalog: StaticTaskTypeCatalog,
+    publisher: TaskPublisher,
+    clock: FixedClock,
+    alice: User,
+) -> Task:
+    submit = SubmitTask(
+        uow=uow, catalog=catalog, publisher=publisher, clock=clock, max_active_tasks=100
+    )
+    return submit.execute(alice, name="wait", task_type="sleep", kwargs={"seconds": 1})
+
+
+def stored(uow: InMemoryUnitOfWork, task_id: TaskId) -> Task:
+    with uow:
+        return uow.tasks.get(task_id)
+
+
+def test_claim_moves_the_task_to_running_and_hands_out_a_run_token(
+    uow: InMemoryUnitOfWork, clock: FixedClock, task: Task
+) -> None:
+    run = StartTask(uow=uow, clock=clock).execute(task.id)
+
+    row = stored(uow, task.id)
+    assert row.status is TaskStatus.RUNNING
+    assert row.run_token == run.run_token
+    assert row.attempts == run.attempt == 1
+    assert row.started_at == clock.now()
+    assert (run.task_type, run.kwargs) == ("sleep", {"seconds": 1})
+
+
+def test_a_second_delivery_of_the_same_task_cannot_claim_it(
+    uow: InMemoryUnitOfWork, clock: FixedClock, task: Task
+) -> None:
+    start = StartTask(uow=uow, clock=clock)
+    first = start.execute(task.id)
+
+    with pytest.raises(InvalidTransitionError):
+        start.execute(task.id)
+
+    assert stored(uow, task.id).run_token == first.run_token
+    assert stored(uow, task.id).attempts == 1
+
+
+def test_of_two_concurrent_claims_exactly_one_wins(
+    uow: InMemoryUnitOfWork, clock: FixedClock, task: Task
+) -> None:
+    other = InMemoryUnitOfWork(uow.store)
+    with other:
+        loser_view = other.tasks.get(task.id)
+        StartTask(uow=uow, clock=clock).execute(task.id)
+        loser_view.start(run_token=RunToken("late"), at=clock.now())
+
+        with pytest.raises(ConcurrencyConflictError):
+            other.tasks.update(loser_view)
+
+    assert stored(uow, task.id).run_token != "late"
+
+
+def test_progress_is_stored_for_the_current_run(
+    uow: InMemoryUnitOfWork, clock: FixedClock, task: Task
+) -> None:
+    run = StartTask(uow=uow, clock=clock).execute(task.id)
+
+    ReportProgress(uow=uow, clock=clock).execute(task.id, run.run_token, 40, "halfway-ish")
+
+    row = stored(uow, task.id)
+    assert (row.progress.percent, row.progress_message) == (40, "halfway-ish")
+
+
+def test_a_stale_run_can_neither_report_nor_complete(
+    uow: InMemoryUnitOfWork, clock: FixedClock, task: Task
+) -> None:
+    StartTask(uow=uow, clock=clock).execute(task.id)
+    stale = RunToken("not-the-current-run")
+
+    with pytest.raises(StaleRunError):
+        ReportProgress(uow=uow, clock=clock).execute(task.id, stale, 10)
+    with pytest.raises(StaleRunError):
+        CompleteTask(uow=uow, clock=clock).execute(task.id, stale, {"ok": True})
+
+    assert stored(uow, task.id).status is TaskStatus.RUNNING
+
+
+def test_completion_records_the_result_and_full_progress(
+    uow: InMemoryUnitOfWork, clock: FixedClock, task: Task
+) -> None:
+    run = StartTask(uow=uow, clock=clock).execute(task.id)
+    clock.advance(seconds=5)
+
+    CompleteTask(uow=uow, clock=clock).execute(task.id, run.run_token, {"slept": 1})
+
+    row = stored(uow, task.id)
+    assert row.status is TaskStatus.COMPLETED
+    assert row.result == {"slept": 1}
+    assert row.progress.percent == 100
+    assert row.completed_at == clock.now()
+
+
+def test_failure_records_the_error_type_and_message(
+    uow: InMemoryUnitOfWork, clock: FixedClock, task: Task
+) -> None:
+    run = StartTask(uow=uow, clock=clock).execute(task.id)
+
+    FailTask(uow=uow, clock=clock).execute(
+        task.id, run.run_token, error_type="ValueError", message="bad input"
+    )
+
+    row = stored(uow, task.id)
+    assert row.status is TaskStatus.FAILED
+    assert row.error == TaskError("ValueError", "bad input")
+
+
+def test_retry_requeues_with_a_delay_until_attempts_run_out_then_fails(
+    uow: InMemoryUnitOfWork,
+    clock: FixedClock,
+    publisher: TaskPublisher,
+    dispatcher: RecordingTaskDispatcher,
+    task: Task,
+) -> None:
+    start, retry = (
+        StartTask(uow=uow, clock=clock),
+        RetryTask(uow=uow, publisher=publisher, clock=clock),
+    )
+    outcomes = []
+    for _ in range(task.max_attempts):
+        run = start.execute(task.id)
+        outcomes.append(
+            retry.execute(
+                task.id, run.run_token, error_type="TimeoutError", message="flaky", countdown=2.0
+            ).status
+        )
+
+    assert outcomes == [TaskStatus.PENDING, TaskStatus.PENDING, TaskStatus.FAILED]
+    assert [e.countdown for e in dispatcher.enqueued] == [None, 2.0, 2.0]
+    assert stored(uow, task.id).error == TaskError("TimeoutError", "flaky")
+    assert stored(uow, task.id).attempts == 3
+
+
+def test_a_deleted_task_cannot_be_claimed(uow: InMemoryUnitOfWork, clock: FixedClock) -> None:
+    with pytest.raises(NotFoundError):
+        StartTask(uow=uow, clock=clock).execute(TaskId(uuid4()))
