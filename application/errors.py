@@ -14,3 +14,10 @@ class DependencyUnavailableError(DomainError):
     def __init__(self, detail: str, *, dependency: str) -> None:
         super().__init__(detail, dependency=dependency)
         self.dependency = dependency
+
+
+class TaskCancelledError(DomainError):
+    """Raised inside a running task when its run is over: cancelled, deleted or re-queued."""
+
+    code = "task_cancelled"
+    title = "Task cancelled"

@@ -35,7 +35,10 @@ def decode_cursor(token: str) -> Cursor:
         raise ValidationError("cursor is not one this service issued", field="cursor") from exc
 
 
-def check_limit(limit: int, *, cap: int) -> int:
+def check_limit(limit: int | None, *, cap: int, default: int) -> int:
+    """The page size to use: the client's, if within 1..cap, or `default` when none given."""
+    if limit is None:
+        return min(default, cap)
     if not 1 <= limit <= cap:
         raise ValidationError(f"limit must be between 1 and {cap}", field="limit")
     return limit

@@ -185,3 +185,31 @@ class TokenService(Protocol):
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current time, timezone-aware UTC."""
+
+
+class DependencyProbe(Protocol):
+    """A cheap liveness check of one backing service, for readiness reports."""
+
+    @property
+    def name(self) -> str: ...
+
+    def check(self) -> None:
+        """Return when the service answers; raise DependencyUnavailableError otherwise,
+        within a couple of seconds at most."""
+
+
+class TaskContext(Protocol):
+    """What a running task type's function may ask of the worker running it."""
+
+    @property
+    def task_id(self) -> TaskId: ...
+
+    @property
+    def attempt(self) -> int: ...
+
+    def progress(self, percent: int, message: str | None = None) -> None:
+        """Report progress (0..100, never backwards). Raises TaskCancelledError when the
+        task was cancelled meanwhile, so a cooperative task stops right there."""
+
+    def check_cancelled(self) -> None:
+        """Raise TaskCancelledError if the task was cancelled; cheap enough for a loop."""

@@ -1,0 +1,1 @@
+"""Settings, read from `TASKHUB_*` environment variables; instantiated only by the container."""

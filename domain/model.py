@@ -154,8 +154,10 @@ class Model:
             raise InvalidTransitionError(
                 "model", self.status.value, ModelStatus.REGISTERED.value, model_id=str(self.id)
             )
-        self._move_to(ModelStatus.REGISTERED)
-        self.artifact_location = _validate_location(location)
+        location = _validate_location(location)
+        if self.status is not ModelStatus.REGISTERED:
+            self._move_to(ModelStatus.REGISTERED)
+        self.artifact_location = location
         self.artifact_size = None
         self.artifact_sha256 = None
         self.deployed_location = None

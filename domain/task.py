@@ -17,7 +17,7 @@ TaskId = NewType("TaskId", UUID)
 RunToken = NewType("RunToken", str)
 
 MAX_NAME_LENGTH = 200
-_TASK_TYPE = re.compile(r"^[a-z][a-z0-9_.]{0,99}$")
+_TASK_TYPE = re.compile(r"[a-z][a-z0-9_.]{0,99}")
 DEFAULT_MAX_ATTEMPTS = 3
 
 
@@ -139,7 +139,7 @@ class Task:
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         task_id: TaskId | None = None,
     ) -> Task:
-        if not _TASK_TYPE.match(task_type):
+        if not _TASK_TYPE.fullmatch(task_type):
             raise ValidationError(
                 "task_type must be lower-case letters, digits, '_' or '.'", field="task_type"
             )
@@ -235,12 +235,14 @@ class Task:
         self.error = None
         self.progress = Progress(100)
         self.completed_at = at
+        self.run_token = None
 
     def fail(self, *, run_token: RunToken, error: TaskError, at: datetime) -> None:
         self._require_run(run_token, "fail")
         self._move_to(TaskStatus.FAILED)
         self.error = error
         self.completed_at = at
+        self.run_token = None
 
     def retry(self, *, run_token: RunToken, error: TaskError, at: datetime) -> None:
         """End this run without a result and wait for another delivery, if attempts remain.

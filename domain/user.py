@@ -13,7 +13,7 @@ from domain.errors import ValidationError
 UserId = NewType("UserId", UUID)
 
 # Deliberately simple: one '@', a dot in the domain, no spaces. Deliverability is not our job.
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MAX_EMAIL_LENGTH = 254
 
 
@@ -25,7 +25,7 @@ class Email:
 
     def __post_init__(self) -> None:
         normalised = self.value.strip().lower()
-        if len(normalised) > MAX_EMAIL_LENGTH or not _EMAIL.match(normalised):
+        if len(normalised) > MAX_EMAIL_LENGTH or not _EMAIL.fullmatch(normalised):
             raise ValidationError("email is not a valid address", field="email")
         object.__setattr__(self, "value", normalised)
 

@@ -1,8 +1,7 @@
-"""A unit of work over an InMemoryStore: work on a copy, publish it on commit."""
+"""A unit of work over an InMemoryStore: changes are staged, and published on commit."""
 
 from __future__ import annotations
 
-import copy
 from types import TracebackType
 from typing import Self
 
@@ -12,6 +11,7 @@ from adapters.in_memory.repositories import (
     InMemoryTaskRepository,
     InMemoryUserRepository,
 )
+from adapters.in_memory.table import InMemoryTable
 from application.ports import UnitOfWork
 
 
@@ -21,14 +21,21 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.commits = 0
 
     def __enter__(self) -> Self:
-        self._working = copy.deepcopy(self.store)
-        self.tasks = InMemoryTaskRepository(self.store.tasks, self._working.tasks)
-        self.users = InMemoryUserRepository(self._working.users)
-        self.models = InMemoryModelRepository(
-            self.store.models, self._working.models, self._working.tasks
-        )
-        self._committed = False
+        self._start()
         return self
+
+    def _start(self) -> None:
+        self._tables = (
+            InMemoryTable(
+                self.store.tasks, name="task", version_of=lambda t: (t.status, t.run_token)
+            ),
+            InMemoryTable(self.store.users, name="user"),
+            InMemoryTable(self.store.models, name="model", version_of=lambda m: m.status),
+        )
+        tasks, users, models = self._tables
+        self.tasks = InMemoryTaskRepository(tasks)
+        self.users = InMemoryUserRepository(users)
+        self.models = InMemoryModelRepository(models, tasks)
 
     def __exit__(
         self,
@@ -36,16 +43,14 @@ class InMemoryUnitOfWork(UnitOfWork):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if not self._committed:
-            self.rollback()
+        self.rollback()
 
     def commit(self) -> None:
-        for name in ("tasks", "users", "models"):
-            committed = getattr(self.store, name)
-            committed.clear()
-            committed.update(getattr(self._working, name))
-        self._committed = True
+        for table in self._tables:
+            table.check()
+        for table in self._tables:
+            table.apply()
         self.commits += 1
 
     def rollback(self) -> None:
-        self._working = copy.deepcopy(self.store)
+        self._start()  # staged changes are dropped with the old tables

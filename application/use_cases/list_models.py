@@ -20,16 +20,17 @@ class ListModels:
 
     uow: UnitOfWork
     max_page_size: int
+    default_page_size: int = 50
 
     def execute(
         self,
         actor: User,
         *,
-        limit: int,
+        limit: int | None = None,
         cursor: str | None = None,
         status: ModelStatus | None = None,
     ) -> Page[Model]:
-        check_limit(limit, cap=self.max_page_size)
+        limit = check_limit(limit, cap=self.max_page_size, default=self.default_page_size)
         query = ModelQuery(
             owner_id=visible_owner(actor),
             status=status,

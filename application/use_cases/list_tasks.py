@@ -21,19 +21,20 @@ class ListTasks:
 
     uow: UnitOfWork
     max_page_size: int
+    default_page_size: int = 50
 
     def execute(
         self,
         actor: User,
         *,
-        limit: int,
+        limit: int | None = None,
         cursor: str | None = None,
         status: TaskStatus | None = None,
         task_type: str | None = None,
         priority: Priority | None = None,
         model_id: ModelId | None = None,
     ) -> Page[Task]:
-        check_limit(limit, cap=self.max_page_size)
+        limit = check_limit(limit, cap=self.max_page_size, default=self.default_page_size)
         query = TaskQuery(
             owner_id=visible_owner(actor),
             status=status,

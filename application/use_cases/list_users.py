@@ -16,10 +16,13 @@ class ListUsers:
 
     uow: UnitOfWork
     max_page_size: int
+    default_page_size: int = 50
 
-    def execute(self, actor: User, *, limit: int, cursor: str | None = None) -> Page[User]:
+    def execute(
+        self, actor: User, *, limit: int | None = None, cursor: str | None = None
+    ) -> Page[User]:
         ensure_admin(actor)
-        check_limit(limit, cap=self.max_page_size)
+        limit = check_limit(limit, cap=self.max_page_size, default=self.default_page_size)
         after = decode_cursor(cursor) if cursor else None
         with self.uow:
             rows = self.uow.users.find(after=after, limit=limit + 1)

@@ -19,6 +19,7 @@ class RequestModelDeployment:
     """
 
     requester: ModelTaskRequester
+    deployment_dir: str
 
     def execute(self, actor: User, model_id: ModelId) -> tuple[Model, Task]:
         return self.requester.request(
@@ -26,5 +27,11 @@ class RequestModelDeployment:
             model_id,
             task_type=DEPLOY_MODEL_TASK,
             move=lambda model, at: model.start_deployment(at=at),
+            arguments=lambda model: {
+                "model_id": str(model.id),
+                "artifact_location": model.artifact_location,
+                "artifact_sha256": model.artifact_sha256,
+                "deployment_dir": self.deployment_dir,
+            },
             priority=Priority.HIGH,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from application.ports import Clock, TaskTypeCatalog, UnitOfWork
 from application.use_cases.access import load_model
@@ -31,6 +32,7 @@ class ModelTaskRequester:
         *,
         task_type: str,
         move: Callable[[Model, datetime], None],
+        arguments: Callable[[Model], dict[str, Any]],
         priority: Priority | None = None,
     ) -> tuple[Model, Task]:
         spec = self.catalog.get(task_type)
@@ -44,7 +46,7 @@ class ModelTaskRequester:
                 user_id=model.user_id,
                 at=now,
                 priority=priority or spec.default_priority,
-                kwargs={"model_id": str(model.id)},
+                kwargs=arguments(model),
                 model_id=model.id,
                 max_attempts=spec.max_attempts,
             )
@@ -58,7 +60,8 @@ class ModelTaskRequester:
 @dataclass(frozen=True, slots=True)
 class RequestModelValidation:
     """Rules: from registered, validated, invalid or a failed deployment; the
-    `validate_model` task checks the artifact and settles the model.
+    `validate_model` task checks the artifact and settles the model. The task carries what it
+    checks, so it needs no access to the registry's tables.
 
     Raises NotFoundError, InvalidTransitionError.
     """
@@ -71,4 +74,9 @@ class RequestModelValidation:
             model_id,
             task_type=VALIDATE_MODEL_TASK,
             move=lambda model, at: model.start_validation(at=at),
+            arguments=lambda model: {
+                "model_id": str(model.id),
+                "artifact_location": model.artifact_location,
+                "model_type": model.model_type.value,
+            },
         )

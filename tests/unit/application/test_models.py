@@ -72,7 +72,11 @@ def test_requesting_validation_moves_the_model_and_queues_a_validate_task(
     assert (task.task_type, task.model_id, task.kwargs) == (
         "validate_model",
         model.id,
-        {"model_id": str(model.id)},
+        {
+            "model_id": str(model.id),
+            "artifact_location": "/models/churn.onnx",
+            "model_type": "onnx",
+        },
     )
     assert dispatcher.enqueued_ids == [task.id]
 
@@ -85,7 +89,7 @@ def test_deployment_needs_a_validated_model_and_runs_at_high_priority(
     alice: User,
 ) -> None:
     with pytest.raises(InvalidTransitionError):
-        RequestModelDeployment(requester).execute(alice, model.id)
+        RequestModelDeployment(requester, deployment_dir="/srv/models").execute(alice, model.id)
     RequestModelValidation(requester).execute(alice, model.id)
     with uow:
         validating = uow.models.get(model.id)
@@ -93,7 +97,9 @@ def test_deployment_needs_a_validated_model_and_runs_at_high_priority(
         uow.models.update(validating)
         uow.commit()
 
-    _, task = RequestModelDeployment(requester).execute(alice, model.id)
+    _, task = RequestModelDeployment(requester, deployment_dir="/srv/models").execute(
+        alice, model.id
+    )
 
     assert stored(uow, model).status is ModelStatus.DEPLOYING
     assert task.priority is Priority.HIGH

@@ -1,0 +1,31 @@
+"""A task context for running task-type functions in unit tests: records progress, can cancel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from uuid import uuid4
+
+from application.errors import TaskCancelledError
+from domain.task import TaskId
+
+
+@dataclass
+class RecordingTaskContext:
+    """Satisfies TaskContext structurally: its read-only properties are plain fields here."""
+
+    task_id: TaskId = field(default_factory=lambda: TaskId(uuid4()))
+    attempt: int = 1
+    reports: list[tuple[int, str | None]] = field(default_factory=list)
+    cancel_after: int | None = None  # cancel once this many reports were made
+
+    def progress(self, percent: int, message: str | None = None) -> None:
+        self.check_cancelled()
+        self.reports.append((percent, message))
+
+    def check_cancelled(self) -> None:
+        if self.cancel_after is not None and len(self.reports) >= self.cancel_after:
+            raise TaskCancelledError("cancelled", task_id=str(self.task_id))
+
+    @property
+    def percents(self) -> list[int]:
+        return [percent for percent, _ in self.reports]

@@ -1,0 +1,1 @@
+"""SQLAlchemy 2.x persistence: ORM rows, repositories, unit of work, engine and migrations."""

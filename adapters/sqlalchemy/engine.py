@@ -1,0 +1,107 @@
+"""Engines, sessions and the readiness probe for SQLite and PostgreSQL (psycopg 3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool, StaticPool
+
+from adapters.sqlalchemy.errors import DATABASE, database_unavailable, install_error_translation
+from application.ports import DependencyProbe
+
+CONNECT_TIMEOUT_SECONDS = 3
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+# Per connection: enforce foreign keys (off by default in SQLite); WAL so readers never
+# block the writer; wait for a busy writer instead of failing with "database is locked".
+_SQLITE_PRAGMAS = (
+    f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = NORMAL",
+)
+
+
+def create_database_engine(url: str, *, echo: bool = False) -> Engine:
+    """An engine for the application, its driver errors translated to application errors."""
+    parsed = parse_database_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(parsed, echo=echo, **_sqlite_options(parsed))
+        event.listen(engine, "connect", _configure_sqlite)
+    else:
+        engine = create_engine(
+            parsed,
+            echo=echo,
+            pool_pre_ping=True,
+            # Fail fast: an unreachable server must not hang a request or a readiness check.
+            connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+        )
+    install_error_translation(engine)
+    return engine
+
+
+def create_migration_engine(url: str) -> Engine:
+    """An engine for schema changes: no pool, and SQLite's foreign keys left off, because a
+    batch migration rebuilds tables and dropping the old one would cascade deletes."""
+    parsed = parse_database_url(url)
+    connect_args: dict[str, Any] = {}
+    if parsed.get_backend_name() == "postgresql":
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+    return create_engine(parsed, poolclass=NullPool, connect_args=connect_args)
+
+
+def create_session_factory(engine: Engine) -> sessionmaker[Session]:
+    # Entities are mapped out of rows at once, so nothing needs reloading after a commit;
+    # repositories flush when they must.
+    return sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def parse_database_url(url: str) -> URL:
+    """The URL with plain 'postgresql://' meaning psycopg 3, the driver taskhub ships."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+class SqlAlchemyDatabaseProbe(DependencyProbe):
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    @property
+    def name(self) -> str:
+        return DATABASE
+
+    def check(self) -> None:
+        try:
+            with self._engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            raise database_unavailable() from exc
+
+
+# The sqlite3 driver's default ("legacy") transaction control is kept on purpose: it opens a
+# transaction at the first write, so a unit of work that reads then writes never holds a stale
+# read snapshot, which SQLite refuses to upgrade with "database is locked" however long
+# busy_timeout is. The price is unreliable SAVEPOINTs, so repositories check uniqueness with
+# a query before inserting rather than trying the insert in a savepoint.
+def _sqlite_options(url: URL) -> dict[str, Any]:
+    # The unit of work of a request may run on any thread of the server's pool.
+    options: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+    if url.database in (None, "", ":memory:"):
+        # One shared connection, or each checkout would see its own empty database.
+        options["poolclass"] = StaticPool
+    return options
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        for pragma in _SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+    finally:
+        cursor.close()

@@ -1,0 +1,82 @@
+"""Driver errors turned into the application's errors, so no caller ever catches SQLAlchemy's."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, event
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+
+from application.errors import DependencyUnavailableError
+from domain.errors import AlreadyExistsError, ConcurrencyConflictError
+
+DATABASE = "database"
+
+# PostgreSQL's serialization_failure and deadlock_detected: two writers collided.
+_CONFLICT_SQLSTATES = frozenset({"40001", "40P01"})
+
+# Unique constraints -> the entity field a caller can name in its answer. PostgreSQL names
+# the constraint; SQLite only lists the columns ("UNIQUE constraint failed: users.email").
+_UNIQUE_FIELDS = {
+    "uq_users_email": "email",
+    "users.email": "email",
+    "uq_models_user_id_name": "name",
+    "models.user_id, models.name": "name",
+    "pk_users": "id",
+    "users.id": "id",
+    "pk_models": "id",
+    "models.id": "id",
+    "pk_tasks": "id",
+    "tasks.id": "id",
+}
+_SQLITE_UNIQUE_PREFIX = "UNIQUE constraint failed: "
+
+
+def database_unavailable() -> DependencyUnavailableError:
+    # No driver text in the detail: it may carry host names and reach an API client.
+    return DependencyUnavailableError("the database is unavailable", dependency=DATABASE)
+
+
+def install_error_translation(engine: Engine) -> None:
+    """Raise application errors from every statement, commit and connect of `engine`."""
+    event.listen(engine, "handle_error", _translate)
+
+
+def _translate(context: ExceptionContext) -> None:
+    if context.is_pre_ping:
+        return  # the pool handles a dead pooled connection by reconnecting
+    sqlstate = getattr(context.original_exception, "sqlstate", None)
+    if sqlstate in _CONFLICT_SQLSTATES:
+        raise ConcurrencyConflictError("a concurrent transaction changed the same rows")
+    # OperationalError covers SQLite's "database is locked" once busy_timeout has run out.
+    if context.is_disconnect or isinstance(
+        context.sqlalchemy_exception, OperationalError | InterfaceError
+    ):
+        raise database_unavailable()
+
+
+@contextmanager
+def unique_violations_as_already_exists(resource: str) -> Iterator[None]:
+    """Turn a unique constraint violation inside the block into AlreadyExistsError."""
+    try:
+        yield
+    except IntegrityError as exc:
+        field = _violated_field(exc)
+        if field is None:
+            raise
+        raise AlreadyExistsError(
+            f"a {resource} with this {field} already exists", field=field
+        ) from exc
+
+
+def _violated_field(error: IntegrityError) -> str | None:
+    diag = getattr(error.orig, "diag", None)
+    constraint = getattr(diag, "constraint_name", None)
+    if constraint is None:
+        message = str(error.orig)
+        if not message.startswith(_SQLITE_UNIQUE_PREFIX):
+            return None
+        constraint = message.removeprefix(_SQLITE_UNIQUE_PREFIX)
+    return _UNIQUE_FIELDS.get(constraint)

@@ -1,0 +1,141 @@
+"""Entity <-> row translation: the only place that knows both the domain and the tables.
+
+`*_values` give an entity's column values; repositories compare two of them to write only
+what changed. Everything read is copied, so an entity never shares state with a row.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from adapters.sqlalchemy.tables import ModelRow, TaskRow, UserRow
+from domain.model import Model, ModelId, ModelStatus, ModelType
+from domain.task import Priority, Progress, RunToken, Task, TaskError, TaskId, TaskStatus
+from domain.user import Email, User, UserId
+
+
+def task_values(task: Task) -> dict[str, Any]:
+    return {
+        "id": task.id,
+        "name": task.name,
+        "task_type": task.task_type,
+        "status": task.status.value,
+        "priority": task.priority.value,
+        "args": copy.deepcopy(task.args),
+        "kwargs": copy.deepcopy(task.kwargs),
+        "result": copy.deepcopy(task.result),
+        "error_type": task.error.type if task.error else None,
+        "error_message": task.error.message if task.error else None,
+        "progress": task.progress.percent,
+        "progress_message": task.progress_message,
+        "created_at": task.created_at,
+        "started_at": task.started_at,
+        "completed_at": task.completed_at,
+        "heartbeat_at": task.heartbeat_at,
+        "user_id": task.user_id,
+        "model_id": task.model_id,
+        "attempts": task.attempts,
+        "max_attempts": task.max_attempts,
+        "run_token": task.run_token,
+        "dispatched": task.dispatched,
+    }
+
+
+def task_to_row(task: Task) -> TaskRow:
+    return TaskRow(**task_values(task))
+
+
+def task_from_row(row: TaskRow) -> Task:
+    error = None
+    if row.error_type is not None:
+        error = TaskError(type=row.error_type, message=row.error_message or "")
+    return Task(
+        id=TaskId(row.id),
+        name=row.name,
+        task_type=row.task_type,
+        user_id=UserId(row.user_id),
+        created_at=row.created_at,
+        priority=Priority(row.priority),
+        args=copy.deepcopy(row.args),
+        kwargs=copy.deepcopy(row.kwargs),
+        model_id=ModelId(row.model_id) if row.model_id is not None else None,
+        status=TaskStatus(row.status),
+        progress=Progress(row.progress),
+        progress_message=row.progress_message,
+        result=copy.deepcopy(row.result),
+        error=error,
+        started_at=row.started_at,
+        completed_at=row.completed_at,
+        heartbeat_at=row.heartbeat_at,
+        attempts=row.attempts,
+        max_attempts=row.max_attempts,
+        run_token=RunToken(row.run_token) if row.run_token is not None else None,
+        dispatched=row.dispatched,
+    )
+
+
+def user_values(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "email": user.email.value,
+        "hashed_password": user.hashed_password,
+        "is_active": user.is_active,
+        "is_admin": user.is_admin,
+        "created_at": user.created_at,
+    }
+
+
+def user_to_row(user: User) -> UserRow:
+    return UserRow(**user_values(user))
+
+
+def user_from_row(row: UserRow) -> User:
+    return User(
+        id=UserId(row.id),
+        email=Email(row.email),
+        hashed_password=row.hashed_password,
+        created_at=row.created_at,
+        is_active=row.is_active,
+        is_admin=row.is_admin,
+    )
+
+
+def model_values(model: Model) -> dict[str, Any]:
+    return {
+        "id": model.id,
+        "name": model.name,
+        "description": model.description,
+        "model_type": model.model_type.value,
+        "status": model.status.value,
+        "artifact_location": model.artifact_location,
+        "artifact_size": model.artifact_size,
+        "artifact_sha256": model.artifact_sha256,
+        "deployed_location": model.deployed_location,
+        "status_reason": model.status_reason,
+        "user_id": model.user_id,
+        "created_at": model.created_at,
+        "updated_at": model.updated_at,
+    }
+
+
+def model_to_row(model: Model) -> ModelRow:
+    return ModelRow(**model_values(model))
+
+
+def model_from_row(row: ModelRow) -> Model:
+    return Model(
+        id=ModelId(row.id),
+        name=row.name,
+        description=row.description,
+        model_type=ModelType(row.model_type),
+        status=ModelStatus(row.status),
+        artifact_location=row.artifact_location,
+        artifact_size=row.artifact_size,
+        artifact_sha256=row.artifact_sha256,
+        deployed_location=row.deployed_location,
+        status_reason=row.status_reason,
+        user_id=UserId(row.user_id),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )

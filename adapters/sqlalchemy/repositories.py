@@ -1,0 +1,265 @@
+"""The SQL repositories: entities in and out through the mapping functions; they never commit.
+
+Each repository remembers the columns of every entity it read or wrote, so `update` can
+write only the changed columns, guarded by the status (and run token) it saw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, false, func, select, update
+from sqlalchemy.orm import Session
+
+from adapters.sqlalchemy.compare_and_set import lost_race, rows_written, write_changes
+from adapters.sqlalchemy.errors import unique_violations_as_already_exists
+from adapters.sqlalchemy.keyset import newest_first
+from adapters.sqlalchemy.mapping import (
+    model_from_row,
+    model_to_row,
+    model_values,
+    task_from_row,
+    task_to_row,
+    task_values,
+    user_from_row,
+    user_to_row,
+    user_values,
+)
+from adapters.sqlalchemy.tables import ModelRow, TaskRow, UserRow
+from application.ports import (
+    Cursor,
+    ModelQuery,
+    ModelRepository,
+    TaskQuery,
+    TaskRepository,
+    UserRepository,
+)
+from domain.errors import AlreadyExistsError, NotFoundError
+from domain.model import Model, ModelId
+from domain.task import ACTIVE_STATUSES, Task, TaskId, TaskStatus
+from domain.user import Email, User, UserId
+
+# Reads refresh rows already in the session: our guarded UPDATEs bypass its identity map.
+_FRESH = {"populate_existing": True}
+# Nor should those UPDATEs look for session objects to keep in step.
+_UNSYNCHRONIZED = {"synchronize_session": False}
+
+
+class SqlAlchemyTaskRepository(TaskRepository):
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._loaded: dict[TaskId, dict[str, Any]] = {}
+
+    def add(self, task: Task) -> None:
+        with unique_violations_as_already_exists("task"):
+            self._session.add(task_to_row(task))
+            self._session.flush()
+        self._loaded[task.id] = task_values(task)
+
+    def get(self, task_id: TaskId) -> Task:
+        row = self._session.get(TaskRow, task_id, populate_existing=True)
+        if row is None:
+            raise NotFoundError(f"task {task_id} not found", task_id=str(task_id))
+        return self._remember(row)
+
+    def update(self, task: Task) -> None:
+        loaded = self._loaded.get(task.id)
+        if loaded is None:  # never read through this repository: nothing to compare with
+            raise lost_race(self._session, TaskRow, task.id, "task")
+        current = task_values(task)
+        guard = (
+            TaskRow.status == loaded["status"],
+            TaskRow.run_token.is_not_distinct_from(loaded["run_token"]),
+        )
+        if not write_changes(self._session, TaskRow, loaded=loaded, current=current, guard=guard):
+            raise lost_race(self._session, TaskRow, task.id, "task")
+        self._loaded[task.id] = current
+
+    def delete(self, task: Task) -> None:
+        statement = delete(TaskRow).where(TaskRow.id == task.id)
+        self._session.execute(statement.execution_options(**_UNSYNCHRONIZED))
+        self._loaded.pop(task.id, None)
+
+    def find(self, query: TaskQuery) -> list[Task]:
+        filters = {
+            TaskRow.user_id: query.owner_id,
+            TaskRow.status: query.status and query.status.value,
+            TaskRow.task_type: query.task_type,
+            TaskRow.priority: query.priority and query.priority.value,
+            TaskRow.model_id: query.model_id,
+        }
+        statement = select(TaskRow).where(
+            *(column == value for column, value in filters.items() if value is not None)
+        )
+        statement = newest_first(
+            statement,
+            created_at=TaskRow.created_at,
+            id_=TaskRow.id,
+            after=query.after,
+            limit=query.limit,
+        )
+        return [
+            self._remember(row)
+            for row in self._session.scalars(statement, execution_options=_FRESH)
+        ]
+
+    def count_active(self, owner_id: UserId) -> int:
+        statement = select(func.count()).where(
+            TaskRow.user_id == owner_id,
+            TaskRow.status.in_([status.value for status in ACTIVE_STATUSES]),
+        )
+        return self._session.scalar(statement) or 0
+
+    def mark_dispatched(self, task_ids: Sequence[TaskId]) -> None:
+        if task_ids:
+            statement = update(TaskRow).where(TaskRow.id.in_(task_ids)).values(dispatched=True)
+            self._session.execute(statement.execution_options(**_UNSYNCHRONIZED))
+
+    def list_undispatched(self, *, created_before: datetime, limit: int) -> list[Task]:
+        statement = (
+            select(TaskRow)
+            .where(
+                TaskRow.status == TaskStatus.PENDING.value,
+                TaskRow.dispatched == false(),
+                TaskRow.created_at < created_before,
+            )
+            .order_by(TaskRow.created_at, TaskRow.id)
+            .limit(limit)
+            # PostgreSQL: concurrent relays skip the rows another is publishing. SQLite
+            # renders nothing here; its writers are serialised anyway.
+            .with_for_update(skip_locked=True)
+        )
+        return [
+            self._remember(row)
+            for row in self._session.scalars(statement, execution_options=_FRESH)
+        ]
+
+    def _remember(self, row: TaskRow) -> Task:
+        task = task_from_row(row)
+        self._loaded[task.id] = task_values(task)
+        return task
+
+
+class SqlAlchemyUserRepository(UserRepository):
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, user: User) -> None:
+        # Checked first so the common case leaves the transaction usable; the constraint
+        # still catches two registrations racing.
+        if self.find_by_email(user.email) is not None:
+            raise AlreadyExistsError(
+                f"a user with email {user.email} already exists", field="email"
+            )
+        with unique_violations_as_already_exists("user"):
+            self._session.add(user_to_row(user))
+            self._session.flush()
+
+    def get(self, user_id: UserId) -> User:
+        row = self._session.get(UserRow, user_id, populate_existing=True)
+        if row is None:
+            raise NotFoundError(f"user {user_id} not found", user_id=str(user_id))
+        return user_from_row(row)
+
+    def find_by_email(self, email: Email) -> User | None:
+        statement = select(UserRow).where(UserRow.email == email.value)
+        row = self._session.scalars(statement, execution_options=_FRESH).one_or_none()
+        return user_from_row(row) if row is not None else None
+
+    def update(self, user: User) -> None:
+        values = user_values(user)
+        statement = (
+            update(UserRow)
+            .where(UserRow.id == user.id)
+            .values(values)
+            .execution_options(**_UNSYNCHRONIZED)
+        )
+        with unique_violations_as_already_exists("user"):
+            written = rows_written(self._session, statement)
+        if not written:
+            raise NotFoundError(f"user {user.id} not found", user_id=str(user.id))
+
+    def find(self, *, after: Cursor | None, limit: int) -> list[User]:
+        statement = newest_first(
+            select(UserRow), created_at=UserRow.created_at, id_=UserRow.id, after=after, limit=limit
+        )
+        return [
+            user_from_row(row) for row in self._session.scalars(statement, execution_options=_FRESH)
+        ]
+
+
+class SqlAlchemyModelRepository(ModelRepository):
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._loaded: dict[ModelId, dict[str, Any]] = {}
+
+    def add(self, model: Model) -> None:
+        self._check_name_free(model)
+        with unique_violations_as_already_exists("model"):
+            self._session.add(model_to_row(model))
+            self._session.flush()
+        self._loaded[model.id] = model_values(model)
+
+    def get(self, model_id: ModelId) -> Model:
+        row = self._session.get(ModelRow, model_id, populate_existing=True)
+        if row is None:
+            raise NotFoundError(f"model {model_id} not found", model_id=str(model_id))
+        return self._remember(row)
+
+    def update(self, model: Model) -> None:
+        loaded = self._loaded.get(model.id)
+        if loaded is None:
+            raise lost_race(self._session, ModelRow, model.id, "model")
+        current = model_values(model)
+        if current["name"] != loaded["name"]:
+            self._check_name_free(model)
+        guard = (ModelRow.status == loaded["status"],)
+        with unique_violations_as_already_exists("model"):
+            written = write_changes(
+                self._session, ModelRow, loaded=loaded, current=current, guard=guard
+            )
+        if not written:
+            raise lost_race(self._session, ModelRow, model.id, "model")
+        self._loaded[model.id] = current
+
+    def delete(self, model: Model) -> None:
+        # The foreign key's ON DELETE SET NULL unlinks the model's past tasks.
+        statement = delete(ModelRow).where(ModelRow.id == model.id)
+        self._session.execute(statement.execution_options(**_UNSYNCHRONIZED))
+        self._loaded.pop(model.id, None)
+
+    def find(self, query: ModelQuery) -> list[Model]:
+        filters = {
+            ModelRow.user_id: query.owner_id,
+            ModelRow.status: query.status and query.status.value,
+        }
+        statement = select(ModelRow).where(
+            *(column == value for column, value in filters.items() if value is not None)
+        )
+        statement = newest_first(
+            statement,
+            created_at=ModelRow.created_at,
+            id_=ModelRow.id,
+            after=query.after,
+            limit=query.limit,
+        )
+        return [
+            self._remember(row)
+            for row in self._session.scalars(statement, execution_options=_FRESH)
+        ]
+
+    def _remember(self, row: ModelRow) -> Model:
+        model = model_from_row(row)
+        self._loaded[model.id] = model_values(model)
+        return model
+
+    def _check_name_free(self, model: Model) -> None:
+        taken = select(ModelRow.id).where(
+            ModelRow.user_id == model.user_id,
+            ModelRow.name == model.name,
+            ModelRow.id != model.id,
+        )
+        if self._session.scalar(taken) is not None:
+            raise AlreadyExistsError(f"you already have a model named {model.name!r}", field="name")

@@ -1,0 +1,137 @@
+"""The ORM rows: how tasks, users and models are laid out in tables, apart from the entities.
+
+String lengths follow the limits the domain enforces; text the domain does not bound is
+`Text`, so PostgreSQL never refuses what SQLite (which ignores lengths) would accept. Enum
+values are stored as plain strings, so a new status needs no `ALTER TYPE`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from adapters.sqlalchemy.timestamp import UtcDateTime
+
+# Stable constraint names: migrations can refer to them and errors can be told apart by them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("email"),)
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    hashed_password: Mapped[str] = mapped_column(Text)
+    is_active: Mapped[bool] = mapped_column(Boolean)
+    is_admin: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ModelRow(Base):
+    __tablename__ = "models"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(String(2000))
+    model_type: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    artifact_location: Mapped[str] = mapped_column(String(1000))
+    artifact_size: Mapped[int | None] = mapped_column(BigInteger)
+    artifact_sha256: Mapped[str | None] = mapped_column(String(64))
+    deployed_location: Mapped[str | None] = mapped_column(Text)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class TaskRow(Base):
+    __tablename__ = "tasks"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    task_type: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20))
+    priority: Mapped[str] = mapped_column(String(20))
+    args: Mapped[list[Any]] = mapped_column(JSON)
+    kwargs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # SQL NULL rather than JSON 'null' when there is no result: the two mean the same here.
+    result: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True)
+    error_type: Mapped[str | None] = mapped_column(Text)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    progress: Mapped[int] = mapped_column(Integer)
+    progress_message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    user_id: Mapped[UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
+    model_id: Mapped[UUID | None] = mapped_column(
+        Uuid, ForeignKey("models.id", ondelete="SET NULL")
+    )
+    attempts: Mapped[int] = mapped_column(Integer)
+    max_attempts: Mapped[int] = mapped_column(Integer)
+    run_token: Mapped[str | None] = mapped_column(Text)
+    dispatched: Mapped[bool] = mapped_column(Boolean)
+
+
+# Every listing is keyset-paginated newest first on (created_at, id); each index below
+# serves one query shape of the repositories, named after it.
+Index("ix_users_created_at_id", UserRow.created_at, UserRow.id)
+Index(
+    "ix_models_user_id_created_at_id",
+    ModelRow.user_id,
+    ModelRow.created_at.desc(),
+    ModelRow.id.desc(),
+)
+Index("ix_models_created_at_id", ModelRow.created_at, ModelRow.id)
+# A user's own tasks, newest first.
+Index(
+    "ix_tasks_user_id_created_at_id", TaskRow.user_id, TaskRow.created_at.desc(), TaskRow.id.desc()
+)
+# Admins list every task.
+Index("ix_tasks_created_at_id", TaskRow.created_at, TaskRow.id)
+# A user's tasks in one status, and count_active (user_id = ? AND status IN (...)).
+Index(
+    "ix_tasks_user_id_status_created_at_id",
+    TaskRow.user_id,
+    TaskRow.status,
+    TaskRow.created_at,
+    TaskRow.id,
+)
+# The outbox relay: pending, undispatched, oldest first.
+Index(
+    "ix_tasks_status_dispatched_created_at", TaskRow.status, TaskRow.dispatched, TaskRow.created_at
+)
+# A reaper of runs whose worker stopped sending heartbeats.
+Index("ix_tasks_status_heartbeat_at", TaskRow.status, TaskRow.heartbeat_at)
+# Filtering by model, and the ON DELETE SET NULL when a model goes.
+Index("ix_tasks_model_id", TaskRow.model_id)

@@ -1,0 +1,65 @@
+"""One database transaction per `with` block, its session living exactly as long."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from adapters.sqlalchemy.errors import database_unavailable
+from adapters.sqlalchemy.repositories import (
+    SqlAlchemyModelRepository,
+    SqlAlchemyTaskRepository,
+    SqlAlchemyUserRepository,
+)
+from application.ports import UnitOfWork
+
+
+class SqlAlchemyUnitOfWork(UnitOfWork):
+    """Rolls back on exit unless committed. One object serves one thread: enter it again,
+    sequentially, for the next transaction (each gets a fresh session)."""
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._session_factory = session_factory
+
+    def __enter__(self) -> Self:
+        self._session = self._session_factory()
+        self._committed = False
+        self._connect()
+        self.tasks = SqlAlchemyTaskRepository(self._session)
+        self.users = SqlAlchemyUserRepository(self._session)
+        self.models = SqlAlchemyModelRepository(self._session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if not self._committed:
+                self._session.rollback()
+        finally:
+            self._session.close()
+
+    def commit(self) -> None:
+        self._session.commit()
+        self._committed = True
+
+    def rollback(self) -> None:
+        self._session.rollback()
+
+    def _connect(self) -> None:
+        # Check a connection out now, so an unreachable database fails at the `with` line.
+        # Driver errors arrive translated by the engine; a pool timeout is not a driver error.
+        try:
+            self._session.connection()
+        except SQLAlchemyError as exc:
+            self._session.close()
+            raise database_unavailable() from exc
+        except BaseException:
+            self._session.close()
+            raise

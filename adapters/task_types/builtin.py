@@ -1,0 +1,106 @@
+"""The task types taskhub ships with, grouped by the queue they belong on."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+
+from adapters.task_types.files import CHUNK, file_digest
+from adapters.task_types.model_tasks import MODEL_TASK_TYPES
+from adapters.task_types.registry import TaskArguments, TaskType, TaskTypeRegistry
+from application.ports import TaskContext
+from domain.task import Priority
+
+
+class NoArguments(TaskArguments):
+    pass
+
+
+def noop(ctx: TaskContext, args: NoArguments) -> None:
+    """Does nothing: the yardstick for what taskhub itself costs per task."""
+
+
+class CountdownArguments(TaskArguments):
+    seconds: float = Field(ge=0, le=3600, description="How long to count down.")
+    steps: int = Field(10, ge=1, le=1000, description="How many progress reports to make.")
+
+
+def countdown(ctx: TaskContext, args: CountdownArguments) -> dict[str, Any]:
+    for step in range(1, args.steps + 1):
+        time.sleep(args.seconds / args.steps)
+        ctx.progress(step * 100 // args.steps, f"{step}/{args.steps}")
+    return {"slept": args.seconds}
+
+
+class ChecksumArguments(TaskArguments):
+    path: str = Field(min_length=1, max_length=4096, description="File to hash, on the worker.")
+    algorithm: Literal["sha256", "sha1", "md5", "blake2b"] = "sha256"
+
+
+def file_checksum(ctx: TaskContext, args: ChecksumArguments) -> dict[str, Any]:
+    size, hexdigest = file_digest(ctx, Path(args.path), args.algorithm)
+    return {"path": args.path, "size": size, "algorithm": args.algorithm, "hexdigest": hexdigest}
+
+
+class BulkChecksumArguments(TaskArguments):
+    paths: list[str] = Field(min_length=1, max_length=10_000)
+    algorithm: Literal["sha256", "sha1", "md5", "blake2b"] = "sha256"
+
+
+def bulk_checksum(ctx: TaskContext, args: BulkChecksumArguments) -> dict[str, Any]:
+    """Hash many files; one missing file is reported, not fatal, as batch jobs expect."""
+    digests: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for n, name in enumerate(args.paths, start=1):
+        try:
+            digest = hashlib.new(args.algorithm)
+            with Path(name).open("rb") as handle:
+                while chunk := handle.read(CHUNK):
+                    digest.update(chunk)
+            digests[name] = digest.hexdigest()
+        except OSError as exc:
+            errors[name] = f"{type(exc).__name__}: {exc.strerror or exc}"
+        ctx.progress(n * 100 // len(args.paths), f"{n}/{len(args.paths)} files")
+    return {"algorithm": args.algorithm, "digests": digests, "errors": errors}
+
+
+BUILTIN_TASK_TYPES = (
+    TaskType(
+        name="noop",
+        function=noop,
+        arguments=NoArguments,
+        description="Does nothing; measures the system's own overhead.",
+    ),
+    TaskType(
+        name="countdown",
+        function=countdown,
+        arguments=CountdownArguments,
+        description="Sleeps for a while, reporting progress at each step.",
+    ),
+    TaskType(
+        name="file_checksum",
+        function=file_checksum,
+        arguments=ChecksumArguments,
+        description="Hashes one file on the worker.",
+        priority=Priority.HIGH,
+        retry_on=(TimeoutError,),
+        time_limit=600,
+    ),
+    TaskType(
+        name="bulk_checksum",
+        function=bulk_checksum,
+        arguments=BulkChecksumArguments,
+        description="Hashes a batch of files; suited to the low-priority queue.",
+        priority=Priority.LOW,
+        time_limit=3600,
+    ),
+    *MODEL_TASK_TYPES,
+)
+
+
+def builtin_registry() -> TaskTypeRegistry:
+    return TaskTypeRegistry(BUILTIN_TASK_TYPES)

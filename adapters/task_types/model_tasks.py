@@ -1,0 +1,101 @@
+"""The model registry's task types: checking an artifact, and deploying a validated one."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from pydantic import Field
+
+from adapters.task_types.files import file_digest
+from adapters.task_types.registry import TaskArguments, TaskType
+from application.ports import TaskContext
+from domain.model import DEPLOY_MODEL_TASK, VALIDATE_MODEL_TASK, ModelType
+from domain.task import Priority
+
+
+class InvalidArtifactError(Exception):
+    """The artifact is missing, unreadable or not of its model's type. Retrying won't help."""
+
+
+class ValidateModelArguments(TaskArguments):
+    model_id: UUID
+    artifact_location: str = Field(min_length=1)
+    model_type: ModelType
+
+
+class DeployModelArguments(TaskArguments):
+    model_id: UUID
+    artifact_location: str = Field(min_length=1)
+    artifact_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    deployment_dir: str = Field(min_length=1)
+
+
+_PICKLE = b"\x80"
+_ZIP = b"PK\x03\x04"
+
+
+def check_format(path: Path, model_type: ModelType) -> str:
+    """A cheap check that the file is what its model type claims; returns the format seen."""
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    if model_type is ModelType.PYTORCH and (head.startswith(_ZIP) or head[:1] == _PICKLE):
+        return "torch-zip" if head.startswith(_ZIP) else "torch-pickle"
+    if model_type is ModelType.SKLEARN and head[:1] == _PICKLE:
+        return "pickle"
+    # An ONNX file is a protobuf ModelProto whose first field is ir_version (tag 0x08).
+    if model_type is ModelType.ONNX and head[:1] == b"\x08":
+        return "onnx-protobuf"
+    if model_type is ModelType.CUSTOM:
+        return "zip" if zipfile.is_zipfile(path) else "opaque"
+    raise InvalidArtifactError(f"{path.name} does not look like a {model_type.value} model")
+
+
+def validate_model(ctx: TaskContext, args: ValidateModelArguments) -> dict[str, Any]:
+    path = Path(args.artifact_location)
+    if not path.is_file():
+        raise InvalidArtifactError(f"artifact {args.artifact_location} does not exist")
+    try:
+        detected = check_format(path, args.model_type)
+        size, sha256 = file_digest(ctx, path, "sha256")
+    except PermissionError as exc:
+        raise InvalidArtifactError(f"artifact {args.artifact_location} is not readable") from exc
+    return {"model_id": str(args.model_id), "size": size, "sha256": sha256, "format": detected}
+
+
+def deploy_model(ctx: TaskContext, args: DeployModelArguments) -> dict[str, Any]:
+    source = Path(args.artifact_location)
+    target_dir = Path(args.deployment_dir) / str(args.model_id)
+    target_dir.mkdir(parents=True, exist_ok=True)
+    partial = target_dir / (source.name + ".partial")
+    shutil.copyfile(source, partial)
+    ctx.progress(50, "copied")
+    _, sha256 = file_digest(ctx, partial, "sha256")
+    if sha256 != args.artifact_sha256:
+        partial.unlink()
+        raise InvalidArtifactError("artifact changed since it was validated")
+    # Rename last so a half-copied file is never taken for a deployed model.
+    deployed = partial.replace(target_dir / source.name)
+    return {"model_id": str(args.model_id), "deployed_location": str(deployed)}
+
+
+MODEL_TASK_TYPES = (
+    TaskType(
+        name=VALIDATE_MODEL_TASK,
+        function=validate_model,
+        arguments=ValidateModelArguments,
+        description="Checks a model's artifact: exists, readable, format, size, sha256.",
+        time_limit=1800,
+    ),
+    TaskType(
+        name=DEPLOY_MODEL_TASK,
+        function=deploy_model,
+        arguments=DeployModelArguments,
+        description="Copies a validated artifact to the deployment directory.",
+        priority=Priority.HIGH,
+        time_limit=1800,
+    ),
+)

@@ -1,0 +1,104 @@
+"""The registry of task types: what the API validates against and what the worker runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from pydantic import ValidationError as PydanticValidationError
+
+from application.ports import TaskContext, TaskTypeCatalog, TaskTypeSpec
+from domain.errors import ValidationError
+from domain.task import Priority
+
+
+class TaskArguments(BaseModel):
+    """Base of every task type's arguments: unknown keys are an error, not ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class TaskType:
+    """A task type: its function, the model of its arguments, and its run defaults."""
+
+    name: str
+    function: Callable[[TaskContext, Any], Any]
+    arguments: type[TaskArguments]
+    description: str
+    priority: Priority = Priority.NORMAL
+    max_attempts: int = 3
+    # Exceptions worth another attempt, with exponential backoff from `retry_backoff` seconds.
+    retry_on: tuple[type[BaseException], ...] = ()
+    retry_backoff: float = 2.0
+    soft_time_limit: float | None = None
+    time_limit: float | None = None
+    spec: TaskTypeSpec = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self,
+            "spec",
+            TaskTypeSpec(
+                name=self.name,
+                description=self.description,
+                default_priority=self.priority,
+                max_attempts=self.max_attempts,
+                soft_time_limit=self.soft_time_limit,
+                time_limit=self.time_limit,
+                arguments_schema=self.arguments.model_json_schema(),
+            ),
+        )
+
+    def backoff(self, attempt: int) -> float:
+        return float(self.retry_backoff * 2 ** max(attempt - 1, 0))
+
+
+class TaskTypeRegistry(TaskTypeCatalog):
+    def __init__(self, task_types: Iterable[TaskType] = ()) -> None:
+        self._types: dict[str, TaskType] = {}
+        for task_type in task_types:
+            self.register(task_type)
+
+    def register(self, task_type: TaskType) -> None:
+        if task_type.name in self._types:
+            raise ValueError(f"task type {task_type.name!r} is registered twice")
+        self._types[task_type.name] = task_type
+
+    def task_type(self, name: str) -> TaskType:
+        try:
+            return self._types[name]
+        except KeyError:
+            raise ValidationError(f"unknown task type {name!r}", field="task_type") from None
+
+    def all(self) -> list[TaskTypeSpec]:
+        return [t.spec for t in sorted(self._types.values(), key=lambda t: t.name)]
+
+    def get(self, name: str) -> TaskTypeSpec:
+        return self.task_type(name).spec
+
+    def validate_arguments(
+        self, name: str, args: list[Any], kwargs: dict[str, Any]
+    ) -> tuple[list[Any], dict[str, Any]]:
+        return [], self.parse(name, args, kwargs).model_dump(mode="json")
+
+    def parse(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> TaskArguments:
+        """The arguments as the task type's model; positional args fill fields in order."""
+        model = self.task_type(name).arguments
+        fields = list(model.model_fields)
+        if len(args) > len(fields):
+            raise ValidationError(
+                f"{name} takes at most {len(fields)} positional arguments", field="args"
+            )
+        merged = dict(zip(fields, args, strict=False))
+        clash = merged.keys() & kwargs.keys()
+        if clash:
+            raise ValidationError(f"{sorted(clash)[0]} given twice", field="kwargs")
+        try:
+            return model.model_validate({**merged, **kwargs})
+        except PydanticValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            raise ValidationError(f"{where}: {first['msg']}", field=f"kwargs.{where}") from None

@@ -1,0 +1,82 @@
+"""taskhub's settings: every knob an operator can turn, with the default it has."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Known to everyone who reads this file, so it may only ever serve development.
+DEFAULT_SECRET_KEY = "dev-only-secret-key-change-me-in-production-0123456789"  # noqa: S105
+MIN_SECRET_KEY_BYTES = 32
+
+
+class Environment(enum.StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class InsecureSettingsError(ValueError):
+    """The settings would run production with a known or weak secret."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TASKHUB_", extra="ignore")
+
+    environment: Environment = Field(
+        Environment.DEVELOPMENT, description="development, test or production."
+    )
+    database_url: str = Field(
+        "sqlite:///./.taskhub/taskhub.db",
+        description="SQLAlchemy URL: sqlite:///path or postgresql+psycopg://user@host/db.",
+    )
+    broker_url: str = Field(
+        "redis://127.0.0.1:6379/0", description="Celery broker: redis://, sentinel:// or amqp://."
+    )
+    secret_key: SecretStr = Field(
+        SecretStr(DEFAULT_SECRET_KEY),
+        description="Signs access tokens (HS256). At least 32 bytes; required in production.",
+    )
+    access_token_lifetime_seconds: int = Field(
+        3600, ge=60, le=7 * 24 * 3600, description="How long an access token is valid."
+    )
+    bcrypt_rounds: int = Field(12, ge=4, le=16, description="bcrypt cost factor.")
+    allow_signup: bool = Field(
+        True, description="Whether anyone may register; when false only admins create users."
+    )
+    default_page_size: int = Field(50, ge=1, description="Page size when a client names none.")
+    max_page_size: int = Field(200, ge=1, description="The largest page a client may ask for.")
+    max_active_tasks_per_user: int = Field(
+        1000, ge=1, description="Pending plus running tasks one user may have at once."
+    )
+    relay_grace_seconds: float = Field(
+        10.0, gt=0, description="Age before an unpublished task is handed to the relay."
+    )
+    relay_batch_size: int = Field(500, ge=1, description="Tasks the relay publishes per run.")
+    api_host: str = Field("127.0.0.1", description="Interface the API binds to.")
+    api_port: int = Field(8000, ge=1, le=65535, description="Port the API listens on.")
+    data_dir: Path = Field(Path(".taskhub"), description="Where the embedded default keeps data.")
+    deployment_dir: Path = Field(
+        Path(".taskhub/deployments"), description="Where deploy_model puts deployed artifacts."
+    )
+
+    @model_validator(mode="after")
+    def _refuse_weak_secrets(self) -> Self:
+        secret = self.secret_key.get_secret_value()
+        if len(secret.encode()) < MIN_SECRET_KEY_BYTES:
+            raise InsecureSettingsError(
+                f"TASKHUB_SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes long"
+            )
+        if self.environment is Environment.PRODUCTION and secret == DEFAULT_SECRET_KEY:
+            raise InsecureSettingsError(
+                "TASKHUB_SECRET_KEY is the published development default; set your own secret "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`) before "
+                "running with TASKHUB_ENVIRONMENT=production"
+            )
+        if self.default_page_size > self.max_page_size:
+            raise ValueError("TASKHUB_DEFAULT_PAGE_SIZE cannot exceed TASKHUB_MAX_PAGE_SIZE")
+        return self

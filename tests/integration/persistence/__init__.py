@@ -1,0 +1,1 @@
+"""Persistence contract tests: the same behaviour from the in-memory and the SQL adapters."""

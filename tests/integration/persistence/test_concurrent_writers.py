@@ -1,0 +1,80 @@
+"""Threads racing on one database: each task gets one winner, losers get a conflict, never a
+raw driver error such as SQLite's 'database is locked'."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine, select
+
+from adapters.sqlalchemy.tables import TaskRow
+from domain.errors import ConcurrencyConflictError, InvalidTransitionError
+from domain.task import RunToken, TaskId
+from tests.factories import T0, make_task, make_user
+from tests.integration.persistence.units_of_work import NewUnitOfWork, save, sql_units_of_work
+
+THREADS = 8
+TASKS = 12
+
+
+def start_all(new_uow: NewUnitOfWork, task_ids: list[TaskId], worker: str) -> list[TaskId]:
+    """Try to claim every task for `worker`; the ones it won."""
+    uow, won = new_uow(), []
+    for task_id in task_ids:
+        try:
+            with uow:
+                task = uow.tasks.get(task_id)
+                task.start(run_token=RunToken(worker), at=T0)
+                uow.tasks.update(task)
+                time.sleep(0.002)  # hold the write a moment, so writers really contend
+                uow.commit()
+            won.append(task_id)
+        except (ConcurrencyConflictError, InvalidTransitionError):
+            pass  # another worker got there first
+    return won
+
+
+def test_racing_workers_each_task_is_claimed_exactly_once(
+    new_sql_uow: NewUnitOfWork, engine: Engine
+) -> None:
+    owner = save(new_sql_uow, make_user())
+    tasks = [make_task(user=owner) for _ in range(TASKS)]
+    save(new_sql_uow, *tasks)
+    ids = [t.id for t in tasks]
+    barrier = threading.Barrier(THREADS)
+
+    def worker(n: int) -> list[TaskId]:
+        barrier.wait()
+        return start_all(new_sql_uow, ids, f"worker-{n}")
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        won = dict(zip(range(THREADS), pool.map(worker, range(THREADS)), strict=True))
+
+    winners = {task_id: f"worker-{n}" for n, claimed in won.items() for task_id in claimed}
+    assert sum(len(claimed) for claimed in won.values()) == TASKS
+    with engine.connect() as connection:
+        stored = dict(connection.execute(select(TaskRow.id, TaskRow.run_token)).all())
+    assert stored == winners
+
+
+@pytest.mark.postgres
+def test_concurrent_relays_on_postgresql_skip_the_rows_another_relay_holds(
+    postgresql_url: str,
+) -> None:
+    with sql_units_of_work(postgresql_url) as new_uow:
+        owner = save(new_uow, make_user())
+        tasks = [make_task(user=owner, at=T0) for _ in range(4)]
+        save(new_uow, *tasks)
+
+        with new_uow() as first, new_uow() as second:
+            taken = first.tasks.list_undispatched(created_before=T0 + timedelta(seconds=1), limit=2)
+            left = second.tasks.list_undispatched(
+                created_before=T0 + timedelta(seconds=1), limit=10
+            )
+
+    assert len(taken) == 2
+    assert {t.id for t in left} == {t.id for t in tasks} - {t.id for t in taken}

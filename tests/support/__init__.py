@@ -1,0 +1,1 @@
+"""Helpers that give integration tests real backing services."""

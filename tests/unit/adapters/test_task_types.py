@@ -1,0 +1,217 @@
+"""The task-type registry's validation, and the built-in task types doing their real work."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+
+from adapters.in_memory.task_context import RecordingTaskContext
+from adapters.task_types.builtin import (
+    BulkChecksumArguments,
+    ChecksumArguments,
+    CountdownArguments,
+    builtin_registry,
+    bulk_checksum,
+    countdown,
+    file_checksum,
+)
+from adapters.task_types.model_tasks import (
+    DeployModelArguments,
+    InvalidArtifactError,
+    ValidateModelArguments,
+    deploy_model,
+    validate_model,
+)
+from application.errors import TaskCancelledError
+from domain.errors import ValidationError
+from domain.model import ModelType
+from domain.task import Priority
+
+ONNX_BYTES = b"\x08\x07\x12\x04test" + b"\x00" * 100
+
+
+def test_every_builtin_type_is_listed_with_its_queue_and_argument_schema() -> None:
+    specs = {spec.name: spec for spec in builtin_registry().all()}
+
+    assert set(specs) >= {
+        "noop",
+        "countdown",
+        "file_checksum",
+        "bulk_checksum",
+        "validate_model",
+        "deploy_model",
+    }
+    assert specs["file_checksum"].default_priority is Priority.HIGH
+    assert specs["bulk_checksum"].default_priority is Priority.LOW
+    assert specs["deploy_model"].default_priority is Priority.HIGH
+    assert "seconds" in specs["countdown"].arguments_schema["properties"]
+
+
+def test_arguments_are_validated_and_normalised_to_json() -> None:
+    args, kwargs = builtin_registry().validate_arguments("countdown", [], {"seconds": "1.5"})
+
+    assert (args, kwargs) == ([], {"seconds": 1.5, "steps": 10})
+
+
+def test_positional_arguments_fill_fields_in_order() -> None:
+    _, kwargs = builtin_registry().validate_arguments("countdown", [2, 4], {})
+
+    assert kwargs == {"seconds": 2.0, "steps": 4}
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "field"),
+    [
+        ([], {}, "kwargs.seconds"),
+        ([], {"seconds": -1}, "kwargs.seconds"),
+        ([], {"seconds": 1, "steps": 0}, "kwargs.steps"),
+        ([], {"seconds": 1, "surprise": True}, "kwargs.surprise"),
+        ([1, 2, 3], {}, "args"),
+        ([1], {"seconds": 1}, "kwargs"),
+    ],
+)
+def test_bad_arguments_name_the_offending_field(args: list, kwargs: dict, field: str) -> None:
+    with pytest.raises(ValidationError) as error:
+        builtin_registry().validate_arguments("countdown", args, kwargs)
+
+    assert error.value.field == field
+
+
+def test_unknown_task_types_are_refused() -> None:
+    with pytest.raises(ValidationError) as error:
+        builtin_registry().get("rm_rf")
+
+    assert error.value.field == "task_type"
+
+
+def test_countdown_reports_progress_at_each_step() -> None:
+    ctx = RecordingTaskContext()
+
+    result = countdown(ctx, CountdownArguments(seconds=0.01, steps=4))
+
+    assert result == {"slept": 0.01}
+    assert ctx.percents == [25, 50, 75, 100]
+
+
+def test_countdown_stops_when_cancelled() -> None:
+    ctx = RecordingTaskContext(cancel_after=2)
+
+    with pytest.raises(TaskCancelledError):
+        countdown(ctx, CountdownArguments(seconds=0.01, steps=10))
+
+    assert len(ctx.reports) == 2
+
+
+def test_file_checksum_hashes_the_file(tmp_path: Path) -> None:
+    target = tmp_path / "data.bin"
+    target.write_bytes(b"taskhub" * 1000)
+    ctx = RecordingTaskContext()
+
+    result = file_checksum(ctx, ChecksumArguments(path=str(target)))
+
+    assert result["hexdigest"] == hashlib.sha256(b"taskhub" * 1000).hexdigest()
+    assert result["size"] == 7000
+    assert ctx.percents[-1] == 100
+
+
+def test_bulk_checksum_reports_missing_files_without_failing(tmp_path: Path) -> None:
+    present = tmp_path / "a.txt"
+    present.write_text("a")
+    ctx = RecordingTaskContext()
+
+    result = bulk_checksum(
+        ctx,
+        BulkChecksumArguments(paths=[str(present), str(tmp_path / "missing.txt")], algorithm="md5"),
+    )
+
+    assert result["digests"] == {str(present): hashlib.md5(b"a").hexdigest()}  # noqa: S324
+    assert list(result["errors"]) == [str(tmp_path / "missing.txt")]
+    assert ctx.percents == [50, 100]
+
+
+@pytest.mark.parametrize(
+    ("model_type", "content", "expected_format"),
+    [
+        (ModelType.ONNX, ONNX_BYTES, "onnx-protobuf"),
+        (ModelType.SKLEARN, b"\x80\x04\x95" + b"x" * 20, "pickle"),
+        (ModelType.PYTORCH, b"PK\x03\x04" + b"x" * 20, "torch-zip"),
+        (ModelType.CUSTOM, b"anything", "opaque"),
+    ],
+)
+def test_validate_model_records_size_digest_and_format(
+    tmp_path: Path, model_type: ModelType, content: bytes, expected_format: str
+) -> None:
+    artifact = tmp_path / "model.bin"
+    artifact.write_bytes(content)
+
+    result = validate_model(
+        RecordingTaskContext(),
+        ValidateModelArguments(
+            model_id=uuid4(), artifact_location=str(artifact), model_type=model_type
+        ),
+    )
+
+    assert result["size"] == len(content)
+    assert result["sha256"] == hashlib.sha256(content).hexdigest()
+    assert result["format"] == expected_format
+
+
+def test_validate_model_refuses_a_missing_or_mistyped_artifact(tmp_path: Path) -> None:
+    wrong = tmp_path / "model.onnx"
+    wrong.write_bytes(b"PK\x03\x04 this is a zip, not onnx")
+
+    with pytest.raises(InvalidArtifactError, match="does not exist"):
+        validate_model(
+            RecordingTaskContext(),
+            ValidateModelArguments(
+                model_id=uuid4(), artifact_location=str(tmp_path / "nope"), model_type="onnx"
+            ),
+        )
+    with pytest.raises(InvalidArtifactError, match="does not look like"):
+        validate_model(
+            RecordingTaskContext(),
+            ValidateModelArguments(
+                model_id=uuid4(), artifact_location=str(wrong), model_type="onnx"
+            ),
+        )
+
+
+def test_deploy_model_copies_the_artifact_and_verifies_it(tmp_path: Path) -> None:
+    artifact = tmp_path / "model.onnx"
+    artifact.write_bytes(ONNX_BYTES)
+    model_id = uuid4()
+
+    result = deploy_model(
+        RecordingTaskContext(),
+        DeployModelArguments(
+            model_id=model_id,
+            artifact_location=str(artifact),
+            artifact_sha256=hashlib.sha256(ONNX_BYTES).hexdigest(),
+            deployment_dir=str(tmp_path / "deployed"),
+        ),
+    )
+
+    deployed = Path(result["deployed_location"])
+    assert deployed == tmp_path / "deployed" / str(model_id) / "model.onnx"
+    assert deployed.read_bytes() == ONNX_BYTES
+
+
+def test_deploy_model_refuses_an_artifact_changed_since_validation(tmp_path: Path) -> None:
+    artifact = tmp_path / "model.onnx"
+    artifact.write_bytes(ONNX_BYTES)
+
+    with pytest.raises(InvalidArtifactError, match="changed"):
+        deploy_model(
+            RecordingTaskContext(),
+            DeployModelArguments(
+                model_id=uuid4(),
+                artifact_location=str(artifact),
+                artifact_sha256="0" * 64,
+                deployment_dir=str(tmp_path / "deployed"),
+            ),
+        )
+
+    assert list((tmp_path / "deployed").rglob("*.onnx*")) == []
