@@ -64,7 +64,15 @@ class TaskRepository(Protocol):
         """Record that the broker accepted these tasks (a flag, not a status change)."""
 
     def list_undispatched(self, *, created_before: datetime, limit: int) -> list[Task]:
-        """Pending tasks the broker never accepted, oldest first."""
+        """Pending tasks the broker never accepted, oldest first. Rows another caller has
+        locked for the same purpose are skipped where the database can tell."""
+
+    def list_stale_running(self, *, heartbeat_before: datetime, limit: int) -> list[Task]:
+        """Running tasks whose last heartbeat is older than `heartbeat_before`, oldest first,
+        skipping rows locked by a concurrent caller where the database can tell."""
+
+    def delete_finished_before(self, cutoff: datetime, *, limit: int) -> int:
+        """Delete up to `limit` terminal tasks that finished before `cutoff`; how many went."""
 
 
 class UserRepository(Protocol):

@@ -57,6 +57,45 @@ class Settings(BaseSettings):
         10.0, gt=0, description="Age before an unpublished task is handed to the relay."
     )
     relay_batch_size: int = Field(500, ge=1, description="Tasks the relay publishes per run.")
+    worker_concurrency: int = Field(2, ge=1, description="Processes per worker.")
+    worker_queues: str = Field(
+        "high_priority,default,low_priority",
+        description="Queues a worker consumes, highest priority first (strict order on Redis).",
+    )
+    progress_interval_seconds: float = Field(
+        0.5, gt=0, description="Least time between two progress writes of one run."
+    )
+    heartbeat_interval_seconds: float = Field(
+        2.0, gt=0, description="How often a running task's worker writes a heartbeat."
+    )
+    stale_after_seconds: float = Field(
+        15.0, gt=0, description="Silence after which the reaper takes a running task back."
+    )
+    cancel_poll_interval_seconds: float = Field(
+        0.5, gt=0, description="How often a running task's worker checks for cancellation."
+    )
+    cancel_grace_seconds: float = Field(
+        1.0,
+        ge=0,
+        description="Time a cancelled task gets to stop by itself before it is "
+        "interrupted; as long again before its process is killed.",
+    )
+    reap_interval_seconds: float = Field(5.0, gt=0, description="How often Beat runs the reaper.")
+    relay_interval_seconds: float = Field(5.0, gt=0, description="How often Beat runs the relay.")
+    purge_interval_seconds: float = Field(
+        3600.0, gt=0, description="How often Beat purges expired tasks."
+    )
+    retention_days: float = Field(
+        30.0, gt=0, description="How long finished tasks are kept before they are purged."
+    )
+    flower_address: str = Field("127.0.0.1", description="Interface Flower binds to.")
+    flower_port: int = Field(5555, ge=1, le=65535, description="Port Flower listens on.")
+    flower_basic_auth: SecretStr | None = Field(
+        None, description="user:password for Flower; required in production."
+    )
+    dev_redis_port: int = Field(
+        6390, ge=1, le=65535, description="Port of the Redis that `taskhub dev` embeds."
+    )
     api_host: str = Field("127.0.0.1", description="Interface the API binds to.")
     api_port: int = Field(8000, ge=1, le=65535, description="Port the API listens on.")
     data_dir: Path = Field(Path(".taskhub"), description="Where the embedded default keeps data.")

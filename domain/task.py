@@ -224,6 +224,10 @@ class Task:
             self.progress_message = message
         self.heartbeat_at = at
 
+    def ensure_current_run(self, run_token: RunToken) -> None:
+        """Raise StaleRunError unless `run_token` names the run in progress."""
+        self._require_run(run_token, "go on")
+
     def heartbeat(self, *, run_token: RunToken, at: datetime) -> None:
         self._require_run(run_token, "heartbeat")
         self.heartbeat_at = at

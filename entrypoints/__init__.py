@@ -1,0 +1,1 @@
+"""Entrypoints: the HTTP API, the Celery worker and beat, the CLI, and the composition root."""

@@ -91,6 +91,32 @@ class InMemoryTaskRepository(TaskRepository):
         )
         return [self._table.loaded(t, t.id) for t in rows[:limit]]
 
+    def list_stale_running(self, *, heartbeat_before: datetime, limit: int) -> list[Task]:
+        rows = sorted(
+            (
+                t
+                for t in self._table.rows()
+                if t.status is TaskStatus.RUNNING
+                and t.heartbeat_at is not None
+                and t.heartbeat_at < heartbeat_before
+            ),
+            key=lambda t: t.heartbeat_at or t.created_at,
+        )
+        return [self._table.loaded(t, t.id) for t in rows[:limit]]
+
+    def delete_finished_before(self, cutoff: datetime, *, limit: int) -> int:
+        doomed = sorted(
+            (
+                t
+                for t in self._table.rows()
+                if t.is_terminal and t.completed_at is not None and t.completed_at < cutoff
+            ),
+            key=lambda t: t.completed_at or cutoff,
+        )[:limit]
+        for task in doomed:
+            self._table.delete(task.id)
+        return len(doomed)
+
 
 class InMemoryUserRepository(UserRepository):
     def __init__(self, table: InMemoryTable[UserId, User]) -> None:

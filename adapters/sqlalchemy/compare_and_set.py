@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Update, select, update
+from sqlalchemy import ColumnElement, CursorResult, Delete, Update, select, update
 from sqlalchemy.orm import Session
 
 from adapters.sqlalchemy.tables import Base
@@ -39,8 +39,8 @@ def write_changes(
     return rows_written(session, statement) == 1
 
 
-def rows_written(session: Session, statement: Update) -> int:
-    """How many rows an UPDATE matched (PostgreSQL and SQLite both count matched rows)."""
+def rows_written(session: Session, statement: Update | Delete) -> int:
+    """How many rows an UPDATE or DELETE matched (PostgreSQL and SQLite both count matched rows)."""
     return cast(CursorResult[Any], session.execute(statement)).rowcount
 
 

@@ -136,6 +136,38 @@ class SqlAlchemyTaskRepository(TaskRepository):
             for row in self._session.scalars(statement, execution_options=_FRESH)
         ]
 
+    def list_stale_running(self, *, heartbeat_before: datetime, limit: int) -> list[Task]:
+        statement = (
+            select(TaskRow)
+            .where(
+                TaskRow.status == TaskStatus.RUNNING.value,
+                TaskRow.heartbeat_at < heartbeat_before,
+            )
+            .order_by(TaskRow.heartbeat_at, TaskRow.id)
+            .limit(limit)
+            # Two reapers (two Beats by mistake) split the work instead of fighting over it;
+            # the compare-and-set on write is what makes a double reap harmless anyway.
+            .with_for_update(skip_locked=True)
+        )
+        return [
+            self._remember(row)
+            for row in self._session.scalars(statement, execution_options=_FRESH)
+        ]
+
+    def delete_finished_before(self, cutoff: datetime, *, limit: int) -> int:
+        doomed = (
+            select(TaskRow.id)
+            .where(
+                TaskRow.status.in_([s.value for s in TaskStatus if s.is_terminal]),
+                TaskRow.completed_at < cutoff,
+            )
+            .order_by(TaskRow.completed_at)
+            .limit(limit)
+            .scalar_subquery()
+        )
+        statement = delete(TaskRow).where(TaskRow.id.in_(doomed))
+        return rows_written(self._session, statement.execution_options(**_UNSYNCHRONIZED))
+
     def _remember(self, row: TaskRow) -> Task:
         task = task_from_row(row)
         self._loaded[task.id] = task_values(task)

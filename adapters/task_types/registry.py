@@ -67,6 +67,9 @@ class TaskTypeRegistry(TaskTypeCatalog):
             raise ValueError(f"task type {task_type.name!r} is registered twice")
         self._types[task_type.name] = task_type
 
+    def task_types(self) -> list[TaskType]:
+        return sorted(self._types.values(), key=lambda t: t.name)
+
     def task_type(self, name: str) -> TaskType:
         try:
             return self._types[name]
@@ -74,7 +77,7 @@ class TaskTypeRegistry(TaskTypeCatalog):
             raise ValidationError(f"unknown task type {name!r}", field="task_type") from None
 
     def all(self) -> list[TaskTypeSpec]:
-        return [t.spec for t in sorted(self._types.values(), key=lambda t: t.name)]
+        return [t.spec for t in self.task_types()]
 
     def get(self, name: str) -> TaskTypeSpec:
         return self.task_type(name).spec

@@ -9,25 +9,20 @@ from datetime import datetime
 from application.errors import DependencyUnavailableError
 from application.ports import Clock, TaskDispatcher, UnitOfWork
 from application.use_cases.access import load_task
+from application.use_cases.settle_model_task import settle_model_task
 from domain.errors import ConcurrencyConflictError
-from domain.model import DEPLOY_MODEL_TASK, VALIDATE_MODEL_TASK
 from domain.policy import Action
 from domain.task import Task, TaskId
 from domain.user import User
 
 logger = logging.getLogger(__name__)
 
-MODEL_TASK_TYPES = frozenset({VALIDATE_MODEL_TASK, DEPLOY_MODEL_TASK})
-
 
 def cancel_in_transaction(uow: UnitOfWork, task: Task, *, at: datetime) -> None:
     """Cancel `task` inside an open unit of work, undoing the model request it carried."""
     task.cancel(at=at)
     uow.tasks.update(task)
-    if task.model_id is not None and task.task_type in MODEL_TASK_TYPES:
-        model = uow.models.get(task.model_id)
-        model.abandon_request(at=at)
-        uow.models.update(model)
+    settle_model_task(uow, task, at=at)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from application.ports import Clock, UnitOfWork
+from application.use_cases.settle_model_task import settle_model_task
 from domain.task import RunToken, Task, TaskId
 
 
@@ -20,9 +21,11 @@ class CompleteTask:
     clock: Clock
 
     def execute(self, task_id: TaskId, run_token: RunToken, result: Any) -> Task:
+        now = self.clock.now()
         with self.uow:
             task = self.uow.tasks.get(task_id)
-            task.complete(run_token=run_token, result=result, at=self.clock.now())
+            task.complete(run_token=run_token, result=result, at=now)
             self.uow.tasks.update(task)
+            settle_model_task(self.uow, task, at=now)
             self.uow.commit()
         return task

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from application.ports import Clock, UnitOfWork
 from application.use_cases.dispatch import TaskPublisher
+from application.use_cases.settle_model_task import settle_model_task
 from domain.task import RunToken, Task, TaskError, TaskId, TaskStatus
 
 
@@ -30,12 +31,12 @@ class RetryTask:
         message: str,
         countdown: float | None = None,
     ) -> Task:
+        now = self.clock.now()
         with self.uow:
             task = self.uow.tasks.get(task_id)
-            task.retry(
-                run_token=run_token, error=TaskError(error_type, message), at=self.clock.now()
-            )
+            task.retry(run_token=run_token, error=TaskError(error_type, message), at=now)
             self.uow.tasks.update(task)
+            settle_model_task(self.uow, task, at=now)
             self.uow.commit()
         if task.status is TaskStatus.PENDING:
             self.publisher.publish([task], countdown=countdown)

@@ -33,7 +33,7 @@ STATEFUL_SETTINGS = settings(max_examples=200, stateful_step_count=30, deadline=
 TOKEN_CHOICES = st.sampled_from(["current", "current", "previous", "bogus"])
 PERCENTS = st.integers(min_value=-5, max_value=105)
 NAMES = st.sampled_from(["renamed", "  padded  ", "", "   ", "x" * 201])
-MAX_ATTEMPTS = st.integers(min_value=1, max_value=4)
+MAX_ATTEMPTS = st.integers(min_value=1, max_value=3)
 BOOM = TaskError("RuntimeError", "boom")
 
 

@@ -1,0 +1,1 @@
+"""Celery and kombu behind the dispatcher port: queue topology, publishing, broker probe."""

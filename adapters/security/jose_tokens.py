@@ -1,0 +1,114 @@
+"""Access tokens as HS256 JSON Web Tokens, signed and checked with python-jose."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any, TypeGuard
+from uuid import UUID
+
+from jose import jwt
+from jose.exceptions import JWTError
+
+from application.ports import AccessToken, Clock, TokenService
+from domain.errors import AuthenticationError
+from domain.user import UserId
+
+ALGORITHM = "HS256"
+MIN_SECRET_BYTES = 32  # RFC 7518 3.2: an HS256 key at least as long as the hash output
+_INVALID = "invalid token"
+
+
+class JoseTokenService(TokenService):
+    """Issues tokens carrying sub, iat, exp and jti (and iss when configured).
+
+    Expiry is judged by the injected clock, not by python-jose, which reads the system
+    time: requiring `exp` through jose's options would switch its own check back on.
+    """
+
+    def __init__(
+        self,
+        secret: str,
+        lifetime_seconds: int,
+        clock: Clock,
+        issuer: str | None = None,
+        *,
+        leeway_seconds: int = 5,
+    ) -> None:
+        if len(secret.encode("utf-8")) < MIN_SECRET_BYTES:
+            raise ValueError(
+                f"the token secret must be at least {MIN_SECRET_BYTES} bytes; "
+                "generate one with `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+            )
+        if lifetime_seconds <= 0:
+            raise ValueError("the token lifetime must be a positive number of seconds")
+        self._secret = secret
+        self._lifetime = lifetime_seconds
+        self._clock = clock
+        self._issuer = issuer
+        self._leeway = leeway_seconds
+
+    def __repr__(self) -> str:
+        return f"JoseTokenService(lifetime_seconds={self._lifetime}, issuer={self._issuer!r})"
+
+    def issue(self, user_id: UserId) -> AccessToken:
+        issued_at = self._now()
+        claims: dict[str, Any] = {
+            "sub": str(user_id),
+            "iat": issued_at,
+            "exp": issued_at + self._lifetime,
+            "jti": secrets.token_urlsafe(16),
+        }
+        if self._issuer is not None:
+            claims["iss"] = self._issuer
+        token = jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+        return AccessToken(token=token, expires_in=self._lifetime)
+
+    def verify(self, token: str) -> UserId:
+        claims = self._decode(token)
+        self._check_times(claims)
+        return self._user_id(claims["sub"])
+
+    def _decode(self, token: str) -> dict[str, Any]:
+        options = {
+            "verify_exp": False,  # checked against our clock in _check_times
+            "require_iat": True,
+            "require_sub": True,
+            "require_jti": True,
+            "require_iss": self._issuer is not None,
+        }
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token, self._secret, algorithms=[ALGORITHM], issuer=self._issuer, options=options
+            )
+        # jose lets a few malformed inputs through as TypeError or ValueError.
+        except (JWTError, TypeError, ValueError) as exc:
+            raise AuthenticationError(_INVALID) from exc
+        return claims
+
+    def _check_times(self, claims: dict[str, Any]) -> None:
+        exp, iat = claims.get("exp"), claims.get("iat")
+        if not (_is_timestamp(exp) and _is_timestamp(iat)):
+            raise AuthenticationError(_INVALID)
+        now = self._now()
+        if iat > now + self._leeway:
+            raise AuthenticationError(_INVALID)
+        if exp <= now - self._leeway:
+            raise AuthenticationError("token has expired")
+
+    @staticmethod
+    def _user_id(subject: str) -> UserId:
+        try:
+            user_id = UUID(subject)
+        except ValueError as exc:
+            raise AuthenticationError(_INVALID) from exc
+        # Only the canonical form we issue, not braces, URNs or bare hex.
+        if str(user_id) != subject:
+            raise AuthenticationError(_INVALID)
+        return UserId(user_id)
+
+    def _now(self) -> int:
+        return int(self._clock.now().timestamp())
+
+
+def _is_timestamp(value: object) -> TypeGuard[float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)

@@ -1,0 +1,57 @@
+"""Re-queueing (or failing) running tasks whose worker stopped heart-beating."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from application.ports import Clock, UnitOfWork
+from application.use_cases.dispatch import TaskPublisher
+from application.use_cases.settle_model_task import settle_model_task
+from domain.errors import ConflictError
+from domain.task import RunToken, Task, TaskError, TaskStatus
+
+logger = logging.getLogger(__name__)
+
+WORKER_LOST = "WorkerLostError"
+
+
+@dataclass(frozen=True, slots=True)
+class ReapStaleTasks:
+    """Rules: a running task whose last heartbeat is older than `stale_after` lost its worker
+    (killed, crashed, cut off). It is retried like any run that ended without a result, so
+    it goes back to pending while attempts remain, else fails saying why. Each reap is a
+    compare-and-set on the run, so two reapers, or a worker that wakes up, cannot both win.
+    Returns the tasks reaped.
+    """
+
+    uow: UnitOfWork
+    publisher: TaskPublisher
+    clock: Clock
+    stale_after: timedelta
+    batch_size: int
+
+    def execute(self) -> list[Task]:
+        now = self.clock.now()
+        reaped: list[Task] = []
+        with self.uow:
+            for task in self.uow.tasks.list_stale_running(
+                heartbeat_before=now - self.stale_after, limit=self.batch_size
+            ):
+                silent_for = (now - (task.heartbeat_at or now)).total_seconds()
+                error = TaskError(
+                    WORKER_LOST, f"worker stopped heart-beating {silent_for:.0f}s ago"
+                )
+                try:
+                    task.retry(run_token=RunToken(task.run_token or ""), error=error, at=now)
+                    self.uow.tasks.update(task)
+                except ConflictError:
+                    continue  # the worker wrote after all, or another reaper got it
+                settle_model_task(self.uow, task, at=now)
+                reaped.append(task)
+            self.uow.commit()
+        for task in reaped:
+            logger.warning("reaped task %s: %s -> %s", task.id, task.error, task.status.value)
+        self.publisher.publish([t for t in reaped if t.status is TaskStatus.PENDING])
+        return reaped

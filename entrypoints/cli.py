@@ -1,0 +1,189 @@
+"""The `taskhub` command: database migrations, user administration, and the server processes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError as SettingsError
+
+from domain.errors import DomainError
+
+app = typer.Typer(help="taskhub: long-running background work over REST.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
+users_app = typer.Typer(help="User administration.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+
+
+def _container():  # type: ignore[no-untyped-def]
+    # Imported late so `taskhub --help` stays fast and settings errors read as messages.
+    from entrypoints.container import Container
+
+    container = Container()
+    try:
+        container.settings()
+    except SettingsError as exc:
+        typer.secho(f"invalid settings: {exc.errors()[0]['msg']}", fg="red", err=True)
+        raise typer.Exit(2) from None
+    return container
+
+
+def _ensure_sqlite_dir(url: str) -> None:
+    if url.startswith("sqlite:///") and ":memory:" not in url:
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Migrate the configured database up to REVISION (default: the latest)."""
+    from adapters.sqlalchemy.migrate import upgrade_database
+
+    url = _container().settings().database_url
+    _ensure_sqlite_dir(url)
+    upgrade_database(url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Target, e.g. base")]) -> None:
+    """Migrate the configured database down to REVISION."""
+    from adapters.sqlalchemy.migrate import downgrade_database
+
+    downgrade_database(_container().settings().database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@users_app.command("create-admin")
+def create_admin(
+    email: Annotated[str, typer.Option(help="The administrator's email.")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="TASKHUB_ADMIN_PASSWORD",
+            help="Prompted for when not given.",
+        ),
+    ],
+) -> None:
+    """Create an administrator, or promote and re-activate an existing account."""
+    try:
+        user = _container().create_administrator().execute(email=email, password=password)
+    except DomainError as exc:
+        typer.secho(f"error: {exc.detail}", fg="red", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"administrator {user.email} ({user.id}) is ready")
+
+
+@app.command("api")
+def api(
+    host: Annotated[str | None, typer.Option(help="Bind address [TASKHUB_API_HOST]")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [TASKHUB_API_PORT]")] = None,
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
+) -> None:
+    """Serve the REST API with uvicorn."""
+    import uvicorn
+
+    settings = _container().settings()
+    uvicorn.run(
+        "entrypoints.http.app:create_app",
+        factory=True,
+        host=host or settings.api_host,
+        port=port or settings.api_port,
+        workers=workers,
+        proxy_headers=True,
+    )
+
+
+@app.command("worker")
+def worker(
+    queues: Annotated[
+        str | None,
+        typer.Option(help="Queues to consume, highest priority first [TASKHUB_WORKER_QUEUES]"),
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(help="Worker processes [TASKHUB_WORKER_CONCURRENCY]")
+    ] = None,
+    loglevel: str = "INFO",
+) -> None:
+    """Run a Celery worker on the task queues (prefork pool)."""
+    from entrypoints.worker.app import create_worker_app
+
+    container = _container()
+    settings = container.settings()
+    create_worker_app(container).worker_main(
+        [
+            "worker",
+            f"--queues={queues or settings.worker_queues}",
+            f"--concurrency={concurrency or settings.worker_concurrency}",
+            "--pool=prefork",
+            "--prefetch-multiplier=1",
+            "--task-events",
+            f"--loglevel={loglevel}",
+        ]
+    )
+
+
+@app.command("beat")
+def beat(loglevel: str = "INFO") -> None:
+    """Run Celery Beat: the relay, the reaper and the purge, on their schedules."""
+    from entrypoints.worker.app import create_worker_app
+
+    container = _container()
+    data_dir = container.settings().data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    create_worker_app(container).start(
+        [
+            "beat",
+            f"--schedule={data_dir / 'celerybeat-schedule'}",
+            f"--loglevel={loglevel}",
+        ]
+    )
+
+
+@app.command("flower")
+def flower(
+    address: Annotated[str | None, typer.Option(help="[TASKHUB_FLOWER_ADDRESS]")] = None,
+    port: Annotated[int | None, typer.Option(help="[TASKHUB_FLOWER_PORT]")] = None,
+) -> None:
+    """Run Flower, the Celery monitor, on the same broker."""
+    from config.settings import Environment
+    from entrypoints.worker.app import create_worker_app
+
+    container = _container()
+    settings = container.settings()
+    argv = [
+        "flower",
+        f"--address={address or settings.flower_address}",
+        f"--port={port or settings.flower_port}",
+    ]
+    if settings.flower_basic_auth is not None:
+        argv.append(f"--basic-auth={settings.flower_basic_auth.get_secret_value()}")
+    elif settings.environment is Environment.PRODUCTION:
+        # Flower shows every task's arguments and results and has no login of its own.
+        typer.secho(
+            "refusing to run Flower in production without TASKHUB_FLOWER_BASIC_AUTH",
+            fg="red",
+            err=True,
+        )
+        raise typer.Exit(2)
+    create_worker_app(container).start(argv)
+
+
+@app.command("dev")
+def dev() -> None:
+    """Run the whole system on this machine: embedded Redis, API, worker, Beat and Flower."""
+    from entrypoints.dev.supervisor import run_development_stack
+
+    raise typer.Exit(run_development_stack(_container().settings()))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,211 @@
+"""The composition root: the one place that builds adapters from settings and wires ports."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from dependency_injector import containers, providers
+
+from adapters.celery.dispatcher import CeleryBrokerProbe, CeleryTaskDispatcher
+from adapters.clock import SystemClock
+from adapters.security.bcrypt_hasher import BcryptPasswordHasher
+from adapters.security.jose_tokens import JoseTokenService
+from adapters.sqlalchemy.engine import (
+    SqlAlchemyDatabaseProbe,
+    create_database_engine,
+    create_session_factory,
+)
+from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from adapters.task_types.builtin import builtin_registry
+from application.use_cases.authenticate import Authenticate
+from application.use_cases.cancel_task import CancelTask
+from application.use_cases.check_readiness import CheckReadiness
+from application.use_cases.check_run import CheckRun
+from application.use_cases.complete_task import CompleteTask
+from application.use_cases.create_administrator import CreateAdministrator
+from application.use_cases.delete_model import DeleteModel
+from application.use_cases.delete_task import DeleteTask
+from application.use_cases.dispatch import TaskPublisher
+from application.use_cases.fail_task import FailTask
+from application.use_cases.get_model import GetModel
+from application.use_cases.get_task import GetTask
+from application.use_cases.identify_user import IdentifyUser
+from application.use_cases.list_models import ListModels
+from application.use_cases.list_tasks import ListTasks
+from application.use_cases.list_users import ListUsers
+from application.use_cases.purge_expired_tasks import PurgeExpiredTasks
+from application.use_cases.reap_stale_tasks import ReapStaleTasks
+from application.use_cases.record_heartbeat import RecordHeartbeat
+from application.use_cases.register_model import RegisterModel
+from application.use_cases.register_user import RegisterUser
+from application.use_cases.relay_undispatched_tasks import RelayUndispatchedTasks
+from application.use_cases.report_progress import ReportProgress
+from application.use_cases.request_model_deployment import RequestModelDeployment
+from application.use_cases.request_model_validation import (
+    ModelTaskRequester,
+    RequestModelValidation,
+)
+from application.use_cases.retry_task import RetryTask
+from application.use_cases.start_task import StartTask
+from application.use_cases.submit_task import SubmitTask
+from application.use_cases.update_model import UpdateModel
+from application.use_cases.update_task import UpdateTask
+from application.use_cases.update_user import UpdateUser
+from config.settings import Settings
+from entrypoints.celery_app import create_celery_app
+from entrypoints.worker.runner import RunnerTuning, TaskRunner
+
+
+class Container(containers.DeclarativeContainer):
+    settings = providers.Singleton(Settings)
+
+    # --- adapters: built once per process ----------------------------------------------
+    engine = providers.Singleton(create_database_engine, settings.provided.database_url)
+    session_factory = providers.Singleton(create_session_factory, engine)
+    task_type_catalog = providers.Singleton(builtin_registry)
+    celery_app = providers.Singleton(create_celery_app, settings, task_type_catalog)
+    clock = providers.Singleton(SystemClock)
+    dispatcher = providers.Singleton(CeleryTaskDispatcher, celery_app)
+    password_hasher = providers.Singleton(
+        BcryptPasswordHasher, rounds=settings.provided.bcrypt_rounds
+    )
+    token_service = providers.Singleton(
+        JoseTokenService,
+        secret=settings.provided.secret_key.get_secret_value.call(),
+        lifetime_seconds=settings.provided.access_token_lifetime_seconds,
+        clock=clock,
+    )
+    probes = providers.List(
+        providers.Singleton(SqlAlchemyDatabaseProbe, engine),
+        providers.Singleton(CeleryBrokerProbe, celery_app),
+    )
+
+    # --- per call: a unit of work per use-case call ----------------------------------------
+    unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, session_factory)
+    publisher = providers.Factory(TaskPublisher, uow=unit_of_work, dispatcher=dispatcher)
+    max_page_size = settings.provided.max_page_size
+    default_page_size = settings.provided.default_page_size
+
+    register_user = providers.Factory(
+        RegisterUser,
+        uow=unit_of_work,
+        hasher=password_hasher,
+        clock=clock,
+        allow_signup=settings.provided.allow_signup,
+    )
+    create_administrator = providers.Factory(
+        CreateAdministrator, uow=unit_of_work, hasher=password_hasher, clock=clock
+    )
+    authenticate = providers.Factory(
+        Authenticate, uow=unit_of_work, hasher=password_hasher, tokens=token_service
+    )
+    identify_user = providers.Factory(IdentifyUser, uow=unit_of_work, tokens=token_service)
+    list_users = providers.Factory(
+        ListUsers,
+        uow=unit_of_work,
+        max_page_size=max_page_size,
+        default_page_size=default_page_size,
+    )
+    update_user = providers.Factory(UpdateUser, uow=unit_of_work)
+
+    submit_task = providers.Factory(
+        SubmitTask,
+        uow=unit_of_work,
+        catalog=task_type_catalog,
+        publisher=publisher,
+        clock=clock,
+        max_active_tasks=settings.provided.max_active_tasks_per_user,
+    )
+    get_task = providers.Factory(GetTask, uow=unit_of_work)
+    list_tasks = providers.Factory(
+        ListTasks,
+        uow=unit_of_work,
+        max_page_size=max_page_size,
+        default_page_size=default_page_size,
+    )
+    update_task = providers.Factory(UpdateTask, uow=unit_of_work)
+    cancel_task = providers.Factory(
+        CancelTask, uow=unit_of_work, dispatcher=dispatcher, clock=clock
+    )
+    delete_task = providers.Factory(
+        DeleteTask, uow=unit_of_work, dispatcher=dispatcher, clock=clock
+    )
+    relay_undispatched_tasks = providers.Factory(
+        RelayUndispatchedTasks,
+        uow=unit_of_work,
+        publisher=publisher,
+        clock=clock,
+        grace=providers.Factory(timedelta, seconds=settings.provided.relay_grace_seconds),
+        batch_size=settings.provided.relay_batch_size,
+    )
+
+    register_model = providers.Factory(RegisterModel, uow=unit_of_work, clock=clock)
+    get_model = providers.Factory(GetModel, uow=unit_of_work)
+    list_models = providers.Factory(
+        ListModels,
+        uow=unit_of_work,
+        max_page_size=max_page_size,
+        default_page_size=default_page_size,
+    )
+    update_model = providers.Factory(UpdateModel, uow=unit_of_work, clock=clock)
+    delete_model = providers.Factory(DeleteModel, uow=unit_of_work)
+    model_task_requester = providers.Factory(
+        ModelTaskRequester,
+        uow=unit_of_work,
+        catalog=task_type_catalog,
+        publisher=publisher,
+        clock=clock,
+    )
+    request_model_validation = providers.Factory(
+        RequestModelValidation, requester=model_task_requester
+    )
+    request_model_deployment = providers.Factory(
+        RequestModelDeployment,
+        requester=model_task_requester,
+        deployment_dir=providers.Callable(str, settings.provided.deployment_dir),
+    )
+
+    check_readiness = providers.Factory(CheckReadiness, probes=probes)
+
+    # --- worker side ----------------------------------------------------------------------
+    start_task = providers.Factory(StartTask, uow=unit_of_work, clock=clock)
+    report_progress = providers.Factory(ReportProgress, uow=unit_of_work, clock=clock)
+    check_run = providers.Factory(CheckRun, uow=unit_of_work)
+    record_heartbeat = providers.Factory(RecordHeartbeat, uow=unit_of_work, clock=clock)
+    complete_task = providers.Factory(CompleteTask, uow=unit_of_work, clock=clock)
+    fail_task = providers.Factory(FailTask, uow=unit_of_work, clock=clock)
+    retry_task = providers.Factory(RetryTask, uow=unit_of_work, publisher=publisher, clock=clock)
+    runner_tuning = providers.Factory(
+        RunnerTuning,
+        progress_interval=settings.provided.progress_interval_seconds,
+        heartbeat_interval=settings.provided.heartbeat_interval_seconds,
+        poll_interval=settings.provided.cancel_poll_interval_seconds,
+        cancel_grace=settings.provided.cancel_grace_seconds,
+    )
+    task_runner = providers.Factory(
+        TaskRunner,
+        registry=task_type_catalog,
+        start_task=start_task,
+        report_progress=report_progress,
+        check_run=check_run,
+        record_heartbeat=record_heartbeat,
+        complete_task=complete_task,
+        fail_task=fail_task,
+        retry_task=retry_task,
+        tuning=runner_tuning,
+    )
+    reap_stale_tasks = providers.Factory(
+        ReapStaleTasks,
+        uow=unit_of_work,
+        publisher=publisher,
+        clock=clock,
+        stale_after=providers.Factory(timedelta, seconds=settings.provided.stale_after_seconds),
+        batch_size=settings.provided.relay_batch_size,
+    )
+    purge_expired_tasks = providers.Factory(
+        PurgeExpiredTasks,
+        uow=unit_of_work,
+        clock=clock,
+        retention=providers.Factory(timedelta, days=settings.provided.retention_days),
+        batch_size=settings.provided.relay_batch_size,
+    )

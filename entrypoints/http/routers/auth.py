@@ -1,0 +1,42 @@
+"""Sign-up and login."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from application.use_cases.authenticate import Authenticate
+from application.use_cases.register_user import RegisterUser
+from entrypoints.http.dependencies import OptionalUser, use_case
+from entrypoints.http.schemas.common import problem_responses
+from entrypoints.http.schemas.users import RegisterRequest, TokenResponse, UserResponse
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="register",
+    responses=problem_responses(401, 403, 409, 422),
+)
+def register(
+    body: RegisterRequest,
+    actor: OptionalUser,
+    register_user: Annotated[RegisterUser, use_case("register_user")],
+) -> UserResponse:
+    """Create an account. Open to anyone unless sign-up is turned off; then admins only."""
+    user = register_user.execute(email=body.email, password=body.password, actor=actor)
+    return UserResponse.of(user)
+
+
+@router.post("/token", operation_id="login", responses=problem_responses(401, 422))
+def login(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    authenticate: Annotated[Authenticate, use_case("authenticate")],
+) -> TokenResponse:
+    """OAuth2 password flow: `username` is the email."""
+    token = authenticate.execute(email=form.username, password=form.password)
+    return TokenResponse(access_token=token.token, expires_in=token.expires_in)

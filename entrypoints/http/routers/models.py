@@ -1,0 +1,132 @@
+"""The ML model registry: register, read, list, change, delete, validate, deploy."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response, status
+
+from application.use_cases.delete_model import DeleteModel
+from application.use_cases.get_model import GetModel
+from application.use_cases.list_models import ListModels
+from application.use_cases.register_model import RegisterModel
+from application.use_cases.request_model_deployment import RequestModelDeployment
+from application.use_cases.request_model_validation import RequestModelValidation
+from application.use_cases.update_model import UpdateModel
+from domain.model import ModelId, ModelStatus
+from entrypoints.http.dependencies import CurrentUser, use_case
+from entrypoints.http.schemas.common import problem_responses
+from entrypoints.http.schemas.models import (
+    ModelPage,
+    ModelResponse,
+    ModelTaskResponse,
+    RegisterModelRequest,
+    UpdateModelRequest,
+)
+from entrypoints.http.schemas.tasks import TaskResponse
+
+router = APIRouter(prefix="/models", tags=["models"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="register_model",
+    responses=problem_responses(401, 409, 422),
+)
+def register_model(
+    body: RegisterModelRequest,
+    user: CurrentUser,
+    register: Annotated[RegisterModel, use_case("register_model")],
+) -> ModelResponse:
+    model = register.execute(
+        user,
+        name=body.name,
+        model_type=body.model_type,
+        artifact_location=body.artifact_location,
+        description=body.description,
+    )
+    return ModelResponse.of(model)
+
+
+@router.get("", operation_id="list_models", responses=problem_responses(401, 422))
+def list_models(
+    user: CurrentUser,
+    list_models: Annotated[ListModels, use_case("list_models")],
+    status: ModelStatus | None = None,
+    limit: Annotated[int | None, Query(ge=1)] = None,
+    cursor: str | None = None,
+) -> ModelPage:
+    page = list_models.execute(user, limit=limit, cursor=cursor, status=status)
+    return ModelPage(items=[ModelResponse.of(m) for m in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/{model_id}", operation_id="get_model", responses=problem_responses(401, 404, 422))
+def get_model(
+    model_id: UUID, user: CurrentUser, get: Annotated[GetModel, use_case("get_model")]
+) -> ModelResponse:
+    return ModelResponse.of(get.execute(user, ModelId(model_id)))
+
+
+@router.patch(
+    "/{model_id}", operation_id="update_model", responses=problem_responses(401, 404, 409, 422)
+)
+def update_model(
+    model_id: UUID,
+    body: UpdateModelRequest,
+    user: CurrentUser,
+    update: Annotated[UpdateModel, use_case("update_model")],
+) -> ModelResponse:
+    """A new `artifact_location` sends the model back to `registered` for re-validation."""
+    model = update.execute(
+        user,
+        ModelId(model_id),
+        name=body.name,
+        description=body.description,
+        artifact_location=body.artifact_location,
+    )
+    return ModelResponse.of(model)
+
+
+@router.delete(
+    "/{model_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="delete_model",
+    responses=problem_responses(401, 404, 409, 422),
+)
+def delete_model(
+    model_id: UUID, user: CurrentUser, delete: Annotated[DeleteModel, use_case("delete_model")]
+) -> Response:
+    delete.execute(user, ModelId(model_id))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{model_id}/validate",
+    status_code=status.HTTP_202_ACCEPTED,
+    operation_id="validate_model",
+    responses=problem_responses(401, 404, 409, 422),
+)
+def validate_model(
+    model_id: UUID,
+    user: CurrentUser,
+    request: Annotated[RequestModelValidation, use_case("request_model_validation")],
+) -> ModelTaskResponse:
+    model, task = request.execute(user, ModelId(model_id))
+    return ModelTaskResponse(model=ModelResponse.of(model), task=TaskResponse.of(task))
+
+
+@router.post(
+    "/{model_id}/deploy",
+    status_code=status.HTTP_202_ACCEPTED,
+    operation_id="deploy_model",
+    responses=problem_responses(401, 404, 409, 422),
+)
+def deploy_model(
+    model_id: UUID,
+    user: CurrentUser,
+    request: Annotated[RequestModelDeployment, use_case("request_model_deployment")],
+) -> ModelTaskResponse:
+    model, task = request.execute(user, ModelId(model_id))
+    return ModelTaskResponse(model=ModelResponse.of(model), task=TaskResponse.of(task))

@@ -1,0 +1,120 @@
+"""Tasks: submit, read, list, change, cancel, delete."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response, status
+
+from application.use_cases.cancel_task import CancelTask
+from application.use_cases.delete_task import DeleteTask
+from application.use_cases.get_task import GetTask
+from application.use_cases.list_tasks import ListTasks
+from application.use_cases.submit_task import SubmitTask
+from application.use_cases.update_task import UpdateTask
+from domain.model import ModelId
+from domain.task import Priority, TaskId, TaskStatus
+from entrypoints.http.dependencies import CurrentUser, use_case
+from entrypoints.http.schemas.common import problem_responses
+from entrypoints.http.schemas.tasks import (
+    SubmitTaskRequest,
+    TaskPage,
+    TaskResponse,
+    UpdateTaskRequest,
+)
+
+router = APIRouter(prefix="/tasks", tags=["tasks"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="submit_task",
+    responses=problem_responses(401, 404, 422, 429, 503),
+)
+def submit_task(
+    body: SubmitTaskRequest,
+    user: CurrentUser,
+    submit: Annotated[SubmitTask, use_case("submit_task")],
+) -> TaskResponse:
+    """Store the task and queue it. Unknown task types and bad arguments are refused (422)."""
+    task = submit.execute(
+        user,
+        name=body.name,
+        task_type=body.task_type,
+        priority=body.priority,
+        args=body.args,
+        kwargs=body.kwargs,
+        model_id=ModelId(body.model_id) if body.model_id else None,
+    )
+    return TaskResponse.of(task)
+
+
+@router.get("", operation_id="list_tasks", responses=problem_responses(401, 422))
+def list_tasks(
+    user: CurrentUser,
+    list_tasks: Annotated[ListTasks, use_case("list_tasks")],
+    status: TaskStatus | None = None,
+    task_type: str | None = None,
+    priority: Priority | None = None,
+    model_id: UUID | None = None,
+    limit: Annotated[int | None, Query(ge=1)] = None,
+    cursor: str | None = None,
+) -> TaskPage:
+    """Your tasks (an admin's: everyone's), newest first; follow `next_cursor` for more."""
+    page = list_tasks.execute(
+        user,
+        limit=limit,
+        cursor=cursor,
+        status=status,
+        task_type=task_type,
+        priority=priority,
+        model_id=ModelId(model_id) if model_id else None,
+    )
+    return TaskPage(items=[TaskResponse.of(t) for t in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/{task_id}", operation_id="get_task", responses=problem_responses(401, 404, 422))
+def get_task(
+    task_id: UUID, user: CurrentUser, get: Annotated[GetTask, use_case("get_task")]
+) -> TaskResponse:
+    return TaskResponse.of(get.execute(user, TaskId(task_id)))
+
+
+@router.patch(
+    "/{task_id}", operation_id="update_task", responses=problem_responses(401, 404, 409, 422)
+)
+def update_task(
+    task_id: UUID,
+    body: UpdateTaskRequest,
+    user: CurrentUser,
+    update: Annotated[UpdateTask, use_case("update_task")],
+) -> TaskResponse:
+    """Rename or re-prioritise a task; only while it is pending (409 otherwise)."""
+    task = update.execute(user, TaskId(task_id), name=body.name, priority=body.priority)
+    return TaskResponse.of(task)
+
+
+@router.post(
+    "/{task_id}/cancel", operation_id="cancel_task", responses=problem_responses(401, 404, 409, 422)
+)
+def cancel_task(
+    task_id: UUID, user: CurrentUser, cancel: Annotated[CancelTask, use_case("cancel_task")]
+) -> TaskResponse:
+    """Cancel a pending or running task; 409 when it has already finished."""
+    return TaskResponse.of(cancel.execute(user, TaskId(task_id)))
+
+
+@router.delete(
+    "/{task_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="delete_task",
+    responses=problem_responses(401, 404, 409, 422),
+)
+def delete_task(
+    task_id: UUID, user: CurrentUser, delete: Annotated[DeleteTask, use_case("delete_task")]
+) -> Response:
+    """Delete a task. A pending or running task is cancelled first, so it never runs (on)."""
+    delete.execute(user, TaskId(task_id))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

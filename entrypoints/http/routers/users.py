@@ -1,0 +1,72 @@
+"""The current user, and user administration."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, status
+
+from application.use_cases.list_users import ListUsers
+from application.use_cases.register_user import RegisterUser
+from application.use_cases.update_user import UpdateUser
+from domain.user import UserId
+from entrypoints.http.dependencies import AdminUser, CurrentUser, use_case
+from entrypoints.http.schemas.common import problem_responses
+from entrypoints.http.schemas.users import (
+    CreateUserRequest,
+    UpdateUserRequest,
+    UserPage,
+    UserResponse,
+)
+
+router = APIRouter(prefix="/users", tags=["users"])
+ADMIN_ERRORS = problem_responses(401, 403, 422)
+
+
+@router.get("/me", operation_id="get_current_user", responses=problem_responses(401))
+def me(user: CurrentUser) -> UserResponse:
+    return UserResponse.of(user)
+
+
+@router.get("", operation_id="list_users", responses=ADMIN_ERRORS)
+def list_users(
+    admin: AdminUser,
+    list_users: Annotated[ListUsers, use_case("list_users")],
+    limit: Annotated[int | None, Query(ge=1)] = None,
+    cursor: str | None = None,
+) -> UserPage:
+    page = list_users.execute(admin, limit=limit, cursor=cursor)
+    return UserPage(items=[UserResponse.of(u) for u in page.items], next_cursor=page.next_cursor)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="create_user",
+    responses=problem_responses(401, 403, 409, 422),
+)
+def create_user(
+    body: CreateUserRequest,
+    admin: AdminUser,
+    register_user: Annotated[RegisterUser, use_case("register_user")],
+) -> UserResponse:
+    user = register_user.execute(
+        email=body.email, password=body.password, actor=admin, is_admin=body.is_admin
+    )
+    return UserResponse.of(user)
+
+
+@router.patch(
+    "/{user_id}", operation_id="update_user", responses=problem_responses(401, 403, 404, 409, 422)
+)
+def update_user(
+    user_id: UUID,
+    body: UpdateUserRequest,
+    admin: AdminUser,
+    update_user: Annotated[UpdateUser, use_case("update_user")],
+) -> UserResponse:
+    user = update_user.execute(
+        admin, UserId(user_id), is_active=body.is_active, is_admin=body.is_admin
+    )
+    return UserResponse.of(user)

@@ -1,0 +1,1 @@
+"""Pydantic request and response schemas: the API's contract, kept apart from the entities."""

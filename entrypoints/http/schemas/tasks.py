@@ -1,0 +1,95 @@
+"""Task request and response bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from domain.task import Priority, Task, TaskStatus
+from entrypoints.http.schemas.common import StrictRequest
+
+
+class SubmitTaskRequest(StrictRequest):
+    name: str = Field(min_length=1, max_length=200)
+    task_type: str = Field(min_length=1, max_length=100)
+    priority: Priority | None = Field(None, description="Defaults to the task type's priority.")
+    args: list[Any] = Field(default_factory=list)
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+    model_id: UUID | None = None
+
+
+class UpdateTaskRequest(StrictRequest):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    priority: Priority | None = None
+
+
+class TaskErrorResponse(BaseModel):
+    type: str
+    message: str
+
+
+class TaskResponse(BaseModel):
+    id: UUID
+    name: str
+    task_type: str
+    status: TaskStatus
+    priority: Priority
+    queue: str
+    args: list[Any]
+    kwargs: dict[str, Any]
+    result: Any = None
+    error: TaskErrorResponse | None = None
+    progress: int = Field(ge=0, le=100)
+    progress_message: str | None = None
+    attempts: int
+    max_attempts: int
+    user_id: UUID
+    model_id: UUID | None = None
+    created_at: datetime
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+
+    @classmethod
+    def of(cls, task: Task) -> TaskResponse:
+        return cls(
+            id=task.id,
+            name=task.name,
+            task_type=task.task_type,
+            status=task.status,
+            priority=task.priority,
+            queue=task.queue,
+            args=task.args,
+            kwargs=task.kwargs,
+            result=task.result,
+            error=TaskErrorResponse(type=task.error.type, message=task.error.message)
+            if task.error
+            else None,
+            progress=task.progress.percent,
+            progress_message=task.progress_message,
+            attempts=task.attempts,
+            max_attempts=task.max_attempts,
+            user_id=task.user_id,
+            model_id=task.model_id,
+            created_at=task.created_at,
+            started_at=task.started_at,
+            completed_at=task.completed_at,
+        )
+
+
+class TaskPage(BaseModel):
+    items: list[TaskResponse]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page.")
+
+
+class TaskTypeResponse(BaseModel):
+    name: str
+    description: str
+    queue: str
+    default_priority: Priority
+    max_attempts: int
+    soft_time_limit: float | None = None
+    time_limit: float | None = None
+    arguments_schema: dict[str, Any]

@@ -1,0 +1,55 @@
+"""User and authentication request and response bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from domain.user import User
+from entrypoints.http.schemas.common import StrictRequest
+
+
+class RegisterRequest(StrictRequest):
+    email: str = Field(max_length=254, examples=["ada@example.com"])
+    password: str = Field(description="8 characters to 72 bytes (UTF-8).")
+
+
+class CreateUserRequest(RegisterRequest):
+    is_admin: bool = False
+
+
+class UpdateUserRequest(StrictRequest):
+    is_active: bool | None = None
+    is_admin: bool | None = None
+
+
+class UserResponse(BaseModel):
+    id: UUID
+    email: str
+    is_active: bool
+    is_admin: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> UserResponse:
+        return cls(
+            id=user.id,
+            email=str(user.email),
+            is_active=user.is_active,
+            is_admin=user.is_admin,
+            created_at=user.created_at,
+        )
+
+
+class UserPage(BaseModel):
+    items: list[UserResponse]
+    next_cursor: str | None = None
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
+    expires_in: int = Field(description="Seconds until the token expires.")

@@ -1,0 +1,106 @@
+"""The worker's Celery app: one Celery task per task type, the maintenance jobs, Beat's schedule."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from celery import Celery
+from celery.signals import worker_process_init
+
+from adapters.celery.topology import destination, task_name
+from domain.task import Priority, TaskId
+from entrypoints.container import Container
+
+logger = logging.getLogger(__name__)
+
+MAINTENANCE_QUEUE = Priority.HIGH.queue  # behind a backlog, maintenance would come too late
+MAINTENANCE_JOBS = ("relay_undispatched_tasks", "reap_stale_tasks", "purge_expired_tasks")
+
+
+def create_worker_app(container: Container) -> Celery:
+    """The Celery app a worker or Beat process runs; builds nothing that connects yet."""
+    app: Celery = container.celery_app()
+    registry = container.task_type_catalog()
+    for task_type in registry.task_types():
+        _register_task_type(
+            app, container, task_type.name, task_type.soft_time_limit, task_type.time_limit
+        )
+    for job in MAINTENANCE_JOBS:
+        _register_maintenance_job(app, container, job)
+    app.conf.beat_schedule = beat_schedule(container, app.conf.broker_url)
+    _reset_connections_after_fork(container)
+    return app
+
+
+def _register_task_type(
+    app: Celery,
+    container: Container,
+    name: str,
+    soft_time_limit: float | None,
+    time_limit: float | None,
+) -> None:
+    def run(task_id: str) -> str:
+        outcome: str = container.task_runner().run(TaskId(UUID(task_id)))
+        return outcome
+
+    app.task(
+        run,
+        name=task_name(name),
+        acks_late=True,
+        reject_on_worker_lost=True,
+        soft_time_limit=soft_time_limit,
+        time_limit=time_limit,
+        ignore_result=True,
+    )
+
+
+def _register_maintenance_job(app: Celery, container: Container, job: str) -> None:
+    def run() -> Any:
+        result = getattr(container, job)().execute()
+        count = len(result) if isinstance(result, list) else result
+        if count:
+            logger.info("%s: %s task(s)", job, count)
+        return count
+
+    app.task(
+        run,
+        name=task_name(f"maintenance.{job}"),
+        ignore_result=True,
+        # Runs again on the next tick anyway: no point redelivering a lost one.
+        acks_late=False,
+    )
+
+
+def beat_schedule(container: Container, broker_url: str) -> dict[str, dict[str, Any]]:
+    settings = container.settings()
+    every = {
+        "relay_undispatched_tasks": settings.relay_interval_seconds,
+        "reap_stale_tasks": settings.reap_interval_seconds,
+        "purge_expired_tasks": settings.purge_interval_seconds,
+    }
+    schedule = {}
+    for job, seconds in every.items():
+        exchange, routing_key = destination(
+            MAINTENANCE_QUEUE, f"maintenance.{job}", broker_url=broker_url
+        )
+        schedule[job] = {
+            "task": task_name(f"maintenance.{job}"),
+            "schedule": timedelta(seconds=seconds),
+            "options": {
+                "queue": MAINTENANCE_QUEUE,
+                "exchange": exchange,
+                "routing_key": routing_key,
+                "expires": seconds,
+            },
+        }
+    return schedule
+
+
+def _reset_connections_after_fork(container: Container) -> None:
+    @worker_process_init.connect(weak=False)
+    def fresh_database_pool(**_: Any) -> None:
+        # A pool inherited through fork shares sockets with the parent: start from scratch.
+        container.engine().dispose(close=False)

@@ -1,0 +1,193 @@
+"""Running one delivery of a task: claim, execute the task type's function, record the outcome.
+
+The worker never writes a task's row itself: every step is a use case.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from celery.exceptions import SoftTimeLimitExceeded
+
+from adapters.task_types.registry import TaskType, TaskTypeRegistry
+from application.errors import DependencyUnavailableError, TaskCancelledError
+from application.use_cases.check_run import CheckRun
+from application.use_cases.complete_task import CompleteTask
+from application.use_cases.fail_task import FailTask
+from application.use_cases.record_heartbeat import RecordHeartbeat
+from application.use_cases.report_progress import ReportProgress
+from application.use_cases.retry_task import RetryTask
+from application.use_cases.start_task import StartTask, TaskRun
+from domain.errors import ConflictError, DomainError, NotFoundError
+from domain.task import TaskId
+from entrypoints.worker.context import WorkerTaskContext
+from entrypoints.worker.watchdog import RunWatchdog, install_interrupt_handler
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Completed:
+    result: Any
+
+
+@dataclass(frozen=True)
+class Failed:
+    error_type: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Retried:
+    error_type: str
+    message: str
+    countdown: float
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    pass
+
+
+Outcome = Completed | Failed | Retried | Cancelled
+
+
+@dataclass(frozen=True)
+class RunnerTuning:
+    progress_interval: float = 0.5
+    heartbeat_interval: float = 2.0
+    poll_interval: float = 0.5
+    cancel_grace: float = 1.0
+    # Outcome writes are retried through a database outage of about half a minute.
+    write_attempts: int = 7
+    write_backoff: float = 0.25
+
+
+@dataclass(frozen=True)
+class TaskRunner:
+    registry: TaskTypeRegistry
+    start_task: StartTask
+    report_progress: ReportProgress
+    check_run: CheckRun
+    record_heartbeat: RecordHeartbeat
+    complete_task: CompleteTask
+    fail_task: FailTask
+    retry_task: RetryTask
+    tuning: RunnerTuning = RunnerTuning()
+
+    def run(self, task_id: TaskId) -> str:
+        """Run one delivery of `task_id`; returns what happened, for the log."""
+        try:
+            run = self._persist(lambda: self.start_task.execute(task_id))
+        except (NotFoundError, ConflictError) as exc:
+            # Deleted, cancelled, or a duplicate delivery of a task another run has claimed.
+            logger.info("task %s not started: %s", task_id, exc.detail)
+            return "skipped"
+        ctx = WorkerTaskContext(
+            task_id=run.task_id,
+            run_token=run.run_token,
+            attempt=run.attempt,
+            report_progress=self.report_progress,
+            check_run=self.check_run,
+            min_interval=self.tuning.progress_interval,
+        )
+        if threading.current_thread() is threading.main_thread():
+            install_interrupt_handler()
+        watchdog = RunWatchdog(
+            ctx=ctx,
+            heartbeat=self.record_heartbeat,
+            check_run=self.check_run,
+            heartbeat_interval=self.tuning.heartbeat_interval,
+            poll_interval=self.tuning.poll_interval,
+            grace=self.tuning.cancel_grace,
+        )
+        started = time.monotonic()
+        with watchdog:
+            outcome = self._execute(run, ctx)
+        self._record(run, ctx, outcome)
+        kind = type(outcome).__name__.lower()
+        logger.info(
+            "task %s (%s) %s in %.3fs", run.task_id, run.task_type, kind, time.monotonic() - started
+        )
+        return kind
+
+    def _execute(self, run: TaskRun, ctx: WorkerTaskContext) -> Outcome:
+        task_type: TaskType | None = None
+        try:
+            task_type = self.registry.task_type(run.task_type)
+            arguments = self.registry.parse(run.task_type, run.args, run.kwargs)
+            result = task_type.function(ctx, arguments)
+            json.dumps(result)
+            return Completed(result)
+        except TaskCancelledError:
+            return Cancelled()
+        except SoftTimeLimitExceeded:
+            limit = task_type.soft_time_limit if task_type else None
+            return Failed("TimeLimitExceeded", f"ran past its soft time limit ({limit}s)")
+        except Exception as exc:
+            message = exc.detail if isinstance(exc, DomainError) else str(exc)
+            if task_type and isinstance(exc, task_type.retry_on):
+                return Retried(type(exc).__name__, message, task_type.backoff(run.attempt))
+            if isinstance(exc, TypeError | ValueError) and "JSON serializable" in str(exc):
+                return Failed("ResultNotSerializable", message)
+            logger.exception("task %s (%s) raised", run.task_id, run.task_type)
+            return Failed(type(exc).__name__, message)
+
+    def _record(self, run: TaskRun, ctx: WorkerTaskContext, outcome: Outcome) -> None:
+        if isinstance(outcome, Cancelled):
+            return  # the cancellation is already stored: that is how the run learnt of it
+        if not isinstance(outcome, Completed):
+            try:
+                ctx.flush()  # keep the last progress reported before the failure
+            except TaskCancelledError:
+                return
+        record: Callable[[], object]
+        if isinstance(outcome, Completed):
+
+            def record() -> object:
+                return self.complete_task.execute(run.task_id, run.run_token, outcome.result)
+        elif isinstance(outcome, Retried):
+
+            def record() -> object:
+                return self.retry_task.execute(
+                    run.task_id,
+                    run.run_token,
+                    error_type=outcome.error_type,
+                    message=outcome.message,
+                    countdown=outcome.countdown,
+                )
+        else:
+
+            def record() -> object:
+                return self.fail_task.execute(
+                    run.task_id,
+                    run.run_token,
+                    error_type=outcome.error_type,
+                    message=outcome.message,
+                )
+
+        try:
+            self._persist(record)
+        except (ConflictError, NotFoundError) as exc:
+            logger.info("outcome of task %s discarded: %s", run.task_id, exc.detail)
+
+    def _persist(self, write: Callable[[], T]) -> T:
+        """Retry a write through a database outage, so a computed result is not lost."""
+        delay = self.tuning.write_backoff
+        for attempt in range(1, self.tuning.write_attempts + 1):
+            try:
+                return write()
+            except DependencyUnavailableError as exc:
+                if attempt == self.tuning.write_attempts:
+                    raise
+                logger.warning("database unavailable (%s); retrying in %.2fs", exc.detail, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 8.0)
+        raise AssertionError("unreachable")

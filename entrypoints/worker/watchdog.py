@@ -1,0 +1,122 @@
+"""A thread beside each run: heart-beats for it, notices when it is over, stops it if it won't."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import FrameType, TracebackType
+
+from application.errors import DependencyUnavailableError, TaskCancelledError
+from application.use_cases.check_run import CheckRun
+from application.use_cases.record_heartbeat import RecordHeartbeat
+from domain.errors import NotFoundError, StaleRunError
+from entrypoints.worker.context import WorkerTaskContext
+
+logger = logging.getLogger(__name__)
+
+INTERRUPT_SIGNAL = signal.SIGUSR2
+
+
+@dataclass
+class RunWatchdog:
+    """Used as `with RunWatchdog(...):` around one run of a task type's function.
+
+    When the run turns out to be over (cancelled, deleted, re-queued), the context is marked
+    so the task's next `ctx.progress`/`ctx.check_cancelled` raises. A task that does not
+    cooperate within `grace` is interrupted (a signal to this process, which raises
+    TaskCancelledError in the running function); one that still runs after another `grace`
+    is killed with its process. Both are aimed only at this process while it still runs this
+    same run: the lock makes "still running this run" and "signal it" one step.
+    """
+
+    ctx: WorkerTaskContext
+    heartbeat: RecordHeartbeat
+    check_run: CheckRun
+    heartbeat_interval: float
+    poll_interval: float
+    grace: float
+    interrupt: Callable[[], None] = lambda: os.kill(os.getpid(), INTERRUPT_SIGNAL)
+    kill: Callable[[], None] = lambda: os.kill(os.getpid(), signal.SIGKILL)
+    _done: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __enter__(self) -> RunWatchdog:
+        _set_active(self)
+        self._thread = threading.Thread(
+            target=self._watch, name=f"watchdog-{self.ctx.task_id}", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        with self._lock:
+            self._done.set()
+            _set_active(None)
+        self._thread.join(timeout=5)
+
+    @property
+    def running(self) -> bool:
+        return not self._done.is_set()
+
+    def _watch(self) -> None:
+        last_beat = time.monotonic()
+        while not self._done.wait(self.poll_interval):
+            try:
+                if time.monotonic() - last_beat >= self.heartbeat_interval:
+                    self.heartbeat.execute(self.ctx.task_id, self.ctx.run_token)
+                    last_beat = time.monotonic()
+                else:
+                    self.check_run.execute(self.ctx.task_id, self.ctx.run_token)
+            except (StaleRunError, NotFoundError):
+                if self.running:
+                    self._stop_the_run()
+                return
+            except DependencyUnavailableError as exc:
+                logger.warning("watchdog of %s: %s", self.ctx.task_id, exc.detail)
+            except Exception:
+                logger.exception("watchdog of %s failed; retrying", self.ctx.task_id)
+
+    def _stop_the_run(self) -> None:
+        logger.info("task %s was cancelled; stopping its run", self.ctx.task_id)
+        self.ctx.mark_cancelled()
+        for escalate in (self.interrupt, self.kill):
+            if self._done.wait(self.grace):
+                return
+            with self._lock:
+                if self.running:
+                    logger.warning(
+                        "task %s ignores cancellation; %s",
+                        self.ctx.task_id,
+                        "interrupting it" if escalate is self.interrupt else "killing its process",
+                    )
+                    escalate()
+
+
+_active: RunWatchdog | None = None
+
+
+def _set_active(watchdog: RunWatchdog | None) -> None:
+    global _active
+    _active = watchdog
+
+
+def _raise_if_run_active(signum: int, frame: FrameType | None) -> None:
+    # Runs in the main thread, where the task's function is; ignores a late signal that
+    # arrives after the run already ended.
+    if _active is not None and _active.running:
+        raise TaskCancelledError("the task was cancelled", task_id=str(_active.ctx.task_id))
+
+
+def install_interrupt_handler() -> None:
+    """Call from the main thread of the process that runs tasks."""
+    signal.signal(INTERRUPT_SIGNAL, _raise_if_run_active)
