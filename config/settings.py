@@ -57,6 +57,11 @@ class Settings(BaseSettings):
         10.0, gt=0, description="Age before an unpublished task is handed to the relay."
     )
     relay_batch_size: int = Field(500, ge=1, description="Tasks the relay publishes per run.")
+    task_modules: str = Field(
+        "",
+        description="Comma-separated modules whose TASK_TYPES join the built-in task types "
+        "(the API and every worker must list the same).",
+    )
     worker_concurrency: int = Field(2, ge=1, description="Processes per worker.")
     worker_queues: str = Field(
         "high_priority,default,low_priority",

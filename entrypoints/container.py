@@ -62,7 +62,7 @@ class Container(containers.DeclarativeContainer):
     # --- adapters: built once per process ----------------------------------------------
     engine = providers.Singleton(create_database_engine, settings.provided.database_url)
     session_factory = providers.Singleton(create_session_factory, engine)
-    task_type_catalog = providers.Singleton(builtin_registry)
+    task_type_catalog = providers.Singleton(builtin_registry, settings.provided.task_modules)
     celery_app = providers.Singleton(create_celery_app, settings, task_type_catalog)
     clock = providers.Singleton(SystemClock)
     dispatcher = providers.Singleton(CeleryTaskDispatcher, celery_app)

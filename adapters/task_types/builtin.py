@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import time
 from pathlib import Path
 from typing import Any, Literal
@@ -102,5 +103,11 @@ BUILTIN_TASK_TYPES = (
 )
 
 
-def builtin_registry() -> TaskTypeRegistry:
-    return TaskTypeRegistry(BUILTIN_TASK_TYPES)
+def builtin_registry(extra_modules: str = "") -> TaskTypeRegistry:
+    """The built-in task types, plus the `TASK_TYPES` of each module named (comma-separated)."""
+    registry = TaskTypeRegistry(BUILTIN_TASK_TYPES)
+    for module_name in filter(None, (m.strip() for m in extra_modules.split(","))):
+        module = importlib.import_module(module_name)
+        for task_type in getattr(module, "TASK_TYPES", ()):
+            registry.register(task_type)
+    return registry

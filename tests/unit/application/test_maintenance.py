@@ -1,0 +1,131 @@
+"""The periodic jobs: reaping runs whose worker went silent, purging old tasks; and heartbeats."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from adapters.in_memory.clock import FixedClock
+from adapters.in_memory.dispatcher import RecordingTaskDispatcher
+from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
+from application.use_cases.cancel_task import CancelTask
+from application.use_cases.check_run import CheckRun
+from application.use_cases.complete_task import CompleteTask
+from application.use_cases.dispatch import TaskPublisher
+from application.use_cases.purge_expired_tasks import PurgeExpiredTasks
+from application.use_cases.reap_stale_tasks import WORKER_LOST, ReapStaleTasks
+from application.use_cases.record_heartbeat import RecordHeartbeat
+from application.use_cases.start_task import StartTask
+from domain.errors import StaleRunError
+from domain.task import Task, TaskStatus
+from domain.user import User
+from tests.factories import make_task
+
+
+@pytest.fixture
+def reap(uow: InMemoryUnitOfWork, publisher: TaskPublisher, clock: FixedClock) -> ReapStaleTasks:
+    return ReapStaleTasks(
+        uow=uow, publisher=publisher, clock=clock, stale_after=timedelta(seconds=10), batch_size=100
+    )
+
+
+def add(uow: InMemoryUnitOfWork, task: Task) -> Task:
+    with uow:
+        uow.tasks.add(task)
+        uow.commit()
+    return task
+
+
+def stored(uow: InMemoryUnitOfWork, task: Task) -> Task:
+    with uow:
+        return uow.tasks.get(task.id)
+
+
+def test_a_silent_run_is_requeued_and_republished(
+    reap: ReapStaleTasks,
+    uow: InMemoryUnitOfWork,
+    clock: FixedClock,
+    dispatcher: RecordingTaskDispatcher,
+    alice: User,
+) -> None:
+    task = add(uow, make_task(user=alice))
+    StartTask(uow=uow, clock=clock).execute(task.id)
+    clock.advance(seconds=11)
+
+    reaped = reap.execute()
+
+    row = stored(uow, task)
+    assert [t.id for t in reaped] == [task.id]
+    assert (row.status, row.attempts, row.run_token) == (TaskStatus.PENDING, 1, None)
+    assert row.error is not None
+    assert row.error.type == WORKER_LOST
+    assert dispatcher.enqueued_ids == [task.id]
+
+
+def test_a_run_that_keeps_beating_is_left_alone(
+    reap: ReapStaleTasks, uow: InMemoryUnitOfWork, clock: FixedClock, alice: User
+) -> None:
+    task = add(uow, make_task(user=alice))
+    run = StartTask(uow=uow, clock=clock).execute(task.id)
+    for _ in range(3):
+        clock.advance(seconds=8)
+        RecordHeartbeat(uow=uow, clock=clock).execute(task.id, run.run_token)
+
+    assert reap.execute() == []
+    assert stored(uow, task).status is TaskStatus.RUNNING
+
+
+def test_a_task_that_keeps_losing_its_worker_fails_after_its_last_attempt(
+    reap: ReapStaleTasks, uow: InMemoryUnitOfWork, clock: FixedClock, alice: User
+) -> None:
+    task = add(uow, make_task(user=alice, max_attempts=2))
+    for _ in range(2):
+        StartTask(uow=uow, clock=clock).execute(task.id)
+        clock.advance(seconds=11)
+        reap.execute()
+
+    row = stored(uow, task)
+    assert (row.status, row.attempts) == (TaskStatus.FAILED, 2)
+    assert row.error is not None
+    assert row.error.type == WORKER_LOST
+
+
+def test_a_reaped_run_can_no_longer_write(
+    reap: ReapStaleTasks, uow: InMemoryUnitOfWork, clock: FixedClock, alice: User
+) -> None:
+    task = add(uow, make_task(user=alice))
+    run = StartTask(uow=uow, clock=clock).execute(task.id)
+    clock.advance(seconds=11)
+    reap.execute()
+
+    with pytest.raises(StaleRunError):
+        CompleteTask(uow=uow, clock=clock).execute(task.id, run.run_token, "woke up too late")
+    with pytest.raises(StaleRunError):
+        CheckRun(uow=uow).execute(task.id, run.run_token)
+
+
+def test_cancelled_runs_are_seen_as_over_by_the_heartbeat(
+    uow: InMemoryUnitOfWork, clock: FixedClock, dispatcher: RecordingTaskDispatcher, alice: User
+) -> None:
+    task = add(uow, make_task(user=alice))
+    run = StartTask(uow=uow, clock=clock).execute(task.id)
+    CancelTask(uow=uow, dispatcher=dispatcher, clock=clock).execute(alice, task.id)
+
+    with pytest.raises(StaleRunError):
+        RecordHeartbeat(uow=uow, clock=clock).execute(task.id, run.run_token)
+
+
+def test_purge_deletes_only_finished_tasks_past_retention(
+    uow: InMemoryUnitOfWork, clock: FixedClock, dispatcher: RecordingTaskDispatcher, alice: User
+) -> None:
+    old_done, recent_done, still_pending = (add(uow, make_task(user=alice)) for _ in range(3))
+    CancelTask(uow=uow, dispatcher=dispatcher, clock=clock).execute(alice, old_done.id)
+    clock.advance(days=31)
+    CancelTask(uow=uow, dispatcher=dispatcher, clock=clock).execute(alice, recent_done.id)
+    purge = PurgeExpiredTasks(uow=uow, clock=clock, retention=timedelta(days=30), batch_size=10)
+
+    deleted = purge.execute()
+
+    assert deleted == 1
+    assert set(uow.store.tasks) == {recent_done.id, still_pending.id}

@@ -1,0 +1,140 @@
+"""A finished model task moves its model: validated, invalid, deployed or failed, atomically."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from adapters.in_memory.catalog import StaticTaskTypeCatalog
+from adapters.in_memory.clock import FixedClock
+from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
+from application.use_cases.complete_task import CompleteTask
+from application.use_cases.dispatch import TaskPublisher
+from application.use_cases.fail_task import FailTask
+from application.use_cases.reap_stale_tasks import ReapStaleTasks
+from application.use_cases.register_model import RegisterModel
+from application.use_cases.request_model_deployment import RequestModelDeployment
+from application.use_cases.request_model_validation import (
+    ModelTaskRequester,
+    RequestModelValidation,
+)
+from application.use_cases.start_task import StartTask
+from domain.model import Model, ModelStatus, ModelType
+from domain.user import User
+
+SHA = "ab" * 32
+
+
+@pytest.fixture
+def requester(
+    uow: InMemoryUnitOfWork,
+    catalog: StaticTaskTypeCatalog,
+    publisher: TaskPublisher,
+    clock: FixedClock,
+) -> ModelTaskRequester:
+    return ModelTaskRequester(uow=uow, catalog=catalog, publisher=publisher, clock=clock)
+
+
+@pytest.fixture
+def model(uow: InMemoryUnitOfWork, clock: FixedClock, alice: User) -> Model:
+    return RegisterModel(uow=uow, clock=clock).execute(
+        alice, name="churn", model_type=ModelType.ONNX, artifact_location="/m/churn.onnx"
+    )
+
+
+def model_status(uow: InMemoryUnitOfWork, model: Model) -> Model:
+    with uow:
+        return uow.models.get(model.id)
+
+
+def validate(
+    requester: ModelTaskRequester,
+    uow: InMemoryUnitOfWork,
+    clock: FixedClock,
+    alice: User,
+    model: Model,
+) -> None:
+    _, task = RequestModelValidation(requester).execute(alice, model.id)
+    run = StartTask(uow=uow, clock=clock).execute(task.id)
+    CompleteTask(uow=uow, clock=clock).execute(
+        task.id, run.run_token, {"size": 42, "sha256": SHA, "format": "onnx"}
+    )
+
+
+def test_a_completed_validation_records_size_and_digest(
+    requester: ModelTaskRequester,
+    uow: InMemoryUnitOfWork,
+    clock: FixedClock,
+    alice: User,
+    model: Model,
+) -> None:
+    validate(requester, uow, clock, alice, model)
+
+    settled = model_status(uow, model)
+    assert (settled.status, settled.artifact_size, settled.artifact_sha256) == (
+        ModelStatus.VALIDATED,
+        42,
+        SHA,
+    )
+
+
+def test_a_failed_validation_marks_the_model_invalid_with_the_reason(
+    requester: ModelTaskRequester,
+    uow: InMemoryUnitOfWork,
+    clock: FixedClock,
+    alice: User,
+    model: Model,
+) -> None:
+    _, task = RequestModelValidation(requester).execute(alice, model.id)
+    run = StartTask(uow=uow, clock=clock).execute(task.id)
+
+    FailTask(uow=uow, clock=clock).execute(
+        task.id, run.run_token, error_type="InvalidArtifactError", message="truncated"
+    )
+
+    settled = model_status(uow, model)
+    assert settled.status is ModelStatus.INVALID
+    assert settled.status_reason == "InvalidArtifactError: truncated"
+
+
+def test_a_completed_deployment_records_where_it_went(
+    requester: ModelTaskRequester,
+    uow: InMemoryUnitOfWork,
+    clock: FixedClock,
+    alice: User,
+    model: Model,
+) -> None:
+    validate(requester, uow, clock, alice, model)
+    _, task = RequestModelDeployment(requester, deployment_dir="/srv").execute(alice, model.id)
+    run = StartTask(uow=uow, clock=clock).execute(task.id)
+
+    CompleteTask(uow=uow, clock=clock).execute(
+        task.id, run.run_token, {"deployed_location": f"/srv/{model.id}/churn.onnx"}
+    )
+
+    settled = model_status(uow, model)
+    assert settled.status is ModelStatus.DEPLOYED
+    assert settled.deployed_location == f"/srv/{model.id}/churn.onnx"
+    assert task.kwargs["artifact_sha256"] == SHA
+
+
+def test_a_deployment_whose_worker_is_lost_for_good_fails_the_deployment(
+    requester: ModelTaskRequester,
+    uow: InMemoryUnitOfWork,
+    clock: FixedClock,
+    publisher: TaskPublisher,
+    alice: User,
+    model: Model,
+) -> None:
+    validate(requester, uow, clock, alice, model)
+    _, task = RequestModelDeployment(requester, deployment_dir="/srv").execute(alice, model.id)
+    reap = ReapStaleTasks(
+        uow=uow, publisher=publisher, clock=clock, stale_after=timedelta(seconds=5), batch_size=10
+    )
+    for _ in range(task.max_attempts):
+        StartTask(uow=uow, clock=clock).execute(task.id)
+        clock.advance(seconds=6)
+        reap.execute()
+
+    assert model_status(uow, model).status is ModelStatus.DEPLOYMENT_FAILED

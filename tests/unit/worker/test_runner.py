@@ -1,0 +1,227 @@
+"""The worker's runner on in-memory adapters: outcomes, throttled progress, cancellation."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from adapters.in_memory.clock import FixedClock
+from adapters.in_memory.dispatcher import RecordingTaskDispatcher
+from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
+from adapters.task_types.registry import TaskArguments, TaskType, TaskTypeRegistry
+from application.ports import TaskContext
+from application.use_cases.cancel_task import CancelTask
+from application.use_cases.check_run import CheckRun
+from application.use_cases.complete_task import CompleteTask
+from application.use_cases.dispatch import TaskPublisher
+from application.use_cases.fail_task import FailTask
+from application.use_cases.record_heartbeat import RecordHeartbeat
+from application.use_cases.report_progress import ReportProgress
+from application.use_cases.retry_task import RetryTask
+from application.use_cases.start_task import StartTask
+from domain.task import Task, TaskError, TaskStatus
+from domain.user import User
+from entrypoints.worker.runner import RunnerTuning, TaskRunner
+from tests.factories import make_task
+
+
+class Steps(TaskArguments):
+    steps: int = 3
+
+
+def chatty(ctx: TaskContext, args: Steps) -> dict[str, int]:
+    for n in range(1, args.steps + 1):
+        ctx.progress(n * 100 // args.steps)
+    return {"steps": args.steps}
+
+
+def boom(ctx: TaskContext, args: Steps) -> None:
+    ctx.progress(40, "almost")
+    raise ValueError("boom")
+
+
+def flaky(ctx: TaskContext, args: Steps) -> None:
+    raise ConnectionError("try later")
+
+
+def unserialisable(ctx: TaskContext, args: Steps) -> object:
+    return object()
+
+
+def cooperative(ctx: TaskContext, args: Steps) -> None:
+    while True:
+        time.sleep(0.01)
+        ctx.check_cancelled()
+
+
+def stubborn(ctx: TaskContext, args: Steps) -> None:
+    time.sleep(30)
+
+
+REGISTRY = TaskTypeRegistry(
+    [
+        TaskType(
+            name=name,
+            function=function,
+            arguments=Steps,
+            description=name,
+            retry_on=(ConnectionError,),
+            retry_backoff=1.5,
+        )
+        for name, function in [
+            ("chatty", chatty),
+            ("boom", boom),
+            ("flaky", flaky),
+            ("unserialisable", unserialisable),
+            ("cooperative", cooperative),
+            ("stubborn", stubborn),
+        ]
+    ]
+)
+
+
+@pytest.fixture
+def runner(uow: InMemoryUnitOfWork, clock: FixedClock, publisher: TaskPublisher) -> TaskRunner:
+    return TaskRunner(
+        registry=REGISTRY,
+        start_task=StartTask(uow=uow, clock=clock),
+        report_progress=ReportProgress(uow=uow, clock=clock),
+        check_run=CheckRun(uow=uow),
+        record_heartbeat=RecordHeartbeat(uow=uow, clock=clock),
+        complete_task=CompleteTask(uow=uow, clock=clock),
+        fail_task=FailTask(uow=uow, clock=clock),
+        retry_task=RetryTask(uow=uow, publisher=publisher, clock=clock),
+        tuning=RunnerTuning(
+            progress_interval=0.05, heartbeat_interval=0.05, poll_interval=0.02, cancel_grace=0.1
+        ),
+    )
+
+
+def submitted(uow: InMemoryUnitOfWork, alice: User, task_type: str, **kwargs: Any) -> Task:
+    task = make_task(user=alice, task_type=task_type, kwargs=kwargs)
+    with uow:
+        uow.tasks.add(task)
+        uow.commit()
+    return task
+
+
+def stored(uow: InMemoryUnitOfWork, task: Task) -> Task:
+    with uow:
+        return uow.tasks.get(task.id)
+
+
+def test_a_task_runs_to_completion_with_its_result(
+    runner: TaskRunner, uow: InMemoryUnitOfWork, alice: User
+) -> None:
+    task = submitted(uow, alice, "chatty", steps=4)
+
+    outcome = runner.run(task.id)
+
+    row = stored(uow, task)
+    assert outcome == "completed"
+    assert (row.status, row.result, row.progress.percent) == (
+        TaskStatus.COMPLETED,
+        {"steps": 4},
+        100,
+    )
+
+
+def test_ten_thousand_progress_reports_cost_a_bounded_number_of_writes(
+    runner: TaskRunner, uow: InMemoryUnitOfWork, alice: User
+) -> None:
+    task = submitted(uow, alice, "chatty", steps=10_000)
+    commits_before = uow.commits
+
+    runner.run(task.id)
+
+    # claim + complete + a handful of throttled progress writes, not ten thousand
+    assert uow.commits - commits_before < 50
+
+
+def test_a_raising_task_fails_with_its_error_and_keeps_its_last_progress(
+    runner: TaskRunner, uow: InMemoryUnitOfWork, alice: User
+) -> None:
+    task = submitted(uow, alice, "boom")
+
+    assert runner.run(task.id) == "failed"
+
+    row = stored(uow, task)
+    assert row.error == TaskError("ValueError", "boom")
+    assert (row.progress.percent, row.progress_message) == (40, "almost")
+
+
+def test_a_retryable_error_requeues_with_backoff(
+    runner: TaskRunner, uow: InMemoryUnitOfWork, dispatcher: RecordingTaskDispatcher, alice: User
+) -> None:
+    task = submitted(uow, alice, "flaky")
+
+    assert runner.run(task.id) == "retried"
+    assert runner.run(task.id) == "retried"
+
+    row = stored(uow, task)
+    assert (row.status, row.attempts) == (TaskStatus.PENDING, 2)
+    assert [e.countdown for e in dispatcher.enqueued] == [1.5, 3.0]
+
+
+def test_a_result_that_is_not_json_fails_the_task(
+    runner: TaskRunner, uow: InMemoryUnitOfWork, alice: User
+) -> None:
+    task = submitted(uow, alice, "unserialisable")
+
+    runner.run(task.id)
+
+    error = stored(uow, task).error
+    assert error is not None
+    assert error.type == "ResultNotSerializable"
+
+
+def test_a_duplicate_delivery_is_skipped(
+    runner: TaskRunner, uow: InMemoryUnitOfWork, alice: User
+) -> None:
+    task = submitted(uow, alice, "chatty")
+    runner.run(task.id)
+
+    assert runner.run(task.id) == "skipped"
+    assert stored(uow, task).attempts == 1
+
+
+def cancel_soon(uow: InMemoryUnitOfWork, clock: FixedClock, alice: User, task: Task) -> None:
+    def cancel() -> None:
+        while stored(uow, task).status is not TaskStatus.RUNNING:
+            time.sleep(0.01)
+        CancelTask(
+            uow=InMemoryUnitOfWork(uow.store), dispatcher=RecordingTaskDispatcher(), clock=clock
+        ).execute(alice, task.id)
+
+    threading.Thread(target=cancel, daemon=True).start()
+
+
+def test_a_cooperative_task_stops_soon_after_it_is_cancelled(
+    runner: TaskRunner, uow: InMemoryUnitOfWork, clock: FixedClock, alice: User
+) -> None:
+    task = submitted(uow, alice, "cooperative")
+    cancel_soon(uow, clock, alice, task)
+    started = time.monotonic()
+
+    outcome = runner.run(task.id)
+
+    assert outcome == "cancelled"
+    assert time.monotonic() - started < 2
+    assert stored(uow, task).status is TaskStatus.CANCELLED
+
+
+def test_a_task_that_ignores_cancellation_is_interrupted(
+    runner: TaskRunner, uow: InMemoryUnitOfWork, clock: FixedClock, alice: User
+) -> None:
+    task = submitted(uow, alice, "stubborn")
+    cancel_soon(uow, clock, alice, task)
+    started = time.monotonic()
+
+    outcome = runner.run(task.id)
+
+    assert outcome == "cancelled"
+    assert time.monotonic() - started < 2
+    assert stored(uow, task).status is TaskStatus.CANCELLED
