@@ -1,0 +1,125 @@
+"""`taskhub dev` as a user runs it: it starts everything, reports a dead child, refuses busy
+ports with a clear message, and leaves nothing behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.redis_server import free_port
+
+
+def dev_env(tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "TASKHUB_DATA_DIR": str(tmp_path / "data"),
+        "TASKHUB_DATABASE_URL": f"sqlite:///{tmp_path / 'data' / 'taskhub.db'}",
+        "TASKHUB_API_PORT": str(free_port()),
+        "TASKHUB_FLOWER_PORT": str(free_port()),
+        "TASKHUB_DEV_REDIS_PORT": str(free_port()),
+        "TASKHUB_WORKER_CONCURRENCY": "1",
+    }
+
+
+@pytest.fixture
+def dev(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, str], Path]]:
+    env = dev_env(tmp_path)
+    log = tmp_path / "dev.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "entrypoints.cli", "dev"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+    try:
+        yield process, env, log
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+
+
+def wait_until_ready(env: dict[str, str], process: subprocess.Popen[str], log: Path) -> None:
+    url = f"http://127.0.0.1:{env['TASKHUB_API_PORT']}/api/v1/health/ready"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    pytest.fail(f"taskhub dev never became ready:\n{log.read_text()[-3000:]}")
+
+
+def port_open(port: str) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", int(port))) == 0
+
+
+def test_a_child_that_dies_is_reported_and_the_rest_is_stopped(dev) -> None:  # type: ignore[no-untyped-def]
+    process, env, log = dev
+    wait_until_ready(env, process, log)
+    assert "taskhub is running" in log.read_text()
+    worker = subprocess.run(
+        ["pgrep", "-f", "-n", "entrypoints.cli worker"],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()[0]
+
+    os.kill(int(worker), signal.SIGKILL)
+    code = process.wait(timeout=60)
+
+    output = log.read_text()
+    assert code == 1
+    assert "worker exited with code -9; stopping the others" in output
+    assert "taskhub stopped" in output
+    for port in ("TASKHUB_API_PORT", "TASKHUB_DEV_REDIS_PORT", "TASKHUB_FLOWER_PORT"):
+        assert not port_open(env[port]), f"{port} still served after shutdown"
+
+
+def test_ctrl_c_stops_every_child_cleanly(dev) -> None:  # type: ignore[no-untyped-def]
+    process, env, log = dev
+    wait_until_ready(env, process, log)
+
+    process.send_signal(signal.SIGINT)
+    code = process.wait(timeout=60)
+
+    assert code == 0
+    assert "taskhub stopped" in log.read_text()
+    assert not port_open(env["TASKHUB_API_PORT"])
+    assert not port_open(env["TASKHUB_DEV_REDIS_PORT"])
+
+
+def test_a_port_in_use_gets_a_clear_message(tmp_path: Path) -> None:
+    env = dev_env(tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", int(env["TASKHUB_API_PORT"])))
+        taken.listen()
+
+        result = subprocess.run(
+            [sys.executable, "-m", "entrypoints.cli", "dev"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    assert result.returncode == 1
+    assert f"API port {env['TASKHUB_API_PORT']} already in use" in result.stdout
+    assert "TASKHUB_API_PORT" in result.stdout
