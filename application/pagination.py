@@ -30,9 +30,13 @@ def decode_cursor(token: str) -> Cursor:
     try:
         padded = token + "=" * (-len(token) % 4)
         created_at, id_ = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return Cursor(created_at=datetime.fromisoformat(created_at), id=str(id_))
+        position = datetime.fromisoformat(created_at)
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
         raise ValidationError("cursor is not one this service issued", field="cursor") from exc
+    if position.tzinfo is None:
+        # We only issue aware timestamps; a naive one cannot be compared with stored rows.
+        raise ValidationError("cursor is not one this service issued", field="cursor")
+    return Cursor(created_at=position, id=str(id_))
 
 
 def check_limit(limit: int | None, *, cap: int, default: int) -> int:

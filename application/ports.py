@@ -151,6 +151,7 @@ class TaskTypeSpec:
     soft_time_limit: float | None = None
     time_limit: float | None = None
     arguments_schema: dict[str, Any] = field(default_factory=dict)
+    internal: bool = False  # created by taskhub itself (model tasks); clients cannot submit it
 
 
 class TaskTypeCatalog(Protocol):

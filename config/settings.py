@@ -104,6 +104,10 @@ class Settings(BaseSettings):
     api_host: str = Field("127.0.0.1", description="Interface the API binds to.")
     api_port: int = Field(8000, ge=1, le=65535, description="Port the API listens on.")
     data_dir: Path = Field(Path(".taskhub"), description="Where the embedded default keeps data.")
+    files_root: Path = Field(
+        Path(".taskhub/files"),
+        description="The only directory file-reading tasks (checksums, model artifacts) may read.",
+    )
     deployment_dir: Path = Field(
         Path(".taskhub/deployments"), description="Where deploy_model puts deployed artifacts."
     )

@@ -62,7 +62,9 @@ class Container(containers.DeclarativeContainer):
     # --- adapters: built once per process ----------------------------------------------
     engine = providers.Singleton(create_database_engine, settings.provided.database_url)
     session_factory = providers.Singleton(create_session_factory, engine)
-    task_type_catalog = providers.Singleton(builtin_registry, settings.provided.task_modules)
+    task_type_catalog = providers.Singleton(
+        builtin_registry, settings.provided.task_modules, settings.provided.files_root
+    )
     celery_app = providers.Singleton(create_celery_app, settings, task_type_catalog)
     clock = providers.Singleton(SystemClock)
     dispatcher = providers.Singleton(CeleryTaskDispatcher, celery_app)
@@ -155,6 +157,7 @@ class Container(containers.DeclarativeContainer):
         catalog=task_type_catalog,
         publisher=publisher,
         clock=clock,
+        max_active_tasks=settings.provided.max_active_tasks_per_user,
     )
     request_model_validation = providers.Factory(
         RequestModelValidation, requester=model_task_requester

@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import importlib
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field
 
-from adapters.task_types.files import CHUNK, file_digest
-from adapters.task_types.model_tasks import MODEL_TASK_TYPES
+from adapters.task_types.files import CHUNK, FileArea, file_digest
+from adapters.task_types.model_tasks import model_task_types
 from adapters.task_types.registry import TaskArguments, TaskType, TaskTypeRegistry
 from application.ports import TaskContext
 from domain.task import Priority
@@ -42,8 +43,8 @@ class ChecksumArguments(TaskArguments):
     algorithm: Literal["sha256", "sha1", "md5", "blake2b"] = "sha256"
 
 
-def file_checksum(ctx: TaskContext, args: ChecksumArguments) -> dict[str, Any]:
-    size, hexdigest = file_digest(ctx, Path(args.path), args.algorithm)
+def file_checksum(area: FileArea, ctx: TaskContext, args: ChecksumArguments) -> dict[str, Any]:
+    size, hexdigest = file_digest(ctx, area.resolve(args.path), args.algorithm)
     return {"path": args.path, "size": size, "algorithm": args.algorithm, "hexdigest": hexdigest}
 
 
@@ -52,14 +53,14 @@ class BulkChecksumArguments(TaskArguments):
     algorithm: Literal["sha256", "sha1", "md5", "blake2b"] = "sha256"
 
 
-def bulk_checksum(ctx: TaskContext, args: BulkChecksumArguments) -> dict[str, Any]:
+def bulk_checksum(area: FileArea, ctx: TaskContext, args: BulkChecksumArguments) -> dict[str, Any]:
     """Hash many files; one missing file is reported, not fatal, as batch jobs expect."""
     digests: dict[str, str] = {}
     errors: dict[str, str] = {}
     for n, name in enumerate(args.paths, start=1):
         try:
             digest = hashlib.new(args.algorithm)
-            with Path(name).open("rb") as handle:
+            with area.resolve(name).open("rb") as handle:
                 while chunk := handle.read(CHUNK):
                     digest.update(chunk)
             digests[name] = digest.hexdigest()
@@ -69,43 +70,44 @@ def bulk_checksum(ctx: TaskContext, args: BulkChecksumArguments) -> dict[str, An
     return {"algorithm": args.algorithm, "digests": digests, "errors": errors}
 
 
-BUILTIN_TASK_TYPES = (
-    TaskType(
-        name="noop",
-        function=noop,
-        arguments=NoArguments,
-        description="Does nothing; measures the system's own overhead.",
-    ),
-    TaskType(
-        name="countdown",
-        function=countdown,
-        arguments=CountdownArguments,
-        description="Sleeps for a while, reporting progress at each step.",
-    ),
-    TaskType(
-        name="file_checksum",
-        function=file_checksum,
-        arguments=ChecksumArguments,
-        description="Hashes one file on the worker.",
-        priority=Priority.HIGH,
-        retry_on=(TimeoutError,),
-        time_limit=600,
-    ),
-    TaskType(
-        name="bulk_checksum",
-        function=bulk_checksum,
-        arguments=BulkChecksumArguments,
-        description="Hashes a batch of files; suited to the low-priority queue.",
-        priority=Priority.LOW,
-        time_limit=3600,
-    ),
-    *MODEL_TASK_TYPES,
-)
+def builtin_task_types(area: FileArea) -> tuple[TaskType, ...]:
+    return (
+        TaskType(
+            name="noop",
+            function=noop,
+            arguments=NoArguments,
+            description="Does nothing; measures the system's own overhead.",
+        ),
+        TaskType(
+            name="countdown",
+            function=countdown,
+            arguments=CountdownArguments,
+            description="Sleeps for a while, reporting progress at each step.",
+        ),
+        TaskType(
+            name="file_checksum",
+            function=partial(file_checksum, area),
+            arguments=ChecksumArguments,
+            description="Hashes one file of the files area.",
+            priority=Priority.HIGH,
+            retry_on=(TimeoutError,),
+            time_limit=600,
+        ),
+        TaskType(
+            name="bulk_checksum",
+            function=partial(bulk_checksum, area),
+            arguments=BulkChecksumArguments,
+            description="Hashes a batch of files of the files area; low priority.",
+            priority=Priority.LOW,
+            time_limit=3600,
+        ),
+        *model_task_types(area),
+    )
 
 
-def builtin_registry(extra_modules: str = "") -> TaskTypeRegistry:
+def builtin_registry(extra_modules: str = "", files_root: Path | str = ".") -> TaskTypeRegistry:
     """The built-in task types, plus the `TASK_TYPES` of each module named (comma-separated)."""
-    registry = TaskTypeRegistry(BUILTIN_TASK_TYPES)
+    registry = TaskTypeRegistry(builtin_task_types(FileArea(Path(files_root))))
     for module_name in filter(None, (m.strip() for m in extra_modules.split(","))):
         module = importlib.import_module(module_name)
         for task_type in getattr(module, "TASK_TYPES", ()):

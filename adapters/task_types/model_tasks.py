@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import shutil
 import zipfile
+from functools import partial
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from pydantic import Field
 
-from adapters.task_types.files import file_digest
+from adapters.task_types.files import FileArea, file_digest
 from adapters.task_types.registry import TaskArguments, TaskType
 from application.ports import TaskContext
 from domain.model import DEPLOY_MODEL_TASK, VALIDATE_MODEL_TASK, ModelType
@@ -54,8 +55,13 @@ def check_format(path: Path, model_type: ModelType) -> str:
     raise InvalidArtifactError(f"{path.name} does not look like a {model_type.value} model")
 
 
-def validate_model(ctx: TaskContext, args: ValidateModelArguments) -> dict[str, Any]:
-    path = Path(args.artifact_location)
+def validate_model(
+    area: FileArea, ctx: TaskContext, args: ValidateModelArguments
+) -> dict[str, Any]:
+    try:
+        path = area.resolve(args.artifact_location)
+    except PermissionError as exc:
+        raise InvalidArtifactError(str(exc)) from exc
     if not path.is_file():
         raise InvalidArtifactError(f"artifact {args.artifact_location} does not exist")
     try:
@@ -66,8 +72,8 @@ def validate_model(ctx: TaskContext, args: ValidateModelArguments) -> dict[str, 
     return {"model_id": str(args.model_id), "size": size, "sha256": sha256, "format": detected}
 
 
-def deploy_model(ctx: TaskContext, args: DeployModelArguments) -> dict[str, Any]:
-    source = Path(args.artifact_location)
+def deploy_model(area: FileArea, ctx: TaskContext, args: DeployModelArguments) -> dict[str, Any]:
+    source = area.resolve(args.artifact_location)
     target_dir = Path(args.deployment_dir) / str(args.model_id)
     target_dir.mkdir(parents=True, exist_ok=True)
     partial = target_dir / (source.name + ".partial")
@@ -82,20 +88,24 @@ def deploy_model(ctx: TaskContext, args: DeployModelArguments) -> dict[str, Any]
     return {"model_id": str(args.model_id), "deployed_location": str(deployed)}
 
 
-MODEL_TASK_TYPES = (
-    TaskType(
-        name=VALIDATE_MODEL_TASK,
-        function=validate_model,
-        arguments=ValidateModelArguments,
-        description="Checks a model's artifact: exists, readable, format, size, sha256.",
-        time_limit=1800,
-    ),
-    TaskType(
-        name=DEPLOY_MODEL_TASK,
-        function=deploy_model,
-        arguments=DeployModelArguments,
-        description="Copies a validated artifact to the deployment directory.",
-        priority=Priority.HIGH,
-        time_limit=1800,
-    ),
-)
+def model_task_types(area: FileArea) -> tuple[TaskType, ...]:
+    """Internal: only the registry's validate and deploy requests create these tasks."""
+    return (
+        TaskType(
+            name=VALIDATE_MODEL_TASK,
+            function=partial(validate_model, area),
+            arguments=ValidateModelArguments,
+            internal=True,
+            time_limit=1800,
+            description="Checks a model's artifact: exists, readable, format, size, sha256.",
+        ),
+        TaskType(
+            name=DEPLOY_MODEL_TASK,
+            function=partial(deploy_model, area),
+            arguments=DeployModelArguments,
+            internal=True,
+            priority=Priority.HIGH,
+            time_limit=1800,
+            description="Copies a validated artifact to the deployment directory.",
+        ),
+    )

@@ -35,6 +35,8 @@ class TaskType:
     retry_backoff: float = 2.0
     soft_time_limit: float | None = None
     time_limit: float | None = None
+    # Created by the system itself (e.g. model tasks), never submitted by clients.
+    internal: bool = False
     spec: TaskTypeSpec = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -49,6 +51,7 @@ class TaskType:
                 soft_time_limit=self.soft_time_limit,
                 time_limit=self.time_limit,
                 arguments_schema=self.arguments.model_json_schema(),
+                internal=self.internal,
             ),
         )
 

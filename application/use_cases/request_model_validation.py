@@ -10,6 +10,7 @@ from typing import Any
 from application.ports import Clock, TaskTypeCatalog, UnitOfWork
 from application.use_cases.access import load_model
 from application.use_cases.dispatch import TaskPublisher
+from application.use_cases.quota import ensure_within_active_task_quota
 from domain.model import VALIDATE_MODEL_TASK, Model, ModelId
 from domain.policy import Action
 from domain.task import MAX_NAME_LENGTH, Priority, Task
@@ -18,12 +19,14 @@ from domain.user import User
 
 @dataclass(frozen=True, slots=True)
 class ModelTaskRequester:
-    """Commits a model's move and the task that carries it out together, then publishes."""
+    """Commits a model's move and the task that carries it out together, then publishes.
+    The task counts against the model owner's quota of unfinished tasks."""
 
     uow: UnitOfWork
     catalog: TaskTypeCatalog
     publisher: TaskPublisher
     clock: Clock
+    max_active_tasks: int
 
     def request(
         self,
@@ -39,6 +42,7 @@ class ModelTaskRequester:
         now = self.clock.now()
         with self.uow:
             model = load_model(self.uow, actor, model_id, Action.CHANGE)
+            ensure_within_active_task_quota(self.uow, model.user_id, self.max_active_tasks)
             move(model, now)
             task = Task.submit(
                 name=f"{task_type} {model.name}"[:MAX_NAME_LENGTH],

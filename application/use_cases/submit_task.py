@@ -8,7 +8,8 @@ from typing import Any
 from application.ports import Clock, TaskTypeCatalog, UnitOfWork
 from application.use_cases.access import load_model
 from application.use_cases.dispatch import TaskPublisher
-from domain.errors import QuotaExceededError
+from application.use_cases.quota import ensure_within_active_task_quota
+from domain.errors import ValidationError
 from domain.model import ModelId
 from domain.policy import Action, ensure_active
 from domain.task import Priority, Task
@@ -17,10 +18,11 @@ from domain.user import User
 
 @dataclass(frozen=True, slots=True)
 class SubmitTask:
-    """Rules: the task type must exist and its arguments validate; a referenced model must be
-    one the actor may read; an owner has at most `max_active_tasks` pending or running tasks.
-    The row is committed before publishing; if the broker is down the task stays
-    undispatched for the relay and the submission still succeeds.
+    """Rules: the task type must exist and be one clients may submit (not an internal model
+    task), and its arguments validate; a referenced model must be one the actor may read;
+    an owner has at most `max_active_tasks` pending or running tasks. The row is committed
+    before publishing; if the broker is down the task stays undispatched for the relay and
+    the submission still succeeds.
 
     Raises ValidationError, NotFoundError (model), QuotaExceededError, PermissionDeniedError.
     """
@@ -44,11 +46,16 @@ class SubmitTask:
     ) -> Task:
         ensure_active(actor)
         spec = self.catalog.get(task_type)
+        if spec.internal:
+            raise ValidationError(
+                f"{task_type} tasks are created by taskhub itself and cannot be submitted",
+                field="task_type",
+            )
         args, kwargs = self.catalog.validate_arguments(task_type, args or [], kwargs or {})
         with self.uow:
             if model_id is not None:
                 load_model(self.uow, actor, model_id, Action.READ)
-            self._check_quota(actor)
+            ensure_within_active_task_quota(self.uow, actor.id, self.max_active_tasks)
             task = Task.submit(
                 name=name,
                 task_type=task_type,
@@ -64,12 +71,3 @@ class SubmitTask:
             self.uow.commit()
         self.publisher.publish([task])
         return task
-
-    def _check_quota(self, actor: User) -> None:
-        active = self.uow.tasks.count_active(actor.id)
-        if active >= self.max_active_tasks:
-            raise QuotaExceededError(
-                f"you have {active} pending or running tasks; the limit is {self.max_active_tasks}",
-                quota="active_tasks",
-                limit=self.max_active_tasks,
-            )

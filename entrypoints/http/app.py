@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
 
 from entrypoints.container import Container
-from entrypoints.http.problems import install_problem_handlers
+from entrypoints.http.problems import PROBLEM_JSON, install_problem_handlers
 from entrypoints.http.routers import auth, health, models, task_types, tasks, users
 
 API_PREFIX = "/api/v1"
@@ -35,4 +37,27 @@ def create_app(container: Container | None = None) -> FastAPI:
     for module in (auth, users, tasks, task_types, models, health):
         api.include_router(module.router)
     app.include_router(api)
+    app.openapi = lambda: _openapi_with_problem_documents(app)  # type: ignore[method-assign]
     return app
+
+
+_PROBLEM_REFS = {"#/components/schemas/Problem", "#/components/schemas/HTTPValidationError"}
+
+
+def _openapi_with_problem_documents(app: FastAPI) -> dict[str, Any]:
+    """FastAPI documents every response as application/json; errors are problem documents."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, summary=app.summary, routes=app.routes
+    )
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for response in operation.get("responses", {}).values():
+                content = response.get("content", {})
+                ref = content.get("application/json", {}).get("schema", {}).get("$ref")
+                if ref in _PROBLEM_REFS:
+                    del content["application/json"]
+                    content[PROBLEM_JSON] = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    app.openapi_schema = schema
+    return schema

@@ -99,15 +99,18 @@ async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse
     )
 
 
-def _field_name(loc: tuple[Any, ...]) -> str:
+def _field_name(error: dict[str, Any]) -> str:
+    loc = tuple(error["loc"])
+    if error.get("type") == "json_invalid":
+        return "body"  # the location is a character offset, not a field
     # FastAPI prefixes the source ('body', 'query', 'path'); clients know fields by name.
-    parts = [str(p) for p in loc[1:]] if loc and loc[0] in {"body", "query", "path"} else loc
+    parts = loc[1:] if loc and loc[0] in {"body", "query", "path", "header"} else loc
     return ".".join(str(p) for p in parts) or str(loc[0])
 
 
 async def request_validation_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [{"field": _field_name(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()]
+    errors = [{"field": _field_name(e), "message": e["msg"]} for e in exc.errors()]
     fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
     return problem(
         request,

@@ -18,7 +18,8 @@ router = APIRouter(prefix="/task-types", tags=["tasks"])
 def list_task_types(
     user: CurrentUser, catalog: Annotated[TaskTypeCatalog, use_case("task_type_catalog")]
 ) -> list[TaskTypeResponse]:
-    """Each task type's name, default queue and the JSON schema of its arguments."""
+    """Each task type a client may submit: its name, default queue and the JSON schema of its
+    arguments."""
     return [
         TaskTypeResponse(
             name=spec.name,
@@ -31,4 +32,5 @@ def list_task_types(
             arguments_schema=spec.arguments_schema,
         )
         for spec in catalog.all()
+        if not spec.internal
     ]

@@ -18,6 +18,7 @@ from adapters.task_types.builtin import (
     countdown,
     file_checksum,
 )
+from adapters.task_types.files import FileArea, OutsideFileAreaError
 from adapters.task_types.model_tasks import (
     DeployModelArguments,
     InvalidArtifactError,
@@ -110,7 +111,7 @@ def test_file_checksum_hashes_the_file(tmp_path: Path) -> None:
     target.write_bytes(b"taskhub" * 1000)
     ctx = RecordingTaskContext()
 
-    result = file_checksum(ctx, ChecksumArguments(path=str(target)))
+    result = file_checksum(FileArea(tmp_path), ctx, ChecksumArguments(path=str(target)))
 
     assert result["hexdigest"] == hashlib.sha256(b"taskhub" * 1000).hexdigest()
     assert result["size"] == 7000
@@ -123,6 +124,7 @@ def test_bulk_checksum_reports_missing_files_without_failing(tmp_path: Path) -> 
     ctx = RecordingTaskContext()
 
     result = bulk_checksum(
+        FileArea(tmp_path),
         ctx,
         BulkChecksumArguments(paths=[str(present), str(tmp_path / "missing.txt")], algorithm="md5"),
     )
@@ -148,6 +150,7 @@ def test_validate_model_records_size_digest_and_format(
     artifact.write_bytes(content)
 
     result = validate_model(
+        FileArea(tmp_path),
         RecordingTaskContext(),
         ValidateModelArguments(
             model_id=uuid4(), artifact_location=str(artifact), model_type=model_type
@@ -165,6 +168,7 @@ def test_validate_model_refuses_a_missing_or_mistyped_artifact(tmp_path: Path) -
 
     with pytest.raises(InvalidArtifactError, match="does not exist"):
         validate_model(
+            FileArea(tmp_path),
             RecordingTaskContext(),
             ValidateModelArguments(
                 model_id=uuid4(), artifact_location=str(tmp_path / "nope"), model_type="onnx"
@@ -172,6 +176,7 @@ def test_validate_model_refuses_a_missing_or_mistyped_artifact(tmp_path: Path) -
         )
     with pytest.raises(InvalidArtifactError, match="does not look like"):
         validate_model(
+            FileArea(tmp_path),
             RecordingTaskContext(),
             ValidateModelArguments(
                 model_id=uuid4(), artifact_location=str(wrong), model_type="onnx"
@@ -185,6 +190,7 @@ def test_deploy_model_copies_the_artifact_and_verifies_it(tmp_path: Path) -> Non
     model_id = uuid4()
 
     result = deploy_model(
+        FileArea(tmp_path),
         RecordingTaskContext(),
         DeployModelArguments(
             model_id=model_id,
@@ -205,6 +211,7 @@ def test_deploy_model_refuses_an_artifact_changed_since_validation(tmp_path: Pat
 
     with pytest.raises(InvalidArtifactError, match="changed"):
         deploy_model(
+            FileArea(tmp_path),
             RecordingTaskContext(),
             DeployModelArguments(
                 model_id=uuid4(),
@@ -215,3 +222,34 @@ def test_deploy_model_refuses_an_artifact_changed_since_validation(tmp_path: Pat
         )
 
     assert list((tmp_path / "deployed").rglob("*.onnx*")) == []
+
+
+def test_file_tasks_refuse_paths_outside_the_files_area(tmp_path: Path) -> None:
+    area = tmp_path / "area"
+    area.mkdir()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not yours")
+    (area / "sneaky").symlink_to(secret)
+
+    for name in (str(secret), "../secret.txt", "sneaky"):
+        with pytest.raises(OutsideFileAreaError):
+            file_checksum(FileArea(area), RecordingTaskContext(), ChecksumArguments(path=name))
+
+
+def test_validating_an_artifact_outside_the_files_area_marks_it_invalid(tmp_path: Path) -> None:
+    with pytest.raises(InvalidArtifactError, match="outside the files area"):
+        validate_model(
+            FileArea(tmp_path / "area"),
+            RecordingTaskContext(),
+            ValidateModelArguments(
+                model_id=uuid4(), artifact_location="/etc/passwd", model_type="custom"
+            ),
+        )
+
+
+def test_model_tasks_are_internal_and_hidden_from_clients() -> None:
+    specs = {spec.name: spec for spec in builtin_registry().all()}
+
+    assert specs["validate_model"].internal
+    assert specs["deploy_model"].internal
+    assert not specs["countdown"].internal

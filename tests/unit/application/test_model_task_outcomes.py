@@ -33,7 +33,9 @@ def requester(
     publisher: TaskPublisher,
     clock: FixedClock,
 ) -> ModelTaskRequester:
-    return ModelTaskRequester(uow=uow, catalog=catalog, publisher=publisher, clock=clock)
+    return ModelTaskRequester(
+        uow=uow, catalog=catalog, publisher=publisher, clock=clock, max_active_tasks=100
+    )
 
 
 @pytest.fixture

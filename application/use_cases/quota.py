@@ -1,0 +1,18 @@
+"""The per-user cap on unfinished tasks, shared by every use case that creates tasks."""
+
+from __future__ import annotations
+
+from application.ports import UnitOfWork
+from domain.errors import QuotaExceededError
+from domain.user import UserId
+
+
+def ensure_within_active_task_quota(uow: UnitOfWork, owner_id: UserId, limit: int) -> None:
+    """Raise QuotaExceededError when the owner already has `limit` pending or running tasks."""
+    active = uow.tasks.count_active(owner_id)
+    if active >= limit:
+        raise QuotaExceededError(
+            f"you have {active} pending or running tasks; the limit is {limit}",
+            quota="active_tasks",
+            limit=limit,
+        )
