@@ -101,6 +101,10 @@ class Settings(BaseSettings):
     dev_redis_port: int = Field(
         6390, ge=1, le=65535, description="Port of the Redis that `taskhub dev` embeds."
     )
+    log_level: str = Field("INFO", description="Root log level of every process.")
+    log_format: str | None = Field(
+        None, description="json or text; json in production, text elsewhere when unset."
+    )
     api_host: str = Field("127.0.0.1", description="Interface the API binds to.")
     api_port: int = Field(8000, ge=1, le=65535, description="Port the API listens on.")
     data_dir: Path = Field(Path(".taskhub"), description="Where the embedded default keeps data.")
@@ -111,6 +115,12 @@ class Settings(BaseSettings):
     deployment_dir: Path = Field(
         Path(".taskhub/deployments"), description="Where deploy_model puts deployed artifacts."
     )
+
+    @property
+    def json_logs(self) -> bool:
+        if self.log_format is not None:
+            return self.log_format.lower() == "json"
+        return self.environment is Environment.PRODUCTION
 
     @model_validator(mode="after")
     def _refuse_weak_secrets(self) -> Self:

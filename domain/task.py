@@ -123,6 +123,8 @@ class Task:
     run_token: RunToken | None = None
     # Outbox flag: False until the broker has accepted the message (see docs/adr).
     dispatched: bool = False
+    # The id of the API request that submitted the task, to follow it through the logs.
+    request_id: str | None = None
 
     @classmethod
     def submit(
@@ -138,6 +140,7 @@ class Task:
         model_id: ModelId | None = None,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         task_id: TaskId | None = None,
+        request_id: str | None = None,
     ) -> Task:
         if not _TASK_TYPE.fullmatch(task_type):
             raise ValidationError(
@@ -156,6 +159,7 @@ class Task:
             kwargs=dict(kwargs or {}),
             model_id=model_id,
             max_attempts=max_attempts,
+            request_id=request_id,
         )
 
     def __eq__(self, other: object) -> bool:

@@ -87,7 +87,10 @@ def api(
     """Serve the REST API with uvicorn."""
     import uvicorn
 
+    from entrypoints.logs import configure_logging
+
     settings = _container().settings()
+    configure_logging(level=settings.log_level, json_lines=settings.json_logs)
     uvicorn.run(
         "entrypoints.http.app:create_app",
         factory=True,
@@ -95,6 +98,9 @@ def api(
         port=port or settings.api_port,
         workers=workers,
         proxy_headers=True,
+        log_config=None,
+        # RequestIdMiddleware writes the access log, with the request id in it.
+        access_log=False,
     )
 
 

@@ -101,6 +101,7 @@ class TaskRow(Base):
     max_attempts: Mapped[int] = mapped_column(Integer)
     run_token: Mapped[str | None] = mapped_column(Text)
     dispatched: Mapped[bool] = mapped_column(Boolean)
+    request_id: Mapped[str | None] = mapped_column(String(64))
 
 
 # Every listing is keyset-paginated newest first on (created_at, id); each index below

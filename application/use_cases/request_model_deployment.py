@@ -21,10 +21,13 @@ class RequestModelDeployment:
     requester: ModelTaskRequester
     deployment_dir: str
 
-    def execute(self, actor: User, model_id: ModelId) -> tuple[Model, Task]:
+    def execute(
+        self, actor: User, model_id: ModelId, request_id: str | None = None
+    ) -> tuple[Model, Task]:
         return self.requester.request(
             actor,
             model_id,
+            request_id=request_id,
             task_type=DEPLOY_MODEL_TASK,
             move=lambda model, at: model.start_deployment(at=at),
             arguments=lambda model: {

@@ -37,6 +37,7 @@ class ModelTaskRequester:
         move: Callable[[Model, datetime], None],
         arguments: Callable[[Model], dict[str, Any]],
         priority: Priority | None = None,
+        request_id: str | None = None,
     ) -> tuple[Model, Task]:
         spec = self.catalog.get(task_type)
         now = self.clock.now()
@@ -53,6 +54,7 @@ class ModelTaskRequester:
                 kwargs=arguments(model),
                 model_id=model.id,
                 max_attempts=spec.max_attempts,
+                request_id=request_id,
             )
             self.uow.models.update(model)
             self.uow.tasks.add(task)
@@ -72,10 +74,13 @@ class RequestModelValidation:
 
     requester: ModelTaskRequester
 
-    def execute(self, actor: User, model_id: ModelId) -> tuple[Model, Task]:
+    def execute(
+        self, actor: User, model_id: ModelId, request_id: str | None = None
+    ) -> tuple[Model, Task]:
         return self.requester.request(
             actor,
             model_id,
+            request_id=request_id,
             task_type=VALIDATE_MODEL_TASK,
             move=lambda model, at: model.start_validation(at=at),
             arguments=lambda model: {

@@ -21,6 +21,7 @@ class TaskRun:
     kwargs: dict[str, Any]
     attempt: int
     max_attempts: int
+    request_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,4 +51,5 @@ class StartTask:
             kwargs=dict(task.kwargs),
             attempt=task.attempts,
             max_attempts=task.max_attempts,
+            request_id=task.request_id,
         )

@@ -43,6 +43,7 @@ class SubmitTask:
         args: list[Any] | None = None,
         kwargs: dict[str, Any] | None = None,
         model_id: ModelId | None = None,
+        request_id: str | None = None,
     ) -> Task:
         ensure_active(actor)
         spec = self.catalog.get(task_type)
@@ -66,6 +67,7 @@ class SubmitTask:
                 kwargs=kwargs,
                 model_id=model_id,
                 max_attempts=spec.max_attempts,
+                request_id=request_id,
             )
             self.uow.tasks.add(task)
             self.uow.commit()

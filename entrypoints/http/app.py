@@ -11,6 +11,7 @@ from fastapi.openapi.utils import get_openapi
 
 from entrypoints.container import Container
 from entrypoints.http.problems import PROBLEM_JSON, install_problem_handlers
+from entrypoints.http.request_ids import RequestIdMiddleware
 from entrypoints.http.routers import auth, health, models, task_types, tasks, users
 
 API_PREFIX = "/api/v1"
@@ -33,6 +34,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     )
     app.state.container = container
     install_problem_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
     api = APIRouter(prefix=API_PREFIX)
     for module in (auth, users, tasks, task_types, models, health):
         api.include_router(module.router)

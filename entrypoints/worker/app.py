@@ -8,11 +8,12 @@ from typing import Any
 from uuid import UUID
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import setup_logging, worker_process_init
 
 from adapters.celery.topology import destination, task_name
 from domain.task import Priority, TaskId
 from entrypoints.container import Container
+from entrypoints.logs import configure_logging
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ def create_worker_app(container: Container) -> Celery:
         _register_maintenance_job(app, container, job)
     app.conf.beat_schedule = beat_schedule(container, app.conf.broker_url)
     _reset_connections_after_fork(container)
+    _use_taskhub_logging(container)
     return app
 
 
@@ -104,3 +106,13 @@ def _reset_connections_after_fork(container: Container) -> None:
     def fresh_database_pool(**_: Any) -> None:
         # A pool inherited through fork shares sockets with the parent: start from scratch.
         container.engine().dispose(close=False)
+
+
+def _use_taskhub_logging(container: Container) -> None:
+    settings = container.settings()
+
+    @setup_logging.connect(weak=False)
+    def configure(**_: Any) -> None:
+        # Connecting here stops Celery from installing its own handlers: worker, Beat and
+        # Flower log like the API, with the request and task ids in every line.
+        configure_logging(level=settings.log_level, json_lines=settings.json_logs)

@@ -26,6 +26,7 @@ from application.use_cases.retry_task import RetryTask
 from application.use_cases.start_task import StartTask, TaskRun
 from domain.errors import ConflictError, DomainError, NotFoundError
 from domain.task import TaskId
+from entrypoints.logs import request_id_var, task_id_var
 from entrypoints.worker.context import WorkerTaskContext
 from entrypoints.worker.watchdog import RunWatchdog, install_interrupt_handler
 
@@ -84,12 +85,26 @@ class TaskRunner:
 
     def run(self, task_id: TaskId) -> str:
         """Run one delivery of `task_id`; returns what happened, for the log."""
+        task_token = task_id_var.set(str(task_id))
+        try:
+            return self._run(task_id)
+        finally:
+            task_id_var.reset(task_token)
+
+    def _run(self, task_id: TaskId) -> str:
         try:
             run = self._persist(lambda: self.start_task.execute(task_id))
         except (NotFoundError, ConflictError) as exc:
             # Deleted, cancelled, or a duplicate delivery of a task another run has claimed.
             logger.info("task %s not started: %s", task_id, exc.detail)
             return "skipped"
+        request_token = request_id_var.set(run.request_id)
+        try:
+            return self._run_claimed(run)
+        finally:
+            request_id_var.reset(request_token)
+
+    def _run_claimed(self, run: TaskRun) -> str:
         ctx = WorkerTaskContext(
             task_id=run.task_id,
             run_token=run.run_token,

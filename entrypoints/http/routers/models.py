@@ -25,6 +25,7 @@ from entrypoints.http.schemas.models import (
     UpdateModelRequest,
 )
 from entrypoints.http.schemas.tasks import TaskResponse
+from entrypoints.logs import request_id_var
 
 router = APIRouter(prefix="/models", tags=["models"])
 
@@ -113,7 +114,7 @@ def validate_model(
     user: CurrentUser,
     request: Annotated[RequestModelValidation, use_case("request_model_validation")],
 ) -> ModelTaskResponse:
-    model, task = request.execute(user, ModelId(model_id))
+    model, task = request.execute(user, ModelId(model_id), request_id_var.get())
     return ModelTaskResponse(model=ModelResponse.of(model), task=TaskResponse.of(task))
 
 
@@ -128,5 +129,5 @@ def deploy_model(
     user: CurrentUser,
     request: Annotated[RequestModelDeployment, use_case("request_model_deployment")],
 ) -> ModelTaskResponse:
-    model, task = request.execute(user, ModelId(model_id))
+    model, task = request.execute(user, ModelId(model_id), request_id_var.get())
     return ModelTaskResponse(model=ModelResponse.of(model), task=TaskResponse.of(task))

@@ -23,6 +23,7 @@ from entrypoints.http.schemas.tasks import (
     TaskResponse,
     UpdateTaskRequest,
 )
+from entrypoints.logs import request_id_var
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 
@@ -47,6 +48,7 @@ def submit_task(
         args=body.args,
         kwargs=body.kwargs,
         model_id=ModelId(body.model_id) if body.model_id else None,
+        request_id=request_id_var.get(),
     )
     return TaskResponse.of(task)
 

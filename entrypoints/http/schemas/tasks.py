@@ -51,6 +51,9 @@ class TaskResponse(BaseModel):
     created_at: datetime
     started_at: datetime | None = None
     completed_at: datetime | None = None
+    request_id: str | None = Field(
+        None, description="The id of the request that submitted the task (X-Request-ID)."
+    )
 
     @classmethod
     def of(cls, task: Task) -> TaskResponse:
@@ -76,6 +79,7 @@ class TaskResponse(BaseModel):
             created_at=task.created_at,
             started_at=task.started_at,
             completed_at=task.completed_at,
+            request_id=task.request_id,
         )
 
 
