@@ -105,6 +105,11 @@ class Settings(BaseSettings):
     log_format: str | None = Field(
         None, description="json or text; json in production, text elsewhere when unset."
     )
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description="Proxies whose X-Forwarded-* headers the API trusts (TLS ends there); "
+        "comma-separated, or * behind a private load balancer.",
+    )
     api_host: str = Field("127.0.0.1", description="Interface the API binds to.")
     api_port: int = Field(8000, ge=1, le=65535, description="Port the API listens on.")
     data_dir: Path = Field(Path(".taskhub"), description="Where the embedded default keeps data.")

@@ -1,0 +1,129 @@
+"""The container deployment, checked without a Docker engine: every command is a real
+`taskhub` command, every TASKHUB_* variable a real setting, every long-running service
+health-checked, and the image built the way the docs promise."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from config.settings import Settings
+
+DOCKER = Path(__file__).resolve().parents[2] / "docker"
+COMPOSE: dict[str, Any] = yaml.safe_load((DOCKER / "compose.yaml").read_text())
+SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
+TASKHUB_SERVICES = {name: s for name, s in SERVICES.items() if s.get("image") == "taskhub:latest"}
+ONE_SHOT = {"migrate"}
+
+
+def test_the_expected_services_are_all_there() -> None:
+    assert set(SERVICES) >= {
+        "api",
+        "celery-worker",
+        "celery-worker-high",
+        "celery-beat",
+        "redis",
+        "db",
+        "migrate",
+        "flower",
+        "prometheus",
+        "grafana",
+    }
+
+
+@pytest.mark.parametrize("name", sorted(TASKHUB_SERVICES))
+def test_each_taskhub_service_runs_a_real_command_with_real_options(name: str) -> None:
+    command = TASKHUB_SERVICES[name]["command"]
+    words = [w for w in command if not w.startswith("-")][:2]
+    options = [w for w in command if w.startswith("--")]
+
+    result = subprocess.run(  # noqa: S603 - our own CLI
+        [sys.executable, "-m", "entrypoints.cli", *words, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+
+    assert result.returncode == 0, result.stderr
+    for option in options:
+        assert option in result.stdout, f"{name}: {option} is not an option of {words}"
+
+
+def test_every_taskhub_variable_in_compose_is_a_known_setting() -> None:
+    known = {f"TASKHUB_{field.upper()}" for field in Settings.model_fields}
+    used = set(re.findall(r"\bTASKHUB_[A-Z_]+\b", (DOCKER / "compose.yaml").read_text()))
+
+    assert used
+    assert used - known == set()
+
+
+def test_dockerfile_environment_names_only_known_settings() -> None:
+    known = {f"TASKHUB_{field.upper()}" for field in Settings.model_fields}
+    used = set(re.findall(r"\bTASKHUB_[A-Z_]+\b", (DOCKER / "Dockerfile").read_text()))
+
+    assert used - known == set()
+
+
+@pytest.mark.parametrize("name", sorted(set(SERVICES) - ONE_SHOT))
+def test_every_long_running_service_has_a_health_check(name: str) -> None:
+    health = SERVICES[name].get("healthcheck")
+
+    assert health is not None
+    assert health["test"]
+
+
+def test_the_api_runs_two_replicas_and_trusts_its_load_balancer() -> None:
+    api = SERVICES["api"]
+
+    assert api["deploy"]["replicas"] == 2
+    assert "ports" not in api
+    assert api["environment"]["TASKHUB_FORWARDED_ALLOW_IPS"] == "*"
+
+
+def test_workers_split_the_high_queue_from_default_and_low() -> None:
+    assert "high_priority" in SERVICES["celery-worker-high"]["command"]
+    assert "default,low_priority" in SERVICES["celery-worker"]["command"]
+
+
+def test_redis_needs_a_password_never_evicts_persists_and_has_no_host_port() -> None:
+    redis = SERVICES["redis"]
+    command = redis["command"]
+
+    assert "--requirepass" in command
+    assert command[command.index("--maxmemory-policy") + 1] == "noeviction"
+    assert command[command.index("--appendonly") + 1] == "yes"
+    assert "ports" not in redis
+
+
+def test_the_database_keeps_its_data_in_a_volume_and_migrations_run_once_first() -> None:
+    assert any(v.endswith(":/var/lib/postgresql/data") for v in SERVICES["db"]["volumes"])
+    assert SERVICES["migrate"]["command"] == ["db", "upgrade"]
+    assert SERVICES["migrate"]["restart"] == "no"
+    for name in set(TASKHUB_SERVICES) - ONE_SHOT:
+        depends = SERVICES[name]["depends_on"]
+        assert depends["migrate"]["condition"] == "service_completed_successfully", name
+
+
+def test_flower_requires_basic_auth() -> None:
+    assert "TASKHUB_FLOWER_BASIC_AUTH" in SERVICES["flower"]["environment"]
+
+
+def test_the_image_is_multi_stage_slim_non_root_and_without_build_tools() -> None:
+    dockerfile = (DOCKER / "Dockerfile").read_text()
+    stages = re.split(r"^FROM ", dockerfile, flags=re.MULTILINE)[1:]
+    final = stages[-1]
+
+    assert len(stages) >= 2
+    assert all(stage.startswith("python:3.11-slim") for stage in stages)
+    assert re.search(r"^USER taskhub$", final, flags=re.MULTILINE)
+    assert "build-essential" not in final
+    assert "build-essential" in stages[0]
