@@ -131,17 +131,25 @@ class Model:
     def describe(
         self, *, at: datetime, name: str | None = None, description: str | None = None
     ) -> None:
-        if name is not None:
-            self.name = _validate_text(
+        # Validate both before changing either, so a refused call changes nothing.
+        new_name = (
+            self.name
+            if name is None
+            else _validate_text(
                 name, field="name", max_length=MAX_MODEL_NAME_LENGTH, allow_blank=False
             )
-        if description is not None:
-            self.description = _validate_text(
+        )
+        new_description = (
+            self.description
+            if description is None
+            else _validate_text(
                 description,
                 field="description",
                 max_length=MAX_DESCRIPTION_LENGTH,
                 allow_blank=True,
             )
+        )
+        self.name, self.description = new_name, new_description
         self.updated_at = at
 
     def replace_artifact(self, location: str, *, at: datetime) -> None:

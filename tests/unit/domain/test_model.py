@@ -357,6 +357,7 @@ def test_artifact_of_a_freshly_registered_model_can_be_replaced() -> None:
 
     assert model.status is ModelStatus.REGISTERED
     assert model.artifact_location == "/models/fixed-path.onnx"
+    assert model.updated_at == T1
 
 
 def test_invalid_new_artifact_location_leaves_the_model_unchanged() -> None:
@@ -367,6 +368,8 @@ def test_invalid_new_artifact_location_leaves_the_model_unchanged() -> None:
 
     assert excinfo.value.field == "artifact_location"
     assert model.status is ModelStatus.VALIDATED
+    assert model.artifact_location == "/models/churn.onnx"
+    assert model.artifact_sha256 == SHA
 
 
 # --- abandon_request -------------------------------------------------------------------------
@@ -449,6 +452,17 @@ def test_describe_with_a_blank_name_is_rejected() -> None:
 
     assert excinfo.value.field == "name"
     assert model.name == "churn"
+
+
+def test_describe_with_an_invalid_description_leaves_the_name_unchanged() -> None:
+    model = make_model(name="churn")
+
+    with pytest.raises(ValidationError) as excinfo:
+        model.describe(name="renamed", description="d" * (MAX_DESCRIPTION_LENGTH + 1), at=T1)
+
+    assert excinfo.value.field == "description"
+    assert model.name == "churn"
+    assert model.updated_at == T0
 
 
 def test_describe_works_in_any_status() -> None:

@@ -315,6 +315,24 @@ def test_heartbeat_with_a_stale_token_is_refused() -> None:
     assert task.heartbeat_at == T0
 
 
+def test_current_run_check_accepts_the_current_token_and_changes_nothing() -> None:
+    task = make_running_task()
+    before = dict(vars(task))
+
+    task.ensure_current_run(TOKEN)
+
+    assert vars(task) == before
+
+
+def test_current_run_check_refuses_a_stale_token() -> None:
+    task = make_running_task()
+
+    with pytest.raises(StaleRunError) as excinfo:
+        task.ensure_current_run(STALE)
+
+    assert excinfo.value.context["status"] == "running"
+
+
 def test_the_token_of_an_earlier_run_is_refused_after_the_task_is_claimed_again() -> None:
     task = make_running_task()
     task.retry(run_token=TOKEN, error=BOOM, at=T1)
@@ -519,6 +537,7 @@ def _every_change(task: Task) -> dict[str, Callable[[], None]]:
         "start": lambda: task.start(run_token=RunToken("run-9"), at=T2),
         "report_progress": lambda: task.report_progress(run_token=token, percent=100, at=T2),
         "heartbeat": lambda: task.heartbeat(run_token=token, at=T2),
+        "ensure_current_run": lambda: task.ensure_current_run(token),
         "complete": lambda: task.complete(run_token=token, result=2, at=T2),
         "fail": lambda: task.fail(run_token=token, error=BOOM, at=T2),
         "retry": lambda: task.retry(run_token=token, error=BOOM, at=T2),
@@ -535,6 +554,7 @@ def _every_change(task: Task) -> dict[str, Callable[[], None]]:
         "start",
         "report_progress",
         "heartbeat",
+        "ensure_current_run",
         "complete",
         "fail",
         "retry",
