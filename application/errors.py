@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from domain.errors import DomainError
+from collections.abc import Sequence
+
+from domain.errors import DomainError, ValidationError
 
 
 class DependencyUnavailableError(DomainError):
@@ -21,3 +23,33 @@ class TaskCancelledError(DomainError):
 
     code = "task_cancelled"
     title = "Task cancelled"
+
+
+class TooManyAttemptsError(DomainError):
+    """Too many failed logins for an account or from an address: wait `retry_after` seconds."""
+
+    code = "too_many_attempts"
+    title = "Too many failed attempts"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, retry_after=retry_after)
+        self.retry_after = retry_after
+
+
+_FIELDS_NAMED = 5  # in an InvalidBatchError's detail; `field_errors` has every one
+
+
+class InvalidBatchError(ValidationError):
+    """Some tasks of a batch are invalid: `field_errors` names each one's field, prefixed
+    by its position (`tasks[3].kwargs.seconds`). None of the batch was stored."""
+
+    def __init__(self, errors: Sequence[tuple[str, str]]) -> None:
+        fields = ", ".join(field for field, _ in errors[:_FIELDS_NAMED])
+        if len(errors) > _FIELDS_NAMED:
+            fields += f" and {len(errors) - _FIELDS_NAMED} more"
+        super().__init__(f"invalid tasks in the batch: {fields}", field=errors[0][0])
+        self._errors = list(errors)
+
+    @property
+    def field_errors(self) -> list[tuple[str, str]]:
+        return list(self._errors)

@@ -44,6 +44,10 @@ class TaskRepository(Protocol):
     def add(self, task: Task) -> None:
         """Stage a new task; written when the unit of work commits."""
 
+    def add_many(self, tasks: Sequence[Task]) -> None:
+        """Stage new tasks, in one statement where the database allows; written when the
+        unit of work commits. Raises AlreadyExistsError when an id is taken."""
+
     def get(self, task_id: TaskId) -> Task:
         """Load a task. Raises NotFoundError."""
 
@@ -59,6 +63,10 @@ class TaskRepository(Protocol):
 
     def count_active(self, owner_id: UserId) -> int:
         """How many of the owner's tasks are pending or running."""
+
+    def count_by_status(self) -> dict[TaskStatus, int]:
+        """How many tasks, of every owner, are in each status; a status no task is in is
+        left out. One aggregate query, never a load of the rows."""
 
     def mark_dispatched(self, task_ids: Sequence[TaskId]) -> None:
         """Record that the broker accepted these tasks (a flag, not a status change)."""
@@ -189,6 +197,20 @@ class TokenService(Protocol):
     def verify(self, token: str) -> UserId:
         """The user the token was issued to. Raises AuthenticationError for a token that is
         malformed, expired, unsigned or signed otherwise."""
+
+
+class LoginThrottle(Protocol):
+    """Slows password guessing down, per key (an account, a client address): a few failed
+    logins are free, then each key must wait before its next attempt, the wait doubling with
+    every further failure up to a cap. Never a lock for good; a quiet key starts afresh."""
+
+    def check(self, keys: Sequence[str]) -> None:
+        """Raise TooManyAttemptsError, with the longest wait of any key, if one must wait."""
+
+    def record_failure(self, keys: Sequence[str]) -> None: ...
+
+    def reset(self, keys: Sequence[str]) -> None:
+        """Forget the keys' failures."""
 
 
 class Clock(Protocol):

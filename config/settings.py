@@ -53,6 +53,24 @@ class Settings(BaseSettings):
     max_active_tasks_per_user: int = Field(
         1000, ge=1, description="Pending plus running tasks one user may have at once."
     )
+    max_batch_size: int = Field(
+        500, ge=1, description="The most tasks one POST /api/v1/tasks/batch may submit."
+    )
+    max_body_bytes: int = Field(
+        1024 * 1024, ge=1, description="The largest request body the API reads; 413 beyond."
+    )
+    max_arguments_bytes: int = Field(
+        64 * 1024, ge=1, description="The largest a task's args or kwargs may be, as JSON."
+    )
+    max_arguments_depth: int = Field(
+        10, ge=1, description="How deeply a task's args or kwargs may nest lists and objects."
+    )
+    login_free_attempts: int = Field(
+        5, ge=1, description="Failed logins per account or address before each must wait."
+    )
+    login_max_delay_seconds: float = Field(
+        900.0, gt=0, description="The longest wait after failed logins (it doubles up to this)."
+    )
     relay_grace_seconds: float = Field(
         10.0, gt=0, description="Age before an unpublished task is handed to the relay."
     )
@@ -66,6 +84,18 @@ class Settings(BaseSettings):
     worker_queues: str = Field(
         "high_priority,default,low_priority",
         description="Queues a worker consumes, highest priority first (strict order on Redis).",
+    )
+    worker_metrics_port: int = Field(
+        9808,
+        ge=0,
+        le=65535,
+        description="Port a worker's main process serves Prometheus metrics on; 0 disables. "
+        "Needs PROMETHEUS_MULTIPROC_DIR, one directory per worker (ADR 10).",
+    )
+    worker_metrics_address: str = Field(
+        "127.0.0.1",
+        description="Interface a worker's metrics server binds to; 0.0.0.0 when Prometheus "
+        "scrapes from another host (the metrics carry no ids, arguments or results).",
     )
     progress_interval_seconds: float = Field(
         0.5, gt=0, description="Least time between two progress writes of one run."

@@ -43,6 +43,11 @@ class ValidationError(DomainError):
         super().__init__(detail, field=field, **context)
         self.field = field
 
+    @property
+    def field_errors(self) -> list[tuple[str, str]]:
+        """Each offending input with what is wrong with it: (field, message) pairs."""
+        return [(self.field, self.detail)]
+
 
 class ConflictError(DomainError):
     """The request is valid but clashes with the current state of a resource."""

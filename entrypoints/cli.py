@@ -9,12 +9,18 @@ import typer
 from pydantic import ValidationError as SettingsError
 
 from domain.errors import DomainError
+from entrypoints.client.commands import tasks_app
+from entrypoints.client.session import login, logout
 
 app = typer.Typer(help="taskhub: long-running background work over REST.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 users_app = typer.Typer(help="User administration.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+# The REST client, in a help panel of its own: it talks to a running API from any machine.
+app.add_typer(tasks_app, name="tasks", rich_help_panel="Client")
+app.command("login", rich_help_panel="Client")(login)
+app.command("logout", rich_help_panel="Client")(logout)
 
 
 def _container():  # type: ignore[no-untyped-def]
@@ -98,10 +104,20 @@ def api(
         port=port or settings.api_port,
         workers=workers,
         proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         log_config=None,
         # RequestIdMiddleware writes the access log, with the request id in it.
         access_log=False,
     )
+
+
+@app.command("check")
+def check() -> None:
+    """Exit 0 when the database and the broker answer, 1 (saying which is down) otherwise."""
+    readiness = _container().check_readiness().execute()
+    for dependency, state in readiness.checks.items():
+        typer.echo(f"{dependency}: {state}")
+    raise typer.Exit(0 if readiness.ready else 1)
 
 
 @app.command("worker")
@@ -128,6 +144,8 @@ def worker(
             "--pool=prefork",
             "--prefetch-multiplier=1",
             "--task-events",
+            # Workers agree through the database, not by swapping revoked ids at start-up.
+            "--without-mingle",
             f"--loglevel={loglevel}",
         ]
     )
@@ -185,6 +203,21 @@ def dev() -> None:
     from entrypoints.dev.supervisor import run_development_stack
 
     raise typer.Exit(run_development_stack(_container().settings()))
+
+
+@app.command("docs")
+def docs(
+    check: Annotated[
+        bool, typer.Option("--check", help="Change nothing; exit 1 with a diff if out of date.")
+    ] = False,
+    path: Annotated[Path | None, typer.Option(help="Default: docs/architecture.md.")] = None,
+) -> None:
+    """Regenerate the generated blocks of docs/architecture.md: state diagrams, settings."""
+    from entrypoints.docs import ARCHITECTURE, sync
+
+    code, message = sync(path or ARCHITECTURE, check=check)
+    typer.echo(message)
+    raise typer.Exit(code)
 
 
 def main() -> None:

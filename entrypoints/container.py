@@ -7,7 +7,10 @@ from datetime import timedelta
 from dependency_injector import containers, providers
 
 from adapters.celery.dispatcher import CeleryBrokerProbe, CeleryTaskDispatcher
+from adapters.celery.queue_depth import CeleryQueueDepths
 from adapters.clock import SystemClock
+from adapters.in_memory.login_throttle import InMemoryLoginThrottle
+from adapters.redis.login_throttle import RedisLoginThrottle
 from adapters.security.bcrypt_hasher import BcryptPasswordHasher
 from adapters.security.jose_tokens import JoseTokenService
 from adapters.sqlalchemy.engine import (
@@ -17,17 +20,22 @@ from adapters.sqlalchemy.engine import (
 )
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.task_types.builtin import builtin_registry
+from application.argument_limits import ArgumentLimits
+from application.login_backoff import LoginBackoff
+from application.ports import Clock, LoginThrottle
 from application.use_cases.authenticate import Authenticate
 from application.use_cases.cancel_task import CancelTask
 from application.use_cases.check_readiness import CheckReadiness
 from application.use_cases.check_run import CheckRun
 from application.use_cases.complete_task import CompleteTask
+from application.use_cases.count_tasks_by_status import CountTasksByStatus
 from application.use_cases.create_administrator import CreateAdministrator
 from application.use_cases.delete_model import DeleteModel
 from application.use_cases.delete_task import DeleteTask
 from application.use_cases.dispatch import TaskPublisher
 from application.use_cases.fail_task import FailTask
 from application.use_cases.get_model import GetModel
+from application.use_cases.get_quota import GetQuota
 from application.use_cases.get_task import GetTask
 from application.use_cases.identify_user import IdentifyUser
 from application.use_cases.list_models import ListModels
@@ -48,12 +56,22 @@ from application.use_cases.request_model_validation import (
 from application.use_cases.retry_task import RetryTask
 from application.use_cases.start_task import StartTask
 from application.use_cases.submit_task import SubmitTask
+from application.use_cases.submit_task_batch import SubmitTaskBatch
 from application.use_cases.update_model import UpdateModel
 from application.use_cases.update_task import UpdateTask
 from application.use_cases.update_user import UpdateUser
 from config.settings import Settings
 from entrypoints.celery_app import create_celery_app
+from entrypoints.worker.metrics import BacklogCollector, PrometheusRunObserver
 from entrypoints.worker.runner import RunnerTuning, TaskRunner
+
+
+def login_throttle_for(broker_url: str, backoff: LoginBackoff, clock: Clock) -> LoginThrottle:
+    """In the broker's Redis when there is one, so every API process counts the same
+    failures; otherwise in this process's memory, which suits a single API process only."""
+    if broker_url.startswith(("redis://", "rediss://")):
+        return RedisLoginThrottle.from_url(broker_url, backoff, clock)
+    return InMemoryLoginThrottle(backoff, clock)
 
 
 class Container(containers.DeclarativeContainer):
@@ -77,6 +95,14 @@ class Container(containers.DeclarativeContainer):
         lifetime_seconds=settings.provided.access_token_lifetime_seconds,
         clock=clock,
     )
+    login_backoff = providers.Singleton(
+        LoginBackoff,
+        free_attempts=settings.provided.login_free_attempts,
+        max_delay=settings.provided.login_max_delay_seconds,
+    )
+    login_throttle = providers.Singleton(
+        login_throttle_for, settings.provided.broker_url, login_backoff, clock
+    )
     probes = providers.List(
         providers.Singleton(SqlAlchemyDatabaseProbe, engine),
         providers.Singleton(CeleryBrokerProbe, celery_app),
@@ -99,7 +125,11 @@ class Container(containers.DeclarativeContainer):
         CreateAdministrator, uow=unit_of_work, hasher=password_hasher, clock=clock
     )
     authenticate = providers.Factory(
-        Authenticate, uow=unit_of_work, hasher=password_hasher, tokens=token_service
+        Authenticate,
+        uow=unit_of_work,
+        hasher=password_hasher,
+        tokens=token_service,
+        throttle=login_throttle,
     )
     identify_user = providers.Factory(IdentifyUser, uow=unit_of_work, tokens=token_service)
     list_users = providers.Factory(
@@ -110,6 +140,11 @@ class Container(containers.DeclarativeContainer):
     )
     update_user = providers.Factory(UpdateUser, uow=unit_of_work)
 
+    argument_limits = providers.Factory(
+        ArgumentLimits,
+        max_bytes=settings.provided.max_arguments_bytes,
+        max_depth=settings.provided.max_arguments_depth,
+    )
     submit_task = providers.Factory(
         SubmitTask,
         uow=unit_of_work,
@@ -117,6 +152,20 @@ class Container(containers.DeclarativeContainer):
         publisher=publisher,
         clock=clock,
         max_active_tasks=settings.provided.max_active_tasks_per_user,
+        argument_limits=argument_limits,
+    )
+    submit_task_batch = providers.Factory(
+        SubmitTaskBatch,
+        uow=unit_of_work,
+        catalog=task_type_catalog,
+        publisher=publisher,
+        clock=clock,
+        max_active_tasks=settings.provided.max_active_tasks_per_user,
+        max_batch_size=settings.provided.max_batch_size,
+        argument_limits=argument_limits,
+    )
+    get_quota = providers.Factory(
+        GetQuota, uow=unit_of_work, max_active_tasks=settings.provided.max_active_tasks_per_user
     )
     get_task = providers.Factory(GetTask, uow=unit_of_work)
     list_tasks = providers.Factory(
@@ -185,6 +234,8 @@ class Container(containers.DeclarativeContainer):
         poll_interval=settings.provided.cancel_poll_interval_seconds,
         cancel_grace=settings.provided.cancel_grace_seconds,
     )
+    # One per process: it owns the process's counters (see PrometheusRunObserver).
+    run_observer = providers.Singleton(PrometheusRunObserver)
     task_runner = providers.Factory(
         TaskRunner,
         registry=task_type_catalog,
@@ -196,6 +247,7 @@ class Container(containers.DeclarativeContainer):
         fail_task=fail_task,
         retry_task=retry_task,
         tuning=runner_tuning,
+        observer=run_observer,
     )
     reap_stale_tasks = providers.Factory(
         ReapStaleTasks,
@@ -211,4 +263,13 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         retention=providers.Factory(timedelta, days=settings.provided.retention_days),
         batch_size=settings.provided.relay_batch_size,
+    )
+
+    # --- metrics (worker side; the API's are in entrypoints/http/metrics.py) -------------
+    queue_depths = providers.Singleton(CeleryQueueDepths, celery_app)
+    count_tasks_by_status = providers.Factory(CountTasksByStatus, uow=unit_of_work)
+    backlog_collector = providers.Factory(
+        BacklogCollector,
+        queue_depths=queue_depths.provided.read,
+        count_tasks=count_tasks_by_status.provider,
     )

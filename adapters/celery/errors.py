@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from celery import Celery
-from kombu.exceptions import LimitExceeded, OperationalError
+from kombu.exceptions import BatchPublishError, LimitExceeded, OperationalError
 
 from application.errors import DependencyUnavailableError
 
@@ -29,7 +29,9 @@ def broker_errors(app: Celery) -> BrokerErrors:
     # kombu counts KeyError among Redis's connection errors; a queue missing from the
     # topology is a bug to surface, not an outage to hide.
     kept = [error for error in found if error is not KeyError]
-    return tuple(dict.fromkeys([OperationalError, LimitExceeded, OSError, *kept]))
+    # BatchPublishError: a pipelined batch of publishes failed (see CeleryTaskDispatcher).
+    known = [OperationalError, LimitExceeded, BatchPublishError, OSError]
+    return tuple(dict.fromkeys([*known, *kept]))
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -48,6 +49,10 @@ class InMemoryTaskRepository(TaskRepository):
     def add(self, task: Task) -> None:
         self._table.add(task.id, task)
 
+    def add_many(self, tasks: Sequence[Task]) -> None:
+        for task in tasks:
+            self._table.add(task.id, task)
+
     def get(self, task_id: TaskId) -> Task:
         return self._table.get(task_id)
 
@@ -73,6 +78,9 @@ class InMemoryTaskRepository(TaskRepository):
         return sum(
             1 for t in self._table.rows() if t.user_id == owner_id and t.status in ACTIVE_STATUSES
         )
+
+    def count_by_status(self) -> dict[TaskStatus, int]:
+        return dict(Counter(t.status for t in self._table.rows()))
 
     def mark_dispatched(self, task_ids: Sequence[TaskId]) -> None:
         for task_id in task_ids:

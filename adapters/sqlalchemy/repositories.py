@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, false, func, select, update
+from sqlalchemy import delete, false, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from adapters.sqlalchemy.compare_and_set import lost_race, rows_written, write_changes
@@ -57,6 +57,16 @@ class SqlAlchemyTaskRepository(TaskRepository):
             self._session.add(task_to_row(task))
             self._session.flush()
         self._loaded[task.id] = task_values(task)
+
+    def add_many(self, tasks: Sequence[Task]) -> None:
+        if not tasks:
+            return
+        loaded = {task.id: task_values(task) for task in tasks}
+        # An ORM bulk INSERT: one executemany (batched "insertmanyvalues" statements on
+        # PostgreSQL), and no row objects kept in the session.
+        with unique_violations_as_already_exists("task"):
+            self._session.execute(insert(TaskRow), [dict(values) for values in loaded.values()])
+        self._loaded.update(loaded)
 
     def get(self, task_id: TaskId) -> Task:
         row = self._session.get(TaskRow, task_id, populate_existing=True)
@@ -111,6 +121,10 @@ class SqlAlchemyTaskRepository(TaskRepository):
             TaskRow.status.in_([status.value for status in ACTIVE_STATUSES]),
         )
         return self._session.scalar(statement) or 0
+
+    def count_by_status(self) -> dict[TaskStatus, int]:
+        statement = select(TaskRow.status, func.count()).group_by(TaskRow.status)
+        return {TaskStatus(status): count for status, count in self._session.execute(statement)}
 
     def mark_dispatched(self, task_ids: Sequence[TaskId]) -> None:
         if task_ids:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.ports import AccessToken, PasswordHasher, TokenService, UnitOfWork
+from application.ports import AccessToken, LoginThrottle, PasswordHasher, TokenService, UnitOfWork
 from domain.errors import AuthenticationError, ValidationError
 from domain.user import Email
 
@@ -13,24 +13,34 @@ from domain.user import Email
 class Authenticate:
     """Rules: unknown email, wrong password and inactive account all fail alike, and an
     unknown email costs the same password check as a known one, so neither the answer nor
-    its timing tells which accounts exist.
+    its timing tells which accounts exist. Failures are throttled per account and per client
+    address, checked before the password is, so a guesser waiting out a back-off costs no
+    bcrypt time. A success clears the account's failures, never the address's (logging in
+    to one's own account must not buy more guesses at others).
 
-    Raises AuthenticationError.
+    Raises AuthenticationError, TooManyAttemptsError.
     """
 
     uow: UnitOfWork
     hasher: PasswordHasher
     tokens: TokenService
+    throttle: LoginThrottle
 
-    def execute(self, *, email: str, password: str) -> AccessToken:
+    def execute(self, *, email: str, password: str, client_ip: str | None = None) -> AccessToken:
         try:
             address: Email | None = Email(email)
         except ValidationError:
             address = None
+        # No account key for a malformed email: no account by that name exists to protect.
+        account = [f"account:{address}"] if address else []
+        keys = [*account, *([f"ip:{client_ip}"] if client_ip else [])]
+        self.throttle.check(keys)
         with self.uow:
             user = self.uow.users.find_by_email(address) if address else None
         hashed = user.hashed_password if user is not None else None
         password_ok = self.hasher.verify(password, hashed)
         if user is None or not password_ok or not user.is_active:
+            self.throttle.record_failure(keys)
             raise AuthenticationError("incorrect email or password")
+        self.throttle.reset(account)
         return self.tokens.issue(user.id)

@@ -7,12 +7,16 @@ from domain.errors import QuotaExceededError
 from domain.user import UserId
 
 
-def ensure_within_active_task_quota(uow: UnitOfWork, owner_id: UserId, limit: int) -> None:
-    """Raise QuotaExceededError when the owner already has `limit` pending or running tasks."""
+def ensure_within_active_task_quota(
+    uow: UnitOfWork, owner_id: UserId, limit: int, *, adding: int = 1
+) -> None:
+    """Raise QuotaExceededError when `adding` more tasks would take the owner past `limit`
+    pending or running tasks."""
     active = uow.tasks.count_active(owner_id)
-    if active >= limit:
+    if active + adding > limit:
+        more = "" if adding == 1 else f" and would add {adding}"
         raise QuotaExceededError(
-            f"you have {active} pending or running tasks; the limit is {limit}",
+            f"you have {active} pending or running tasks{more}; the limit is {limit}",
             quota="active_tasks",
             limit=limit,
         )

@@ -17,6 +17,7 @@ class TaskRun:
     task_id: TaskId
     run_token: RunToken
     task_type: str
+    queue: str
     args: list[Any]
     kwargs: dict[str, Any]
     attempt: int
@@ -47,6 +48,7 @@ class StartTask:
             task_id=task.id,
             run_token=token,
             task_type=task.task_type,
+            queue=task.queue,
             args=list(task.args),
             kwargs=dict(task.kwargs),
             attempt=task.attempts,

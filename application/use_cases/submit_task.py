@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from application.argument_limits import ArgumentLimits
 from application.ports import Clock, TaskTypeCatalog, UnitOfWork
 from application.use_cases.access import load_model
 from application.use_cases.dispatch import TaskPublisher
 from application.use_cases.quota import ensure_within_active_task_quota
-from domain.errors import ValidationError
+from application.use_cases.submission import SubmissionRules, TaskSubmission
 from domain.model import ModelId
 from domain.policy import Action, ensure_active
 from domain.task import Priority, Task
@@ -19,7 +20,8 @@ from domain.user import User
 @dataclass(frozen=True, slots=True)
 class SubmitTask:
     """Rules: the task type must exist and be one clients may submit (not an internal model
-    task), and its arguments validate; a referenced model must be one the actor may read;
+    task), and its arguments stay within `argument_limits` (size and nesting, checked before
+    anything else reads them) and validate; a referenced model must be one the actor may read;
     an owner has at most `max_active_tasks` pending or running tasks. The row is committed
     before publishing; if the broker is down the task stays undispatched for the relay and
     the submission still succeeds.
@@ -32,6 +34,7 @@ class SubmitTask:
     publisher: TaskPublisher
     clock: Clock
     max_active_tasks: int
+    argument_limits: ArgumentLimits = field(default_factory=ArgumentLimits)
 
     def execute(
         self,
@@ -46,29 +49,15 @@ class SubmitTask:
         request_id: str | None = None,
     ) -> Task:
         ensure_active(actor)
-        spec = self.catalog.get(task_type)
-        if spec.internal:
-            raise ValidationError(
-                f"{task_type} tasks are created by taskhub itself and cannot be submitted",
-                field="task_type",
-            )
-        args, kwargs = self.catalog.validate_arguments(task_type, args or [], kwargs or {})
+        submission = TaskSubmission(name, task_type, priority, args, kwargs, model_id)
+        rules = SubmissionRules(self.catalog, self.argument_limits)
+        task = rules.new_task(
+            submission, owner_id=actor.id, at=self.clock.now(), request_id=request_id
+        )
         with self.uow:
             if model_id is not None:
                 load_model(self.uow, actor, model_id, Action.READ)
             ensure_within_active_task_quota(self.uow, actor.id, self.max_active_tasks)
-            task = Task.submit(
-                name=name,
-                task_type=task_type,
-                user_id=actor.id,
-                at=self.clock.now(),
-                priority=priority or spec.default_priority,
-                args=args,
-                kwargs=kwargs,
-                model_id=model_id,
-                max_attempts=spec.max_attempts,
-                request_id=request_id,
-            )
             self.uow.tasks.add(task)
             self.uow.commit()
         self.publisher.publish([task])

@@ -91,6 +91,7 @@ def _banner(settings: Settings, redis_url: str) -> str:
 taskhub is running (Ctrl-C stops everything):
   API          {api}/api/v1   (interactive docs: {api}/docs)
   Flower       http://{settings.flower_address}:{settings.flower_port}
+  Metrics      {api}/metrics (API), http://127.0.0.1:{settings.worker_metrics_port}/metrics (worker)
   Redis        {redis_url}
   Database     {settings.database_url}
 
@@ -110,6 +111,7 @@ def run_development_stack(settings: Settings, out: IO[str] = sys.stdout) -> int:
             ("API", settings.api_port),
             ("Flower", settings.flower_port),
             ("Redis", settings.dev_redis_port),
+            ("worker metrics", settings.worker_metrics_port),
         )
         if port_in_use(port)
     ]
@@ -117,7 +119,7 @@ def run_development_stack(settings: Settings, out: IO[str] = sys.stdout) -> int:
         out.write(
             "cannot start: " + ", ".join(busy) + " already in use on 127.0.0.1. Stop "
             "what uses it, or choose other ports with TASKHUB_API_PORT, "
-            "TASKHUB_FLOWER_PORT or TASKHUB_DEV_REDIS_PORT.\n"
+            "TASKHUB_FLOWER_PORT, TASKHUB_DEV_REDIS_PORT or TASKHUB_WORKER_METRICS_PORT.\n"
         )
         return 1
     executable = bundled_redis_server()
@@ -139,9 +141,14 @@ def run_development_stack(settings: Settings, out: IO[str] = sys.stdout) -> int:
         redis_command(executable, port=settings.dev_redis_port, data_dir=data_dir / "redis"),
         env,
     )
+    metrics = data_dir / "metrics"
     children = [
-        Child("api", _taskhub("api"), env),
-        Child("worker", _taskhub("worker"), env),
+        Child("api", _taskhub("api"), {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics / "api")}),
+        Child(
+            "worker",
+            _taskhub("worker"),
+            {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics / "worker")},
+        ),
         Child("beat", _taskhub("beat"), env),
         Child("flower", _taskhub("flower"), env),
     ]

@@ -11,7 +11,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from application.errors import DependencyUnavailableError, TaskCancelledError
+from application.errors import (
+    DependencyUnavailableError,
+    TaskCancelledError,
+    TooManyAttemptsError,
+)
 from domain.errors import (
     AuthenticationError,
     ConflictError,
@@ -25,6 +29,7 @@ from domain.errors import (
 logger = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+UNREADABLE_BODY = "There was an error parsing the body"  # FastAPI's detail, with a 400
 RETRY_AFTER_SECONDS = {QuotaExceededError: "30", DependencyUnavailableError: "5"}
 
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
@@ -36,6 +41,7 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     ConflictError: 409,
     TaskCancelledError: 409,
     QuotaExceededError: 429,
+    TooManyAttemptsError: 429,
     DependencyUnavailableError: 503,
 }
 
@@ -80,6 +86,8 @@ def _headers_for(error: DomainError) -> dict[str, str]:
     for cls, seconds in RETRY_AFTER_SECONDS.items():
         if isinstance(error, cls):
             headers["Retry-After"] = seconds
+    if isinstance(error, TooManyAttemptsError):
+        headers["Retry-After"] = str(error.retry_after)
     return headers
 
 
@@ -87,7 +95,7 @@ async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse
     assert isinstance(exc, DomainError)
     extensions = {k: v for k, v in exc.context.items() if k not in ("type", "status")}
     if isinstance(exc, ValidationError):
-        extensions["errors"] = [{"field": exc.field, "message": exc.detail}]
+        extensions["errors"] = [{"field": f, "message": m} for f, m in exc.field_errors]
     return problem(
         request,
         status=status_for(exc),
@@ -105,7 +113,9 @@ def _field_name(error: dict[str, Any]) -> str:
         return "body"  # the location is a character offset, not a field
     # FastAPI prefixes the source ('body', 'query', 'path'); clients know fields by name.
     parts = loc[1:] if loc and loc[0] in {"body", "query", "path", "header"} else loc
-    return ".".join(str(p) for p in parts) or str(loc[0])
+    # A list position reads as an index, as the use cases name them: tasks[3].kwargs.
+    name = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts).lstrip(".")
+    return name or str(loc[0])
 
 
 async def request_validation_handler(request: Request, exc: Exception) -> JSONResponse:
@@ -124,6 +134,11 @@ async def request_validation_handler(request: Request, exc: Exception) -> JSONRe
 
 async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == UNREADABLE_BODY:
+        # A body FastAPI could not decode at all (not UTF-8, say) is as malformed as broken
+        # JSON, and answered the same way: 422 naming the body.
+        unreadable = {"type": "body_unreadable", "loc": ("body",), "msg": "body cannot be read"}
+        return await request_validation_handler(request, RequestValidationError([unreadable]))
     phrase = HTTPStatus(exc.status_code).phrase
     code = phrase.lower().replace(" ", "_")
     detail = exc.detail if isinstance(exc.detail, str) else phrase

@@ -10,14 +10,14 @@ from uuid import UUID
 from celery import Celery
 from celery.signals import setup_logging, worker_process_init
 
-from adapters.celery.topology import destination, task_name
-from domain.task import Priority, TaskId
+from adapters.celery.topology import task_name
+from domain.task import TaskId
 from entrypoints.container import Container
 from entrypoints.logs import configure_logging
+from entrypoints.worker.metrics import serve_worker_metrics
 
 logger = logging.getLogger(__name__)
 
-MAINTENANCE_QUEUE = Priority.HIGH.queue  # behind a backlog, maintenance would come too late
 MAINTENANCE_JOBS = ("relay_undispatched_tasks", "reap_stale_tasks", "purge_expired_tasks")
 
 
@@ -31,9 +31,15 @@ def create_worker_app(container: Container) -> Celery:
         )
     for job in MAINTENANCE_JOBS:
         _register_maintenance_job(app, container, job)
-    app.conf.beat_schedule = beat_schedule(container, app.conf.broker_url)
+    app.conf.beat_schedule = beat_schedule(container)
+    app.conf.beat_scheduler = "entrypoints.worker.beat:InProcessMaintenanceScheduler"
     _reset_connections_after_fork(container)
     _use_taskhub_logging(container)
+    serve_worker_metrics(
+        port=container.settings().worker_metrics_port,
+        address=container.settings().worker_metrics_address,
+        backlog=container.backlog_collector,
+    )
     return app
 
 
@@ -76,29 +82,18 @@ def _register_maintenance_job(app: Celery, container: Container, job: str) -> No
     )
 
 
-def beat_schedule(container: Container, broker_url: str) -> dict[str, dict[str, Any]]:
+def beat_schedule(container: Container) -> dict[str, dict[str, Any]]:
+    """The maintenance jobs and how often they run, in Beat's own process (see beat.py)."""
     settings = container.settings()
     every = {
         "relay_undispatched_tasks": settings.relay_interval_seconds,
         "reap_stale_tasks": settings.reap_interval_seconds,
         "purge_expired_tasks": settings.purge_interval_seconds,
     }
-    schedule = {}
-    for job, seconds in every.items():
-        exchange, routing_key = destination(
-            MAINTENANCE_QUEUE, f"maintenance.{job}", broker_url=broker_url
-        )
-        schedule[job] = {
-            "task": task_name(f"maintenance.{job}"),
-            "schedule": timedelta(seconds=seconds),
-            "options": {
-                "queue": MAINTENANCE_QUEUE,
-                "exchange": exchange,
-                "routing_key": routing_key,
-                "expires": seconds,
-            },
-        }
-    return schedule
+    return {
+        job: {"task": task_name(f"maintenance.{job}"), "schedule": timedelta(seconds=seconds)}
+        for job, seconds in every.items()
+    }
 
 
 def _reset_connections_after_fork(container: Container) -> None:

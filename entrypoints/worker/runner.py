@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from celery.exceptions import SoftTimeLimitExceeded
 
@@ -25,7 +25,7 @@ from application.use_cases.report_progress import ReportProgress
 from application.use_cases.retry_task import RetryTask
 from application.use_cases.start_task import StartTask, TaskRun
 from domain.errors import ConflictError, DomainError, NotFoundError
-from domain.task import TaskId
+from domain.task import Task, TaskId, TaskStatus
 from entrypoints.logs import request_id_var, task_id_var
 from entrypoints.worker.context import WorkerTaskContext
 from entrypoints.worker.watchdog import RunWatchdog, install_interrupt_handler
@@ -60,6 +60,26 @@ class Cancelled:
 Outcome = Completed | Failed | Retried | Cancelled
 
 
+class RunObserver(Protocol):
+    """Told when a run starts and how it ended, e.g. to count runs (worker/metrics.py).
+    Called on the run's thread: it must be quick and must never raise."""
+
+    def started(self, run: TaskRun) -> None: ...
+
+    def finished(self, run: TaskRun, outcome: Outcome, seconds: float) -> None: ...
+
+
+class Unobserved(RunObserver):
+    def started(self, run: TaskRun) -> None:
+        pass
+
+    def finished(self, run: TaskRun, outcome: Outcome, seconds: float) -> None:
+        pass
+
+
+UNOBSERVED = Unobserved()
+
+
 @dataclass(frozen=True)
 class RunnerTuning:
     progress_interval: float = 0.5
@@ -82,6 +102,7 @@ class TaskRunner:
     fail_task: FailTask
     retry_task: RetryTask
     tuning: RunnerTuning = RunnerTuning()
+    observer: RunObserver = UNOBSERVED
 
     def run(self, task_id: TaskId) -> str:
         """Run one delivery of `task_id`; returns what happened, for the log."""
@@ -105,6 +126,7 @@ class TaskRunner:
             request_id_var.reset(request_token)
 
     def _run_claimed(self, run: TaskRun) -> str:
+        self.observer.started(run)
         ctx = WorkerTaskContext(
             task_id=run.task_id,
             run_token=run.run_token,
@@ -125,12 +147,11 @@ class TaskRunner:
         )
         started = time.monotonic()
         with watchdog:
-            outcome = self._execute(run, ctx)
-        self._record(run, ctx, outcome)
+            outcome = self._record(run, ctx, self._execute(run, ctx))
+        seconds = time.monotonic() - started
+        self.observer.finished(run, outcome, seconds)
         kind = type(outcome).__name__.lower()
-        logger.info(
-            "task %s (%s) %s in %.3fs", run.task_id, run.task_type, kind, time.monotonic() - started
-        )
+        logger.info("task %s (%s) %s in %.3fs", run.task_id, run.task_type, kind, seconds)
         return kind
 
     def _execute(self, run: TaskRun, ctx: WorkerTaskContext) -> Outcome:
@@ -155,43 +176,35 @@ class TaskRunner:
             logger.exception("task %s (%s) raised", run.task_id, run.task_type)
             return Failed(type(exc).__name__, message)
 
-    def _record(self, run: TaskRun, ctx: WorkerTaskContext, outcome: Outcome) -> None:
+    def _record(self, run: TaskRun, ctx: WorkerTaskContext, outcome: Outcome) -> Outcome:
+        """Store the outcome; returns it as stored (a refused write means the run was over)."""
         if isinstance(outcome, Cancelled):
-            return  # the cancellation is already stored: that is how the run learnt of it
-        if not isinstance(outcome, Completed):
-            try:
-                ctx.flush()  # keep the last progress reported before the failure
-            except TaskCancelledError:
-                return
-        record: Callable[[], object]
-        if isinstance(outcome, Completed):
-
-            def record() -> object:
-                return self.complete_task.execute(run.task_id, run.run_token, outcome.result)
-        elif isinstance(outcome, Retried):
-
-            def record() -> object:
-                return self.retry_task.execute(
-                    run.task_id,
-                    run.run_token,
-                    error_type=outcome.error_type,
-                    message=outcome.message,
-                    countdown=outcome.countdown,
-                )
-        else:
-
-            def record() -> object:
-                return self.fail_task.execute(
-                    run.task_id,
-                    run.run_token,
-                    error_type=outcome.error_type,
-                    message=outcome.message,
-                )
-
+            return outcome  # already stored: that is how the run learnt of it
         try:
-            self._persist(record)
-        except (ConflictError, NotFoundError) as exc:
-            logger.info("outcome of task %s discarded: %s", run.task_id, exc.detail)
+            if not isinstance(outcome, Completed):
+                ctx.flush()  # keep the last progress reported before the failure
+            task = self._persist(lambda: self._write(run, outcome))
+        except (TaskCancelledError, ConflictError, NotFoundError) as exc:
+            logger.info("outcome of task %s discarded: %s", run.task_id, exc)
+            return Cancelled()
+        if isinstance(outcome, Retried) and task.status is TaskStatus.FAILED:
+            return Failed(outcome.error_type, outcome.message)  # that was its last attempt
+        return outcome
+
+    def _write(self, run: TaskRun, outcome: Completed | Failed | Retried) -> Task:
+        if isinstance(outcome, Completed):
+            return self.complete_task.execute(run.task_id, run.run_token, outcome.result)
+        if isinstance(outcome, Retried):
+            return self.retry_task.execute(
+                run.task_id,
+                run.run_token,
+                error_type=outcome.error_type,
+                message=outcome.message,
+                countdown=outcome.countdown,
+            )
+        return self.fail_task.execute(
+            run.task_id, run.run_token, error_type=outcome.error_type, message=outcome.message
+        )
 
     def _persist(self, write: Callable[[], T]) -> T:
         """Retry a write through a database outage, so a computed result is not lost."""

@@ -4,11 +4,13 @@ health-checked, and the image built the way the docs promise."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -127,3 +129,48 @@ def test_the_image_is_multi_stage_slim_non_root_and_without_build_tools() -> Non
     assert re.search(r"^USER taskhub$", final, flags=re.MULTILINE)
     assert "build-essential" not in final
     assert "build-essential" in stages[0]
+
+
+def exported_metric_names() -> set[str]:
+    """Every sample name the API and the workers can export, read from the code."""
+    from prometheus_client import CollectorRegistry
+
+    from entrypoints.http.metrics import HttpMetrics
+    from entrypoints.worker.metrics import BacklogCollector, PrometheusRunObserver
+
+    registry = CollectorRegistry()
+    HttpMetrics(registry)
+    PrometheusRunObserver(registry)
+    no_tasks = SimpleNamespace(execute=dict)
+    registry.register(BacklogCollector(dict, lambda: no_tasks))  # type: ignore[arg-type, return-value]
+    suffixes = {
+        "counter": ("_total", "_created"),
+        "histogram": ("_bucket", "_sum", "_count"),
+        "gauge": ("",),
+    }
+    return {
+        family.name + suffix for family in registry.collect() for suffix in suffixes[family.type]
+    }
+
+
+def test_the_grafana_dashboard_only_uses_metrics_the_code_exports() -> None:
+    dashboard = json.loads((DOCKER / "grafana" / "dashboards" / "taskhub.json").read_text())
+    expressions = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+
+    used = {name for expr in expressions for name in re.findall(r"\btaskhub_\w+", expr)}
+
+    assert used >= {
+        "taskhub_queue_depth",
+        "taskhub_tasks_succeeded_total",
+        "taskhub_tasks_failed_total",
+        "taskhub_http_request_duration_seconds_bucket",
+    }
+    assert used - exported_metric_names() == set()
+
+
+def test_prometheus_scrapes_the_api_and_the_workers_metrics_ports() -> None:
+    config = yaml.safe_load((DOCKER / "prometheus" / "prometheus.yml").read_text())
+    targets = {job["job_name"]: job["dns_sd_configs"][0] for job in config["scrape_configs"]}
+
+    assert targets["taskhub-api"]["port"] == 8000
+    assert targets["taskhub-workers"]["port"] == Settings().worker_metrics_port

@@ -26,6 +26,7 @@ def dev_env(tmp_path: Path) -> dict[str, str]:
         "TASKHUB_API_PORT": str(free_port()),
         "TASKHUB_FLOWER_PORT": str(free_port()),
         "TASKHUB_DEV_REDIS_PORT": str(free_port()),
+        "TASKHUB_WORKER_METRICS_PORT": str(free_port()),
         "TASKHUB_WORKER_CONCURRENCY": "1",
     }
 

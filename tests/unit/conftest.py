@@ -7,9 +7,11 @@ import pytest
 from adapters.in_memory.catalog import StaticTaskTypeCatalog
 from adapters.in_memory.clock import FixedClock
 from adapters.in_memory.dispatcher import RecordingTaskDispatcher
+from adapters.in_memory.login_throttle import InMemoryLoginThrottle
 from adapters.in_memory.repositories import InMemoryStore
 from adapters.in_memory.security import InMemoryTokenService, ReversedPasswordHasher
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
+from application.login_backoff import LoginBackoff
 from application.ports import TaskTypeSpec
 from application.use_cases.dispatch import TaskPublisher
 from domain.model import DEPLOY_MODEL_TASK, VALIDATE_MODEL_TASK
@@ -68,6 +70,11 @@ def hasher() -> ReversedPasswordHasher:
 @pytest.fixture
 def tokens() -> InMemoryTokenService:
     return InMemoryTokenService()
+
+
+@pytest.fixture
+def throttle(clock: FixedClock) -> InMemoryLoginThrottle:
+    return InMemoryLoginThrottle(LoginBackoff(), clock)
 
 
 def _saved(uow: InMemoryUnitOfWork, user: User) -> User:

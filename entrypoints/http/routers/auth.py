@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from application.use_cases.authenticate import Authenticate
@@ -32,11 +32,16 @@ def register(
     return UserResponse.of(user)
 
 
-@router.post("/token", operation_id="login", responses=problem_responses(401, 422))
+@router.post("/token", operation_id="login", responses=problem_responses(401, 422, 429))
 def login(
+    request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     authenticate: Annotated[Authenticate, use_case("authenticate")],
 ) -> TokenResponse:
-    """OAuth2 password flow: `username` is the email."""
-    token = authenticate.execute(email=form.username, password=form.password)
+    """OAuth2 password flow: `username` is the email. Repeated failures for an account or
+    from an address must wait before the next try (429, Retry-After)."""
+    # The peer address; behind a proxy, uvicorn puts the client's there from X-Forwarded-For
+    # when the proxy is one of its --forwarded-allow-ips.
+    client_ip = request.client.host if request.client else None
+    token = authenticate.execute(email=form.username, password=form.password, client_ip=client_ip)
     return TokenResponse(access_token=token.token, expires_in=token.expires_in)

@@ -107,7 +107,7 @@ def delete_model(
     "/{model_id}/validate",
     status_code=status.HTTP_202_ACCEPTED,
     operation_id="validate_model",
-    responses=problem_responses(401, 404, 409, 422),
+    responses=problem_responses(401, 404, 409, 422, 429),
 )
 def validate_model(
     model_id: UUID,
@@ -122,7 +122,7 @@ def validate_model(
     "/{model_id}/deploy",
     status_code=status.HTTP_202_ACCEPTED,
     operation_id="deploy_model",
-    responses=problem_responses(401, 404, 409, 422),
+    responses=problem_responses(401, 404, 409, 422, 429),
 )
 def deploy_model(
     model_id: UUID,

@@ -12,13 +12,16 @@ from application.use_cases.delete_task import DeleteTask
 from application.use_cases.get_task import GetTask
 from application.use_cases.list_tasks import ListTasks
 from application.use_cases.submit_task import SubmitTask
+from application.use_cases.submit_task_batch import SubmitTaskBatch
 from application.use_cases.update_task import UpdateTask
 from domain.model import ModelId
 from domain.task import Priority, TaskId, TaskStatus
 from entrypoints.http.dependencies import CurrentUser, use_case
 from entrypoints.http.schemas.common import problem_responses
 from entrypoints.http.schemas.tasks import (
+    SubmitTaskBatchRequest,
     SubmitTaskRequest,
+    TaskBatchResponse,
     TaskPage,
     TaskResponse,
     UpdateTaskRequest,
@@ -51,6 +54,24 @@ def submit_task(
         request_id=request_id_var.get(),
     )
     return TaskResponse.of(task)
+
+
+@router.post(
+    "/batch",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="submit_task_batch",
+    responses=problem_responses(401, 422, 429, 503),
+)
+def submit_task_batch(
+    body: SubmitTaskBatchRequest,
+    user: CurrentUser,
+    submit: Annotated[SubmitTaskBatch, use_case("submit_task_batch")],
+) -> TaskBatchResponse:
+    """Store up to 500 tasks in one transaction and queue them: all or none. Any invalid
+    task refuses the whole batch (422), whose `errors` name each one's field by position,
+    e.g. `tasks[3].kwargs.seconds`; the quota must hold the whole batch (429)."""
+    tasks = submit.execute(user, body.submissions(), request_id=request_id_var.get())
+    return TaskBatchResponse(items=[TaskResponse.of(task) for task in tasks])
 
 
 @router.get("", operation_id="list_tasks", responses=problem_responses(401, 422))

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, status
 
+from application.use_cases.get_quota import GetQuota
 from application.use_cases.list_users import ListUsers
 from application.use_cases.register_user import RegisterUser
 from application.use_cases.update_user import UpdateUser
@@ -15,6 +16,7 @@ from entrypoints.http.dependencies import AdminUser, CurrentUser, use_case
 from entrypoints.http.schemas.common import problem_responses
 from entrypoints.http.schemas.users import (
     CreateUserRequest,
+    QuotaResponse,
     UpdateUserRequest,
     UserPage,
     UserResponse,
@@ -27,6 +29,12 @@ ADMIN_ERRORS = problem_responses(401, 403, 422)
 @router.get("/me", operation_id="get_current_user", responses=problem_responses(401))
 def me(user: CurrentUser) -> UserResponse:
     return UserResponse.of(user)
+
+
+@router.get("/me/quota", operation_id="get_current_user_quota", responses=problem_responses(401))
+def my_quota(user: CurrentUser, get: Annotated[GetQuota, use_case("get_quota")]) -> QuotaResponse:
+    """How many of your tasks are pending or running, and how many may be at once."""
+    return QuotaResponse.of(get.execute(user))
 
 
 @router.get("", operation_id="list_users", responses=ADMIN_ERRORS)

@@ -8,17 +8,39 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from application.use_cases.submission import TaskSubmission
+from domain.model import ModelId
 from domain.task import Priority, Task, TaskStatus
 from entrypoints.http.schemas.common import StrictRequest
 
 
 class SubmitTaskRequest(StrictRequest):
     name: str = Field(min_length=1, max_length=200)
-    task_type: str = Field(min_length=1, max_length=100)
+    task_type: str = Field(min_length=1, max_length=100, examples=["noop"])
     priority: Priority | None = Field(None, description="Defaults to the task type's priority.")
     args: list[Any] = Field(default_factory=list)
     kwargs: dict[str, Any] = Field(default_factory=dict)
     model_id: UUID | None = None
+
+    def submission(self) -> TaskSubmission:
+        return TaskSubmission(
+            name=self.name,
+            task_type=self.task_type,
+            priority=self.priority,
+            args=self.args,
+            kwargs=self.kwargs,
+            model_id=ModelId(self.model_id) if self.model_id else None,
+        )
+
+
+class SubmitTaskBatchRequest(StrictRequest):
+    tasks: list[SubmitTaskRequest] = Field(
+        min_length=1,
+        description="Each as for POST /tasks; at most TASKHUB_MAX_BATCH_SIZE (500 by default).",
+    )
+
+    def submissions(self) -> list[TaskSubmission]:
+        return [task.submission() for task in self.tasks]
 
 
 class UpdateTaskRequest(StrictRequest):
@@ -81,6 +103,10 @@ class TaskResponse(BaseModel):
             completed_at=task.completed_at,
             request_id=task.request_id,
         )
+
+
+class TaskBatchResponse(BaseModel):
+    items: list[TaskResponse] = Field(description="The tasks, in the order submitted.")
 
 
 class TaskPage(BaseModel):

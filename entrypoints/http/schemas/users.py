@@ -8,13 +8,16 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from application.use_cases.get_quota import Quota
 from domain.user import User
 from entrypoints.http.schemas.common import StrictRequest
 
 
 class RegisterRequest(StrictRequest):
     email: str = Field(max_length=254, examples=["ada@example.com"])
-    password: str = Field(description="8 characters to 72 bytes (UTF-8).")
+    password: str = Field(
+        description="8 characters to 72 bytes (UTF-8).", examples=["correct horse battery"]
+    )
 
 
 class CreateUserRequest(RegisterRequest):
@@ -53,3 +56,17 @@ class TokenResponse(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
     expires_in: int = Field(description="Seconds until the token expires.")
+
+
+class UsageResponse(BaseModel):
+    used: int = Field(ge=0)
+    limit: int = Field(ge=1)
+
+
+class QuotaResponse(BaseModel):
+    active_tasks: UsageResponse = Field(description="Your pending plus running tasks.")
+
+    @classmethod
+    def of(cls, quota: Quota) -> QuotaResponse:
+        usage = quota.active_tasks
+        return cls(active_tasks=UsageResponse(used=usage.used, limit=usage.limit))

@@ -26,6 +26,10 @@ def enqueue(app: Celery) -> None:
     CeleryTaskDispatcher(app).enqueue([make_task()])
 
 
+def enqueue_batch(app: Celery) -> None:
+    CeleryTaskDispatcher(app).enqueue([make_task() for _ in range(3)])
+
+
 def revoke(app: Celery) -> None:
     CeleryTaskDispatcher(app).revoke(make_task().id)
 
@@ -34,7 +38,7 @@ def probe(app: Celery) -> None:
     CeleryBrokerProbe(app).check()
 
 
-OPERATIONS = [pytest.param(op, id=op.__name__) for op in (enqueue, revoke, probe)]
+OPERATIONS = [pytest.param(op, id=op.__name__) for op in (enqueue, enqueue_batch, revoke, probe)]
 
 
 def assert_unavailable_quickly(operation: Operation, app: Celery) -> float:

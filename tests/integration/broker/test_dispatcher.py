@@ -11,7 +11,7 @@ import pytest
 import redis
 from celery import Celery
 
-from adapters.celery.dispatcher import CeleryBrokerProbe, CeleryTaskDispatcher
+from adapters.celery.dispatcher import PUBLISH_BATCH, CeleryBrokerProbe, CeleryTaskDispatcher
 from domain.task import Priority
 from tests.factories import make_task
 
@@ -77,6 +77,18 @@ def test_several_tasks_in_one_call_are_all_published_in_order(
         str(tasks[2].id),
     ]
     assert [m["headers"]["id"] for m in queued(redis_client, "high_priority")] == [str(tasks[1].id)]
+
+
+def test_a_batch_larger_than_one_pipeline_is_published_whole_and_in_order(
+    dispatcher: CeleryTaskDispatcher, redis_client: redis.Redis
+) -> None:
+    tasks = [make_task() for _ in range(PUBLISH_BATCH + 7)]
+
+    dispatcher.enqueue(tasks)
+
+    assert [m["headers"]["id"] for m in queued(redis_client, "default")] == [
+        str(t.id) for t in tasks
+    ]
 
 
 def test_a_countdown_sets_the_eta(

@@ -5,6 +5,7 @@ from uuid import uuid4
 import pytest
 
 from adapters.in_memory.clock import FixedClock
+from adapters.in_memory.login_throttle import InMemoryLoginThrottle
 from adapters.in_memory.security import InMemoryTokenService, ReversedPasswordHasher
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from application.use_cases.authenticate import Authenticate
@@ -33,9 +34,12 @@ def register(
 
 @pytest.fixture
 def login(
-    uow: InMemoryUnitOfWork, hasher: ReversedPasswordHasher, tokens: InMemoryTokenService
+    uow: InMemoryUnitOfWork,
+    hasher: ReversedPasswordHasher,
+    tokens: InMemoryTokenService,
+    throttle: InMemoryLoginThrottle,
 ) -> Authenticate:
-    return Authenticate(uow=uow, hasher=hasher, tokens=tokens)
+    return Authenticate(uow=uow, hasher=hasher, tokens=tokens, throttle=throttle)
 
 
 def test_sign_up_stores_a_hashed_password_and_normalised_email(

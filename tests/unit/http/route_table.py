@@ -43,6 +43,7 @@ BODY_SAMPLES: dict[str, Any] = {
     "username": "carol@example.com",
     "is_active": False,
     "is_admin": True,
+    "tasks": [{"name": "one of a batch", "task_type": "noop"}],
 }
 
 

@@ -1,0 +1,67 @@
+"""What a client asks for when submitting a task, and the checks that need no database:
+shared by SubmitTask and SubmitTaskBatch, so one task and a batch of them obey the same rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from application.argument_limits import ArgumentLimits
+from application.ports import TaskTypeCatalog
+from domain.errors import ValidationError
+from domain.model import ModelId
+from domain.task import Priority, Task
+from domain.user import UserId
+
+
+@dataclass(frozen=True, slots=True)
+class TaskSubmission:
+    """One task as the client described it, not yet checked."""
+
+    name: str
+    task_type: str
+    priority: Priority | None = None
+    args: list[Any] | None = None
+    kwargs: dict[str, Any] | None = None
+    model_id: ModelId | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionRules:
+    """The catalog the task type must be in, and the caps on its arguments."""
+
+    catalog: TaskTypeCatalog
+    argument_limits: ArgumentLimits
+
+    def new_task(
+        self, submission: TaskSubmission, *, owner_id: UserId, at: datetime, request_id: str | None
+    ) -> Task:
+        """The pending task `submission` describes. The task type must exist and be one
+        clients may submit (not an internal model task); its arguments stay within the
+        limits (checked before anything else reads them) and validate against the type.
+
+        Raises ValidationError naming the offending field (`task_type`, `kwargs.seconds`).
+        """
+        task_type = submission.task_type
+        spec = self.catalog.get(task_type)
+        if spec.internal:
+            raise ValidationError(
+                f"{task_type} tasks are created by taskhub itself and cannot be submitted",
+                field="task_type",
+            )
+        args, kwargs = submission.args or [], submission.kwargs or {}
+        self.argument_limits.check(args=args, kwargs=kwargs)
+        args, kwargs = self.catalog.validate_arguments(task_type, args, kwargs)
+        return Task.submit(
+            name=submission.name,
+            task_type=task_type,
+            user_id=owner_id,
+            at=at,
+            priority=submission.priority or spec.default_priority,
+            args=args,
+            kwargs=kwargs,
+            model_id=submission.model_id,
+            max_attempts=spec.max_attempts,
+            request_id=request_id,
+        )

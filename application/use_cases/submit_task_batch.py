@@ -1,0 +1,109 @@
+"""Submitting many tasks at once: all of them or none, stored in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from application.argument_limits import ArgumentLimits
+from application.errors import InvalidBatchError
+from application.ports import Clock, TaskTypeCatalog, UnitOfWork
+from application.use_cases.access import load_model
+from application.use_cases.dispatch import TaskPublisher
+from application.use_cases.quota import ensure_within_active_task_quota
+from application.use_cases.submission import SubmissionRules, TaskSubmission
+from domain.errors import NotFoundError, ValidationError
+from domain.model import ModelId
+from domain.policy import Action, ensure_active
+from domain.task import Task
+from domain.user import User
+
+DEFAULT_MAX_BATCH_SIZE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitTaskBatch:
+    """Rules: 1 to `max_batch_size` tasks, each obeying SubmitTask's rules; every task is
+    checked before anything is stored, and one invalid task refuses the whole batch, naming
+    each invalid task's field by its position (`tasks[3].kwargs.seconds`). The owner's quota
+    must hold the whole batch. The rows are committed in one transaction, then published
+    together; a broker outage leaves them all to the relay, as for one task.
+
+    Raises ValidationError (InvalidBatchError for invalid tasks), QuotaExceededError,
+    PermissionDeniedError.
+    """
+
+    uow: UnitOfWork
+    catalog: TaskTypeCatalog
+    publisher: TaskPublisher
+    clock: Clock
+    max_active_tasks: int
+    max_batch_size: int = DEFAULT_MAX_BATCH_SIZE
+    argument_limits: ArgumentLimits = field(default_factory=ArgumentLimits)
+
+    def execute(
+        self, actor: User, submissions: Sequence[TaskSubmission], *, request_id: str | None = None
+    ) -> list[Task]:
+        ensure_active(actor)
+        if not 1 <= len(submissions) <= self.max_batch_size:
+            raise ValidationError(
+                f"a batch holds 1 to {self.max_batch_size} tasks, not {len(submissions)}",
+                field="tasks",
+                limit=self.max_batch_size,
+            )
+        tasks, errors = self._new_tasks(actor, submissions, request_id)
+        with self.uow:
+            errors += self._unreadable_models(actor, submissions)
+            if errors:
+                raise InvalidBatchError(sorted(errors, key=_position))
+            ensure_within_active_task_quota(
+                self.uow, actor.id, self.max_active_tasks, adding=len(tasks)
+            )
+            self.uow.tasks.add_many(tasks)
+            self.uow.commit()
+        self.publisher.publish(tasks)
+        return tasks
+
+    def _new_tasks(
+        self, actor: User, submissions: Sequence[TaskSubmission], request_id: str | None
+    ) -> tuple[list[Task], list[tuple[str, str]]]:
+        rules = SubmissionRules(self.catalog, self.argument_limits)
+        now = self.clock.now()
+        tasks: list[Task] = []
+        errors: list[tuple[str, str]] = []
+        for n, submission in enumerate(submissions):
+            try:
+                tasks.append(
+                    rules.new_task(submission, owner_id=actor.id, at=now, request_id=request_id)
+                )
+            except ValidationError as exc:
+                errors += [(f"tasks[{n}].{name}", message) for name, message in exc.field_errors]
+        return tasks, errors
+
+    def _unreadable_models(
+        self, actor: User, submissions: Sequence[TaskSubmission]
+    ) -> list[tuple[str, str]]:
+        """A model a task names must be one the actor may read, as for one task."""
+        errors: list[tuple[str, str]] = []
+        checked: dict[ModelId, str | None] = {}
+        for n, submission in enumerate(submissions):
+            model_id = submission.model_id
+            if model_id is None:
+                continue
+            if model_id not in checked:
+                checked[model_id] = _unreadable(self.uow, actor, model_id)
+            if (problem := checked[model_id]) is not None:
+                errors.append((f"tasks[{n}].model_id", problem))
+        return errors
+
+
+def _unreadable(uow: UnitOfWork, actor: User, model_id: ModelId) -> str | None:
+    try:
+        load_model(uow, actor, model_id, Action.READ)
+    except NotFoundError as exc:
+        return exc.detail
+    return None
+
+
+def _position(error: tuple[str, str]) -> int:
+    return int(error[0][len("tasks[") : error[0].index("]")])

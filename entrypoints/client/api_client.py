@@ -1,0 +1,102 @@
+"""A small typed wrapper over httpx for the taskhub REST API: dicts in, dicts out, errors raised."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Self
+from uuid import UUID
+
+import httpx
+
+from entrypoints.client.errors import ApiUnreachableError, ClientError, ProblemError
+
+API_PREFIX = "/api/v1"
+DEFAULT_URL = "http://127.0.0.1:8000"
+TIMEOUT_SECONDS = 30.0
+
+
+def normalise_url(url: str) -> str:
+    """The server's root URL, whether given with or without /api/v1 and a trailing slash."""
+    root = url.strip().rstrip("/").removesuffix(API_PREFIX).rstrip("/")
+    try:
+        parsed = httpx.URL(root)
+    except httpx.InvalidURL:
+        parsed = None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ClientError(f"not an API address: {url!r} (expected e.g. {DEFAULT_URL})")
+    return root
+
+
+class ApiClient:
+    def __init__(
+        self,
+        url: str,
+        token: str | None = None,
+        *,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.url = normalise_url(url)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(
+            base_url=self.url + API_PREFIX,
+            headers=headers,
+            timeout=TIMEOUT_SECONDS,
+            transport=transport,
+        )
+
+    def login(self, email: str, password: str) -> dict[str, Any]:
+        """{access_token, token_type, expires_in}; the OAuth2 password form takes the email."""
+        return self._request("POST", "/auth/token", data={"username": email, "password": password})
+
+    def submit_task(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._request("POST", "/tasks", json=body)
+
+    def get_task(self, task_id: UUID) -> dict[str, Any]:
+        return self._request("GET", f"/tasks/{task_id}")
+
+    def list_tasks(self, **filters: Any) -> dict[str, Any]:
+        """One page {items, next_cursor}; filters that are None are left out."""
+        params = {key: str(value) for key, value in filters.items() if value is not None}
+        return self._request("GET", "/tasks", params=params)
+
+    def cancel_task(self, task_id: UUID) -> dict[str, Any]:
+        return self._request("POST", f"/tasks/{task_id}/cancel")
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _request(self, method: str, path: str, **options: Any) -> dict[str, Any]:
+        try:
+            response = self._http.request(method, path, **options)
+        except httpx.TimeoutException:
+            raise ApiUnreachableError(
+                f"the taskhub API at {self.url} did not answer within {TIMEOUT_SECONDS:g} s"
+            ) from None
+        except httpx.TransportError as exc:
+            raise ApiUnreachableError(
+                f"cannot reach the taskhub API at {self.url} ({exc}); is it running?"
+            ) from None
+        if response.is_error:
+            raise ProblemError.of(response.status_code, response.reason_phrase, _json(response))
+        body = _json(response)
+        if not isinstance(body, dict):
+            raise ClientError(f"{self.url} did not answer like a taskhub API")
+        return body
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None

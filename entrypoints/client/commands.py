@@ -1,0 +1,147 @@
+"""`taskhub tasks ...`: submit, get, list, cancel and watch tasks through the REST API."""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated, Any
+from uuid import UUID
+
+import typer
+
+from entrypoints.client import arguments
+from entrypoints.client.output import (
+    console,
+    print_json,
+    print_table,
+    reported_errors,
+    task_detail,
+    task_table,
+)
+from entrypoints.client.session import logged_in_client
+from entrypoints.client.watch import watch_until_done
+
+tasks_app = typer.Typer(help="Submit, inspect, list, cancel and watch tasks.", no_args_is_help=True)
+
+
+# The client's own copies of the API's enums: it speaks the REST contract, not server code.
+class Priority(enum.StrEnum):
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+class Status(enum.StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+TaskIdArgument = Annotated[UUID, typer.Argument(help="The task's id.", show_default=False)]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print the JSON document instead.")]
+Interval = Annotated[float, typer.Option(min=0.1, help="Seconds between two polls.")]
+
+
+@tasks_app.command("submit")
+def submit(
+    task_type: Annotated[str, typer.Argument(help="e.g. countdown; see GET /task-types.")],
+    name: Annotated[str | None, typer.Option(help="Defaults to the task type.")] = None,
+    priority: Annotated[Priority | None, typer.Option(help="Defaults to the type's.")] = None,
+    kwargs: Annotated[str | None, typer.Option("--kwargs", help="A JSON object.")] = None,
+    kwarg: Annotated[
+        list[str] | None,
+        typer.Option("--kwarg", "-k", help="key=value (value as JSON if it parses); repeatable."),
+    ] = None,
+    args: Annotated[str | None, typer.Option("--args", help="A JSON array.")] = None,
+    model_id: Annotated[UUID | None, typer.Option(help="The model the task is about.")] = None,
+    watch: Annotated[bool, typer.Option("--watch", help="Follow it until it ends.")] = False,
+    interval: Interval = 0.5,
+    as_json: JsonFlag = False,
+) -> None:
+    """Submit a task; with --watch, follow it and exit 0 only if it completes."""
+    body: dict[str, Any] = {
+        "name": name or task_type,
+        "task_type": task_type,
+        "args": arguments.json_array(args, option="--args"),
+        # -k pairs are applied over --kwargs, so one value can be changed without retyping all.
+        "kwargs": arguments.json_object(kwargs, option="--kwargs")
+        | arguments.pairs(kwarg, option="--kwarg"),
+    }
+    if priority is not None:
+        body["priority"] = priority.value
+    if model_id is not None:
+        body["model_id"] = str(model_id)
+    with reported_errors(), logged_in_client() as client:
+        task = client.submit_task(body)
+        if watch:  # exits with the task's outcome
+            watch_until_done(client, UUID(task["id"]), interval=interval, as_json=as_json)
+    if as_json:
+        print_json(task)
+    else:
+        typer.echo(f"submitted {task['id']} ({task['task_type']}, {task['priority']} priority)")
+
+
+@tasks_app.command("get")
+def get(task_id: TaskIdArgument, as_json: JsonFlag = False) -> None:
+    """Show one task: status, progress, arguments, result or error."""
+    with reported_errors(), logged_in_client() as client:
+        task = client.get_task(task_id)
+    if as_json:
+        print_json(task)
+    else:
+        console().print(task_detail(task))
+
+
+@tasks_app.command("list")
+def list_(
+    status: Annotated[Status | None, typer.Option(help="Only tasks in this status.")] = None,
+    task_type: Annotated[str | None, typer.Option(help="Only tasks of this type.")] = None,
+    priority: Annotated[Priority | None, typer.Option(help="Only this priority.")] = None,
+    model_id: Annotated[UUID | None, typer.Option(help="Only tasks about this model.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Tasks per page.")] = None,
+    all_pages: Annotated[
+        bool, typer.Option("--all", help="Follow next_cursor to the end.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """List your tasks, newest first: one page, or every page with --all."""
+    filters: dict[str, object] = {"status": status, "task_type": task_type, "priority": priority}
+    filters |= {"model_id": model_id, "limit": limit}
+    with reported_errors(), logged_in_client() as client:
+        page = client.list_tasks(**filters)
+        items = list(page["items"])
+        while all_pages and page.get("next_cursor"):
+            page = client.list_tasks(**filters, cursor=page["next_cursor"])
+            items += page["items"]
+    next_cursor = page.get("next_cursor")
+    if as_json:
+        print_json({"items": items, "next_cursor": next_cursor})
+        return
+    if not items:
+        typer.echo("no tasks")
+        return
+    print_table(task_table(items))
+    if next_cursor:
+        typer.echo("more tasks: add --all (or a larger --limit) to see them", err=True)
+
+
+@tasks_app.command("cancel")
+def cancel(task_id: TaskIdArgument, as_json: JsonFlag = False) -> None:
+    """Cancel a pending or running task; a finished one cannot be (exit 1)."""
+    with reported_errors(), logged_in_client() as client:
+        task = client.cancel_task(task_id)
+    if as_json:
+        print_json(task)
+    else:
+        typer.echo(f"task {task['id']} {task['status']}")
+
+
+@tasks_app.command("watch")
+def watch(task_id: TaskIdArgument, interval: Interval = 0.5, as_json: JsonFlag = False) -> None:
+    """Follow a task with a progress bar: exit 0 if it completes, 1 if it fails or is cancelled.
+
+    Ctrl-C stops watching; the task goes on.
+    """
+    with reported_errors(), logged_in_client() as client:
+        watch_until_done(client, task_id, interval=interval, as_json=as_json)

@@ -1,0 +1,1 @@
+"""The docs kept honest: generated blocks, names of code, links, and the worked examples."""

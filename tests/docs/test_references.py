@@ -1,0 +1,161 @@
+"""Every module, class, function and setting the docs name exists; excerpts match their source."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from application import ports
+from tests.docs.markdown import ROOT, fenced_blocks, without_generated_blocks
+from tests.docs.references import problem, references
+
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
+DOCUMENTS = [ARCHITECTURE, *sorted((ROOT / "docs").glob("adding-*.md"))]
+# Fewer than this many checked references would mean the parser stopped seeing them.
+AT_LEAST = {"architecture.md": 100, "adding-a-task-type.md": 15, "adding-an-adapter.md": 25}
+EXCERPT_HEADER = re.compile(r"# from (?P<path>\S+)\n")
+
+
+def checked_references(document: Path) -> list[str]:
+    return references(without_generated_blocks(document.read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: p.name)
+def test_everything_the_document_names_exists(document: Path) -> None:
+    unresolved = {ref: why for ref in checked_references(document) if (why := problem(ref))}
+
+    assert unresolved == {}
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: p.name)
+def test_the_check_sees_the_documents_references(document: Path) -> None:
+    assert len(checked_references(document)) >= AT_LEAST[document.name]
+
+
+def test_the_guides_are_checked() -> None:
+    assert sorted(p.name for p in DOCUMENTS[1:]) == [
+        "adding-a-task-type.md",
+        "adding-an-adapter.md",
+    ]
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [
+        "application/use_cases/submit_task.py:SubmitTask",
+        "entrypoints/worker/runner.py:TaskRunner.run",
+        "adapters/in_memory/clock.py:FixedClock",
+        "adapters/celery/topology.py",
+        "docs/adr/",
+        "routers/tasks.py",
+        "in_memory/",
+        "policy.py",
+        "examples.word_count",
+        "entrypoints.http.app:create_app",
+        "adapters.task_types.builtin.builtin_registry",
+        "SubmitTask",
+        "TaskRunner.run",
+        "ModelStatus.VALIDATING",
+        "Task.status",
+        "Settings.database_url",
+        "ctx.progress(percent, message)",
+        "TASKHUB_TASK_MODULES",
+        "TASKHUB_TEST_REDIS_URL",
+    ],
+)
+def test_each_kind_of_reference_resolves(reference: str) -> None:
+    assert problem(reference) is None
+
+
+@pytest.mark.parametrize(
+    ("reference", "why"),
+    [
+        ("application/use_cases/submit_task.py:SubmitTusk", "has no attribute SubmitTusk"),
+        ("entrypoints/worker/runner.py:TaskRunner.walk", "TaskRunner has no attribute walk"),
+        ("adapters/celery/topolgy.py", "no such file"),
+        ("docs/adr/0001-hexagonal-layers-and-a-sync-core.md:Context", "not a Python module"),
+        ("adapters/nowhere/", "no such file"),
+        ("examples.sentence_count", "has no attribute sentence_count"),
+        ("SubmitTasks", "no first-party module"),
+        ("TaskRunner.walk", "has no attribute walk"),
+        ("ctx.report", "TaskContext has no attribute report"),
+        ("TASKHUB_" + "NO_SUCH_SETTING", "neither a setting"),
+    ],
+)
+def test_a_name_that_does_not_exist_is_reported(reference: str, why: str) -> None:
+    assert why in (problem(reference) or "")
+
+
+def test_references_are_read_from_code_spans_mermaid_blocks_and_variables_only() -> None:
+    text = "\n".join(
+        [
+            "`SubmitTask` and `adapters/clock.py:SystemClock`, not SubmitTask in prose;",
+            "`the phrase`, `high_priority`, `SKIP LOCKED` and `.taskhub/` are no references.",
+            "```python",
+            "CompleteTask  # code blocks other than Mermaid are examples, not checked",
+            "```",
+            "```mermaid",
+            "sequenceDiagram",
+            "    participant R as entrypoints/http/routers/tasks.py:submit_task",
+            "    R->>S: SubmitTask.execute on Redis, set TASKHUB_BROKER_URL",
+            "```",
+        ]
+    )
+
+    found = references(text)
+
+    assert found == [
+        "SubmitTask",
+        "adapters/clock.py:SystemClock",
+        "entrypoints/http/routers/tasks.py:submit_task",
+        "SubmitTask.execute",
+        "TASKHUB_BROKER_URL",
+    ]
+
+
+def test_every_port_is_in_the_ports_table() -> None:
+    section = ARCHITECTURE.read_text(encoding="utf-8").split("## Ports and adapters")[1]
+    table = section.split("\n## ")[0]
+    protocols = [
+        name
+        for name, value in vars(ports).items()
+        if isinstance(value, type)
+        and getattr(value, "_is_protocol", False)
+        and value.__module__ == ports.__name__
+    ]
+
+    missing = [name for name in protocols if f"`{name}`" not in table]
+
+    assert len(protocols) >= 10
+    assert missing == [], "add a row for each port to the table in docs/architecture.md"
+
+
+def excerpts() -> list[tuple[str, str, str]]:
+    found = []
+    for document in sorted((ROOT / "docs").rglob("*.md")):
+        for _, body in fenced_blocks(document.read_text(encoding="utf-8")):
+            header = EXCERPT_HEADER.match(body)
+            if header:
+                found.append((document.name, header["path"], body[header.end() :]))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("document", "source", "excerpt"), excerpts(), ids=lambda value: value.split("\n")[0][:40]
+)
+def test_every_excerpt_is_still_in_its_source_file(
+    document: str, source: str, excerpt: str
+) -> None:
+    """A code block starting `# from path` claims to be a verbatim copy of part of that file."""
+    text = (ROOT / source).read_text(encoding="utf-8")
+
+    assert excerpt.strip("\n") in text, f"{document}: the excerpt from {source} no longer matches"
+
+
+def test_the_task_type_guide_quotes_its_example() -> None:
+    assert {source for _, source, _ in excerpts()} >= {
+        "examples/word_count.py",
+        "tests/docs/test_examples.py",
+    }

@@ -1,0 +1,194 @@
+"""A task's life on a shared stack: progress and result, failure, retries, a hostile message,
+and a submission while the API cannot reach the broker."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from kombu import Connection
+
+from adapters.sqlalchemy.engine import create_database_engine, create_session_factory
+from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from domain.task import Task as TaskEntity
+from domain.user import UserId
+from tests.e2e.api_client import TERMINAL, ApiClient, Task
+from tests.e2e.stack import Stack
+from tests.support.redis_server import free_port
+
+RUN_TIMEOUT = 20.0
+
+
+def test_a_countdown_reports_progress_while_running_and_completes_with_its_result(
+    client: ApiClient,
+) -> None:
+    task = client.submit("countdown", seconds=1, steps=5)
+    progress_while_running: list[int] = []
+
+    def finished(seen: Task) -> bool:
+        if seen["status"] == "running":
+            progress_while_running.append(seen["progress"])
+        return seen["status"] in TERMINAL
+
+    done = client.wait_for(task["id"], finished, timeout=RUN_TIMEOUT, what="to finish")
+
+    assert done["status"] == "completed", done
+    assert done["result"] == {"slept": 1.0}
+    assert done["progress"] == 100
+    assert done["attempts"] == 1
+    started, completed = _time(done["started_at"]), _time(done["completed_at"])
+    assert (completed - started).total_seconds() >= 1.0
+    assert any(0 < percent < 100 for percent in progress_while_running), progress_while_running
+
+
+def test_a_task_that_raises_fails_once_with_the_error_type_and_message(client: ApiClient) -> None:
+    task = client.submit("always_fails")
+
+    done = client.wait_for_status(task["id"], "failed", timeout=RUN_TIMEOUT)
+
+    assert done["error"] == {"type": "ValueError", "message": "boom"}
+    assert done["attempts"] == 1
+    assert done["result"] is None
+
+
+def test_a_transient_error_is_retried_with_backoff_until_an_attempt_succeeds(
+    client: ApiClient,
+) -> None:
+    task = client.submit("flaky", fail_until=3)
+
+    done = client.wait_for_status(task["id"], "completed", timeout=RUN_TIMEOUT)
+
+    assert done["attempts"] == 3
+    assert done["result"] == {"attempt": 3}
+    assert done["error"] is None
+    # Backoff 0.2 s after attempt 1, 0.4 s after attempt 2.
+    waited = _time(done["completed_at"]) - _time(done["created_at"])
+    assert waited.total_seconds() >= 0.6
+
+
+def test_a_transient_error_that_outlasts_max_attempts_fails_the_task(client: ApiClient) -> None:
+    task = client.submit("flaky", fail_until=5)
+
+    done = client.wait_for_status(task["id"], "failed", timeout=RUN_TIMEOUT)
+
+    assert done["max_attempts"] == 4
+    assert done["attempts"] == 4
+    assert done["error"] == {
+        "type": "ConnectionError",
+        "message": "attempt 4 fails until attempt 5",
+    }
+
+
+def test_a_pickle_message_naming_a_pending_task_is_refused_and_never_runs(
+    stack: Stack, client: ApiClient, tmp_path: Path
+) -> None:
+    pending = _stored_pending_task(stack.database_url, owner=client.user_id)
+    unpickled = tmp_path / "unpickled"
+    _publish_pickled(stack.broker_url, "taskhub.noop", pending, _CreatesFile(unpickled))
+    # Same queue, published after it: once this one ran, the pickle message was consumed.
+    behind = client.submit("noop")
+
+    client.wait_for_status(behind["id"], "completed", timeout=RUN_TIMEOUT)
+
+    assert stack.worker is not None
+    stack.worker.wait_for_log(
+        rf"(?s)ContentDisallowed.*{pending}|{pending}.*ContentDisallowed", timeout=5
+    )
+    untouched = client.task(pending)
+    assert untouched["status"] == "pending"
+    assert untouched["started_at"] is None
+    assert untouched["attempts"] == 0
+    assert not unpickled.exists(), "the worker unpickled the message body"
+
+
+def test_a_submission_while_the_broker_is_down_answers_quickly_and_the_relay_delivers_it(
+    stack: Stack, client: ApiClient, record_timing: Callable[[str, float], None]
+) -> None:
+    # Nothing listens on that port: every publish of this API process fails at once.
+    cut_off_url = stack.start_api(broker_url=f"redis://127.0.0.1:{free_port()}/0")
+
+    with stack.client(cut_off_url).authorised_as(client) as cut_off:
+        started = time.monotonic()
+        task = cut_off.submit("noop")
+        answered_in = time.monotonic() - started
+
+    record_timing("submission while the API's broker is down -> 201", answered_in)
+    assert answered_in < 3.0
+    assert task["status"] == "pending"
+    done = client.wait_for_status(task["id"], "completed", timeout=RUN_TIMEOUT)
+    assert done["attempts"] == 1
+    assert stack.worker is not None
+    assert stack.beat is not None
+    stack.beat.wait_for_log(r"relay_undispatched_tasks: [1-9]\d* task\(s\)", timeout=5)
+
+
+class _CreatesFile:
+    """Unpickling this creates a file: proof that a worker deserialized pickle."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (open, (str(self.path), "w"))
+
+
+def _publish_pickled(broker_url: str, task: str, task_id: str, payload: object) -> None:
+    """A Celery protocol-2 message, serialized with pickle, straight onto the default queue."""
+    headers = {
+        "lang": "py",
+        "task": task,
+        "id": task_id,
+        "root_id": task_id,
+        "parent_id": None,
+        "group": None,
+        "retries": 0,
+        "eta": None,
+        "expires": None,
+        "timelimit": [None, None],
+        "argsrepr": repr([task_id]),
+        "kwargsrepr": "{}",
+        "origin": "e2e-test",
+        "ignore_result": True,
+    }
+    body = (
+        [task_id],
+        {},
+        {"callbacks": None, "errbacks": None, "chain": None, "chord": None, "marker": payload},
+    )
+    with Connection(broker_url) as connection:
+        producer = connection.Producer(serializer="pickle")
+        producer.publish(
+            body,
+            exchange="",
+            routing_key="default",
+            headers=headers,
+            correlation_id=task_id,
+            delivery_mode=2,
+        )
+
+
+def _stored_pending_task(database_url: str, *, owner: str) -> str:
+    """A pending task whose message is marked sent, so neither the API nor the relay sends it."""
+    engine = create_database_engine(database_url)
+    try:
+        task = TaskEntity.submit(
+            name="pending, no message",
+            task_type="noop",
+            user_id=UserId(UUID(owner)),
+            at=datetime.now(UTC),
+        )
+        task.mark_dispatched()
+        with SqlAlchemyUnitOfWork(create_session_factory(engine)) as uow:
+            uow.tasks.add(task)
+            uow.commit()
+    finally:
+        engine.dispose()
+    return str(task.id)
+
+
+def _time(value: str) -> datetime:
+    return datetime.fromisoformat(value)

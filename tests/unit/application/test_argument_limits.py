@@ -1,0 +1,134 @@
+"""A task's args and kwargs are capped in size and nesting before anything reads them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from adapters.in_memory.catalog import StaticTaskTypeCatalog
+from adapters.in_memory.clock import FixedClock
+from adapters.in_memory.dispatcher import RecordingTaskDispatcher
+from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
+from application.argument_limits import ArgumentLimits, canonical_json, nesting_depth
+from application.use_cases.dispatch import TaskPublisher
+from application.use_cases.submit_task import SubmitTask
+from domain.errors import ValidationError
+from domain.user import User
+
+LIMITS = ArgumentLimits(max_bytes=100, max_depth=3)
+
+
+def nested(depth: int) -> Any:
+    """Lists inside lists, `depth` of them in all."""
+    value: Any = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.fixture
+def submit(
+    uow: InMemoryUnitOfWork,
+    catalog: StaticTaskTypeCatalog,
+    publisher: TaskPublisher,
+    clock: FixedClock,
+) -> SubmitTask:
+    return SubmitTask(
+        uow=uow,
+        catalog=catalog,
+        publisher=publisher,
+        clock=clock,
+        max_active_tasks=3,
+        argument_limits=LIMITS,
+    )
+
+
+# --- the measures --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "depth"),
+    [(1, 0), ("text", 0), ([], 1), ({}, 1), ([1, {"a": [2]}], 3), ({"a": {"b": {"c": {}}}}, 4)],
+)
+def test_nesting_depth_counts_lists_and_objects_inside_each_other(value: Any, depth: int) -> None:
+    assert nesting_depth(value, stop_after=10) == depth
+
+
+def test_nesting_depth_stops_counting_just_past_the_limit() -> None:
+    assert nesting_depth(nested(100_000), stop_after=10) == 11
+
+
+def test_canonical_json_measures_the_same_value_the_same_whatever_its_key_order() -> None:
+    assert canonical_json({"b": 1, "a": "é"}, field="kwargs") == '{"a":"é","b":1}'.encode()
+    assert canonical_json({"a": "é", "b": 1}, field="kwargs") == '{"a":"é","b":1}'.encode()
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), {1, 2}, object()])
+def test_a_value_json_cannot_carry_is_refused(value: Any) -> None:
+    with pytest.raises(ValidationError) as error:
+        LIMITS.check(args=[value], kwargs={})
+
+    assert error.value.field == "args"
+
+
+# --- the limits ----------------------------------------------------------------------------
+
+
+def test_arguments_at_the_limits_pass() -> None:
+    at_size = {"k": "x" * (100 - len('{"k":""}'))}
+
+    LIMITS.check(args=nested(3), kwargs=at_size)
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "field"),
+    [
+        (nested(4), {}, "args"),
+        ([], {"deep": nested(3)}, "kwargs"),
+        (["x" * 100], {}, "args"),
+        ([], {"k": "x" * 100}, "kwargs"),
+        ([], {"k": "é" * 50}, "kwargs"),  # 100 characters, but 100 bytes only as 50 'é'
+    ],
+)
+def test_arguments_over_a_limit_are_refused_naming_the_field(
+    args: Any, kwargs: Any, field: str
+) -> None:
+    with pytest.raises(ValidationError) as error:
+        LIMITS.check(args=args, kwargs=kwargs)
+
+    assert error.value.field == field
+    assert error.value.context["limit"] in (LIMITS.max_bytes, LIMITS.max_depth)
+
+
+def test_the_defaults_are_64_kib_and_10_levels() -> None:
+    assert ArgumentLimits() == ArgumentLimits(max_bytes=64 * 1024, max_depth=10)
+
+
+# --- in SubmitTask -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [({"args": ["x" * 200]}, "args"), ({"kwargs": {"seconds": 1, "deep": nested(5)}}, "kwargs")],
+)
+def test_a_submission_over_an_argument_limit_stores_and_queues_nothing(
+    submit: SubmitTask,
+    uow: InMemoryUnitOfWork,
+    dispatcher: RecordingTaskDispatcher,
+    alice: User,
+    arguments: dict[str, Any],
+    field: str,
+) -> None:
+    with pytest.raises(ValidationError) as error:
+        submit.execute(alice, name="big", task_type="sleep", **arguments)
+
+    assert error.value.field == field
+    assert uow.store.tasks == {}
+    assert dispatcher.enqueued == []
+
+
+def test_a_submission_within_the_limits_goes_through(submit: SubmitTask, alice: User) -> None:
+    task = submit.execute(alice, name="small", task_type="sleep", kwargs={"seconds": [[1]]})
+
+    assert task.kwargs == {"seconds": [[1]]}

@@ -1,0 +1,122 @@
+"""POST /tasks/batch: many tasks in one request, all of them or none."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from adapters.in_memory.dispatcher import RecordingTaskDispatcher
+from adapters.in_memory.repositories import InMemoryStore
+from config.settings import Settings
+from entrypoints.container import Container
+from entrypoints.http.app import create_app
+from tests.unit.http.conftest import Account
+from tests.unit.http.support import (
+    API,
+    assert_invalid,
+    assert_problem,
+    assert_unauthorized,
+    error_fields,
+)
+
+BATCH = f"{API}/tasks/batch"
+
+
+def spec(**fields: Any) -> dict[str, Any]:
+    return {"name": "a task", "task_type": "noop", **fields}
+
+
+def submit_batch(client: TestClient, account: Account, tasks: list[dict[str, Any]]) -> Any:
+    return client.post(BATCH, json={"tasks": tasks}, headers=account.headers)
+
+
+def test_a_batch_is_stored_and_queued_and_answered_in_order(
+    client: TestClient, alice: Account, dispatcher: RecordingTaskDispatcher
+) -> None:
+    tasks = [spec(name="first"), spec(name="second", priority="high"), spec(name="third")]
+
+    response = submit_batch(client, alice, tasks)
+
+    assert response.status_code == 201, response.text
+    items = response.json()["items"]
+    assert [item["name"] for item in items] == ["first", "second", "third"]
+    assert {item["status"] for item in items} == {"pending"}
+    assert {item["user_id"] for item in items} == {alice.id}
+    assert [item["queue"] for item in items] == ["default", "high_priority", "default"]
+    assert [str(task_id) for task_id in dispatcher.enqueued_ids] == [i["id"] for i in items]
+    listed = client.get(f"{API}/tasks", headers=alice.headers).json()["items"]
+    assert {task["id"] for task in listed} == {item["id"] for item in items}
+
+
+def test_invalid_tasks_are_named_by_position_and_nothing_is_stored_or_queued(
+    client: TestClient, alice: Account, store: InMemoryStore, dispatcher: RecordingTaskDispatcher
+) -> None:
+    tasks = [
+        spec(),
+        spec(task_type="countdown", kwargs={"seconds": 1}),
+        spec(task_type="no_such_type"),
+        spec(task_type="countdown", kwargs={"seconds": -1}),
+        spec(task_type="deploy_model"),
+    ]
+
+    response = submit_batch(client, alice, tasks)
+
+    body = assert_invalid(response, "tasks[3].kwargs.seconds")
+    assert error_fields(body) == [
+        "tasks[2].task_type",
+        "tasks[3].kwargs.seconds",
+        "tasks[4].task_type",
+    ]
+    assert store.tasks == {}
+    assert dispatcher.enqueued == []
+
+
+def test_a_malformed_task_is_named_by_position_too(client: TestClient, alice: Account) -> None:
+    response = submit_batch(client, alice, [spec(), {"task_type": "noop"}, spec(bogus=1)])
+
+    body = assert_invalid(response, "tasks[1].name")
+    assert "tasks[2].bogus" in error_fields(body)
+
+
+def test_an_empty_batch_and_one_over_the_size_limit_are_refused(
+    client: TestClient, alice: Account, override_settings: Callable[..., Settings]
+) -> None:
+    assert_invalid(submit_batch(client, alice, []), "tasks")
+    override_settings(max_batch_size=2)
+
+    body = assert_invalid(submit_batch(client, alice, [spec()] * 3), "tasks")
+
+    assert body["limit"] == 2
+    assert submit_batch(client, alice, [spec()] * 2).status_code == 201
+
+
+def test_the_quota_must_hold_the_whole_batch(
+    client: TestClient, alice: Account, settings: Settings, store: InMemoryStore
+) -> None:
+    limit = settings.max_active_tasks_per_user
+
+    response = submit_batch(client, alice, [spec()] * (limit + 1))
+
+    body = assert_problem(response, 429)
+    assert body["quota"] == "active_tasks"
+    assert store.tasks == {}
+    assert submit_batch(client, alice, [spec()] * limit).status_code == 201
+
+
+def test_a_batch_needs_a_token(client: TestClient) -> None:
+    assert_unauthorized(client.post(BATCH, json={"tasks": [spec()]}))
+
+
+def test_the_openapi_document_describes_the_batch_route() -> None:
+    document = TestClient(create_app(Container())).get(f"{API}/openapi.json").json()
+
+    operation = document["paths"][BATCH]["post"]
+
+    assert operation["operationId"] == "submit_task_batch"
+    assert {"201", "401", "422", "429"} <= operation["responses"].keys()
+    request = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    schema = document["components"]["schemas"][request.rsplit("/", 1)[-1]]
+    assert schema["required"] == ["tasks"]
+    assert schema["properties"]["tasks"]["items"]["$ref"].endswith("/SubmitTaskRequest")
