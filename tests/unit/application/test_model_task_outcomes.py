@@ -4,45 +4,22 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
-from adapters.in_memory.catalog import StaticTaskTypeCatalog
 from adapters.in_memory.clock import FixedClock
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from application.use_cases.complete_task import CompleteTask
 from application.use_cases.dispatch import TaskPublisher
 from application.use_cases.fail_task import FailTask
 from application.use_cases.reap_stale_tasks import ReapStaleTasks
-from application.use_cases.register_model import RegisterModel
 from application.use_cases.request_model_deployment import RequestModelDeployment
 from application.use_cases.request_model_validation import (
     ModelTaskRequester,
     RequestModelValidation,
 )
 from application.use_cases.start_task import StartTask
-from domain.model import Model, ModelStatus, ModelType
+from domain.model import Model, ModelStatus
 from domain.user import User
 
 SHA = "ab" * 32
-
-
-@pytest.fixture
-def requester(
-    uow: InMemoryUnitOfWork,
-    catalog: StaticTaskTypeCatalog,
-    publisher: TaskPublisher,
-    clock: FixedClock,
-) -> ModelTaskRequester:
-    return ModelTaskRequester(
-        uow=uow, catalog=catalog, publisher=publisher, clock=clock, max_active_tasks=100
-    )
-
-
-@pytest.fixture
-def model(uow: InMemoryUnitOfWork, clock: FixedClock, alice: User) -> Model:
-    return RegisterModel(uow=uow, clock=clock).execute(
-        alice, name="churn", model_type=ModelType.ONNX, artifact_location="/m/churn.onnx"
-    )
 
 
 def model_status(uow: InMemoryUnitOfWork, model: Model) -> Model:

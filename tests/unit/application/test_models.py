@@ -2,13 +2,11 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.in_memory.catalog import StaticTaskTypeCatalog
 from adapters.in_memory.clock import FixedClock
 from adapters.in_memory.dispatcher import RecordingTaskDispatcher
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from application.use_cases.cancel_task import CancelTask
 from application.use_cases.delete_model import DeleteModel
-from application.use_cases.dispatch import TaskPublisher
 from application.use_cases.get_model import GetModel
 from application.use_cases.list_models import ListModels
 from application.use_cases.register_model import RegisterModel
@@ -22,25 +20,6 @@ from domain.errors import AlreadyExistsError, ConflictError, InvalidTransitionEr
 from domain.model import Model, ModelStatus, ModelType
 from domain.task import Priority, TaskStatus
 from domain.user import User
-
-
-@pytest.fixture
-def requester(
-    uow: InMemoryUnitOfWork,
-    catalog: StaticTaskTypeCatalog,
-    publisher: TaskPublisher,
-    clock: FixedClock,
-) -> ModelTaskRequester:
-    return ModelTaskRequester(
-        uow=uow, catalog=catalog, publisher=publisher, clock=clock, max_active_tasks=100
-    )
-
-
-@pytest.fixture
-def model(uow: InMemoryUnitOfWork, clock: FixedClock, alice: User) -> Model:
-    return RegisterModel(uow=uow, clock=clock).execute(
-        alice, name="churn", model_type=ModelType.ONNX, artifact_location="/models/churn.onnx"
-    )
 
 
 def stored(uow: InMemoryUnitOfWork, model: Model) -> Model:
