@@ -126,6 +126,13 @@ class TaskRunner:
             request_id_var.reset(request_token)
 
     def _run_claimed(self, run: TaskRun) -> str:
+        logger.info(
+            "task %s (%s) started, attempt %d of %d",
+            run.task_id,
+            run.task_type,
+            run.attempt,
+            run.max_attempts,
+        )
         self.observer.started(run)
         ctx = WorkerTaskContext(
             task_id=run.task_id,
