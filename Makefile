@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck imports audit unit venv clean
+.PHONY: run test lint typecheck imports audit unit venv clean bench
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "taskhub needs Python 3.11 or newer on PATH" >&2; exit 1; }
@@ -51,6 +51,17 @@ test: lint typecheck imports audit
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit -q
+
+# taskhub beside raw Celery and a bare FastAPI app, on SQLite and (with
+# TASKHUB_BENCH_DATABASE_URL or TASKHUB_TEST_DATABASE_URL) PostgreSQL: one table, saved to
+# bench/results/<date>.json; BENCH_ARGS=--quick for a short run. wrk is installed when missing
+# and possible (root with apt-get); without it an httpx load generator is used.
+BENCH_ARGS ?=
+bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } \
+		|| echo "make bench: no wrk; falling back to the httpx load generator" >&2
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -75,6 +75,10 @@ class TaskRepository(Protocol):
         """Pending tasks the broker never accepted, oldest first. Rows another caller has
         locked for the same purpose are skipped where the database can tell."""
 
+    def mark_pending_undispatched(self) -> int:
+        """Clear the dispatched flag of every pending task, in one statement, so the relay
+        publishes them again (their messages may be lost); how many had it set."""
+
     def list_stale_running(self, *, heartbeat_before: datetime, limit: int) -> list[Task]:
         """Running tasks whose last heartbeat is older than `heartbeat_before`, oldest first,
         skipping rows locked by a concurrent caller where the database can tell."""
@@ -139,6 +143,15 @@ class UnitOfWork(Protocol):
 
 
 class TaskDispatcher(Protocol):
+    """Hands tasks to the broker, and tells when the broker may have lost what it accepted.
+
+    An *epoch* is one stretch of the broker's memory. A broker that can lose messages it
+    acknowledged (Redis: restarted without its data, a crash inside the append-only file's
+    fsync window, a failover to a replica that lagged behind) starts a new epoch whenever
+    that may have happened. The epoch last marked recovered is kept in the broker itself,
+    so every process (and every restart of one) agrees on it.
+    """
+
     def enqueue(self, tasks: Sequence[Task], *, countdown: float | None = None) -> None:
         """Hand the tasks to the broker on their priority's queue, the task id as message id.
         All or nothing as far as the broker allows. Raises DependencyUnavailableError."""
@@ -146,6 +159,18 @@ class TaskDispatcher(Protocol):
     def revoke(self, task_id: TaskId) -> None:
         """Ask workers not to start, and to stop, the task. Best effort.
         Raises DependencyUnavailableError."""
+
+    def new_epoch(self) -> str | None:
+        """The broker's current epoch if it is not the one last marked recovered (so also
+        when none ever was): messages accepted before it may be gone. None otherwise, and
+        always for a broker that keeps every message it acknowledged. Only reads: the same
+        answer until `mark_epoch_recovered`. Raises DependencyUnavailableError."""
+
+    def mark_epoch_recovered(self, epoch: str) -> None:
+        """Record that every task that may have had a message in the broker before `epoch`
+        will be published again, so `new_epoch` answers None until the next epoch. Given
+        the epoch `new_epoch` returned, not the current one: an epoch that began in between
+        is still reported. Raises DependencyUnavailableError."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     broker_url: str = Field(
         "redis://127.0.0.1:6379/0", description="Celery broker: redis://, sentinel:// or amqp://."
     )
+    broker_sentinel_master: str = Field(
+        "mymaster",
+        description="With a sentinel:// broker URL (sentinel://host:26379;sentinel://host2:26379): "
+        "the name of the Redis master the sentinels monitor.",
+    )
     secret_key: SecretStr = Field(
         SecretStr(DEFAULT_SECRET_KEY),
         description="Signs access tokens (HS256). At least 32 bytes; required in production.",
@@ -79,6 +84,9 @@ class Settings(BaseSettings):
         "",
         description="Comma-separated modules whose TASK_TYPES join the built-in task types "
         "(the API and every worker must list the same).",
+    )
+    worker_task_events: bool = Field(
+        False, description="Send Celery task events, for Flower's task pages (costs CPU)."
     )
     worker_concurrency: int = Field(2, ge=1, description="Processes per worker.")
     worker_queues: str = Field(

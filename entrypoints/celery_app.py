@@ -21,5 +21,7 @@ def visibility_timeout_for(registry: TaskTypeRegistry) -> float:
 
 def create_celery_app(settings: Settings, registry: TaskTypeRegistry) -> Celery:
     return topology.create_celery_app(
-        broker_url=settings.broker_url, visibility_timeout=visibility_timeout_for(registry)
+        broker_url=settings.broker_url,
+        visibility_timeout=visibility_timeout_for(registry),
+        sentinel_master=settings.broker_sentinel_master,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -143,9 +144,15 @@ def worker(
             f"--concurrency={concurrency or settings.worker_concurrency}",
             "--pool=prefork",
             "--prefetch-multiplier=1",
-            "--task-events",
+            # Task events feed Flower's task pages; they cost the main process about a
+            # third of its CPU per task, so they are opt-in (taskhub dev turns them on).
+            *(["--task-events"] if settings.worker_task_events else []),
             # Workers agree through the database, not by swapping revoked ids at start-up.
             "--without-mingle",
+            # A node name of its own (Celery's default is celery@host for all): on RabbitMQ a
+            # worker's mailbox queue is exclusive to its name, so a second worker on the host
+            # would not start; on Redis the two would share it and a revoke reach only one.
+            f"--hostname=taskhub-{os.getpid()}@%h",
             f"--loglevel={loglevel}",
         ]
     )

@@ -33,6 +33,7 @@ from application.use_cases.create_administrator import CreateAdministrator
 from application.use_cases.delete_model import DeleteModel
 from application.use_cases.delete_task import DeleteTask
 from application.use_cases.dispatch import TaskPublisher
+from application.use_cases.fail_overrun_task import FailOverrunTask
 from application.use_cases.fail_task import FailTask
 from application.use_cases.get_model import GetModel
 from application.use_cases.get_quota import GetQuota
@@ -42,7 +43,7 @@ from application.use_cases.list_models import ListModels
 from application.use_cases.list_tasks import ListTasks
 from application.use_cases.list_users import ListUsers
 from application.use_cases.purge_expired_tasks import PurgeExpiredTasks
-from application.use_cases.reap_stale_tasks import ReapStaleTasks
+from application.use_cases.reap_stale_tasks import DatabaseUptime, ReapStaleTasks
 from application.use_cases.record_heartbeat import RecordHeartbeat
 from application.use_cases.register_model import RegisterModel
 from application.use_cases.register_user import RegisterUser
@@ -185,6 +186,7 @@ class Container(containers.DeclarativeContainer):
         RelayUndispatchedTasks,
         uow=unit_of_work,
         publisher=publisher,
+        dispatcher=dispatcher,
         clock=clock,
         grace=providers.Factory(timedelta, seconds=settings.provided.relay_grace_seconds),
         batch_size=settings.provided.relay_batch_size,
@@ -226,6 +228,7 @@ class Container(containers.DeclarativeContainer):
     record_heartbeat = providers.Factory(RecordHeartbeat, uow=unit_of_work, clock=clock)
     complete_task = providers.Factory(CompleteTask, uow=unit_of_work, clock=clock)
     fail_task = providers.Factory(FailTask, uow=unit_of_work, clock=clock)
+    fail_overrun_task = providers.Factory(FailOverrunTask, uow=unit_of_work, clock=clock)
     retry_task = providers.Factory(RetryTask, uow=unit_of_work, publisher=publisher, clock=clock)
     runner_tuning = providers.Factory(
         RunnerTuning,
@@ -249,6 +252,9 @@ class Container(containers.DeclarativeContainer):
         tuning=runner_tuning,
         observer=run_observer,
     )
+    # What Beat's reaper saw of the database, from its first run: silence during an outage
+    # is no sign of a dead worker.
+    reaper_database_uptime = providers.Singleton(DatabaseUptime, since=None)
     reap_stale_tasks = providers.Factory(
         ReapStaleTasks,
         uow=unit_of_work,
@@ -256,6 +262,7 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         stale_after=providers.Factory(timedelta, seconds=settings.provided.stale_after_seconds),
         batch_size=settings.provided.relay_batch_size,
+        uptime=reaper_database_uptime,
     )
     purge_expired_tasks = providers.Factory(
         PurgeExpiredTasks,

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 from celery import Celery
 from kombu.messaging import Producer
 
-from adapters.celery.connection import FailFastAMQP
+from adapters.celery.connection import FailFastAMQP, torn_down_on_error
 from adapters.celery.errors import broker_errors, broker_unavailable_on
-from adapters.celery.topology import BROKER_TIMEOUT, destination, task_name
+from adapters.celery.topology import (
+    BROKER_TIMEOUT,
+    destination,
+    is_redis,
+    publish_options,
+    task_name,
+)
 from application.ports import DependencyProbe, TaskDispatcher
 from domain.task import Task, TaskId
 
 # Messages per pipeline when publishing several tasks: one batch submission in one trip.
 PUBLISH_BATCH = 500
+# On Redis: the run_id of the server whose epoch was last marked recovered.
+EPOCH_KEY = "taskhub:broker-epoch"
 
 
 class CeleryTaskDispatcher(TaskDispatcher):
@@ -35,6 +45,7 @@ class CeleryTaskDispatcher(TaskDispatcher):
         self._app = app
         self._errors = broker_errors(app)
         self._broker_url = str(app.conf.broker_url or "")
+        self._redis = is_redis(self._broker_url)
 
     def enqueue(self, tasks: Sequence[Task], *, countdown: float | None = None) -> None:
         """Several tasks go out through one producer in kombu's publish batches: on Redis,
@@ -61,6 +72,39 @@ class CeleryTaskDispatcher(TaskDispatcher):
         with broker_unavailable_on(self._errors, "revoke"):
             self._app.control.revoke(str(task_id))
 
+    def new_epoch(self) -> str | None:
+        """On Redis the epoch is the server's run_id (INFO), new with every start of a
+        redis-server: a restart, even one that kept its data, or a failover to another
+        server begins a new epoch. Redis cannot tell which of those lost messages, so all of
+        them count (the cost: a restart republishes the pending tasks, duplicates that the
+        claim discards). The epoch last recovered is the value of EPOCH_KEY, gone with the
+        data if Redis lost it. RabbitMQ keeps what it confirmed (durable queues, persistent
+        messages): None."""
+        if not self._redis:
+            return None
+        with self._redis_client("read epoch") as client:
+            current = str(client.info("server")["run_id"])
+            recovered = client.get(EPOCH_KEY)
+        if isinstance(recovered, bytes):
+            recovered = recovered.decode()
+        return None if recovered == current else current
+
+    def mark_epoch_recovered(self, epoch: str) -> None:
+        if self._redis:
+            with self._redis_client("record epoch") as client:
+                client.set(EPOCH_KEY, epoch)
+
+    @contextmanager
+    def _redis_client(self, action: str) -> Iterator[Any]:
+        """kombu's client for the broker (its address, password, TLS, Sentinel, timeouts) on a
+        connection of its own, made within the broker timeout, closed afterwards."""
+        with (
+            broker_unavailable_on(self._errors, action),
+            torn_down_on_error(self._app.connection_for_write()) as connection,
+        ):
+            connection.ensure_connection(max_retries=1, interval_start=0, timeout=BROKER_TIMEOUT)
+            yield connection.default_channel.client
+
     def _publish(self, producer: Producer, task: Task, countdown: float | None) -> None:
         exchange, key = destination(task.queue, task.task_type, broker_url=self._broker_url)
         self._app.send_task(
@@ -75,6 +119,7 @@ class CeleryTaskDispatcher(TaskDispatcher):
             producer=producer,
             # No retry: a failed publish leaves the task to the outbox relay.
             retry=False,
+            **publish_options(self._broker_url),
         )
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from amqp.exceptions import NotFound
 from celery import Celery
 
+from adapters.celery.connection import torn_down_on_error
 from adapters.celery.errors import broker_errors, broker_unavailable_on
-from adapters.celery.topology import QUEUE_NAMES, is_redis
+from adapters.celery.topology import BROKER_TIMEOUT, QUEUE_NAMES, is_redis
 
 
 class CeleryQueueDepths:
@@ -21,14 +25,28 @@ class CeleryQueueDepths:
         """Raises DependencyUnavailableError when the broker cannot be read."""
         with (
             broker_unavailable_on(self._errors, "queue depth"),
-            self._app.connection_for_read() as connection,
+            torn_down_on_error(self._app.connection_for_read()) as connection,
         ):
-            channel = connection.default_channel
+            # Connected once, within the timeout: a channel opened on a connection that is
+            # not would connect with the transport's retries (measured: 6 s on a hung broker).
+            connection.ensure_connection(max_retries=1, interval_start=0, timeout=BROKER_TIMEOUT)
             if self._redis:
                 # A queue is a list named after it (one priority step, see topology); an
                 # empty list does not exist in Redis, which LLEN reports as 0.
-                return {queue: int(channel.client.llen(queue)) for queue in QUEUE_NAMES}
-            return {
-                queue: channel.queue_declare(queue=queue, passive=True).message_count
-                for queue in QUEUE_NAMES
-            }
+                client = connection.default_channel.client
+                return {queue: int(client.llen(queue)) for queue in QUEUE_NAMES}
+            return {queue: _declared_count(connection, queue) for queue in QUEUE_NAMES}
+
+
+def _declared_count(connection: Any, queue: str) -> int:
+    """A passive declare's message count on RabbitMQ; 0 for a queue not declared yet (no
+    worker started, nothing published to it), which RabbitMQ answers with 404, closing the
+    channel: hence a channel per queue."""
+    channel = connection.channel()
+    try:
+        return int(channel.queue_declare(queue=queue, passive=True).message_count)
+    except NotFound:
+        return 0
+    finally:
+        # Closing a channel the broker already closed is a no-op.
+        channel.close()

@@ -7,6 +7,8 @@ from urllib.parse import urlsplit
 
 from celery import Celery
 from kombu.entity import Exchange, Queue
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from adapters.celery.connection import FailFastAMQP
 from domain.task import Priority
@@ -19,6 +21,9 @@ TASK_NAME_PREFIX = "taskhub."
 # Seconds a publish, a connect or a probe may take before the broker counts as down.
 BROKER_TIMEOUT = 2.0
 _REDIS_SCHEMES = frozenset({"redis", "rediss", "sentinel"})
+_AMQP_SCHEMES = frozenset({"amqp", "amqps", "pyamqp"})
+# kombu's Redis Sentinel transport asks the sentinels for the master of this name.
+DEFAULT_SENTINEL_MASTER = "mymaster"
 
 
 def task_name(task_type: str) -> str:
@@ -30,8 +35,19 @@ def routing_key(queue: str, task_type: str) -> str:
     return f"{queue}.{task_type}"
 
 
+def _scheme(broker_url: str) -> str:
+    # "sentinel://a:26379;sentinel://b:26379" (kombu's list of sentinels) has the first's.
+    return urlsplit(broker_url).scheme.split("+")[0]
+
+
 def is_redis(broker_url: str) -> bool:
-    return urlsplit(broker_url).scheme.split("+")[0] in _REDIS_SCHEMES
+    """Redis, also through Sentinel: the Redis-specific options and routing apply."""
+    return _scheme(broker_url) in _REDIS_SCHEMES
+
+
+def is_amqp(broker_url: str) -> bool:
+    """RabbitMQ (py-amqp): real exchanges, publisher confirms, socket timeouts."""
+    return _scheme(broker_url) in _AMQP_SCHEMES
 
 
 def destination(queue: str, task_type: str, *, broker_url: str) -> tuple[str, str]:
@@ -48,6 +64,19 @@ def destination(queue: str, task_type: str, *, broker_url: str) -> tuple[str, st
     return queue, routing_key(queue, task_type)
 
 
+def publish_options(broker_url: str) -> dict[str, Any]:
+    """Options for every task publish on this broker, beside its destination.
+
+    RabbitMQ: `mandatory`. A publisher declares each queue once per connection and then
+    trusts its cache; a queue deleted behind its back (by hand, or a node that lost it) makes
+    the exchange route the message nowhere, and RabbitMQ confirms an unroutable message like
+    any other: lost without an error (measured). Mandatory makes the broker return it, which
+    fails the publish (312 NO_ROUTE, a broker error: the outbox relays the task); the pool
+    replaces that connection, and the next publish declares the queue again.
+    """
+    return {"mandatory": True} if is_amqp(broker_url) else {}
+
+
 def task_queues() -> list[Queue]:
     """The three queues, highest priority first, each bound to a topic exchange of its name.
 
@@ -60,16 +89,22 @@ def task_queues() -> list[Queue]:
 
 
 def _queue(name: str) -> Queue:
+    # Durable on RabbitMQ: queues, bindings and (persistent) messages survive its restart.
     exchange = Exchange(name, type="topic", durable=True)  # type: ignore[no-untyped-call]
-    return Queue(name, exchange, routing_key=f"{name}.#")  # type: ignore[no-untyped-call]
+    return Queue(name, exchange, routing_key=f"{name}.#", durable=True)  # type: ignore[no-untyped-call]
 
 
-def celery_settings(*, broker_url: str, visibility_timeout: float) -> dict[str, Any]:
+def celery_settings(
+    *,
+    broker_url: str,
+    visibility_timeout: float,
+    sentinel_master: str = DEFAULT_SENTINEL_MASTER,
+) -> dict[str, Any]:
     """Every Celery setting taskhub relies on, for the API's app and the worker's alike."""
     return {
         "broker_url": broker_url,
         "broker_transport_options": transport_options(
-            broker_url, visibility_timeout=visibility_timeout
+            broker_url, visibility_timeout=visibility_timeout, sentinel_master=sentinel_master
         ),
         # JSON only: a pickle-accepting worker would run whatever reaches the broker.
         "task_serializer": "json",
@@ -97,21 +132,47 @@ def celery_settings(*, broker_url: str, visibility_timeout: float) -> dict[str, 
     }
 
 
-def configure_celery_app(app: Celery, *, broker_url: str, visibility_timeout: float) -> None:
-    app.conf.update(celery_settings(broker_url=broker_url, visibility_timeout=visibility_timeout))
+def configure_celery_app(
+    app: Celery,
+    *,
+    broker_url: str,
+    visibility_timeout: float,
+    sentinel_master: str = DEFAULT_SENTINEL_MASTER,
+) -> None:
+    app.conf.update(
+        celery_settings(
+            broker_url=broker_url,
+            visibility_timeout=visibility_timeout,
+            sentinel_master=sentinel_master,
+        )
+    )
 
 
 def create_celery_app(
-    *, broker_url: str, visibility_timeout: float, main: str = "taskhub"
+    *,
+    broker_url: str,
+    visibility_timeout: float,
+    sentinel_master: str = DEFAULT_SENTINEL_MASTER,
+    main: str = "taskhub",
 ) -> Celery:
     """A configured app, not made the process-wide current app, whose broker calls all give
     up after a bounded time (see FailFastConnection)."""
     app = Celery(main, amqp=FailFastAMQP, set_as_current=False)
-    configure_celery_app(app, broker_url=broker_url, visibility_timeout=visibility_timeout)
+    configure_celery_app(
+        app,
+        broker_url=broker_url,
+        visibility_timeout=visibility_timeout,
+        sentinel_master=sentinel_master,
+    )
     return app
 
 
-def transport_options(broker_url: str, *, visibility_timeout: float) -> dict[str, Any]:
+def transport_options(
+    broker_url: str,
+    *,
+    visibility_timeout: float,
+    sentinel_master: str = DEFAULT_SENTINEL_MASTER,
+) -> dict[str, Any]:
     """kombu transport options: the broker-agnostic ones, then the broker's own."""
     # Read by kombu when a pooled connection (re)connects for a publish: without them it
     # retries forever, which would hang an API request while the broker is down.
@@ -123,10 +184,51 @@ def transport_options(broker_url: str, *, visibility_timeout: float) -> dict[str
     }
     if is_redis(broker_url):
         options.update(_redis_options(visibility_timeout))
-    elif urlsplit(broker_url).scheme in {"amqp", "amqps", "pyamqp"}:
-        # Without confirms a message the broker refuses is lost without any error.
-        options["confirm_publish"] = True
+        if _scheme(broker_url) == "sentinel":
+            options.update(_sentinel_options(sentinel_master))
+    elif is_amqp(broker_url):
+        options.update(_amqp_options())
     return options
+
+
+def _sentinel_options(master_name: str) -> dict[str, Any]:
+    """The master to ask the sentinels for, and bounded, unretried calls to each sentinel.
+
+    kombu builds a redis-py client per listed sentinel from `sentinel_kwargs`, and a client
+    built without `retry` gets redis-py's default: three retries with exponential back-off,
+    per sentinel, per look-up. With a sentinel down that made every connect wait for it
+    (measured: 7 s to fail with none answering, 44 s for a round trip with the first one
+    listed down). Without retries a dead sentinel costs a refused connect (or the timeout)
+    and the next one is asked. The master's own connections take the Redis options.
+    """
+    return {
+        "master_name": master_name,
+        "sentinel_kwargs": {
+            "socket_connect_timeout": BROKER_TIMEOUT,
+            "socket_timeout": BROKER_TIMEOUT,
+            "retry": Retry(NoBackoff(), 0),
+        },
+    }
+
+
+def _amqp_options() -> dict[str, Any]:
+    """Publisher confirms, and socket timeouts that bound every wait on RabbitMQ.
+
+    kombu hands these to `amqp.Connection` as keyword arguments. Without confirms a message
+    the broker refuses (or loses before writing it) is lost without any error. With them a
+    publish waits for the broker's ack, and without `read_timeout` (SO_RCVTIMEO) that wait
+    never ends on a hung broker or a connection that died silently (measured: a publish
+    still waiting after 15 s). `connect_timeout` bounds the TCP connect and the handshake,
+    `write_timeout` (SO_SNDTIMEO) a send into a full socket buffer. The worker reads only
+    when its socket is readable, so an idle worker is not affected by `read_timeout`, and
+    its own heart-beats (Celery's broker_heartbeat) notice a dead connection.
+    """
+    return {
+        "confirm_publish": True,
+        "connect_timeout": BROKER_TIMEOUT,
+        "read_timeout": BROKER_TIMEOUT,
+        "write_timeout": BROKER_TIMEOUT,
+    }
 
 
 def _redis_options(visibility_timeout: float) -> dict[str, Any]:

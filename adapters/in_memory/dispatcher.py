@@ -20,14 +20,28 @@ class Enqueued:
 
 @dataclass
 class RecordingTaskDispatcher(TaskDispatcher):
+    """Records what it was asked; its broker never loses a message until `lose_memory()`."""
+
     enqueued: list[Enqueued] = field(default_factory=list)
     revoked: list[TaskId] = field(default_factory=list)
+    epoch: int = 1
+    recovered_epoch: int = 1
 
     def enqueue(self, tasks: Sequence[Task], *, countdown: float | None = None) -> None:
         self.enqueued.extend(Enqueued(t.id, t.task_type, t.queue, countdown) for t in tasks)
 
     def revoke(self, task_id: TaskId) -> None:
         self.revoked.append(task_id)
+
+    def new_epoch(self) -> str | None:
+        return None if self.epoch == self.recovered_epoch else str(self.epoch)
+
+    def mark_epoch_recovered(self, epoch: str) -> None:
+        self.recovered_epoch = int(epoch)
+
+    def lose_memory(self) -> None:
+        """What a Redis that restarts empty does: a new epoch begins."""
+        self.epoch += 1
 
     @property
     def enqueued_ids(self) -> list[TaskId]:
@@ -41,4 +55,10 @@ class FailingDispatcher(TaskDispatcher):
         raise DependencyUnavailableError("broker is down", dependency="broker")
 
     def revoke(self, task_id: TaskId) -> None:
+        raise DependencyUnavailableError("broker is down", dependency="broker")
+
+    def new_epoch(self) -> str | None:
+        raise DependencyUnavailableError("broker is down", dependency="broker")
+
+    def mark_epoch_recovered(self, epoch: str) -> None:
         raise DependencyUnavailableError("broker is down", dependency="broker")

@@ -99,6 +99,14 @@ class InMemoryTaskRepository(TaskRepository):
         )
         return [self._table.loaded(t, t.id) for t in rows[:limit]]
 
+    def mark_pending_undispatched(self) -> int:
+        marked = [
+            t.id for t in self._table.rows() if t.status is TaskStatus.PENDING and t.dispatched
+        ]
+        for task_id in marked:
+            self._table.force(task_id, dispatched=False)
+        return len(marked)
+
     def list_stale_running(self, *, heartbeat_before: datetime, limit: int) -> list[Task]:
         rows = sorted(
             (

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, false, func, insert, select, update
+from sqlalchemy import delete, false, func, insert, select, true, update
 from sqlalchemy.orm import Session
 
 from adapters.sqlalchemy.compare_and_set import lost_race, rows_written, write_changes
@@ -149,6 +149,14 @@ class SqlAlchemyTaskRepository(TaskRepository):
             self._remember(row)
             for row in self._session.scalars(statement, execution_options=_FRESH)
         ]
+
+    def mark_pending_undispatched(self) -> int:
+        statement = (
+            update(TaskRow)
+            .where(TaskRow.status == TaskStatus.PENDING.value, TaskRow.dispatched == true())
+            .values(dispatched=False)
+        )
+        return rows_written(self._session, statement.execution_options(**_UNSYNCHRONIZED))
 
     def list_stale_running(self, *, heartbeat_before: datetime, limit: int) -> list[Task]:
         statement = (

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
+from application.errors import DependencyUnavailableError
 from application.ports import Clock, UnitOfWork
 from application.use_cases.dispatch import TaskPublisher
 from application.use_cases.settle_model_task import settle_model_task
@@ -15,6 +16,24 @@ from domain.task import RunToken, Task, TaskError, TaskStatus
 logger = logging.getLogger(__name__)
 
 WORKER_LOST = "WorkerLostError"
+_LONG_AGO = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass
+class DatabaseUptime:
+    """How long the reaper's process has reached the database without a break, as seen at
+    each of its runs: from the first run that reaches it after one that did not (or after
+    the process started). One per process (Beat's); the default assumes it never broke."""
+
+    since: datetime | None = _LONG_AGO
+
+    def down(self) -> None:
+        self.since = None
+
+    def up_for(self, now: datetime) -> timedelta:
+        if self.since is None:
+            self.since = now
+        return now - self.since
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +42,10 @@ class ReapStaleTasks:
     (killed, crashed, cut off). It is retried like any run that ended without a result, so
     it goes back to pending while attempts remain, else fails saying why. Each reap is a
     compare-and-set on the run, so two reapers, or a worker that wakes up, cannot both win.
-    Returns the tasks reaped.
+    Silence counts only while the database could be reached: during an outage no worker can
+    heartbeat, and a live run taken back when it ends would lose the result it is writing.
+    So nothing is reaped until `uptime` has lasted `stale_after` (which must exceed the reap
+    interval plus the heartbeat interval). Returns the tasks reaped.
     """
 
     uow: UnitOfWork
@@ -31,11 +53,25 @@ class ReapStaleTasks:
     clock: Clock
     stale_after: timedelta
     batch_size: int
+    uptime: DatabaseUptime = field(default_factory=DatabaseUptime)
 
     def execute(self) -> list[Task]:
         now = self.clock.now()
+        try:
+            reaped = self._reap(now)
+        except DependencyUnavailableError:
+            self.uptime.down()
+            raise
+        for task in reaped:
+            logger.warning("reaped task %s: %s -> %s", task.id, task.error, task.status.value)
+        self.publisher.publish([t for t in reaped if t.status is TaskStatus.PENDING])
+        return reaped
+
+    def _reap(self, now: datetime) -> list[Task]:
         reaped: list[Task] = []
         with self.uow:
+            if self.uptime.up_for(now) < self.stale_after:
+                return []  # a silence now may be the outage's, not a dead worker's
             for task in self.uow.tasks.list_stale_running(
                 heartbeat_before=now - self.stale_after, limit=self.batch_size
             ):
@@ -51,7 +87,4 @@ class ReapStaleTasks:
                 settle_model_task(self.uow, task, at=now)
                 reaped.append(task)
             self.uow.commit()
-        for task in reaped:
-            logger.warning("reaped task %s: %s -> %s", task.id, task.error, task.status.value)
-        self.publisher.publish([t for t in reaped if t.status is TaskStatus.PENDING])
         return reaped

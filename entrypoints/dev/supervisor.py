@@ -147,7 +147,11 @@ def run_development_stack(settings: Settings, out: IO[str] = sys.stdout) -> int:
         Child(
             "worker",
             _taskhub("worker"),
-            {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics / "worker")},
+            {
+                **env,
+                "PROMETHEUS_MULTIPROC_DIR": str(metrics / "worker"),
+                "TASKHUB_WORKER_TASK_EVENTS": "true",
+            },
         ),
         Child("beat", _taskhub("beat"), env),
         Child("flower", _taskhub("flower"), env),

@@ -15,6 +15,7 @@ from domain.task import TaskId
 from entrypoints.container import Container
 from entrypoints.logs import configure_logging
 from entrypoints.worker.metrics import serve_worker_metrics
+from entrypoints.worker.time_limits import fail_runs_stopped_at_their_time_limit
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ def create_worker_app(container: Container) -> Celery:
     app.conf.beat_schedule = beat_schedule(container)
     app.conf.beat_scheduler = "entrypoints.worker.beat:InProcessMaintenanceScheduler"
     _reset_connections_after_fork(container)
+    fail_runs_stopped_at_their_time_limit(container.fail_overrun_task)
     _use_taskhub_logging(container)
     serve_worker_metrics(
         port=container.settings().worker_metrics_port,

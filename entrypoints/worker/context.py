@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from application.errors import TaskCancelledError
+from application.errors import DependencyUnavailableError, TaskCancelledError
 from application.use_cases.check_run import CheckRun
 from application.use_cases.report_progress import ReportProgress
 from domain.errors import NotFoundError, StaleRunError
 from domain.task import RunToken, TaskId
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
 class WorkerTaskContext:
     """Progress is written at most once per `min_interval` (the latest value wins, and
     `flush` writes what is left), so a task reporting 10,000 times costs a bounded number of
-    writes. A refused write means the run is over: the task sees TaskCancelledError."""
+    writes. A refused write means the run is over: the task sees TaskCancelledError. A
+    database outage is not the task's failure: progress waits for the next write, a check
+    passes (the watchdog checks too), and the run goes on to its result, which the runner
+    writes with retries."""
 
     task_id: TaskId
     run_token: RunToken
@@ -44,7 +50,7 @@ class WorkerTaskContext:
         now = self.monotonic()
         if now - max(self._last_check, self._last_write) >= self.min_interval:
             self._last_check = now
-            self._ending_run_on_stale(lambda: self.check_run.execute(self.task_id, self.run_token))
+            self._try_write(lambda: self.check_run.execute(self.task_id, self.run_token), "check")
 
     def flush(self) -> None:
         """Write the latest unwritten progress, if any."""
@@ -54,9 +60,12 @@ class WorkerTaskContext:
         self._pending = None
         self._last_write = self.monotonic()
         self.writes += 1
-        self._ending_run_on_stale(
-            lambda: self.report_progress.execute(self.task_id, self.run_token, percent, message)
+        written = self._try_write(
+            lambda: self.report_progress.execute(self.task_id, self.run_token, percent, message),
+            "progress",
         )
+        if not written and self._pending is None:
+            self._pending = (percent, message)  # the next write tries again
 
     def mark_cancelled(self) -> None:
         """Called by the watchdog when it learns the run is over."""
@@ -70,9 +79,14 @@ class WorkerTaskContext:
         if self._cancelled.is_set():
             raise TaskCancelledError("the task was cancelled", task_id=str(self.task_id))
 
-    def _ending_run_on_stale(self, write: Callable[[], None]) -> None:
+    def _try_write(self, write: Callable[[], None], what: str) -> bool:
+        """Whether the write was made; TaskCancelledError if it was refused."""
         try:
             write()
         except (StaleRunError, NotFoundError):
             self._cancelled.set()
             raise TaskCancelledError("the task was cancelled", task_id=str(self.task_id)) from None
+        except DependencyUnavailableError as exc:
+            logger.warning("%s of task %s not written: %s", what, self.task_id, exc.detail)
+            return False
+        return True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import signal
 import threading
 import time
@@ -47,10 +48,7 @@ class RunWatchdog:
 
     def __enter__(self) -> RunWatchdog:
         _set_active(self)
-        self._thread = threading.Thread(
-            target=self._watch, name=f"watchdog-{self.ctx.task_id}", daemon=True
-        )
-        self._thread.start()
+        _process_watcher().watch(self)
         return self
 
     def __exit__(
@@ -59,10 +57,11 @@ class RunWatchdog:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # Not waited for: the watcher leaves this run at its next look, and whatever it
+        # writes meanwhile is refused by the run token once the outcome is stored.
         with self._lock:
             self._done.set()
             _set_active(None)
-        self._thread.join(timeout=5)
 
     @property
     def running(self) -> bool:
@@ -100,6 +99,36 @@ class RunWatchdog:
                         "interrupting it" if escalate is self.interrupt else "killing its process",
                     )
                     escalate()
+
+
+class _Watcher:
+    """The thread of a process that watches its runs, one after another. Started once, not
+    per run: starting and joining a thread per run cost a no-op task about a fifth of its
+    time on a busy two-core machine (bench/, docs/benchmarks.md)."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self._runs: queue.SimpleQueue[RunWatchdog] = queue.SimpleQueue()
+        threading.Thread(target=self._loop, name="watchdog", daemon=True).start()
+
+    def watch(self, watchdog: RunWatchdog) -> None:
+        self._runs.put(watchdog)
+
+    def _loop(self) -> None:
+        while True:
+            self._runs.get()._watch()  # returns at once for a run that is already over
+
+
+_watcher: _Watcher | None = None
+_watcher_lock = threading.Lock()
+
+
+def _process_watcher() -> _Watcher:
+    global _watcher
+    with _watcher_lock:
+        if _watcher is None or _watcher.pid != os.getpid():  # threads do not survive a fork
+            _watcher = _Watcher()
+        return _watcher
 
 
 _active: RunWatchdog | None = None

@@ -1,4 +1,6 @@
-"""A Redis database of a stack's own, on the test Redis, leased so no other stack shares it.
+"""A broker of a stack's own: a leased Redis database, or a RabbitMQ virtual host.
+
+Redis: a database of the stack's own on the test Redis, leased so no other stack shares it.
 
 Stacks of this run and of other test runs on the same server (TASKHUB_TEST_REDIS_URL is
 often shared) must never consume each other's queues, and other suites flush the configured
@@ -6,6 +8,10 @@ database at will. So a stack claims another database number with an expiring lea
 (`SET NX`): database 0 (everybody's default) and the configured one are never used, and a
 database holding someone else's keys is left alone. A database a crashed e2e run left
 behind carries its mark and is taken back.
+
+RabbitMQ: a new virtual host per stack on the server TASKHUB_TEST_AMQP_URL names, deleted
+with everything in it at the end (tests/support/rabbitmq.py); without the variable the
+RabbitMQ variants skip, and fail under TASKHUB_TEST_REQUIRE_SERVICES=1.
 """
 
 from __future__ import annotations
@@ -13,9 +19,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import urlsplit
 from uuid import uuid4
 
 import redis
+
+from tests.support.rabbitmq import amqp_server_url as amqp_server_url  # re-exported
+from tests.support.rabbitmq import rabbitmq_vhost as rabbitmq_vhost  # re-exported
+from tests.support.redis_server import HOST, free_port
 
 LEASE_KEY = "taskhub-e2e:lease"
 MARK_KEY = "taskhub-e2e:stack-database"
@@ -76,3 +87,16 @@ def _release(url: str, token: str) -> None:
             pipe.multi()
             pipe.flushdb()
             pipe.execute()
+
+
+def closed_broker_url(broker_url: str) -> str:
+    """A URL of the same kind of broker as `broker_url`, where nothing listens."""
+    scheme = urlsplit(broker_url).scheme
+    if scheme.startswith("amqp"):
+        return f"{scheme}://guest:guest@{HOST}:{free_port()}//"
+    return f"redis://{HOST}:{free_port()}/0"
+
+
+def broker_kind(broker_url: str) -> str:
+    """The kind of broker a URL names: rabbitmq, or redis (a sentinel URL counts as Redis)."""
+    return "rabbitmq" if urlsplit(broker_url).scheme.startswith(("amqp", "pyamqp")) else "redis"

@@ -1,4 +1,10 @@
-"""One running stack per test module and database backend, and process logs on failure.
+"""One running stack per test module, broker and database backend; process logs on failure.
+
+Brokers: Redis (a leased database on the test Redis) and RabbitMQ (a virtual host of its
+own on the server TASKHUB_TEST_AMQP_URL names; skipped, saying so, when it is unset).
+Databases: SQLite and PostgreSQL. RabbitMQ runs on SQLite only: the database adapters do not
+depend on the broker, and Redis x PostgreSQL covers them; the full matrix would double the
+suite's time for no new path (see `pytest_collection_modifyitems`).
 
 A module may override `worker_concurrency` (a module-scoped fixture) to start its worker
 with fewer processes.
@@ -12,12 +18,16 @@ from typing import Any
 import pytest
 
 from tests.e2e.api_client import ApiClient
-from tests.e2e.broker import leased_redis_database
+from tests.e2e.broker import amqp_server_url, leased_redis_database, rabbitmq_vhost
 from tests.e2e.stack import Stack, running_stack
 from tests.support.databases import database_backends, migrated_database
 from tests.support.redis_server import redis_url as redis_url  # fixture, re-exported
 
 _timings: list[tuple[str, str, float]] = []
+
+BROKERS = [pytest.param("redis", id="redis"), pytest.param("rabbitmq", id="rabbitmq")]
+# (broker, database) pairs not run; see the module docstring.
+NOT_RUN = {("rabbitmq", "postgresql")}
 
 
 @pytest.fixture(scope="module", params=database_backends())
@@ -30,6 +40,28 @@ def stack_database(
         yield url
 
 
+@pytest.fixture(scope="module", params=BROKERS)
+def stack_broker(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The URL of a broker of the stack's own: a Redis database, or a RabbitMQ vhost."""
+    if request.param == "rabbitmq":
+        with rabbitmq_vhost(amqp_server_url()) as url:
+            yield url
+    else:
+        with leased_redis_database(request.getfixturevalue("redis_url")) as url:
+            yield url
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        pair = (params.get("stack_broker"), params.get("stack_database"))
+        (dropped if pair in NOT_RUN else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.fixture(scope="module")
 def worker_concurrency() -> int:
     return 2
@@ -39,21 +71,18 @@ def worker_concurrency() -> int:
 def stack(
     request: pytest.FixtureRequest,
     stack_database: str,
-    redis_url: str,
+    stack_broker: str,
     worker_concurrency: int,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Stack]:
-    """API, worker and Beat on this module's database and a Redis database of its own."""
+    """API, worker and Beat on this module's database and a broker of its own."""
     directory = tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
-    with (
-        leased_redis_database(redis_url) as broker_url,
-        running_stack(
-            database_url=stack_database,
-            broker_url=broker_url,
-            directory=directory,
-            concurrency=worker_concurrency,
-        ) as started,
-    ):
+    with running_stack(
+        database_url=stack_database,
+        broker_url=stack_broker,
+        directory=directory,
+        concurrency=worker_concurrency,
+    ) as started:
         yield started
 
 

@@ -1,8 +1,8 @@
 """A taskhub deployment in miniature: API, worker and Beat processes started as a user would.
 
-Each stack has a database and a Redis database of its own, so what one stack queues no
-other stack's worker can take. Timings are shortened so that heart-beats, the reaper and the
-relay act within seconds.
+Each stack has a database and a broker of its own (a Redis database or a RabbitMQ virtual
+host, see broker.py), so what one stack queues no other stack's worker can take. Timings
+are shortened so that heart-beats, the reaper and the relay act within seconds.
 """
 
 from __future__ import annotations
@@ -19,13 +19,14 @@ from pathlib import Path
 import httpx
 
 from tests.e2e.api_client import ApiClient, wait_until
+from tests.e2e.broker import broker_kind
 from tests.e2e.process import ManagedProcess
 from tests.support.redis_server import HOST, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_KEY = "e2e-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
 STARTUP_TIMEOUT = 60.0  # two cores starting three interpreters at once: about 7 s measured
-WORKER_READY = r"celery@\S+ ready\."
+WORKER_READY = r"\S+@\S+ ready\."  # the node name: taskhub-<pid>@<host>
 BEAT_READY = r"beat: Starting"
 # Beat runs two maintenance jobs a second itself: noise in a failure report.
 ROUTINE = re.compile(r"Sending due task|taskhub\.maintenance\.")
@@ -54,6 +55,11 @@ class Stack:
         self.api_url = ""
         self.worker: ManagedProcess | None = None
         self.beat: ManagedProcess | None = None
+
+    @property
+    def broker(self) -> str:
+        """The kind of broker the stack runs on: redis or rabbitmq."""
+        return broker_kind(self.broker_url)
 
     def env(self, **overrides: str) -> dict[str, str]:
         # The developer's own TASKHUB_* settings must not leak into the stack.

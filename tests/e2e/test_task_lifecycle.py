@@ -12,13 +12,14 @@ from uuid import UUID
 
 from kombu import Connection
 
+from adapters.celery.topology import destination
 from adapters.sqlalchemy.engine import create_database_engine, create_session_factory
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from domain.task import Task as TaskEntity
 from domain.user import UserId
 from tests.e2e.api_client import TERMINAL, ApiClient, Task
+from tests.e2e.broker import closed_broker_url
 from tests.e2e.stack import Stack
-from tests.support.redis_server import free_port
 
 RUN_TIMEOUT = 20.0
 
@@ -109,7 +110,7 @@ def test_a_submission_while_the_broker_is_down_answers_quickly_and_the_relay_del
     stack: Stack, client: ApiClient, record_timing: Callable[[str, float], None]
 ) -> None:
     # Nothing listens on that port: every publish of this API process fails at once.
-    cut_off_url = stack.start_api(broker_url=f"redis://127.0.0.1:{free_port()}/0")
+    cut_off_url = stack.start_api(broker_url=closed_broker_url(stack.broker_url))
 
     with stack.client(cut_off_url).authorised_as(client) as cut_off:
         started = time.monotonic()
@@ -137,7 +138,8 @@ class _CreatesFile:
 
 
 def _publish_pickled(broker_url: str, task: str, task_id: str, payload: object) -> None:
-    """A Celery protocol-2 message, serialized with pickle, straight onto the default queue."""
+    """A Celery protocol-2 message, serialized with pickle, onto the default queue the way
+    taskhub publishes (its topic exchange on RabbitMQ, the queue's list on Redis)."""
     headers = {
         "lang": "py",
         "task": task,
@@ -159,12 +161,15 @@ def _publish_pickled(broker_url: str, task: str, task_id: str, payload: object) 
         {},
         {"callbacks": None, "errbacks": None, "chain": None, "chord": None, "marker": payload},
     )
+    exchange, routing_key = destination(
+        "default", task.removeprefix("taskhub."), broker_url=broker_url
+    )
     with Connection(broker_url) as connection:
         producer = connection.Producer(serializer="pickle")
         producer.publish(
             body,
-            exchange="",
-            routing_key="default",
+            exchange=exchange,
+            routing_key=routing_key,
             headers=headers,
             correlation_id=task_id,
             delivery_mode=2,

@@ -26,7 +26,7 @@ from tests.support.redis_server import HOST, free_port
 ROOT = Path(__file__).resolve().parents[3]
 SECRET_KEY = "client-tests-only-secret-key-0123456789abcdefghij"
 STARTUP_TIMEOUT = 60.0
-WORKER_READY = re.compile(r"celery@\S+ ready\.")
+WORKER_READY = re.compile(r"\S+@\S+ ready\.")  # taskhub-<pid>@<host> ready.
 
 # Shared by the API's settings and the worker's environment, so both see the same system.
 SETTINGS = {

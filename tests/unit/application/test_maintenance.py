@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Self
 
 import pytest
 
 from adapters.in_memory.clock import FixedClock
 from adapters.in_memory.dispatcher import RecordingTaskDispatcher
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
+from application.errors import DependencyUnavailableError
 from application.use_cases.cancel_task import CancelTask
 from application.use_cases.check_run import CheckRun
 from application.use_cases.complete_task import CompleteTask
 from application.use_cases.dispatch import TaskPublisher
 from application.use_cases.purge_expired_tasks import PurgeExpiredTasks
-from application.use_cases.reap_stale_tasks import WORKER_LOST, ReapStaleTasks
+from application.use_cases.reap_stale_tasks import WORKER_LOST, DatabaseUptime, ReapStaleTasks
 from application.use_cases.record_heartbeat import RecordHeartbeat
 from application.use_cases.start_task import StartTask
 from domain.errors import StaleRunError
@@ -129,3 +131,70 @@ def test_purge_deletes_only_finished_tasks_past_retention(
 
     assert deleted == 1
     assert set(uow.store.tasks) == {recent_done.id, still_pending.id}
+
+
+class UnreachableUnitOfWork(InMemoryUnitOfWork):
+    """Fails at the `with` line while `down`, as the SQLAlchemy one does."""
+
+    down = False
+
+    def __enter__(self) -> Self:
+        if self.down:
+            raise DependencyUnavailableError("the database is unavailable", dependency="database")
+        return super().__enter__()
+
+
+def test_silence_while_the_database_was_unreachable_is_not_taken_for_a_dead_worker(
+    publisher: TaskPublisher, clock: FixedClock, alice: User
+) -> None:
+    uow = UnreachableUnitOfWork()
+    reap = ReapStaleTasks(
+        uow=uow,
+        publisher=publisher,
+        clock=clock,
+        stale_after=timedelta(seconds=10),
+        batch_size=100,
+        uptime=DatabaseUptime(since=None),
+    )
+    task = add(uow, make_task(user=alice))
+    run = StartTask(uow=uow, clock=clock).execute(task.id)
+    reap.execute()
+    uow.down = True
+    for _ in range(6):  # a minute of outage: no heartbeat can be written, no reaper can run
+        clock.advance(seconds=10)
+        with pytest.raises(DependencyUnavailableError):
+            reap.execute()
+    uow.down = False
+
+    clock.advance(seconds=5)
+    back_for_5s = reap.execute()
+    RecordHeartbeat(uow=uow, clock=clock).execute(task.id, run.run_token)  # the worker is alive
+    clock.advance(seconds=6)
+    back_for_11s = reap.execute()
+
+    assert back_for_5s == back_for_11s == []
+    assert stored(uow, task).status is TaskStatus.RUNNING
+
+
+def test_a_run_silent_for_as_long_as_the_database_was_reachable_is_reaped(
+    publisher: TaskPublisher, clock: FixedClock, alice: User
+) -> None:
+    uow = UnreachableUnitOfWork()
+    reap = ReapStaleTasks(
+        uow=uow,
+        publisher=publisher,
+        clock=clock,
+        stale_after=timedelta(seconds=10),
+        batch_size=100,
+        uptime=DatabaseUptime(since=None),
+    )
+    task = add(uow, make_task(user=alice))
+    StartTask(uow=uow, clock=clock).execute(task.id)
+
+    clock.advance(seconds=11)
+    first_run = reap.execute()  # the reaper has only just started watching
+    clock.advance(seconds=10)
+    reaped = reap.execute()
+
+    assert first_run == []
+    assert [t.id for t in reaped] == [task.id]

@@ -1,0 +1,47 @@
+"""A run its worker stopped at the task type's hard time limit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.ports import Clock, UnitOfWork
+from application.use_cases.settle_model_task import settle_model_task
+from domain.errors import NotFoundError
+from domain.task import RunToken, Task, TaskError, TaskId, TaskStatus
+
+TIME_LIMIT_EXCEEDED = "TimeLimitExceeded"
+
+
+@dataclass(frozen=True, slots=True)
+class FailOverrunTask:
+    """Rules: a run stopped at its hard time limit fails the task, saying so, without a
+    retry (it would overrun again). The run cannot record that itself (its process is
+    killed), so the worker that killed it does, knowing the task but not the run's token:
+    the run is the task's current one. No other run can have claimed the task meanwhile,
+    since a re-queue needs `stale_after` seconds of silence from a run that heart-beat until
+    it was stopped. A task no longer running (it finished at the limit, was cancelled or
+    deleted) is left as it is: returns None then, else the failed task.
+    """
+
+    uow: UnitOfWork
+    clock: Clock
+
+    def execute(self, task_id: TaskId, *, limit_seconds: float) -> Task | None:
+        now = self.clock.now()
+        with self.uow:
+            try:
+                task = self.uow.tasks.get(task_id)
+            except NotFoundError:
+                return None
+            if task.status is not TaskStatus.RUNNING:
+                return None
+            error = TaskError(
+                TIME_LIMIT_EXCEEDED,
+                f"ran past its time limit ({limit_seconds:g}s); its process was stopped",
+            )
+            # The compare-and-set on this token refuses the write if the run ended meanwhile.
+            task.fail(run_token=RunToken(task.run_token or ""), error=error, at=now)
+            self.uow.tasks.update(task)
+            settle_model_task(self.uow, task, at=now)
+            self.uow.commit()
+        return task

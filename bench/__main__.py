@@ -1,0 +1,192 @@
+"""`python -m bench [--quick]`: every figure on SQLite, and on PostgreSQL when a server is
+named, taskhub and its reference alternating, one table printed and saved as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from bench import drain, listing, submit
+from bench.environment import Broker, broker, database, machine, postgres_server_url
+from bench.loadgen import generator_name
+from bench.memory import process_tree_mb
+from bench.processes import Processes, stop_on_sigterm
+from bench.report import Figure, Report, percentile
+from bench.stack import Systems
+from bench.taskhub_client import TaskhubClient
+
+console = Console(width=160)
+
+
+@dataclass(frozen=True)
+class Plan:
+    runs: int
+    tasks: int  # drained per throughput run
+    seconds: float  # per HTTP load run
+    latency_samples: int  # per run
+    list_rows: int
+    list_samples: int  # per run
+
+
+FULL = Plan(runs=3, tasks=5000, seconds=5, latency_samples=500, list_rows=1_000_000,
+            list_samples=200)  # fmt: skip
+QUICK = Plan(runs=3, tasks=1000, seconds=2, latency_samples=100, list_rows=100_000,
+             list_samples=100)  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer tasks, shorter runs")
+    parser.add_argument("--tasks", type=int, help="tasks per throughput run (default 5000)")
+    parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL")
+    arguments = parser.parse_args()
+    plan = QUICK if arguments.quick else FULL
+    if arguments.tasks:
+        plan = Plan(**{**plan.__dict__, "tasks": arguments.tasks})
+    backends = ["sqlite"]
+    if postgres_server_url() and not arguments.sqlite_only:
+        backends.append("postgresql")
+    report = Report(machine(), {**plan.__dict__, "load_generator": generator_name()})
+    if "postgresql" not in backends:
+        report.notes.append("PostgreSQL skipped: set TASKHUB_BENCH_DATABASE_URL to include it")
+    logs = Path(tempfile.mkdtemp(prefix="taskhub-bench-"))
+    started = time.monotonic()
+    try:
+        with stop_on_sigterm(), Processes(logs) as processes, broker(processes) as found:
+            for backend in backends:
+                console.print(f"[bold]{backend}[/]: measuring ({logs})")
+                run_backend(report, plan, backend, found, logs / backend)
+    except BaseException:
+        console.print(f"[red]benchmark stopped; process logs kept in {logs}[/]")
+        raise
+    shutil.rmtree(logs, ignore_errors=True)
+    report.notes.append(f"load generator: {generator_name()}")
+    report.notes.append(f"whole run: {time.monotonic() - started:.0f} s")
+    report.print(console)
+    console.print(f"saved to {report.save()}")
+
+
+def run_backend(report: Report, plan: Plan, backend: str, found: Broker, logs: Path) -> None:
+    logs.mkdir(parents=True)
+    with database(backend, logs) as url, Processes(logs) as processes:
+        client = TaskhubClient(url, found)
+        try:
+            measure(report, plan, backend, Systems(url, found, processes), client)
+        finally:
+            processes.stop_all()  # before the database goes
+            client.close()
+
+
+def measure(report: Report, plan: Plan, db: str, systems: Systems, client: TaskhubClient) -> None:
+    api, api_url = systems.start_taskhub_api()
+    _, reference_url = systems.start_reference_api()
+    api_idle = max(process_tree_mb(api.pid).values())
+    step("HTTP submit")
+    submit.taskhub_submit(client, api_url, 1)  # warm-up
+    submit.reference_submit(reference_url, 1)
+    ours, theirs = [], []
+    for _ in range(plan.runs):
+        ours.append(submit.taskhub_submit(client, api_url, plan.seconds))
+        theirs.append(submit.reference_submit(reference_url, plan.seconds))
+    for load in ours + theirs:
+        if load.errors:
+            report.notes.append(f"{db}: {load.errors} failed requests in a submit run")
+    single = Figure([load.requests_per_second for load in ours], "req/s")
+    report.add(db, "POST /tasks, 32 connections", single,
+               Figure([load.requests_per_second for load in theirs], "req/s"),
+               target=">= 0.8x bare app", check=lambda r: r >= 0.8)  # fmt: skip
+    for name, pick in (("p50", lambda x: x.p50_ms), ("p99", lambda x: x.p99_ms)):
+        report.add(db, f"POST /tasks latency {name}", Figure([pick(x) for x in ours], "ms"),
+                   Figure([pick(x) for x in theirs], "ms"))  # fmt: skip
+    step("batch submit")
+    batch = Figure([submit.taskhub_batch_submit(client, api_url, plan.seconds)
+                    for _ in range(plan.runs)], "tasks/s")  # fmt: skip
+    report.add(db, "POST /tasks/batch (500 a request)", batch, target=">= 10x single submit",
+               ratio=batch.median / single.median, check=lambda r: r >= 10)  # fmt: skip
+    api_after = max(process_tree_mb(api.pid).values())
+    for when, size in (("idle", api_idle), ("after the submit runs", api_after)):
+        report.add(db, f"API RSS, {when}", Figure([size], "MB"), target="< 150 MB",
+                   check=lambda mb: mb < 150)  # fmt: skip
+    drain.purge(systems.broker)
+    measure_workers(report, plan, db, systems, client)
+    measure_listing(report, plan, db, client, api_url)
+
+
+def measure_workers(
+    report: Report, plan: Plan, db: str, systems: Systems, client: TaskhubClient
+) -> None:
+    worker = systems.start_taskhub_worker()
+    systems.start_reference_worker()
+    idle = process_tree_mb(worker.pid)
+    step("end-to-end throughput")
+    drain.taskhub_throughput(client, systems.broker, 200)  # warm-up
+    drain.reference_throughput(systems.broker, 200)
+    ours, theirs = [], []
+    for _ in range(plan.runs):
+        ours.append(drain.taskhub_throughput(client, systems.broker, plan.tasks))
+        theirs.append(drain.reference_throughput(systems.broker, plan.tasks))
+    report.add(db, f"end-to-end no-op, {plan.tasks} tasks", Figure(ours, "tasks/s"),
+               Figure(theirs, "tasks/s"), target=">= 0.6x raw Celery",
+               check=lambda r: r >= 0.6)  # fmt: skip
+    after = process_tree_mb(worker.pid)
+    for when, sizes in (("idle", idle), ("after the drains", after)):
+        each = ", ".join(f"{name} {mb:.0f}" for name, mb in sizes.items())
+        report.add(db, f"worker RSS, {when}: largest of {each}",
+                   Figure([max(sizes.values())], "MB"), target="< 120 MB per process",
+                   check=lambda mb: mb < 120)  # fmt: skip
+    step("submit -> start latency")
+    p50s, p99s, ref50s, ref99s = [], [], [], []
+    for _ in range(plan.runs):
+        ours = submit.taskhub_latencies(client, systems.broker, systems.urls["taskhub-api"],
+                                        plan.latency_samples)  # fmt: skip
+        theirs = submit.reference_latencies(systems.broker, systems.urls["reference-api"],
+                                            plan.latency_samples)  # fmt: skip
+        p50s.append(percentile(ours, 0.5))
+        p99s.append(percentile(ours, 0.99))
+        ref50s.append(percentile(theirs, 0.5))
+        ref99s.append(percentile(theirs, 0.99))
+    report.add(db, "submit -> start p50", Figure(p50s, "ms"), Figure(ref50s, "ms"),
+               target="<= 2x raw Celery", check=lambda r: r <= 2)  # fmt: skip
+    report.add(db, "submit -> start p99", Figure(p99s, "ms"), Figure(ref99s, "ms"),
+               target="< 25 ms", check=lambda _: statistics_median(p99s) < 25)  # fmt: skip
+    for process in ("taskhub-worker", "reference-worker"):
+        systems.processes.stop(systems.processes.find(process))
+
+
+def measure_listing(
+    report: Report, plan: Plan, db: str, client: TaskhubClient, api_url: str
+) -> None:
+    step(f"seeding {plan.list_rows:,} rows")
+    users, seconds = listing.seed(client, plan.list_rows)
+    report.notes.append(f"{db}: {plan.list_rows:,} rows seeded in {seconds:.0f} s")
+    user = users[len(users) // 2]
+    token = client.container.token_service().issue(user.id).token
+    deep = min(listing.DEEP_ROW, plan.list_rows // listing.USERS // 2)
+    cursor = listing.deep_cursor(client, user, deep)
+    step("listing")
+    for page, where in (("first page", None), (f"after row {deep:,}", cursor)):
+        runs = [listing.list_latencies(api_url, token, plan.list_samples, where)
+                for _ in range(plan.runs)]  # fmt: skip
+        label = f"GET /tasks at {plan.list_rows:,} rows, {page}"
+        p99 = [percentile(r, 0.99) for r in runs]
+        report.add(db, f"{label} p50", Figure([percentile(r, 0.5) for r in runs], "ms"))
+        report.add(db, f"{label} p99", Figure(p99, "ms"), target="< 20 ms",
+                   check=lambda _, p99=p99: statistics_median(p99) < 20)  # fmt: skip
+
+
+def statistics_median(values: list[float]) -> float:
+    return Figure(values, "").median
+
+
+def step(what: str) -> None:
+    console.print(f"  {time.strftime('%H:%M:%S')} {what}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""What taskhub is measured against: raw Celery, and a bare FastAPI app in front of it."""

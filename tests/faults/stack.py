@@ -1,0 +1,119 @@
+"""The e2e stack with the fault task types loaded, on servers the fault tests own."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from adapters.celery.topology import create_celery_app, destination, task_name
+from tests.e2e.api_client import ApiClient
+from tests.e2e.process import ManagedProcess
+from tests.e2e.stack import Stack
+
+TASK_MODULES = "tests.e2e.task_types,tests.faults.task_types"
+
+
+class FaultStack(Stack):
+    """Every process loads tests/faults/task_types.py; several workers may run side by side,
+    so none serves metrics (each would want the same port)."""
+
+    def env(self, **overrides: str) -> dict[str, str]:
+        return super().env(
+            TASKHUB_TASK_MODULES=TASK_MODULES, TASKHUB_WORKER_METRICS_PORT="0", **overrides
+        )
+
+    def start_all(self, *, workers: int = 1, concurrency: int = 2) -> list[ManagedProcess]:
+        """API, Beat and `workers` workers, started together; returns the workers."""
+        with ThreadPoolExecutor(max_workers=2 + workers) as pool:
+            api = pool.submit(self.start_api)
+            beat = pool.submit(self.start_beat)
+            started = [
+                pool.submit(self.start_worker, concurrency=concurrency) for _ in range(workers)
+            ]
+            api.result()
+            beat.result()
+            return [future.result() for future in started]
+
+    def workers(self) -> list[ManagedProcess]:
+        return [p for p in self.processes if p.name.startswith("worker") and p.running]
+
+
+@contextmanager
+def fault_stack(
+    *,
+    database_url: str,
+    broker_url: str,
+    directory: Path,
+    workers: int = 1,
+    concurrency: int = 2,
+) -> Iterator[FaultStack]:
+    """A started stack, every process of it stopped on the way out, whatever happened."""
+    stack = FaultStack(database_url=database_url, broker_url=broker_url, directory=directory)
+    try:
+        try:
+            stack.start_all(workers=workers, concurrency=concurrency)
+        except Exception as exc:
+            raise RuntimeError(f"the stack did not start: {exc}\n{stack.log_report()}") from exc
+        yield stack
+    finally:
+        stack.stop()
+
+
+def pool_children(worker: ManagedProcess) -> set[int]:
+    """The worker's pool processes: its process group but the main process."""
+    return set(worker.living_group_members()) - {worker.pid}
+
+
+def kill_pool_child(worker: ManagedProcess, pid: int) -> bool:
+    """SIGKILL `pid` if it is still one of `worker`'s pool processes (never anything else)."""
+    if pid not in pool_children(worker):
+        return False
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def every_task(client: ApiClient) -> list[dict[str, Any]]:
+    """All the client's tasks, every page of them."""
+    tasks: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": 200}
+        if cursor:
+            params["cursor"] = cursor
+        response = client.http.get("/tasks", params=params)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        tasks.extend(page["items"])
+        cursor = page["next_cursor"]
+        if not cursor:
+            return tasks
+
+
+def publish_copies(broker_url: str, task_type: str, task_id: str, *, copies: int) -> None:
+    """More messages for a task already submitted, as the API publishes them: what a relay
+    republishing, a redelivery or a broker's at-least-once delivery hands the workers."""
+    app = create_celery_app(broker_url=broker_url, visibility_timeout=3600)
+    try:
+        exchange, key = destination("default", task_type, broker_url=broker_url)
+        with app.producer_or_acquire() as producer:
+            for _ in range(copies):
+                app.send_task(
+                    task_name(task_type),
+                    args=[task_id],
+                    task_id=task_id,
+                    queue="default",
+                    exchange=exchange,
+                    routing_key=key,
+                    serializer="json",
+                    producer=producer,
+                )
+    finally:
+        app.close()

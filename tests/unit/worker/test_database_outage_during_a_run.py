@@ -1,0 +1,130 @@
+"""A database outage during a run is not the task's failure: its progress writes and
+cancellation checks ride it out, and the runner writes the result once the database is back."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from adapters.in_memory.clock import FixedClock
+from adapters.in_memory.dispatcher import RecordingTaskDispatcher
+from adapters.in_memory.repositories import InMemoryStore
+from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
+from adapters.task_types.registry import TaskArguments, TaskType, TaskTypeRegistry
+from application.errors import DependencyUnavailableError
+from application.ports import TaskContext
+from application.use_cases.check_run import CheckRun
+from application.use_cases.complete_task import CompleteTask
+from application.use_cases.dispatch import TaskPublisher
+from application.use_cases.fail_task import FailTask
+from application.use_cases.record_heartbeat import RecordHeartbeat
+from application.use_cases.report_progress import ReportProgress
+from application.use_cases.retry_task import RetryTask
+from application.use_cases.start_task import StartTask
+from domain.task import Task, TaskStatus
+from domain.user import User
+from entrypoints.worker.context import WorkerTaskContext
+from entrypoints.worker.runner import RunnerTuning, TaskRunner
+from tests.factories import make_task
+
+
+class UnreachableUnitOfWork(InMemoryUnitOfWork):
+    """Fails at the `with` line while `down`, as the SQLAlchemy one does."""
+
+    def __init__(self, store: InMemoryStore) -> None:
+        super().__init__(store)
+        self.down = False
+        self.refused = 0
+
+    def __enter__(self) -> Self:
+        if self.down:
+            self.refused += 1
+            raise DependencyUnavailableError("the database is unavailable", dependency="database")
+        return super().__enter__()
+
+
+def saved(store: InMemoryStore, task: Task) -> Task:
+    with InMemoryUnitOfWork(store) as uow:
+        uow.tasks.add(task)
+        uow.commit()
+    return task
+
+
+def stored(store: InMemoryStore, task: Task) -> Task:
+    with InMemoryUnitOfWork(store) as uow:
+        return uow.tasks.get(task.id)
+
+
+def test_progress_during_an_outage_is_kept_and_written_once_the_database_is_back(
+    store: InMemoryStore, clock: FixedClock, alice: User
+) -> None:
+    uow = UnreachableUnitOfWork(store)
+    task = saved(store, make_task(user=alice))
+    run = StartTask(uow=uow, clock=clock).execute(task.id)
+    ctx = WorkerTaskContext(
+        task_id=run.task_id,
+        run_token=run.run_token,
+        attempt=run.attempt,
+        report_progress=ReportProgress(uow=uow, clock=clock),
+        check_run=CheckRun(uow=uow),
+        min_interval=0,
+    )
+
+    uow.down = True
+    ctx.progress(30, "a third")
+    ctx.check_cancelled()
+    uow.down = False
+    ctx.flush()
+
+    row = stored(store, task)
+    assert uow.refused == 2
+    assert (row.status, row.progress.percent, row.progress_message) == (
+        TaskStatus.RUNNING,
+        30,
+        "a third",
+    )
+    assert not ctx.cancelled
+
+
+class Steps(TaskArguments):
+    steps: int = 3
+
+
+def test_a_run_that_reports_progress_through_an_outage_completes_with_its_result(
+    store: InMemoryStore, clock: FixedClock, alice: User
+) -> None:
+    uow = UnreachableUnitOfWork(store)
+
+    def steps_through_an_outage(ctx: TaskContext, args: Steps) -> dict[str, int]:
+        for step in range(1, args.steps + 1):
+            uow.down = step == 2  # the database is away for the middle step only
+            ctx.progress(step * 100 // args.steps)
+            ctx.check_cancelled()
+        uow.down = False
+        return {"steps": args.steps}
+
+    registry = TaskTypeRegistry(
+        [TaskType("steps", steps_through_an_outage, Steps, description="steps")]
+    )
+    runner = TaskRunner(
+        registry=registry,
+        start_task=StartTask(uow=uow, clock=clock),
+        report_progress=ReportProgress(uow=uow, clock=clock),
+        check_run=CheckRun(uow=uow),
+        record_heartbeat=RecordHeartbeat(uow=uow, clock=clock),
+        complete_task=CompleteTask(uow=uow, clock=clock),
+        fail_task=FailTask(uow=uow, clock=clock),
+        retry_task=RetryTask(
+            uow=uow,
+            publisher=TaskPublisher(uow=uow, dispatcher=RecordingTaskDispatcher()),
+            clock=clock,
+        ),
+        tuning=RunnerTuning(progress_interval=0, heartbeat_interval=60, poll_interval=60),
+    )
+    task = saved(store, make_task(user=alice, task_type="steps"))
+
+    outcome = runner.run(task.id)
+
+    row = stored(store, task)
+    assert uow.refused >= 1
+    assert outcome == "completed"
+    assert (row.status, row.result, row.error) == (TaskStatus.COMPLETED, {"steps": 3}, None)
