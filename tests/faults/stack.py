@@ -14,6 +14,7 @@ from adapters.celery.topology import create_celery_app, destination, task_name
 from tests.e2e.api_client import ApiClient
 from tests.e2e.process import ManagedProcess
 from tests.e2e.stack import Stack
+from tests.support.databases import migrated_database
 
 TASK_MODULES = "tests.e2e.task_types,tests.faults.task_types"
 
@@ -117,3 +118,21 @@ def publish_copies(broker_url: str, task_type: str, task_id: str, *, copies: int
                 )
     finally:
         app.close()
+
+
+@contextmanager
+def sqlite_fault_stack(
+    *, broker_url: str, directory: Path, workers: int = 1, concurrency: int = 2
+) -> Iterator[FaultStack]:
+    """`fault_stack` on a fresh migrated SQLite database in `directory`."""
+    with (
+        migrated_database("sqlite", directory) as database_url,
+        fault_stack(
+            database_url=database_url,
+            broker_url=broker_url,
+            directory=directory,
+            workers=workers,
+            concurrency=concurrency,
+        ) as started,
+    ):
+        yield started

@@ -20,8 +20,7 @@ import redis
 from tests.e2e.api_client import ApiClient, wait_until
 from tests.faults.conftest import RecordFigures
 from tests.faults.journal import Journal
-from tests.faults.stack import FaultStack, fault_stack
-from tests.support.databases import migrated_database
+from tests.faults.stack import FaultStack, sqlite_fault_stack
 from tests.support.redis_server import RedisServer
 
 SUBMISSIONS = 100
@@ -35,12 +34,7 @@ def stack(
     redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[FaultStack]:
     directory = tmp_path_factory.mktemp("broker-outage")
-    with (
-        migrated_database("sqlite", directory) as database_url,
-        fault_stack(
-            database_url=database_url, broker_url=redis_server.url, directory=directory
-        ) as started,
-    ):
+    with sqlite_fault_stack(broker_url=redis_server.url, directory=directory) as started:
         yield started
 
 

@@ -16,8 +16,12 @@ import pytest
 from tests.e2e.api_client import TERMINAL, ApiClient, wait_until
 from tests.faults.conftest import RecordFigures
 from tests.faults.journal import Journal
-from tests.faults.stack import FaultStack, every_task, fault_stack, publish_copies
-from tests.support.databases import migrated_database
+from tests.faults.stack import (
+    FaultStack,
+    every_task,
+    publish_copies,
+    sqlite_fault_stack,
+)
 from tests.support.redis_server import RedisServer
 
 WORKERS = 2
@@ -30,15 +34,9 @@ def stack(
     redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[FaultStack]:
     directory = tmp_path_factory.mktemp("races")
-    with (
-        migrated_database("sqlite", directory) as database_url,
-        fault_stack(
-            database_url=database_url,
-            broker_url=redis_server.url,
-            directory=directory,
-            workers=WORKERS,
-        ) as started,
-    ):
+    with sqlite_fault_stack(
+        broker_url=redis_server.url, directory=directory, workers=WORKERS
+    ) as started:
         yield started
 
 

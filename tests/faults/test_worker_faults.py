@@ -20,9 +20,13 @@ from tests.e2e.test_task_lifecycle import (
 )
 from tests.faults.conftest import RecordFigures
 from tests.faults.journal import Event, Journal
-from tests.faults.stack import FaultStack, fault_stack, kill_pool_child, pool_children
+from tests.faults.stack import (
+    FaultStack,
+    kill_pool_child,
+    pool_children,
+    sqlite_fault_stack,
+)
 from tests.faults.task_types import OVERRUN_TIME_LIMIT_SECONDS
-from tests.support.databases import migrated_database
 from tests.support.redis_server import RedisServer
 
 CONCURRENCY = 2
@@ -36,15 +40,9 @@ def stack(
     redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[FaultStack]:
     directory = tmp_path_factory.mktemp("worker-faults")
-    with (
-        migrated_database("sqlite", directory) as database_url,
-        fault_stack(
-            database_url=database_url,
-            broker_url=redis_server.url,
-            directory=directory,
-            concurrency=CONCURRENCY,
-        ) as started,
-    ):
+    with sqlite_fault_stack(
+        broker_url=redis_server.url, directory=directory, concurrency=CONCURRENCY
+    ) as started:
         yield started
 
 
