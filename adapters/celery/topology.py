@@ -11,6 +11,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from adapters.celery.connection import FailFastAMQP
+from adapters.celery.redis_transport import use_these_redis_transports
 from domain.task import Priority
 
 # Highest priority first: this order is the consumption order on Redis (see `_redis_options`).
@@ -156,7 +157,9 @@ def create_celery_app(
     main: str = "taskhub",
 ) -> Celery:
     """A configured app, not made the process-wide current app, whose broker calls all give
-    up after a bounded time (see FailFastConnection)."""
+    up after a bounded time (see FailFastConnection), and whose Redis connections survive
+    a server restart (see redis_transport)."""
+    use_these_redis_transports()
     app = Celery(main, amqp=FailFastAMQP, set_as_current=False)
     configure_celery_app(
         app,
