@@ -75,8 +75,10 @@ def test_a_child_that_dies_is_reported_and_the_rest_is_stopped(dev) -> None:  # 
     process, env, log = dev
     wait_until_ready(env, process, log)
     assert "taskhub is running" in log.read_text()
-    worker = subprocess.run(
-        ["pgrep", "-f", "-n", "entrypoints.cli worker"],  # noqa: S607
+    # The worker's main process, a child of `taskhub dev`: not one of its pool processes,
+    # whose command line is the same but whose death the worker itself repairs.
+    worker = subprocess.run(  # noqa: S603 - fixed arguments
+        ["pgrep", "-P", str(process.pid), "-f", "entrypoints.cli worker"],  # noqa: S607
         capture_output=True,
         text=True,
         check=True,
