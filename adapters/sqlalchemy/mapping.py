@@ -43,10 +43,6 @@ def task_values(task: Task) -> dict[str, Any]:
     }
 
 
-def task_to_row(task: Task) -> TaskRow:
-    return TaskRow(**task_values(task))
-
-
 def task_from_row(row: TaskRow) -> Task:
     error = None
     if row.error_type is not None:
