@@ -142,6 +142,15 @@ class UnitOfWork(Protocol):
     def rollback(self) -> None: ...
 
 
+class DispatchRecorder(Protocol):
+    """Sets the `dispatched` flag of tasks whose messages went out (the outbox's second
+    half). It may write later than asked, batched: until it has, the relay would publish
+    such a task again after its grace period, a copy the worker's claim turns into a no-op.
+    Never raises: a flag it could not write leaves the same harmless copy to the relay."""
+
+    def record(self, task_ids: Sequence[TaskId]) -> None: ...
+
+
 class TaskDispatcher(Protocol):
     """Hands tasks to the broker, and tells when the broker may have lost what it accepted.
 

@@ -80,6 +80,13 @@ class Settings(BaseSettings):
         10.0, gt=0, description="Age before an unpublished task is handed to the relay."
     )
     relay_batch_size: int = Field(500, ge=1, description="Tasks the relay publishes per run.")
+    dispatch_record_interval_seconds: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="How long the API gathers the dispatched flags of published tasks before"
+        " writing them in one statement (0: each at once, in a transaction of its own).",
+    )
     task_modules: str = Field(
         "",
         description="Comma-separated modules whose TASK_TYPES join the built-in task types "

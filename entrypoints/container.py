@@ -20,6 +20,7 @@ from adapters.sqlalchemy.engine import (
 )
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.task_types.builtin import builtin_registry
+from adapters.write_behind import WriteBehindDispatchRecorder
 from application.argument_limits import ArgumentLimits
 from application.login_backoff import LoginBackoff
 from application.ports import Clock, LoginThrottle
@@ -32,7 +33,7 @@ from application.use_cases.count_tasks_by_status import CountTasksByStatus
 from application.use_cases.create_administrator import CreateAdministrator
 from application.use_cases.delete_model import DeleteModel
 from application.use_cases.delete_task import DeleteTask
-from application.use_cases.dispatch import TaskPublisher
+from application.use_cases.dispatch import RecordDispatchedNow, TaskPublisher
 from application.use_cases.fail_overrun_task import FailOverrunTask
 from application.use_cases.fail_task import FailTask
 from application.use_cases.get_model import GetModel
@@ -111,7 +112,19 @@ class Container(containers.DeclarativeContainer):
 
     # --- per call: a unit of work per use-case call ----------------------------------------
     unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, session_factory)
-    publisher = providers.Factory(TaskPublisher, uow=unit_of_work, dispatcher=dispatcher)
+    record_dispatched_now = providers.Factory(RecordDispatchedNow, uow=unit_of_work)
+    # The API process switches this to `write_behind` while it serves (see http/app.py).
+    dispatch_recording = providers.Object("now")
+    dispatch_recorder = providers.Selector(
+        dispatch_recording,
+        now=record_dispatched_now,
+        write_behind=providers.Singleton(
+            WriteBehindDispatchRecorder,
+            inner=record_dispatched_now,
+            interval=settings.provided.dispatch_record_interval_seconds,
+        ),
+    )
+    publisher = providers.Factory(TaskPublisher, dispatcher=dispatcher, recorder=dispatch_recorder)
     max_page_size = settings.provided.max_page_size
     default_page_size = settings.provided.default_page_size
 

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from application.errors import DependencyUnavailableError
-from application.ports import TaskDispatcher, UnitOfWork
-from domain.task import Task
+from application.ports import DispatchRecorder, TaskDispatcher, UnitOfWork
+from domain.task import Task, TaskId
 
 logger = logging.getLogger(__name__)
 
@@ -22,8 +22,8 @@ class TaskPublisher:
     whose row it cannot see yet.
     """
 
-    uow: UnitOfWork
     dispatcher: TaskDispatcher
+    recorder: DispatchRecorder
 
     def publish(self, tasks: Sequence[Task], *, countdown: float | None = None) -> bool:
         if not tasks:
@@ -37,12 +37,22 @@ class TaskPublisher:
             return False
         for task in tasks:
             task.mark_dispatched()
+        self.recorder.record([task.id for task in tasks])
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class RecordDispatchedNow:
+    """A DispatchRecorder that writes the flags at once, in a transaction of their own."""
+
+    uow: UnitOfWork
+
+    def record(self, task_ids: Sequence[TaskId]) -> None:
         try:
             with self.uow:
-                self.uow.tasks.mark_dispatched([task.id for task in tasks])
+                self.uow.tasks.mark_dispatched(task_ids)
                 self.uow.commit()
         except DependencyUnavailableError as exc:
             # The message is out; failing now would make the client submit again. The relay
             # may publish a second copy, which the worker's claim turns into a no-op.
             logger.warning("published but could not record it: %s", exc.detail)
-        return True

@@ -14,7 +14,7 @@ from adapters.in_memory.dispatcher import FailingDispatcher, RecordingTaskDispat
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from application.errors import DependencyUnavailableError
 from application.ports import TaskDispatcher
-from application.use_cases.dispatch import TaskPublisher
+from application.use_cases.dispatch import RecordDispatchedNow, TaskPublisher
 from application.use_cases.relay_undispatched_tasks import RelayUndispatchedTasks
 from application.use_cases.start_task import StartTask
 from application.use_cases.submit_task import SubmitTask
@@ -31,7 +31,7 @@ def undispatched(
         catalog=catalog,
         clock=clock,
         max_active_tasks=100,
-        publisher=TaskPublisher(uow=uow, dispatcher=FailingDispatcher()),
+        publisher=TaskPublisher(dispatcher=FailingDispatcher(), recorder=RecordDispatchedNow(uow)),
     )
     return [submit.execute(alice, name=f"t{n}", task_type="checksum") for n in range(3)]
 
@@ -55,7 +55,7 @@ def relay(
 ) -> RelayUndispatchedTasks:
     return RelayUndispatchedTasks(
         uow=uow,
-        publisher=TaskPublisher(uow=uow, dispatcher=dispatcher),
+        publisher=TaskPublisher(dispatcher=dispatcher, recorder=RecordDispatchedNow(uow)),
         dispatcher=dispatcher,
         clock=clock,
         grace=timedelta(seconds=30),

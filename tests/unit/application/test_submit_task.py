@@ -6,7 +6,7 @@ from adapters.in_memory.catalog import StaticTaskTypeCatalog
 from adapters.in_memory.clock import FixedClock
 from adapters.in_memory.dispatcher import FailingDispatcher, RecordingTaskDispatcher
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
-from application.use_cases.dispatch import TaskPublisher
+from application.use_cases.dispatch import RecordDispatchedNow, TaskPublisher
 from application.use_cases.register_model import RegisterModel
 from application.use_cases.submit_task import SubmitTask
 from domain.errors import NotFoundError, PermissionDeniedError, QuotaExceededError, ValidationError
@@ -81,7 +81,7 @@ def test_submission_survives_a_broker_outage_and_leaves_the_task_for_the_relay(
         catalog=catalog,
         clock=clock,
         max_active_tasks=3,
-        publisher=TaskPublisher(uow=uow, dispatcher=FailingDispatcher()),
+        publisher=TaskPublisher(dispatcher=FailingDispatcher(), recorder=RecordDispatchedNow(uow)),
     )
 
     task = submit.execute(alice, name="wait", task_type="sleep", kwargs={"seconds": 1})

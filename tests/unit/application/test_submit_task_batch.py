@@ -8,7 +8,7 @@ from adapters.in_memory.dispatcher import FailingDispatcher, RecordingTaskDispat
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from application.argument_limits import ArgumentLimits
 from application.errors import InvalidBatchError
-from application.use_cases.dispatch import TaskPublisher
+from application.use_cases.dispatch import RecordDispatchedNow, TaskPublisher
 from application.use_cases.register_model import RegisterModel
 from application.use_cases.submission import TaskSubmission
 from application.use_cases.submit_task_batch import SubmitTaskBatch
@@ -147,7 +147,7 @@ def test_a_batch_survives_a_broker_outage_and_is_left_for_the_relay(
         catalog=catalog,
         clock=clock,
         max_active_tasks=5,
-        publisher=TaskPublisher(uow=uow, dispatcher=FailingDispatcher()),
+        publisher=TaskPublisher(dispatcher=FailingDispatcher(), recorder=RecordDispatchedNow(uow)),
     )
 
     tasks = submit.execute(alice, [sleep(), sleep()])

@@ -14,7 +14,7 @@ from application.errors import DependencyUnavailableError
 from application.ports import TaskContext
 from application.use_cases.check_run import CheckRun
 from application.use_cases.complete_task import CompleteTask
-from application.use_cases.dispatch import TaskPublisher
+from application.use_cases.dispatch import RecordDispatchedNow, TaskPublisher
 from application.use_cases.fail_task import FailTask
 from application.use_cases.record_heartbeat import RecordHeartbeat
 from application.use_cases.report_progress import ReportProgress
@@ -115,7 +115,9 @@ def test_a_run_that_reports_progress_through_an_outage_completes_with_its_result
         fail_task=FailTask(uow=uow, clock=clock),
         retry_task=RetryTask(
             uow=uow,
-            publisher=TaskPublisher(uow=uow, dispatcher=RecordingTaskDispatcher()),
+            publisher=TaskPublisher(
+                dispatcher=RecordingTaskDispatcher(), recorder=RecordDispatchedNow(uow)
+            ),
             clock=clock,
         ),
         tuning=RunnerTuning(progress_interval=0, heartbeat_interval=60, poll_interval=60),
