@@ -95,7 +95,9 @@ def api(
     import uvicorn
 
     from entrypoints.logs import configure_logging
+    from entrypoints.malloc_arenas import cap_malloc_arenas
 
+    cap_malloc_arenas()
     settings = _container().settings()
     configure_logging(level=settings.log_level, json_lines=settings.json_logs)
     uvicorn.run(
