@@ -83,10 +83,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
         if loaded is None:  # never read through this repository: nothing to compare with
             raise lost_race(self._session, TaskRow, task.id, "task")
         current = task_values(task)
-        guard = (
-            TaskRow.status == loaded["status"],
-            TaskRow.run_token.is_not_distinct_from(loaded["run_token"]),
-        )
+        guard = ("status", "run_token")
         if not write_changes(self._session, TaskRow, loaded=loaded, current=current, guard=guard):
             raise lost_race(self._session, TaskRow, task.id, "task")
         self._loaded[task.id] = current
@@ -273,7 +270,7 @@ class SqlAlchemyModelRepository(ModelRepository):
         current = model_values(model)
         if current["name"] != loaded["name"]:
             self._check_name_free(model)
-        guard = (ModelRow.status == loaded["status"],)
+        guard = ("status",)
         with unique_violations_as_already_exists("model"):
             written = write_changes(
                 self._session, ModelRow, loaded=loaded, current=current, guard=guard

@@ -113,3 +113,6 @@ def _use_taskhub_logging(container: Container) -> None:
         # Connecting here stops Celery from installing its own handlers: worker, Beat and
         # Flower log like the API, with the request and task ids in every line.
         configure_logging(level=settings.log_level, json_lines=settings.json_logs)
+        # Celery's "Task ... succeeded" line repeats the runner's outcome line, without the
+        # request id; formatting it was a twentieth of a no-op task's run (profiled).
+        logging.getLogger("celery.app.trace").setLevel(max(logging.WARNING, logging.root.level))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import signal
 import threading
 import time
@@ -45,10 +44,12 @@ class RunWatchdog:
     kill: Callable[[], None] = lambda: os.kill(os.getpid(), signal.SIGKILL)
     _done: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _started: float = 0.0
 
     def __enter__(self) -> RunWatchdog:
+        self._started = time.monotonic()
         _set_active(self)
-        _process_watcher().watch(self)
+        _ensure_process_watcher(self.poll_interval)
         return self
 
     def __exit__(
@@ -68,8 +69,11 @@ class RunWatchdog:
         return not self._done.is_set()
 
     def _watch(self) -> None:
-        last_beat = time.monotonic()
-        while not self._done.wait(self.poll_interval):
+        last_beat = self._started
+        # First look one interval after the run began, however late the watcher came by.
+        wait = max(0.0, self._started + self.poll_interval - time.monotonic())
+        while not self._done.wait(wait):
+            wait = self.poll_interval
             try:
                 if time.monotonic() - last_beat >= self.heartbeat_interval:
                     self.heartbeat.execute(self.ctx.task_id, self.ctx.run_token)
@@ -102,33 +106,43 @@ class RunWatchdog:
 
 
 class _Watcher:
-    """The thread of a process that watches its runs, one after another. Started once, not
-    per run: starting and joining a thread per run cost a no-op task about a fifth of its
-    time on a busy two-core machine (bench/, docs/benchmarks.md)."""
+    """The thread of a process that watches its runs, one after another, looking for the
+    active run every `poll_interval`. Started once, not per run: starting and joining a
+    thread per run cost a no-op task about a fifth of its time on a busy two-core machine
+    (bench/, docs/benchmarks.md). Nor is it handed each run: waking it per run still cost
+    a tenth (profiled), and most runs end before the first look is due anyway."""
 
-    def __init__(self) -> None:
+    def __init__(self, poll_interval: float) -> None:
         self.pid = os.getpid()
-        self._runs: queue.SimpleQueue[RunWatchdog] = queue.SimpleQueue()
+        self._poll_interval = poll_interval
+        self._interval_changed = threading.Event()
         threading.Thread(target=self._loop, name="watchdog", daemon=True).start()
 
-    def watch(self, watchdog: RunWatchdog) -> None:
-        self._runs.put(watchdog)
+    def use_interval(self, poll_interval: float) -> None:
+        if poll_interval != self._poll_interval:  # rare: the one wake-up it costs is fine
+            self._poll_interval = poll_interval
+            self._interval_changed.set()
 
     def _loop(self) -> None:
         while True:
-            self._runs.get()._watch()  # returns at once for a run that is already over
+            run = _active
+            if run is not None and run.running:
+                run._watch()  # returns once the run is over
+            elif self._interval_changed.wait(self._poll_interval):
+                self._interval_changed.clear()
 
 
 _watcher: _Watcher | None = None
 _watcher_lock = threading.Lock()
 
 
-def _process_watcher() -> _Watcher:
+def _ensure_process_watcher(poll_interval: float) -> None:
     global _watcher
     with _watcher_lock:
         if _watcher is None or _watcher.pid != os.getpid():  # threads do not survive a fork
-            _watcher = _Watcher()
-        return _watcher
+            _watcher = _Watcher(poll_interval)
+        else:
+            _watcher.use_interval(poll_interval)
 
 
 _active: RunWatchdog | None = None
