@@ -47,8 +47,14 @@ def dev(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, str],
     try:
         yield process, env, log
     finally:
+        # Asked first: its children run in sessions of their own, so killing its process
+        # group would leave them running.
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
 
 
