@@ -6,7 +6,7 @@ import pytest
 
 from adapters.in_memory.catalog import StaticTaskTypeCatalog
 from adapters.in_memory.clock import FixedClock
-from adapters.in_memory.dispatcher import RecordingTaskDispatcher
+from adapters.in_memory.dispatcher import FailingDispatcher, RecordingTaskDispatcher
 from adapters.in_memory.login_throttle import InMemoryLoginThrottle
 from adapters.in_memory.repositories import InMemoryStore
 from adapters.in_memory.security import InMemoryTokenService, ReversedPasswordHasher
@@ -55,6 +55,12 @@ def dispatcher() -> RecordingTaskDispatcher:
 @pytest.fixture
 def publisher(uow: InMemoryUnitOfWork, dispatcher: RecordingTaskDispatcher) -> TaskPublisher:
     return TaskPublisher(dispatcher=dispatcher, recorder=RecordDispatchedNow(uow))
+
+
+@pytest.fixture
+def publisher_with_broker_down(uow: InMemoryUnitOfWork) -> TaskPublisher:
+    """Every publish fails as with the broker down: tasks stay undispatched for the relay."""
+    return TaskPublisher(dispatcher=FailingDispatcher(), recorder=RecordDispatchedNow(uow))
 
 
 @pytest.fixture

@@ -24,14 +24,18 @@ from domain.user import User
 
 @pytest.fixture
 def undispatched(
-    uow: InMemoryUnitOfWork, catalog: StaticTaskTypeCatalog, clock: FixedClock, alice: User
+    uow: InMemoryUnitOfWork,
+    catalog: StaticTaskTypeCatalog,
+    clock: FixedClock,
+    alice: User,
+    publisher_with_broker_down: TaskPublisher,
 ) -> list[Task]:
     submit = SubmitTask(
         uow=uow,
         catalog=catalog,
         clock=clock,
         max_active_tasks=100,
-        publisher=TaskPublisher(dispatcher=FailingDispatcher(), recorder=RecordDispatchedNow(uow)),
+        publisher=publisher_with_broker_down,
     )
     return [submit.execute(alice, name=f"t{n}", task_type="checksum") for n in range(3)]
 

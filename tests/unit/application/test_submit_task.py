@@ -4,9 +4,9 @@ import pytest
 
 from adapters.in_memory.catalog import StaticTaskTypeCatalog
 from adapters.in_memory.clock import FixedClock
-from adapters.in_memory.dispatcher import FailingDispatcher, RecordingTaskDispatcher
+from adapters.in_memory.dispatcher import RecordingTaskDispatcher
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
-from application.use_cases.dispatch import RecordDispatchedNow, TaskPublisher
+from application.use_cases.dispatch import TaskPublisher
 from application.use_cases.register_model import RegisterModel
 from application.use_cases.submit_task import SubmitTask
 from domain.errors import NotFoundError, PermissionDeniedError, QuotaExceededError, ValidationError
@@ -74,14 +74,18 @@ def test_invalid_arguments_name_the_field_and_store_nothing(
 
 
 def test_submission_survives_a_broker_outage_and_leaves_the_task_for_the_relay(
-    uow: InMemoryUnitOfWork, catalog: StaticTaskTypeCatalog, clock: FixedClock, alice: User
+    uow: InMemoryUnitOfWork,
+    catalog: StaticTaskTypeCatalog,
+    clock: FixedClock,
+    alice: User,
+    publisher_with_broker_down: TaskPublisher,
 ) -> None:
     submit = SubmitTask(
         uow=uow,
         catalog=catalog,
         clock=clock,
         max_active_tasks=3,
-        publisher=TaskPublisher(dispatcher=FailingDispatcher(), recorder=RecordDispatchedNow(uow)),
+        publisher=publisher_with_broker_down,
     )
 
     task = submit.execute(alice, name="wait", task_type="sleep", kwargs={"seconds": 1})

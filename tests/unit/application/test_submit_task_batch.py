@@ -4,11 +4,11 @@ import pytest
 
 from adapters.in_memory.catalog import StaticTaskTypeCatalog
 from adapters.in_memory.clock import FixedClock
-from adapters.in_memory.dispatcher import FailingDispatcher, RecordingTaskDispatcher
+from adapters.in_memory.dispatcher import RecordingTaskDispatcher
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from application.argument_limits import ArgumentLimits
 from application.errors import InvalidBatchError
-from application.use_cases.dispatch import RecordDispatchedNow, TaskPublisher
+from application.use_cases.dispatch import TaskPublisher
 from application.use_cases.register_model import RegisterModel
 from application.use_cases.submission import TaskSubmission
 from application.use_cases.submit_task_batch import SubmitTaskBatch
@@ -140,14 +140,18 @@ def test_a_task_may_reference_only_a_model_its_owner_can_read(
 
 
 def test_a_batch_survives_a_broker_outage_and_is_left_for_the_relay(
-    uow: InMemoryUnitOfWork, catalog: StaticTaskTypeCatalog, clock: FixedClock, alice: User
+    uow: InMemoryUnitOfWork,
+    catalog: StaticTaskTypeCatalog,
+    clock: FixedClock,
+    alice: User,
+    publisher_with_broker_down: TaskPublisher,
 ) -> None:
     submit = SubmitTaskBatch(
         uow=uow,
         catalog=catalog,
         clock=clock,
         max_active_tasks=5,
-        publisher=TaskPublisher(dispatcher=FailingDispatcher(), recorder=RecordDispatchedNow(uow)),
+        publisher=publisher_with_broker_down,
     )
 
     tasks = submit.execute(alice, [sleep(), sleep()])
