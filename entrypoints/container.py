@@ -115,14 +115,13 @@ class Container(containers.DeclarativeContainer):
     record_dispatched_now = providers.Factory(RecordDispatchedNow, uow=unit_of_work)
     # The API process switches this to `write_behind` while it serves (see http/app.py).
     dispatch_recording = providers.Object("now")
+    write_behind_dispatch_recorder = providers.Singleton(
+        WriteBehindDispatchRecorder,
+        inner=record_dispatched_now,
+        interval=settings.provided.dispatch_record_interval_seconds,
+    )
     dispatch_recorder = providers.Selector(
-        dispatch_recording,
-        now=record_dispatched_now,
-        write_behind=providers.Singleton(
-            WriteBehindDispatchRecorder,
-            inner=record_dispatched_now,
-            interval=settings.provided.dispatch_record_interval_seconds,
-        ),
+        dispatch_recording, now=record_dispatched_now, write_behind=write_behind_dispatch_recorder
     )
     publisher = providers.Factory(TaskPublisher, dispatcher=dispatcher, recorder=dispatch_recorder)
     max_page_size = settings.provided.max_page_size

@@ -29,6 +29,9 @@ def create_app(container: Container | None = None) -> FastAPI:
         yield
         if recorder is not None:
             recorder.close()  # writes the flags still gathered
+            # A later lifespan (tests run several on one container) starts a fresh one.
+            container.dispatch_recording.reset_override()
+            container.write_behind_dispatch_recorder.reset()
         container.engine().dispose()
 
     app = FastAPI(
