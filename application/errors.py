@@ -13,9 +13,15 @@ class DependencyUnavailableError(DomainError):
     code = "dependency_unavailable"
     title = "Service dependency unavailable"
 
-    def __init__(self, detail: str, *, dependency: str) -> None:
+    def __init__(self, detail: str, *, dependency: str, cause: str | None = None) -> None:
         super().__init__(detail, dependency=dependency)
         self.dependency = dependency
+        # Why, in a few words an operator can act on ("disk full", "connection refused"):
+        # for logs and readiness, never in an API client's problem document.
+        self.cause = cause
+
+    def __str__(self) -> str:
+        return f"{self.detail} ({self.cause})" if self.cause else self.detail
 
 
 class TaskCancelledError(DomainError):

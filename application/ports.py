@@ -68,7 +68,7 @@ class TaskRepository(Protocol):
         """How many tasks, of every owner, are in each status; a status no task is in is
         left out. One aggregate query, never a load of the rows."""
 
-    def mark_dispatched(self, task_ids: Sequence[TaskId]) -> None:
+    def mark_dispatched(self, task_ids: Sequence[TaskId], *, due_at: datetime) -> None:
         """Record that the broker accepted these tasks (a flag, not a status change)."""
 
     def list_undispatched(self, *, created_before: datetime, limit: int) -> list[Task]:
@@ -78,6 +78,14 @@ class TaskRepository(Protocol):
     def mark_pending_undispatched(self) -> int:
         """Clear the dispatched flag of every pending task, in one statement, so the relay
         publishes them again (their messages may be lost); how many had it set."""
+
+    def count_overdue(self, *, due_before: datetime) -> dict[str, int]:
+        """Per queue, pending tasks whose message went out and was due before `due_before`,
+        yet no worker has claimed them."""
+
+    def list_overdue(self, *, queue: str, due_before: datetime, limit: int) -> list[Task]:
+        """Those tasks of one queue, due longest ago first, skipping rows locked by a
+        concurrent caller where the database can tell."""
 
     def list_stale_running(self, *, heartbeat_before: datetime, limit: int) -> list[Task]:
         """Running tasks whose last heartbeat is older than `heartbeat_before`, oldest first,
@@ -148,7 +156,7 @@ class DispatchRecorder(Protocol):
     such a task again after its grace period, a copy the worker's claim turns into a no-op.
     Never raises: a flag it could not write leaves the same harmless copy to the relay."""
 
-    def record(self, task_ids: Sequence[TaskId]) -> None: ...
+    def record(self, task_ids: Sequence[TaskId], *, due_at: datetime) -> None: ...
 
 
 class TaskDispatcher(Protocol):
@@ -245,6 +253,14 @@ class LoginThrottle(Protocol):
 
     def reset(self, keys: Sequence[str]) -> None:
         """Forget the keys' failures."""
+
+
+class QueueDepths(Protocol):
+    """How many messages wait on the broker in each of taskhub's queues. A message a worker
+    holds (running, prefetched, or an ETA it waits for) is not counted."""
+
+    def read(self) -> dict[str, int]:
+        """Queue name -> messages waiting. Raises DependencyUnavailableError."""
 
 
 class Clock(Protocol):

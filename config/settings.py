@@ -100,6 +100,17 @@ class Settings(BaseSettings):
         "high_priority,default,low_priority",
         description="Queues a worker consumes, highest priority first (strict order on Redis).",
     )
+    worker_max_tasks_per_child: int = Field(
+        1000,
+        ge=0,
+        description="Runs after which a worker's pool process is replaced by a fresh one; 0 never.",
+    )
+    worker_max_memory_per_child_mb: int = Field(
+        512,
+        ge=0,
+        description="Resident memory (MiB) past which a worker's pool process is replaced "
+        "after its current run; 0 never.",
+    )
     worker_metrics_port: int = Field(
         9808,
         ge=0,
@@ -129,6 +140,18 @@ class Settings(BaseSettings):
         ge=0,
         description="Time a cancelled task gets to stop by itself before it is "
         "interrupted; as long again before its process is killed.",
+    )
+    overdue_after_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="How long a dispatched task may stay unclaimed after it became due before "
+        "its message counts as lost and is published again (if its queue lacks it).",
+    )
+    claim_attempts: int = Field(
+        7,
+        ge=1,
+        description="Tries of a worker's claim through a database outage (backoff from 0.25 s, "
+        "about 16 s for 7) before the message goes back to the broker.",
     )
     reap_interval_seconds: float = Field(5.0, gt=0, description="How often Beat runs the reaper.")
     relay_interval_seconds: float = Field(5.0, gt=0, description="How often Beat runs the relay.")

@@ -123,6 +123,9 @@ class Task:
     run_token: RunToken | None = None
     # Outbox flag: False until the broker has accepted the message (see docs/adr).
     dispatched: bool = False
+    # When the latest message became takeable by a worker: its publish, or the end of a
+    # retry's backoff. A pending task still unclaimed long after it lost its message.
+    due_at: datetime | None = None
     # The id of the API request that submitted the task, to follow it through the logs.
     request_id: str | None = None
 
@@ -180,9 +183,11 @@ class Task:
     def can_retry(self) -> bool:
         return self.attempts < self.max_attempts
 
-    def mark_dispatched(self) -> None:
-        """The broker accepted the task's message; the relay can leave it alone."""
+    def mark_dispatched(self, *, due_at: datetime) -> None:
+        """The broker accepted the task's message, which a worker may take from `due_at`;
+        the relay can leave it alone."""
         self.dispatched = True
+        self.due_at = due_at
 
     # --- client-side changes -------------------------------------------------------------
 

@@ -146,6 +146,10 @@ def worker(
             f"--concurrency={concurrency or settings.worker_concurrency}",
             "--pool=prefork",
             "--prefetch-multiplier=1",
+            # A pool process is replaced after so many runs, or after a run that left it
+            # bigger than this: a task that leaks cannot grow the worker without bound.
+            *_recycling(settings.worker_max_tasks_per_child, "--max-tasks-per-child"),
+            *_recycling(settings.worker_max_memory_per_child_mb * 1024, "--max-memory-per-child"),
             # Task events feed Flower's task pages; they cost the main process about a
             # third of its CPU per task, so they are opt-in (taskhub dev turns them on).
             *(["--task-events"] if settings.worker_task_events else []),
@@ -158,6 +162,10 @@ def worker(
             f"--loglevel={loglevel}",
         ]
     )
+
+
+def _recycling(limit: int, option: str) -> list[str]:
+    return [f"{option}={limit}"] if limit > 0 else []
 
 
 @app.command("beat")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from dependency_injector import containers, providers
+from sqlalchemy import Engine
 
 from adapters.celery.dispatcher import CeleryBrokerProbe, CeleryTaskDispatcher
 from adapters.celery.queue_depth import CeleryQueueDepths
@@ -13,6 +14,7 @@ from adapters.in_memory.login_throttle import InMemoryLoginThrottle
 from adapters.redis.login_throttle import RedisLoginThrottle
 from adapters.security.bcrypt_hasher import BcryptPasswordHasher
 from adapters.security.jose_tokens import JoseTokenService
+from adapters.sqlalchemy.clock import DatabaseClock, PostgresServerTime
 from adapters.sqlalchemy.engine import (
     SqlAlchemyDatabaseProbe,
     create_database_engine,
@@ -50,6 +52,7 @@ from application.use_cases.register_model import RegisterModel
 from application.use_cases.register_user import RegisterUser
 from application.use_cases.relay_undispatched_tasks import RelayUndispatchedTasks
 from application.use_cases.report_progress import ReportProgress
+from application.use_cases.republish_overdue_tasks import RepublishOverdueTasks
 from application.use_cases.request_model_deployment import RequestModelDeployment
 from application.use_cases.request_model_validation import (
     ModelTaskRequester,
@@ -66,6 +69,14 @@ from config.settings import Settings
 from entrypoints.celery_app import create_celery_app
 from entrypoints.worker.metrics import BacklogCollector, PrometheusRunObserver
 from entrypoints.worker.runner import RunnerTuning, TaskRunner
+
+
+def clock_for(engine: Engine) -> Clock:
+    """PostgreSQL's clock, shared by every host of a deployment (adapters/sqlalchemy/clock.py).
+    An SQLite file lives on one host, whose processes all read the same clock already."""
+    if engine.dialect.name == "sqlite":
+        return SystemClock()
+    return DatabaseClock(PostgresServerTime(engine), fallback=SystemClock())
 
 
 def login_throttle_for(broker_url: str, backoff: LoginBackoff, clock: Clock) -> LoginThrottle:
@@ -86,7 +97,7 @@ class Container(containers.DeclarativeContainer):
         builtin_registry, settings.provided.task_modules, settings.provided.files_root
     )
     celery_app = providers.Singleton(create_celery_app, settings, task_type_catalog)
-    clock = providers.Singleton(SystemClock)
+    clock = providers.Singleton(clock_for, engine)
     dispatcher = providers.Singleton(CeleryTaskDispatcher, celery_app)
     password_hasher = providers.Singleton(
         BcryptPasswordHasher, rounds=settings.provided.bcrypt_rounds
@@ -123,7 +134,9 @@ class Container(containers.DeclarativeContainer):
     dispatch_recorder = providers.Selector(
         dispatch_recording, now=record_dispatched_now, write_behind=write_behind_dispatch_recorder
     )
-    publisher = providers.Factory(TaskPublisher, dispatcher=dispatcher, recorder=dispatch_recorder)
+    publisher = providers.Factory(
+        TaskPublisher, dispatcher=dispatcher, recorder=dispatch_recorder, clock=clock
+    )
     max_page_size = settings.provided.max_page_size
     default_page_size = settings.provided.default_page_size
 
@@ -248,6 +261,11 @@ class Container(containers.DeclarativeContainer):
         heartbeat_interval=settings.provided.heartbeat_interval_seconds,
         poll_interval=settings.provided.cancel_poll_interval_seconds,
         cancel_grace=settings.provided.cancel_grace_seconds,
+        claim_attempts=settings.provided.claim_attempts,
+        # A third of the reaper's patience: the outcome lands before it may take the run back.
+        write_backoff_cap=providers.Callable(
+            lambda stale_after: min(8.0, stale_after / 3), settings.provided.stale_after_seconds
+        ),
     )
     # One per process: it owns the process's counters (see PrometheusRunObserver).
     run_observer = providers.Singleton(PrometheusRunObserver)
@@ -287,6 +305,15 @@ class Container(containers.DeclarativeContainer):
     # --- metrics (worker side; the API's are in entrypoints/http/metrics.py) -------------
     queue_depths = providers.Singleton(CeleryQueueDepths, celery_app)
     count_tasks_by_status = providers.Factory(CountTasksByStatus, uow=unit_of_work)
+    republish_overdue_tasks = providers.Factory(
+        RepublishOverdueTasks,
+        uow=unit_of_work,
+        publisher=publisher,
+        queue_depths=queue_depths,
+        clock=clock,
+        overdue_after=providers.Factory(timedelta, seconds=settings.provided.overdue_after_seconds),
+        batch_size=settings.provided.relay_batch_size,
+    )
     backlog_collector = providers.Factory(
         BacklogCollector,
         queue_depths=queue_depths.provided.read,

@@ -82,9 +82,29 @@ class InMemoryTaskRepository(TaskRepository):
     def count_by_status(self) -> dict[TaskStatus, int]:
         return dict(Counter(t.status for t in self._table.rows()))
 
-    def mark_dispatched(self, task_ids: Sequence[TaskId]) -> None:
+    def mark_dispatched(self, task_ids: Sequence[TaskId], *, due_at: datetime) -> None:
         for task_id in task_ids:
-            self._table.force(task_id, dispatched=True)
+            self._table.force(task_id, dispatched=True, due_at=due_at)
+
+    def count_overdue(self, *, due_before: datetime) -> dict[str, int]:
+        return dict(Counter(t.queue for t in self._overdue(due_before)))
+
+    def list_overdue(self, *, queue: str, due_before: datetime, limit: int) -> list[Task]:
+        rows = sorted(
+            (t for t in self._overdue(due_before) if t.queue == queue),
+            key=lambda t: t.due_at or due_before,
+        )
+        return [self._table.loaded(t, t.id) for t in rows[:limit]]
+
+    def _overdue(self, due_before: datetime) -> list[Task]:
+        return [
+            t
+            for t in self._table.rows()
+            if t.status is TaskStatus.PENDING
+            and t.dispatched
+            and t.due_at is not None
+            and t.due_at < due_before
+        ]
 
     def list_undispatched(self, *, created_before: datetime, limit: int) -> list[Task]:
         rows = sorted(

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, bindparam, create_engine, event, update
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool, StaticPool
 
 from adapters.sqlalchemy.errors import DATABASE, database_unavailable, install_error_translation
+from adapters.sqlalchemy.tables import ReadinessProbeRow
 from application.ports import DependencyProbe
 
 CONNECT_TIMEOUT_SECONDS = 3
@@ -96,6 +98,11 @@ def parse_database_url(url: str) -> URL:
     return parsed
 
 
+_PROBE_WRITE = (
+    update(ReadinessProbeRow).where(ReadinessProbeRow.id == 1).values(checked_at=bindparam("now"))
+)
+
+
 class SqlAlchemyDatabaseProbe(DependencyProbe):
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -105,11 +112,13 @@ class SqlAlchemyDatabaseProbe(DependencyProbe):
         return DATABASE
 
     def check(self) -> None:
+        """A committed write, not only a query: a database that answers but cannot write
+        (disk full, read-only, locked for longer than the busy timeout) is not ready."""
         try:
-            with self._engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
+            with self._engine.begin() as connection:
+                connection.execute(_PROBE_WRITE, {"now": datetime.now(UTC)})
         except SQLAlchemyError as exc:
-            raise database_unavailable() from exc
+            raise database_unavailable(exc.orig if isinstance(exc, DBAPIError) else exc) from exc
 
 
 # The sqlite3 driver's default ("legacy") transaction control is kept on purpose: it opens a

@@ -34,9 +34,44 @@ _UNIQUE_FIELDS = {
 _SQLITE_UNIQUE_PREFIX = "UNIQUE constraint failed: "
 
 
-def database_unavailable() -> DependencyUnavailableError:
+# Driver messages -> the few words an operator acts on. The driver's own text may carry host
+# names and paths, so only these phrases leave the adapter (in `cause`, never the detail).
+_CAUSES = (
+    ("disk or database is full", "disk full"),
+    ("database or disk is full", "disk full"),
+    ("no space left on device", "disk full"),
+    ("could not extend file", "disk full"),
+    ("database is locked", "database is locked by another writer"),
+    ("read-only", "database is read-only"),
+    ("readonly", "database is read-only"),
+    ("connection refused", "connection refused"),
+    ("timeout expired", "connection timed out"),
+    ("timed out", "connection timed out"),
+    ("terminating connection", "server closed the connection"),
+    ("server closed the connection", "server closed the connection"),
+    ("the database system is starting up", "server is starting up"),
+    ("the database system is shutting down", "server is shutting down"),
+    ("too many clients", "too many connections"),
+    ("unable to open database file", "cannot open the database file"),
+)
+
+
+def database_unavailable(original: BaseException | None = None) -> DependencyUnavailableError:
     # No driver text in the detail: it may carry host names and reach an API client.
-    return DependencyUnavailableError("the database is unavailable", dependency=DATABASE)
+    return DependencyUnavailableError(
+        "the database is unavailable", dependency=DATABASE, cause=unavailable_cause(original)
+    )
+
+
+def unavailable_cause(original: BaseException | None) -> str | None:
+    """What is wrong, from the driver's message, in words of a fixed list."""
+    if original is None:
+        return None
+    message = str(original).lower()
+    for fragment, cause in _CAUSES:
+        if fragment in message:
+            return cause
+    return f"{type(original).__name__} from the database driver"
 
 
 def install_error_translation(engine: Engine) -> None:
@@ -54,7 +89,7 @@ def _translate(context: ExceptionContext) -> None:
     if context.is_disconnect or isinstance(
         context.sqlalchemy_exception, OperationalError | InterfaceError
     ):
-        raise database_unavailable()
+        raise database_unavailable(context.original_exception)
 
 
 @contextmanager

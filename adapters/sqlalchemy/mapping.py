@@ -39,6 +39,7 @@ def task_values(task: Task) -> dict[str, Any]:
         "max_attempts": task.max_attempts,
         "run_token": task.run_token,
         "dispatched": task.dispatched,
+        "due_at": task.due_at,
         "request_id": task.request_id,
     }
 
@@ -69,6 +70,7 @@ def task_from_row(row: TaskRow) -> Task:
         max_attempts=row.max_attempts,
         run_token=RunToken(row.run_token) if row.run_token is not None else None,
         dispatched=row.dispatched,
+        due_at=row.due_at,
         request_id=row.request_id,
     )
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import delete, false, func, insert, select, true, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from adapters.sqlalchemy.compare_and_set import lost_race, rows_written, write_changes
 from adapters.sqlalchemy.errors import unique_violations_as_already_exists
@@ -37,7 +38,7 @@ from application.ports import (
 )
 from domain.errors import AlreadyExistsError, NotFoundError
 from domain.model import Model, ModelId
-from domain.task import ACTIVE_STATUSES, Task, TaskId, TaskStatus
+from domain.task import ACTIVE_STATUSES, Priority, Task, TaskId, TaskStatus
 from domain.user import Email, User, UserId
 
 # Reads refresh rows already in the session: our guarded UPDATEs bypass its identity map.
@@ -127,9 +128,13 @@ class SqlAlchemyTaskRepository(TaskRepository):
         statement = select(TaskRow.status, func.count()).group_by(TaskRow.status)
         return {TaskStatus(status): count for status, count in self._session.execute(statement)}
 
-    def mark_dispatched(self, task_ids: Sequence[TaskId]) -> None:
+    def mark_dispatched(self, task_ids: Sequence[TaskId], *, due_at: datetime) -> None:
         if task_ids:
-            statement = update(TaskRow).where(TaskRow.id.in_(task_ids)).values(dispatched=True)
+            statement = (
+                update(TaskRow)
+                .where(TaskRow.id.in_(task_ids))
+                .values(dispatched=True, due_at=due_at)
+            )
             self._session.execute(statement.execution_options(**_UNSYNCHRONIZED))
 
     def list_undispatched(self, *, created_before: datetime, limit: int) -> list[Task]:
@@ -158,6 +163,30 @@ class SqlAlchemyTaskRepository(TaskRepository):
             .values(dispatched=False)
         )
         return rows_written(self._session, statement.execution_options(**_UNSYNCHRONIZED))
+
+    def count_overdue(self, *, due_before: datetime) -> dict[str, int]:
+        statement = (
+            select(TaskRow.priority, func.count())
+            .where(*_overdue(due_before))
+            .group_by(TaskRow.priority)
+        )
+        return {
+            Priority(priority).queue: count for priority, count in self._session.execute(statement)
+        }
+
+    def list_overdue(self, *, queue: str, due_before: datetime, limit: int) -> list[Task]:
+        priorities = [p.value for p in Priority if p.queue == queue]
+        statement = (
+            select(TaskRow)
+            .where(*_overdue(due_before), TaskRow.priority.in_(priorities))
+            .order_by(TaskRow.due_at, TaskRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [
+            self._remember(row)
+            for row in self._session.scalars(statement, execution_options=_FRESH)
+        ]
 
     def list_stale_running(self, *, heartbeat_before: datetime, limit: int) -> list[Task]:
         statement = (
@@ -195,6 +224,14 @@ class SqlAlchemyTaskRepository(TaskRepository):
         task = task_from_row(row)
         self._loaded[task.id] = task_values(task)
         return task
+
+
+def _overdue(due_before: datetime) -> tuple[ColumnElement[bool], ...]:
+    return (
+        TaskRow.status == TaskStatus.PENDING.value,
+        TaskRow.dispatched == true(),
+        TaskRow.due_at < due_before,
+    )
 
 
 class SqlAlchemyUserRepository(UserRepository):

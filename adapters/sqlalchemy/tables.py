@@ -73,6 +73,16 @@ class ModelRow(Base):
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+class ReadinessProbeRow(Base):
+    """One row the readiness probe rewrites: a database that answers but cannot write (disk
+    full, read-only) is not ready."""
+
+    __tablename__ = "readiness_probe"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
 class TaskRow(Base):
     __tablename__ = "tasks"
 
@@ -101,6 +111,10 @@ class TaskRow(Base):
     max_attempts: Mapped[int] = mapped_column(Integer)
     run_token: Mapped[str | None] = mapped_column(Text)
     dispatched: Mapped[bool] = mapped_column(Boolean)
+    # Outbox bookkeeping, not part of the entity: when the task's latest broker message
+    # became takeable (its publish, or the end of a retry's backoff). See
+    # RepublishOverdueTasks.
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     request_id: Mapped[str | None] = mapped_column(String(64))
 
 
@@ -132,6 +146,8 @@ Index(
 Index(
     "ix_tasks_status_dispatched_created_at", TaskRow.status, TaskRow.dispatched, TaskRow.created_at
 )
+# The sweep for messages lost on the way: pending, dispatched, due longest ago.
+Index("ix_tasks_status_dispatched_due_at", TaskRow.status, TaskRow.dispatched, TaskRow.due_at)
 # A reaper of runs whose worker stopped sending heartbeats.
 Index("ix_tasks_status_heartbeat_at", TaskRow.status, TaskRow.heartbeat_at)
 # Filtering by model, and the ON DELETE SET NULL when a model goes.

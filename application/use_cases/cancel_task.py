@@ -47,7 +47,7 @@ class CancelTask:
         try:
             self.dispatcher.revoke(task.id)
         except DependencyUnavailableError as exc:
-            logger.warning("could not broadcast revoke of %s: %s", task.id, exc.detail)
+            logger.warning("could not broadcast revoke of %s: %s", task.id, exc)
         return task
 
     def _cancel(self, actor: User, task_id: TaskId) -> Task:

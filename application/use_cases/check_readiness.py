@@ -29,5 +29,5 @@ class CheckReadiness:
                 probe.check()
                 checks[probe.name] = "ok"
             except DependencyUnavailableError as exc:
-                checks[probe.name] = exc.detail
+                checks[probe.name] = str(exc)  # the detail, and the cause when known
         return Readiness(checks)

@@ -40,4 +40,4 @@ class DeleteTask:
             try:
                 self.dispatcher.revoke(task.id)
             except DependencyUnavailableError as exc:
-                logger.warning("could not broadcast revoke of %s: %s", task.id, exc.detail)
+                logger.warning("could not broadcast revoke of %s: %s", task.id, exc)

@@ -49,7 +49,7 @@ class RelayUndispatchedTasks:
         try:
             epoch = self.dispatcher.new_epoch()
         except DependencyUnavailableError as exc:
-            logger.warning("cannot ask the broker whether it lost messages: %s", exc.detail)
+            logger.warning("cannot ask the broker whether it lost messages: %s", exc)
             return False
         if epoch is None:
             return False
@@ -66,5 +66,5 @@ class RelayUndispatchedTasks:
             self.dispatcher.mark_epoch_recovered(epoch)
         except DependencyUnavailableError as exc:
             # Marked again next run: more duplicates, nothing lost.
-            logger.warning("could not record the broker epoch as recovered: %s", exc.detail)
+            logger.warning("could not record the broker epoch as recovered: %s", exc)
         return True

@@ -8,9 +8,11 @@ from typing import Any
 from uuid import UUID
 
 from celery import Celery
+from celery.exceptions import Reject
 from celery.signals import setup_logging, worker_process_init
 
 from adapters.celery.topology import task_name
+from application.errors import DependencyUnavailableError
 from domain.task import TaskId
 from entrypoints.container import Container
 from entrypoints.logs import configure_logging
@@ -19,7 +21,12 @@ from entrypoints.worker.time_limits import fail_runs_stopped_at_their_time_limit
 
 logger = logging.getLogger(__name__)
 
-MAINTENANCE_JOBS = ("relay_undispatched_tasks", "reap_stale_tasks", "purge_expired_tasks")
+MAINTENANCE_JOBS = (
+    "relay_undispatched_tasks",
+    "republish_overdue_tasks",
+    "reap_stale_tasks",
+    "purge_expired_tasks",
+)
 
 
 def create_worker_app(container: Container) -> Celery:
@@ -53,7 +60,15 @@ def _register_task_type(
     time_limit: float | None,
 ) -> None:
     def run(task_id: str) -> str:
-        outcome: str = container.task_runner().run(TaskId(UUID(task_id)))
+        try:
+            outcome: str = container.task_runner().run(TaskId(UUID(task_id)))
+        except DependencyUnavailableError as exc:
+            # The claim could not be made: nothing ran. Back to the broker, not acked, or
+            # the task would wait for the overdue sweep.
+            logger.warning(
+                "task %s not claimed (%s); its message goes back to the queue", task_id, exc
+            )
+            raise Reject(str(exc), requeue=True) from exc
         return outcome
 
     app.task(
@@ -69,7 +84,12 @@ def _register_task_type(
 
 def _register_maintenance_job(app: Celery, container: Container, job: str) -> None:
     def run() -> Any:
-        result = getattr(container, job)().execute()
+        try:
+            result = getattr(container, job)().execute()
+        except DependencyUnavailableError as exc:
+            # An outage, not a bug: one line per run, no traceback; the next tick tries again.
+            logger.warning("%s skipped: %s", job, exc)
+            return None
         count = len(result) if isinstance(result, list) else result
         if count:
             logger.info("%s: %s task(s)", job, count)
@@ -89,6 +109,7 @@ def beat_schedule(container: Container) -> dict[str, dict[str, Any]]:
     settings = container.settings()
     every = {
         "relay_undispatched_tasks": settings.relay_interval_seconds,
+        "republish_overdue_tasks": settings.relay_interval_seconds,
         "reap_stale_tasks": settings.reap_interval_seconds,
         "purge_expired_tasks": settings.purge_interval_seconds,
     }

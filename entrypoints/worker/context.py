@@ -16,6 +16,9 @@ from domain.task import RunToken, TaskId
 
 logger = logging.getLogger(__name__)
 
+# The status a run reports for a task whose row is gone.
+DELETED = "deleted"
+
 
 @dataclass
 class WorkerTaskContext:
@@ -35,6 +38,9 @@ class WorkerTaskContext:
     monotonic: Callable[[], float] = time.monotonic
     writes: int = 0
     _cancelled: threading.Event = field(default_factory=threading.Event)
+    # The task's status when the run learnt it was over: "cancelled", "deleted", or e.g.
+    # "pending" when the reaper took it back.
+    over_because: str | None = None
     _pending: tuple[int, str | None] | None = None
     _last_write: float = float("-inf")
     _last_check: float = float("-inf")
@@ -67,8 +73,11 @@ class WorkerTaskContext:
         if not written and self._pending is None:
             self._pending = (percent, message)  # the next write tries again
 
-    def mark_cancelled(self) -> None:
-        """Called by the watchdog when it learns the run is over."""
+    def mark_over(self, status: str | None) -> None:
+        """Called when a write or the watchdog learns the run is over; `status` is the
+        task's, as found then."""
+        if self.over_because is None:
+            self.over_because = status
         self._cancelled.set()
 
     @property
@@ -83,10 +92,18 @@ class WorkerTaskContext:
         """Whether the write was made; TaskCancelledError if it was refused."""
         try:
             write()
-        except (StaleRunError, NotFoundError):
-            self._cancelled.set()
+        except (StaleRunError, NotFoundError) as exc:
+            self.mark_over(status_found(exc))
             raise TaskCancelledError("the task was cancelled", task_id=str(self.task_id)) from None
         except DependencyUnavailableError as exc:
-            logger.warning("%s of task %s not written: %s", what, self.task_id, exc.detail)
+            logger.warning("%s of task %s not written: %s", what, self.task_id, exc)
             return False
         return True
+
+
+def status_found(refusal: StaleRunError | NotFoundError) -> str | None:
+    """The task's status a refused write of a run found."""
+    if isinstance(refusal, NotFoundError):
+        return DELETED
+    status = refusal.context.get("status")
+    return str(status) if status is not None else None

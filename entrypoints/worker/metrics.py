@@ -20,7 +20,15 @@ from prometheus_client.registry import Collector
 from application.errors import DependencyUnavailableError
 from application.use_cases.count_tasks_by_status import CountTasksByStatus
 from application.use_cases.start_task import TaskRun
-from entrypoints.worker.runner import Cancelled, Completed, Failed, Outcome, Retried, RunObserver
+from entrypoints.worker.runner import (
+    Cancelled,
+    Completed,
+    Failed,
+    Outcome,
+    Retried,
+    RunObserver,
+    TakenBack,
+)
 
 logger = logging.getLogger(__name__)
 K = TypeVar("K")
@@ -50,6 +58,9 @@ class PrometheusRunObserver(RunObserver):
             Failed: counter("failed", "Runs that failed their task for good."),
             Retried: counter("retried", "Runs that failed and queued their task again."),
             Cancelled: counter("cancelled", "Runs stopped because their task was cancelled."),
+            TakenBack: counter(
+                "taken_back", "Runs whose task was taken back (by the reaper) before they ended."
+            ),
         }
         self._seconds = Histogram(
             "taskhub_task_run_seconds",
@@ -148,7 +159,7 @@ def _read(what: str, read: Callable[[], Mapping[K, int]]) -> Mapping[K, int]:
         return read()
     except DependencyUnavailableError as exc:
         # The series are missing from this scrape; the log says why.
-        logger.warning("metrics: %s not read: %s", what, exc.detail)
+        logger.warning("metrics: %s not read: %s", what, exc)
         return {}
 
 

@@ -24,10 +24,10 @@ from application.use_cases.record_heartbeat import RecordHeartbeat
 from application.use_cases.report_progress import ReportProgress
 from application.use_cases.retry_task import RetryTask
 from application.use_cases.start_task import StartTask, TaskRun
-from domain.errors import ConflictError, DomainError, NotFoundError
+from domain.errors import ConflictError, DomainError, NotFoundError, StaleRunError
 from domain.task import Task, TaskId, TaskStatus
 from entrypoints.logs import request_id_var, task_id_var
-from entrypoints.worker.context import WorkerTaskContext
+from entrypoints.worker.context import DELETED, WorkerTaskContext, status_found
 from entrypoints.worker.watchdog import RunWatchdog, install_interrupt_handler
 
 logger = logging.getLogger(__name__)
@@ -57,7 +57,16 @@ class Cancelled:
     pass
 
 
-Outcome = Completed | Failed | Retried | Cancelled
+@dataclass(frozen=True)
+class TakenBack:
+    """The run lost its claim to something other than a cancellation, e.g. the reaper took
+    the task back after this worker was silent too long: whatever it computed is discarded,
+    and the task's next run redoes it. `status` is the task's status as the run found it."""
+
+    status: str
+
+
+Outcome = Completed | Failed | Retried | Cancelled | TakenBack
 
 
 class RunObserver(Protocol):
@@ -86,9 +95,15 @@ class RunnerTuning:
     heartbeat_interval: float = 2.0
     poll_interval: float = 0.5
     cancel_grace: float = 1.0
-    # Outcome writes are retried through a database outage of about half a minute.
-    write_attempts: int = 7
+    # The claim is tried this often (about 16 s with the backoff below); then the message
+    # goes back to the broker (see `run`), so an outage never strands an unclaimed task.
+    claim_attempts: int = 7
     write_backoff: float = 0.25
+    # The outcome is retried until it is stored or refused, however long the outage: it is
+    # the only copy of the result. Between tries at most `write_backoff_cap`, which must
+    # stay below the reaper's stale_after: once the database is back, the reaper waits that
+    # long before it may take the run back, and the write lands first.
+    write_backoff_cap: float = 8.0
 
 
 @dataclass(frozen=True)
@@ -105,7 +120,9 @@ class TaskRunner:
     observer: RunObserver = UNOBSERVED
 
     def run(self, task_id: TaskId) -> str:
-        """Run one delivery of `task_id`; returns what happened, for the log."""
+        """Run one delivery of `task_id`; returns what happened, for the log. Raises
+        DependencyUnavailableError when the database did not answer the claim: nothing ran,
+        and the delivery should go back to the broker."""
         task_token = task_id_var.set(str(task_id))
         try:
             return self._run(task_id)
@@ -114,7 +131,9 @@ class TaskRunner:
 
     def _run(self, task_id: TaskId) -> str:
         try:
-            run = self._persist(lambda: self.start_task.execute(task_id))
+            run = self._persist(
+                lambda: self.start_task.execute(task_id), attempts=self.tuning.claim_attempts
+            )
         except (NotFoundError, ConflictError) as exc:
             # Deleted, cancelled, or a duplicate delivery of a task another run has claimed.
             logger.info("task %s not started: %s", task_id, exc.detail)
@@ -170,7 +189,7 @@ class TaskRunner:
             json.dumps(result)
             return Completed(result)
         except TaskCancelledError:
-            return Cancelled()
+            return _ended_elsewhere(ctx.over_because)
         except SoftTimeLimitExceeded:
             limit = task_type.soft_time_limit if task_type else None
             return Failed("TimeLimitExceeded", f"ran past its soft time limit ({limit}s)")
@@ -185,15 +204,16 @@ class TaskRunner:
 
     def _record(self, run: TaskRun, ctx: WorkerTaskContext, outcome: Outcome) -> Outcome:
         """Store the outcome; returns it as stored (a refused write means the run was over)."""
-        if isinstance(outcome, Cancelled):
+        if isinstance(outcome, Cancelled | TakenBack):
             return outcome  # already stored: that is how the run learnt of it
         try:
             if not isinstance(outcome, Completed):
                 ctx.flush()  # keep the last progress reported before the failure
-            task = self._persist(lambda: self._write(run, outcome))
+            task = self._persist(lambda: self._write(run, outcome), attempts=None)
         except (TaskCancelledError, ConflictError, NotFoundError) as exc:
             logger.info("outcome of task %s discarded: %s", run.task_id, exc)
-            return Cancelled()
+            found = status_found(exc) if isinstance(exc, StaleRunError | NotFoundError) else None
+            return _ended_elsewhere(ctx.over_because or found)
         if isinstance(outcome, Retried) and task.status is TaskStatus.FAILED:
             return Failed(outcome.error_type, outcome.message)  # that was its last attempt
         return outcome
@@ -213,16 +233,25 @@ class TaskRunner:
             run.task_id, run.run_token, error_type=outcome.error_type, message=outcome.message
         )
 
-    def _persist(self, write: Callable[[], T]) -> T:
-        """Retry a write through a database outage, so a computed result is not lost."""
+    def _persist(self, write: Callable[[], T], *, attempts: int | None) -> T:
+        """Retry a write through a database outage: `attempts` times, or until it is made
+        or refused (None)."""
         delay = self.tuning.write_backoff
-        for attempt in range(1, self.tuning.write_attempts + 1):
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 return write()
             except DependencyUnavailableError as exc:
-                if attempt == self.tuning.write_attempts:
+                if attempts is not None and attempt >= attempts:
                     raise
-                logger.warning("database unavailable (%s); retrying in %.2fs", exc.detail, delay)
+                logger.warning("%s; retrying in %.2fs (try %d)", exc, delay, attempt)
                 time.sleep(delay)
-                delay = min(delay * 2, 8.0)
-        raise AssertionError("unreachable")
+                delay = min(delay * 2, self.tuning.write_backoff_cap)
+
+
+def _ended_elsewhere(status: str | None) -> Cancelled | TakenBack:
+    """How a run ended that was stopped from outside, by the status it found its task in."""
+    if status in (None, TaskStatus.CANCELLED.value, DELETED):
+        return Cancelled()
+    return TakenBack(status)

@@ -54,7 +54,7 @@ def record_time_limit_failure(use_case: FailOverrunTask, task_id: str, limit: fl
         task = use_case.execute(TaskId(UUID(task_id)), limit_seconds=limit)
     except DependencyUnavailableError as exc:
         # The reaper takes the task back once its heartbeat is stale, as for a lost worker.
-        logger.warning("could not fail task %s at its time limit: %s", task_id, exc.detail)
+        logger.warning("could not fail task %s at its time limit: %s", task_id, exc)
         return
     except ConflictError:
         task = None  # the run ended between the read and the write

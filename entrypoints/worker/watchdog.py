@@ -15,7 +15,7 @@ from application.errors import DependencyUnavailableError, TaskCancelledError
 from application.use_cases.check_run import CheckRun
 from application.use_cases.record_heartbeat import RecordHeartbeat
 from domain.errors import NotFoundError, StaleRunError
-from entrypoints.worker.context import WorkerTaskContext
+from entrypoints.worker.context import WorkerTaskContext, status_found
 
 logger = logging.getLogger(__name__)
 
@@ -80,18 +80,18 @@ class RunWatchdog:
                     last_beat = time.monotonic()
                 else:
                     self.check_run.execute(self.ctx.task_id, self.ctx.run_token)
-            except (StaleRunError, NotFoundError):
+            except (StaleRunError, NotFoundError) as exc:
                 if self.running:
-                    self._stop_the_run()
+                    self._stop_the_run(status_found(exc))
                 return
             except DependencyUnavailableError as exc:
-                logger.warning("watchdog of %s: %s", self.ctx.task_id, exc.detail)
+                logger.warning("watchdog of %s: %s", self.ctx.task_id, exc)
             except Exception:
                 logger.exception("watchdog of %s failed; retrying", self.ctx.task_id)
 
-    def _stop_the_run(self) -> None:
-        logger.info("task %s was cancelled; stopping its run", self.ctx.task_id)
-        self.ctx.mark_cancelled()
+    def _stop_the_run(self, status: str | None) -> None:
+        logger.info("task %s is %s; stopping its run", self.ctx.task_id, status or "gone")
+        self.ctx.mark_over(status)
         for escalate in (self.interrupt, self.kill):
             if self._done.wait(self.grace):
                 return

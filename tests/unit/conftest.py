@@ -53,14 +53,18 @@ def dispatcher() -> RecordingTaskDispatcher:
 
 
 @pytest.fixture
-def publisher(uow: InMemoryUnitOfWork, dispatcher: RecordingTaskDispatcher) -> TaskPublisher:
-    return TaskPublisher(dispatcher=dispatcher, recorder=RecordDispatchedNow(uow))
+def publisher(
+    uow: InMemoryUnitOfWork, dispatcher: RecordingTaskDispatcher, clock: FixedClock
+) -> TaskPublisher:
+    return TaskPublisher(dispatcher=dispatcher, recorder=RecordDispatchedNow(uow), clock=clock)
 
 
 @pytest.fixture
-def publisher_with_broker_down(uow: InMemoryUnitOfWork) -> TaskPublisher:
+def publisher_with_broker_down(uow: InMemoryUnitOfWork, clock: FixedClock) -> TaskPublisher:
     """Every publish fails as with the broker down: tasks stay undispatched for the relay."""
-    return TaskPublisher(dispatcher=FailingDispatcher(), recorder=RecordDispatchedNow(uow))
+    return TaskPublisher(
+        dispatcher=FailingDispatcher(), recorder=RecordDispatchedNow(uow), clock=clock
+    )
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
@@ -22,13 +23,16 @@ class Recorded:
         self.failures = failures
         self.written = threading.Event()
 
-    def record(self, task_ids: Sequence[TaskId]) -> None:
+    def record(self, task_ids: Sequence[TaskId], *, due_at: datetime) -> None:
         self.threads.add(threading.current_thread().name)
         if self.failures:
             self.failures -= 1
             raise RuntimeError("the database said no")
         self.calls.append(list(task_ids))
         self.written.set()
+
+
+DUE = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 
 
 def ids(n: int) -> list[TaskId]:
@@ -41,8 +45,8 @@ def test_ids_recorded_within_an_interval_are_written_in_one_call_off_the_callers
     recorder.start()
     first, second = ids(1), ids(2)
 
-    recorder.record(first)
-    recorder.record(second)
+    recorder.record(first, due_at=DUE)
+    recorder.record(second, due_at=DUE)
     assert inner.calls == []  # nothing written on the request's path
     assert inner.written.wait(5)
     recorder.close()
@@ -56,7 +60,7 @@ def test_close_writes_what_is_still_gathered() -> None:
     recorder = WriteBehindDispatchRecorder(inner, interval=60)
     recorder.start()
     gathered = ids(3)
-    recorder.record(gathered)
+    recorder.record(gathered, due_at=DUE)
 
     recorder.close()
 
@@ -72,7 +76,7 @@ def test_without_a_running_thread_ids_are_written_at_once(started: bool) -> None
         recorder.close()
     now = ids(1)
 
-    recorder.record(now)
+    recorder.record(now, due_at=DUE)
 
     assert inner.calls == [now]
 
@@ -84,12 +88,12 @@ def test_a_failing_write_is_logged_and_the_next_interval_writes_again(
     recorder = WriteBehindDispatchRecorder(inner, interval=0.05)
     recorder.start()
     lost, later = ids(1), ids(1)
-    recorder.record(lost)
+    recorder.record(lost, due_at=DUE)
     deadline = time.monotonic() + 5
     while "could not record" not in caplog.text and time.monotonic() < deadline:
         time.sleep(0.01)
 
-    recorder.record(later)
+    recorder.record(later, due_at=DUE)
     assert inner.written.wait(5)
     recorder.close()
 

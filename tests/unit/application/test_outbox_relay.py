@@ -59,7 +59,9 @@ def relay(
 ) -> RelayUndispatchedTasks:
     return RelayUndispatchedTasks(
         uow=uow,
-        publisher=TaskPublisher(dispatcher=dispatcher, recorder=RecordDispatchedNow(uow)),
+        publisher=TaskPublisher(
+            dispatcher=dispatcher, recorder=RecordDispatchedNow(uow), clock=clock
+        ),
         dispatcher=dispatcher,
         clock=clock,
         grace=timedelta(seconds=30),

@@ -630,12 +630,22 @@ def test_running_task_priority_cannot_be_changed() -> None:
     assert task.priority is Priority.NORMAL
 
 
-def test_mark_dispatched_records_that_the_broker_took_the_message() -> None:
+def test_mark_dispatched_records_that_the_broker_took_the_message_and_when_it_is_due() -> None:
     task = make_task()
 
-    task.mark_dispatched()
+    task.mark_dispatched(due_at=T0 + timedelta(seconds=30))
 
     assert task.dispatched is True
+    assert task.due_at == T0 + timedelta(seconds=30)
+
+
+def test_a_retry_leaves_the_task_undispatched_until_its_next_message_goes_out() -> None:
+    task = make_running_task()
+
+    task.retry(run_token=RunToken(task.run_token or ""), error=TaskError("E", "boom"), at=T0)
+
+    assert task.status is TaskStatus.PENDING
+    assert task.dispatched is False
 
 
 # --- priority queues -------------------------------------------------------------------------

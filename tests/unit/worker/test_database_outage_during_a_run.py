@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Self
 
+import pytest
+
 from adapters.in_memory.clock import FixedClock
 from adapters.in_memory.dispatcher import RecordingTaskDispatcher
 from adapters.in_memory.repositories import InMemoryStore
@@ -116,7 +118,9 @@ def test_a_run_that_reports_progress_through_an_outage_completes_with_its_result
         retry_task=RetryTask(
             uow=uow,
             publisher=TaskPublisher(
-                dispatcher=RecordingTaskDispatcher(), recorder=RecordDispatchedNow(uow)
+                dispatcher=RecordingTaskDispatcher(),
+                recorder=RecordDispatchedNow(uow),
+                clock=clock,
             ),
             clock=clock,
         ),
@@ -130,3 +134,101 @@ def test_a_run_that_reports_progress_through_an_outage_completes_with_its_result
     assert uow.refused >= 1
     assert outcome == "completed"
     assert (row.status, row.result, row.error) == (TaskStatus.COMPLETED, {"steps": 3}, None)
+
+
+class OutageForTries(InMemoryUnitOfWork):
+    """Refuses the next `tries` units of work once `start()` is called, as a database that is
+    away for a while does; counts them."""
+
+    def __init__(self, store: InMemoryStore) -> None:
+        super().__init__(store)
+        self.left = 0
+        self.refused = 0
+
+    def start(self, tries: int) -> None:
+        self.left = tries
+
+    def __enter__(self) -> Self:
+        if self.left > 0:
+            self.left -= 1
+            self.refused += 1
+            raise DependencyUnavailableError(
+                "the database is unavailable", dependency="database", cause="disk full"
+            )
+        return super().__enter__()
+
+
+def runner_on(
+    uow: InMemoryUnitOfWork, clock: FixedClock, registry: TaskTypeRegistry, **tuning: float
+) -> TaskRunner:
+    return TaskRunner(
+        registry=registry,
+        start_task=StartTask(uow=uow, clock=clock),
+        report_progress=ReportProgress(uow=uow, clock=clock),
+        check_run=CheckRun(uow=uow),
+        record_heartbeat=RecordHeartbeat(uow=uow, clock=clock),
+        complete_task=CompleteTask(uow=uow, clock=clock),
+        fail_task=FailTask(uow=uow, clock=clock),
+        retry_task=RetryTask(
+            uow=uow,
+            publisher=TaskPublisher(
+                dispatcher=RecordingTaskDispatcher(),
+                recorder=RecordDispatchedNow(uow),
+                clock=clock,
+            ),
+            clock=clock,
+        ),
+        tuning=RunnerTuning(
+            progress_interval=0,
+            heartbeat_interval=60,
+            poll_interval=60,
+            write_backoff=0,
+            **tuning,  # type: ignore[arg-type]
+        ),
+    )
+
+
+def test_a_computed_result_is_kept_through_an_outage_longer_than_any_retry_budget(
+    store: InMemoryStore, clock: FixedClock, alice: User
+) -> None:
+    uow = OutageForTries(store)
+
+    def computes_then_the_database_goes(ctx: TaskContext, args: Steps) -> dict[str, int]:
+        uow.start(tries=50)  # the old budget gave up after 7
+        return {"steps": args.steps}
+
+    registry = TaskTypeRegistry(
+        [TaskType("steps", computes_then_the_database_goes, Steps, description="steps")]
+    )
+    task = saved(store, make_task(user=alice, task_type="steps"))
+
+    outcome = runner_on(uow, clock, registry, claim_attempts=3).run(task.id)
+
+    row = stored(store, task)
+    assert uow.refused == 50
+    assert outcome == "completed"
+    assert (row.status, row.result, row.attempts) == (TaskStatus.COMPLETED, {"steps": 3}, 1)
+
+
+def test_a_claim_the_database_never_answers_raises_and_runs_nothing(
+    store: InMemoryStore, clock: FixedClock, alice: User
+) -> None:
+    uow = OutageForTries(store)
+    ran: list[int] = []
+
+    def records_its_run(ctx: TaskContext, args: Steps) -> dict[str, int]:
+        ran.append(1)
+        return {}
+
+    registry = TaskTypeRegistry([TaskType("steps", records_its_run, Steps, description="s")])
+    task = saved(store, make_task(user=alice, task_type="steps"))
+    uow.start(tries=1000)
+
+    with pytest.raises(DependencyUnavailableError) as raised:
+        runner_on(uow, clock, registry, claim_attempts=3).run(task.id)
+
+    assert raised.value.cause == "disk full"
+    assert uow.refused == 3
+    assert ran == []
+    uow.start(tries=0)
+    assert stored(store, task).status is TaskStatus.PENDING

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,13 +20,14 @@ from application.use_cases.check_run import CheckRun
 from application.use_cases.complete_task import CompleteTask
 from application.use_cases.dispatch import TaskPublisher
 from application.use_cases.fail_task import FailTask
+from application.use_cases.reap_stale_tasks import ReapStaleTasks
 from application.use_cases.record_heartbeat import RecordHeartbeat
 from application.use_cases.report_progress import ReportProgress
 from application.use_cases.retry_task import RetryTask
-from application.use_cases.start_task import StartTask
+from application.use_cases.start_task import StartTask, TaskRun
 from domain.task import Task, TaskError, TaskStatus
 from domain.user import User
-from entrypoints.worker.runner import RunnerTuning, TaskRunner
+from entrypoints.worker.runner import Cancelled, Outcome, RunnerTuning, TakenBack, TaskRunner
 from tests.factories import make_task
 
 
@@ -225,3 +228,59 @@ def test_a_task_that_ignores_cancellation_is_interrupted(
     assert outcome == "cancelled"
     assert time.monotonic() - started < 2
     assert stored(uow, task).status is TaskStatus.CANCELLED
+
+
+def reap_once_running(uow: InMemoryUnitOfWork, publisher: TaskPublisher, task: Task) -> None:
+    """The reaper of a Beat that finds the run silent: its clock is an hour ahead."""
+
+    def reap() -> None:
+        while stored(uow, task).status is not TaskStatus.RUNNING:
+            time.sleep(0.01)
+        ReapStaleTasks(
+            uow=InMemoryUnitOfWork(uow.store),
+            publisher=publisher,
+            clock=FixedClock(FixedClock().current + timedelta(hours=1)),
+            stale_after=timedelta(seconds=15),
+            batch_size=10,
+        ).execute()
+
+    threading.Thread(target=reap, daemon=True).start()
+
+
+class Outcomes:
+    def __init__(self) -> None:
+        self.seen: list[Outcome] = []
+
+    def started(self, run: TaskRun) -> None:
+        pass
+
+    def finished(self, run: TaskRun, outcome: Outcome, seconds: float) -> None:
+        self.seen.append(outcome)
+
+
+def test_a_run_taken_back_by_the_reaper_is_counted_as_taken_back_not_cancelled(
+    runner: TaskRunner, uow: InMemoryUnitOfWork, publisher: TaskPublisher, alice: User
+) -> None:
+    observed = Outcomes()
+    observing = dataclasses.replace(runner, observer=observed)
+    task = submitted(uow, alice, "cooperative")
+    reap_once_running(uow, publisher, task)
+
+    outcome = observing.run(task.id)
+
+    assert outcome == "takenback"
+    assert observed.seen == [TakenBack(status="pending")]
+    assert stored(uow, task).status is TaskStatus.PENDING
+
+
+def test_a_cancelled_run_is_still_counted_as_cancelled(
+    runner: TaskRunner, uow: InMemoryUnitOfWork, clock: FixedClock, alice: User
+) -> None:
+    observed = Outcomes()
+    observing = dataclasses.replace(runner, observer=observed)
+    task = submitted(uow, alice, "cooperative")
+    cancel_soon(uow, clock, alice, task)
+
+    observing.run(task.id)
+
+    assert observed.seen == [Cancelled()]
