@@ -30,6 +30,10 @@ class DatabaseUptime:
     def down(self) -> None:
         self.since = None
 
+    def restart(self, at: datetime) -> None:
+        """The database was reached only just now, after a wait."""
+        self.since = at
+
     def up_for(self, now: datetime) -> timedelta:
         if self.since is None:
             self.since = now
@@ -45,7 +49,10 @@ class ReapStaleTasks:
     Silence counts only while the database could be reached: during an outage no worker can
     heartbeat, and a live run taken back when it ends would lose the result it is writing.
     So nothing is reaped until `uptime` has lasted `stale_after` (which must exceed the reap
-    interval plus the heartbeat interval). Returns the tasks reaped.
+    interval plus the heartbeat interval). A database that answers reads but holds writes
+    (an SQLite write lock, a PostgreSQL lock queue) silences workers too: a reap whose own
+    writes waited longer than `patience` is rolled back, and uptime counts from its end.
+    Returns the tasks reaped.
     """
 
     uow: UnitOfWork
@@ -54,6 +61,7 @@ class ReapStaleTasks:
     stale_after: timedelta
     batch_size: int
     uptime: DatabaseUptime = field(default_factory=DatabaseUptime)
+    patience: timedelta = timedelta(seconds=1)
 
     def execute(self) -> list[Task]:
         now = self.clock.now()
@@ -86,5 +94,14 @@ class ReapStaleTasks:
                     continue  # the worker wrote after all, or another reaper got it
                 settle_model_task(self.uow, task, at=now)
                 reaped.append(task)
+            finished = self.clock.now()
+            if reaped and finished - now > self.patience:
+                logger.warning(
+                    "reaping waited %.1fs for the database: the silence it found may be the "
+                    "wait's; nothing reaped",
+                    (finished - now).total_seconds(),
+                )
+                self.uptime.restart(at=finished)
+                return []
             self.uow.commit()
         return reaped

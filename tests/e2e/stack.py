@@ -39,6 +39,7 @@ SHORT_TIMINGS = {
     "TASKHUB_RELAY_GRACE_SECONDS": "1",
     "TASKHUB_CANCEL_GRACE_SECONDS": "1",
     "TASKHUB_PROGRESS_INTERVAL_SECONDS": "0.2",
+    "TASKHUB_OVERDUE_AFTER_SECONDS": "3",
 }
 
 
@@ -106,9 +107,16 @@ class Stack:
             self.api_url = url
         return url
 
-    def start_worker(self, *, concurrency: int = 2, queues: str | None = None) -> ManagedProcess:
-        """A worker; it replaces `worker` unless it consumes only some queues."""
-        overrides = {"TASKHUB_WORKER_CONCURRENCY": str(concurrency)}
+    def start_worker(
+        self,
+        *,
+        concurrency: int = 2,
+        queues: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> ManagedProcess:
+        """A worker, with `env` added to its environment; it replaces `worker` unless it
+        consumes only some queues."""
+        overrides = {"TASKHUB_WORKER_CONCURRENCY": str(concurrency), **(env or {})}
         if queues is not None:
             overrides["TASKHUB_WORKER_QUEUES"] = queues
         process = self._spawn("worker", ["worker"], self.env(**overrides))

@@ -186,7 +186,7 @@ def _stored_pending_task(database_url: str, *, owner: str) -> str:
             user_id=UserId(UUID(owner)),
             at=datetime.now(UTC),
         )
-        task.mark_dispatched()
+        task.mark_dispatched(due_at=task.created_at)
         with SqlAlchemyUnitOfWork(create_session_factory(engine)) as uow:
             uow.tasks.add(task)
             uow.commit()

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.celery.topology import create_celery_app, destination, task_name
-from tests.e2e.api_client import ApiClient
+from tests.e2e.api_client import TERMINAL, ApiClient, Task, wait_until
 from tests.e2e.process import ManagedProcess
 from tests.e2e.stack import Stack
 from tests.support.databases import migrated_database
@@ -79,6 +79,29 @@ def kill_pool_child(worker: ManagedProcess, pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def settled(client: ApiClient, task_ids: list[str], *, timeout: float) -> dict[str, Task]:
+    """Every task once all of them are terminal."""
+
+    def all_terminal() -> dict[str, Task] | None:
+        tasks = {task_id: client.task(task_id) for task_id in task_ids}
+        return tasks if all(t["status"] in TERMINAL for t in tasks.values()) else None
+
+    return wait_until(all_terminal, timeout=timeout, what="every task to settle", interval=0.2)
+
+
+def submit_batch(client: ApiClient, task_type: str, count: int, **kwargs: Any) -> list[str]:
+    """`count` tasks of one type in one POST /tasks/batch; their ids, in order."""
+    body = {
+        "tasks": [
+            {"name": f"fault {task_type} {n}", "task_type": task_type, "kwargs": kwargs}
+            for n in range(count)
+        ]
+    }
+    response = client.http.post("/tasks/batch", json=body)
+    assert response.status_code == 201, response.text
+    return [task["id"] for task in response.json()["items"]]
 
 
 def every_task(client: ApiClient) -> list[dict[str, Any]]:

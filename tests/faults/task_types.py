@@ -20,6 +20,11 @@ from application.ports import TaskContext
 TICK_SECONDS = 0.01
 # Below the time limit: the hard limit must cut the run short long before it ends by itself.
 OVERRUN_TIME_LIMIT_SECONDS = 2.0
+# A first attempt's retry waits this long: its ETA message sits in the worker meanwhile.
+FLAKY_BACKOFF_SECONDS = 6.0
+# What each run of journaled_leak keeps for good in its process.
+LEAK_MB = 60
+_leaked: list[bytearray] = []
 
 
 class JournalArguments(TaskArguments):
@@ -62,6 +67,25 @@ def journaled_overrun(ctx: TaskContext, args: JournalArguments) -> dict[str, Any
     return {"slept": args.seconds}
 
 
+def journaled_flaky(ctx: TaskContext, args: JournalArguments) -> dict[str, Any]:
+    """Its first attempt fails with an error worth a retry; later ones complete."""
+    write_event(args.journal, "start", ctx)
+    if ctx.attempt == 1:
+        raise ConnectionError("the first attempt always fails")
+    write_event(args.journal, "done", ctx)
+    return {"attempt": ctx.attempt}
+
+
+def journaled_leak(ctx: TaskContext, args: JournalArguments) -> dict[str, Any]:
+    """Keeps LEAK_MB of memory in its process for good, as a leaking task would."""
+    write_event(args.journal, "start", ctx)
+    chunk = bytearray(LEAK_MB * 1024 * 1024)
+    chunk[::4096] = b"x" * len(chunk[::4096])  # touched, so it is resident
+    _leaked.append(chunk)
+    write_event(args.journal, "done", ctx)
+    return {"pid": os.getpid()}
+
+
 TASK_TYPES = (
     TaskType(
         name="journaled_sleep",
@@ -82,5 +106,19 @@ TASK_TYPES = (
         arguments=JournalArguments,
         description="Sleeps `seconds` without cooperating; its hard time limit is 2 s.",
         time_limit=OVERRUN_TIME_LIMIT_SECONDS,
+    ),
+    TaskType(
+        name="journaled_flaky",
+        function=journaled_flaky,
+        arguments=JournalArguments,
+        description="Fails its first attempt with a retryable error, then completes.",
+        retry_on=(ConnectionError,),
+        retry_backoff=FLAKY_BACKOFF_SECONDS,
+    ),
+    TaskType(
+        name="journaled_leak",
+        function=journaled_leak,
+        arguments=JournalArguments,
+        description=f"Keeps {LEAK_MB} MB in its process for good.",
     ),
 )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.api_client import TERMINAL, ApiClient, Task, wait_until
+from tests.e2e.api_client import TERMINAL, ApiClient, wait_until
 from tests.e2e.test_task_lifecycle import (
     _CreatesFile,
     _publish_pickled,
@@ -24,6 +24,7 @@ from tests.faults.stack import (
     FaultStack,
     kill_pool_child,
     pool_children,
+    settled,
     sqlite_fault_stack,
 )
 from tests.faults.task_types import OVERRUN_TIME_LIMIT_SECONDS
@@ -50,16 +51,6 @@ def stack(
 def client(stack: FaultStack) -> Iterator[ApiClient]:
     with stack.client().sign_up() as api:
         yield api
-
-
-def settled(client: ApiClient, task_ids: list[str], *, timeout: float) -> dict[str, Task]:
-    """Every task once all of them are terminal."""
-
-    def all_terminal() -> dict[str, Task] | None:
-        tasks = {task_id: client.task(task_id) for task_id in task_ids}
-        return tasks if all(t["status"] in TERMINAL for t in tasks.values()) else None
-
-    return wait_until(all_terminal, timeout=timeout, what="every task to settle", interval=0.2)
 
 
 def test_pool_processes_killed_twenty_times_mid_task_leave_every_task_settled_once(

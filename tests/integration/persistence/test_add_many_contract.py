@@ -58,7 +58,7 @@ def test_tasks_added_together_can_be_changed_in_the_same_transaction(
 
     with new_uow() as uow:
         uow.tasks.add_many(tasks)
-        uow.tasks.mark_dispatched([t.id for t in tasks])
+        uow.tasks.mark_dispatched([t.id for t in tasks], due_at=T0)
         tasks[0].start(run_token=RunToken("r1"), at=T0)
         uow.tasks.update(tasks[0])
         uow.commit()

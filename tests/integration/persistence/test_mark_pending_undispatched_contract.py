@@ -14,7 +14,7 @@ LATER = T0 + timedelta(days=1)
 
 
 def dispatched(task: Task) -> Task:
-    task.mark_dispatched()
+    task.mark_dispatched(due_at=T0)
     return task
 
 

@@ -64,7 +64,7 @@ def test_a_rename_does_not_undo_the_relays_dispatch_flag(
     with new_sql_uow() as client:
         renaming = client.tasks.get(task.id)
         with new_sql_uow() as relay:
-            relay.tasks.mark_dispatched([task.id])
+            relay.tasks.mark_dispatched([task.id], due_at=T0)
             relay.commit()
         renaming.rename("renamed")
         client.tasks.update(renaming)

@@ -50,6 +50,7 @@ def every_field_set(owner: User, model_id: ModelId) -> Task:
         max_attempts=7,
         run_token=RunToken("run-2"),
         dispatched=True,
+        due_at=T0 + timedelta(seconds=90),
     )
 
 
@@ -202,7 +203,7 @@ def test_undispatched_tasks_are_listed_oldest_first_until_marked_dispatched(
 
     with new_uow() as uow:
         first = uow.tasks.list_undispatched(created_before=cutoff, limit=2)
-        uow.tasks.mark_dispatched([t.id for t in first])
+        uow.tasks.mark_dispatched([t.id for t in first], due_at=T0)
         uow.commit()
     with new_uow() as uow:
         rest = uow.tasks.list_undispatched(created_before=cutoff, limit=10)

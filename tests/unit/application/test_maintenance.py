@@ -198,3 +198,46 @@ def test_a_run_silent_for_as_long_as_the_database_was_reachable_is_reaped(
 
     assert first_run == []
     assert [t.id for t in reaped] == [task.id]
+
+
+class WritesThatWait(InMemoryUnitOfWork):
+    """Each task write waits `seconds` on the clock, as behind an SQLite write lock."""
+
+    def __init__(self, uow: InMemoryUnitOfWork, clock: FixedClock, seconds: float) -> None:
+        super().__init__(uow.store)
+        self.clock = clock
+        self.seconds = seconds
+
+    def __enter__(self) -> Self:
+        entered = super().__enter__()
+        update = self.tasks.update
+
+        def waiting_update(task: Task) -> None:
+            self.clock.advance(seconds=self.seconds)
+            update(task)
+
+        self.tasks.update = waiting_update  # type: ignore[method-assign]
+        return entered
+
+
+def test_a_reap_whose_writes_waited_for_the_database_takes_nothing_back(
+    uow: InMemoryUnitOfWork, publisher: TaskPublisher, clock: FixedClock, alice: User
+) -> None:
+    task = add(uow, make_task(user=alice))
+    StartTask(uow=uow, clock=clock).execute(task.id)
+    clock.advance(seconds=11)  # silent: its heartbeats were held by the same lock
+    uptime = DatabaseUptime()
+    waiting = ReapStaleTasks(
+        uow=WritesThatWait(uow, clock, seconds=4),
+        publisher=publisher,
+        clock=clock,
+        stale_after=timedelta(seconds=10),
+        batch_size=100,
+        uptime=uptime,
+    )
+
+    reaped = waiting.execute()
+
+    assert reaped == []
+    assert stored(uow, task).status is TaskStatus.RUNNING
+    assert uptime.since == clock.now()  # silence counts again only from the wait's end
