@@ -14,6 +14,7 @@ from adapters.celery.topology import task_name
 from domain.task import TaskId
 from entrypoints.container import Container
 from entrypoints.logs import configure_logging
+from entrypoints.worker.celery_states import EXPECTED_ERRORS, report_to_celery
 from entrypoints.worker.metrics import serve_worker_metrics
 from entrypoints.worker.time_limits import fail_runs_stopped_at_their_time_limit
 
@@ -53,14 +54,15 @@ def _register_task_type(
     time_limit: float | None,
 ) -> None:
     def run(task_id: str) -> str:
-        outcome: str = container.task_runner().run(TaskId(UUID(task_id)))
-        return outcome
+        # The outcome is stored by now; Celery is only told it, for its events (Flower).
+        return report_to_celery(container.task_runner().run(TaskId(UUID(task_id))))
 
     app.task(
         run,
         name=task_name(name),
         acks_late=True,
         reject_on_worker_lost=True,
+        throws=EXPECTED_ERRORS,
         soft_time_limit=soft_time_limit,
         time_limit=time_limit,
         ignore_result=True,

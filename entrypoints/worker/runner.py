@@ -24,7 +24,7 @@ from application.use_cases.record_heartbeat import RecordHeartbeat
 from application.use_cases.report_progress import ReportProgress
 from application.use_cases.retry_task import RetryTask
 from application.use_cases.start_task import StartTask, TaskRun
-from domain.errors import ConflictError, DomainError, NotFoundError
+from domain.errors import ConflictError, DomainError, InvalidTransitionError, NotFoundError
 from domain.task import Task, TaskId, TaskStatus
 from entrypoints.logs import request_id_var, task_id_var
 from entrypoints.worker.context import WorkerTaskContext
@@ -58,6 +58,17 @@ class Cancelled:
 
 
 Outcome = Completed | Failed | Retried | Cancelled
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """The delivery ran nothing: its task was not pending. `found` is the status it was in,
+    "deleted" when it was gone, None when a concurrent write won the claim."""
+
+    found: str | None
+
+
+RunOutcome = Outcome | Skipped
 
 
 class RunObserver(Protocol):
@@ -104,28 +115,30 @@ class TaskRunner:
     tuning: RunnerTuning = RunnerTuning()
     observer: RunObserver = UNOBSERVED
 
-    def run(self, task_id: TaskId) -> str:
-        """Run one delivery of `task_id`; returns what happened, for the log."""
+    def run(self, task_id: TaskId) -> RunOutcome:
+        """Run one delivery of `task_id`; returns what happened, as stored."""
         task_token = task_id_var.set(str(task_id))
         try:
             return self._run(task_id)
         finally:
             task_id_var.reset(task_token)
 
-    def _run(self, task_id: TaskId) -> str:
+    def _run(self, task_id: TaskId) -> RunOutcome:
         try:
             run = self._persist(lambda: self.start_task.execute(task_id))
         except (NotFoundError, ConflictError) as exc:
             # Deleted, cancelled, or a duplicate delivery of a task another run has claimed.
             logger.info("task %s not started: %s", task_id, exc.detail)
-            return "skipped"
+            if isinstance(exc, NotFoundError):
+                return Skipped("deleted")
+            return Skipped(exc.from_ if isinstance(exc, InvalidTransitionError) else None)
         request_token = request_id_var.set(run.request_id)
         try:
             return self._run_claimed(run)
         finally:
             request_id_var.reset(request_token)
 
-    def _run_claimed(self, run: TaskRun) -> str:
+    def _run_claimed(self, run: TaskRun) -> Outcome:
         logger.info(
             "task %s (%s) started, attempt %d of %d",
             run.task_id,
@@ -159,7 +172,7 @@ class TaskRunner:
         self.observer.finished(run, outcome, seconds)
         kind = type(outcome).__name__.lower()
         logger.info("task %s (%s) %s in %.3fs", run.task_id, run.task_type, kind, seconds)
-        return kind
+        return outcome
 
     def _execute(self, run: TaskRun, ctx: WorkerTaskContext) -> Outcome:
         task_type: TaskType | None = None

@@ -24,7 +24,15 @@ from application.use_cases.retry_task import RetryTask
 from application.use_cases.start_task import StartTask
 from domain.task import Task, TaskError, TaskStatus
 from domain.user import User
-from entrypoints.worker.runner import RunnerTuning, TaskRunner
+from entrypoints.worker.runner import (
+    Cancelled,
+    Completed,
+    Failed,
+    Retried,
+    RunnerTuning,
+    Skipped,
+    TaskRunner,
+)
 from tests.factories import make_task
 
 
@@ -121,7 +129,7 @@ def test_a_task_runs_to_completion_with_its_result(
     outcome = runner.run(task.id)
 
     row = stored(uow, task)
-    assert outcome == "completed"
+    assert outcome == Completed({"steps": 4})
     assert (row.status, row.result, row.progress.percent) == (
         TaskStatus.COMPLETED,
         {"steps": 4},
@@ -146,7 +154,7 @@ def test_a_raising_task_fails_with_its_error_and_keeps_its_last_progress(
 ) -> None:
     task = submitted(uow, alice, "boom")
 
-    assert runner.run(task.id) == "failed"
+    assert runner.run(task.id) == Failed("ValueError", "boom")
 
     row = stored(uow, task)
     assert row.error == TaskError("ValueError", "boom")
@@ -158,8 +166,8 @@ def test_a_retryable_error_requeues_with_backoff(
 ) -> None:
     task = submitted(uow, alice, "flaky")
 
-    assert runner.run(task.id) == "retried"
-    assert runner.run(task.id) == "retried"
+    assert isinstance(runner.run(task.id), Retried)
+    assert isinstance(runner.run(task.id), Retried)
 
     row = stored(uow, task)
     assert (row.status, row.attempts) == (TaskStatus.PENDING, 2)
@@ -184,8 +192,28 @@ def test_a_duplicate_delivery_is_skipped(
     task = submitted(uow, alice, "chatty")
     runner.run(task.id)
 
-    assert runner.run(task.id) == "skipped"
+    assert runner.run(task.id) == Skipped("completed")
     assert stored(uow, task).attempts == 1
+
+
+def test_a_delivery_of_a_task_cancelled_while_pending_says_it_found_it_cancelled(
+    runner: TaskRunner, uow: InMemoryUnitOfWork, clock: FixedClock, alice: User
+) -> None:
+    task = submitted(uow, alice, "chatty")
+    CancelTask(uow=uow, dispatcher=RecordingTaskDispatcher(), clock=clock).execute(alice, task.id)
+
+    assert runner.run(task.id) == Skipped("cancelled")
+
+
+def test_a_delivery_of_a_deleted_task_says_it_found_it_deleted(
+    runner: TaskRunner, uow: InMemoryUnitOfWork, alice: User
+) -> None:
+    task = submitted(uow, alice, "chatty")
+    with uow:
+        uow.tasks.delete(uow.tasks.get(task.id))
+        uow.commit()
+
+    assert runner.run(task.id) == Skipped("deleted")
 
 
 def cancel_soon(uow: InMemoryUnitOfWork, clock: FixedClock, alice: User, task: Task) -> None:
@@ -208,7 +236,7 @@ def test_a_cooperative_task_stops_soon_after_it_is_cancelled(
 
     outcome = runner.run(task.id)
 
-    assert outcome == "cancelled"
+    assert outcome == Cancelled()
     assert time.monotonic() - started < 2
     assert stored(uow, task).status is TaskStatus.CANCELLED
 
@@ -222,6 +250,6 @@ def test_a_task_that_ignores_cancellation_is_interrupted(
 
     outcome = runner.run(task.id)
 
-    assert outcome == "cancelled"
+    assert outcome == Cancelled()
     assert time.monotonic() - started < 2
     assert stored(uow, task).status is TaskStatus.CANCELLED
