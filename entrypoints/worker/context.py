@@ -24,7 +24,8 @@ class WorkerTaskContext:
     writes. A refused write means the run is over: the task sees TaskCancelledError. A
     database outage is not the task's failure: progress waits for the next write, a check
     passes (the watchdog checks too), and the run goes on to its result, which the runner
-    writes with retries."""
+    writes with retries. A completion writes no pending progress: it shows 100 percent and
+    the `final_message`."""
 
     task_id: TaskId
     run_token: RunToken
@@ -36,12 +37,13 @@ class WorkerTaskContext:
     writes: int = 0
     _cancelled: threading.Event = field(default_factory=threading.Event)
     _pending: tuple[int, str | None] | None = None
+    _latest: tuple[int, str | None] | None = None
     _last_write: float = float("-inf")
     _last_check: float = float("-inf")
 
     def progress(self, percent: int, message: str | None = None) -> None:
         self._raise_if_cancelled()
-        self._pending = (percent, message)
+        self._pending = self._latest = (percent, message)
         if self.monotonic() - self._last_write >= self.min_interval:
             self.flush()
 
@@ -66,6 +68,13 @@ class WorkerTaskContext:
         )
         if not written and self._pending is None:
             self._pending = (percent, message)  # the next write tries again
+
+    def final_message(self) -> str | None:
+        """The progress message a completion shows: the latest report's, written or not,
+        if it was made at 100 percent; a message of an unfinished stage would be stale."""
+        if self._latest is None or self._latest[0] < 100:
+            return None
+        return self._latest[1]
 
     def mark_cancelled(self) -> None:
         """Called by the watchdog when it learns the run is over."""

@@ -37,6 +37,7 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class Completed:
     result: Any
+    message: str | None = None  # the final progress message
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,7 @@ class TaskRunner:
             arguments = self.registry.parse(run.task_type, run.args, run.kwargs)
             result = task_type.function(ctx, arguments)
             json.dumps(result)
-            return Completed(result)
+            return Completed(result, ctx.final_message())
         except TaskCancelledError:
             return Cancelled()
         except SoftTimeLimitExceeded:
@@ -213,7 +214,9 @@ class TaskRunner:
 
     def _write(self, run: TaskRun, outcome: Completed | Failed | Retried) -> Task:
         if isinstance(outcome, Completed):
-            return self.complete_task.execute(run.task_id, run.run_token, outcome.result)
+            return self.complete_task.execute(
+                run.task_id, run.run_token, outcome.result, outcome.message
+            )
         if isinstance(outcome, Retried):
             return self.retry_task.execute(
                 run.task_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -46,6 +47,17 @@ def chatty(ctx: TaskContext, args: Steps) -> dict[str, int]:
     return {"steps": args.steps}
 
 
+def counts_to_the_end(ctx: TaskContext, args: Steps) -> int:
+    for n in range(1, args.steps + 1):
+        ctx.progress(n * 100 // args.steps, f"{n}/{args.steps} values")
+    return args.steps
+
+
+def stops_half_way(ctx: TaskContext, args: Steps) -> str:
+    ctx.progress(50, "halfway")
+    return "enough"
+
+
 def boom(ctx: TaskContext, args: Steps) -> None:
     ctx.progress(40, "almost")
     raise ValueError("boom")
@@ -81,6 +93,8 @@ REGISTRY = TaskTypeRegistry(
         )
         for name, function in [
             ("chatty", chatty),
+            ("counts_to_the_end", counts_to_the_end),
+            ("stops_half_way", stops_half_way),
             ("boom", boom),
             ("flaky", flaky),
             ("unserialisable", unserialisable),
@@ -134,6 +148,35 @@ def test_a_task_runs_to_completion_with_its_result(
         TaskStatus.COMPLETED,
         {"steps": 4},
         100,
+    )
+
+
+def test_a_completed_task_shows_the_last_progress_message_it_reported_at_100_percent(
+    runner: TaskRunner, uow: InMemoryUnitOfWork, alice: User
+) -> None:
+    task = submitted(uow, alice, "counts_to_the_end", steps=8)
+    # Only the first report is written before the completion; the last one is still pending.
+    unhurried = replace(runner, tuning=replace(runner.tuning, progress_interval=60))
+
+    unhurried.run(task.id)
+
+    row = stored(uow, task)
+    assert (row.status, row.progress.percent) == (TaskStatus.COMPLETED, 100)
+    assert row.progress_message == "8/8 values"
+
+
+def test_a_completed_task_keeps_no_message_of_an_unfinished_stage(
+    runner: TaskRunner, uow: InMemoryUnitOfWork, alice: User
+) -> None:
+    task = submitted(uow, alice, "stops_half_way")
+
+    runner.run(task.id)
+
+    row = stored(uow, task)
+    assert (row.status, row.progress.percent, row.progress_message) == (
+        TaskStatus.COMPLETED,
+        100,
+        None,
     )
 
 
