@@ -241,12 +241,17 @@ class Task:
         self._require_run(run_token, "heartbeat")
         self.heartbeat_at = at
 
-    def complete(self, *, run_token: RunToken, result: Any, at: datetime) -> None:
+    def complete(
+        self, *, run_token: RunToken, result: Any, at: datetime, message: str | None = None
+    ) -> None:
+        """Finish the run with its result, at 100 percent. `message` is the final progress
+        message; without one the message is cleared, as an earlier stage's would be stale."""
         self._require_run(run_token, "complete")
         self._move_to(TaskStatus.COMPLETED)
         self.result = result
         self.error = None
         self.progress = Progress(100)
+        self.progress_message = message
         self.completed_at = at
         self.run_token = None
 

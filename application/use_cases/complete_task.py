@@ -20,11 +20,14 @@ class CompleteTask:
     uow: UnitOfWork
     clock: Clock
 
-    def execute(self, task_id: TaskId, run_token: RunToken, result: Any) -> Task:
+    def execute(
+        self, task_id: TaskId, run_token: RunToken, result: Any, message: str | None = None
+    ) -> Task:
+        """`message`: the final progress message, or None to clear the last one."""
         now = self.clock.now()
         with self.uow:
             task = self.uow.tasks.get(task_id)
-            task.complete(run_token=run_token, result=result, at=now)
+            task.complete(run_token=run_token, result=result, at=now, message=message)
             self.uow.tasks.update(task)
             settle_model_task(self.uow, task, at=now)
             self.uow.commit()

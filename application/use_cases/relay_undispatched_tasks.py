@@ -56,7 +56,10 @@ class RelayUndispatchedTasks:
         with self.uow:
             marked = self.uow.tasks.mark_pending_undispatched()
             self.uow.commit()
-        logger.warning(
+        # A new epoch with no pending task (a broker's first start, or one that restarted
+        # idle) put nothing at risk: a warning then would only teach people to ignore it.
+        logger.log(
+            logging.WARNING if marked else logging.INFO,
             "broker began a new epoch (%s); its messages may be lost: %d dispatched pending "
             "task(s) marked for the relay to publish again",
             epoch,

@@ -70,15 +70,42 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-def wait_for_port(port: int, child: Child, timeout: float = 15.0) -> bool:
+def wait_for_port(
+    port: int, child: Child, timeout: float = 15.0, stopping: threading.Event | None = None
+) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if child.exit_code() is not None:
+        if child.exit_code() is not None or (stopping is not None and stopping.is_set()):
             return False
         if port_in_use(port):
             return True
         time.sleep(0.1)
     return False
+
+
+def wait_for_worker(
+    broker_url: str, child: Child, timeout: float = 60.0, stopping: threading.Event | None = None
+) -> bool:
+    """Until a worker on `broker_url` answers Celery's ping: it then takes tasks and answers
+    Flower's inspect calls (which log a warning for each one nobody answers)."""
+    from kombu.exceptions import OperationalError
+
+    from adapters.celery.topology import create_celery_app
+
+    app = create_celery_app(broker_url=broker_url, visibility_timeout=3600)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            if child.exit_code() is not None or (stopping is not None and stopping.is_set()):
+                return False
+            try:
+                if app.control.ping(timeout=0.5):
+                    return True
+            except (OperationalError, OSError):
+                time.sleep(0.5)
+        return False
+    finally:
+        app.close()
 
 
 def _taskhub(*args: str) -> list[str]:
@@ -102,7 +129,8 @@ Create the first user:
 
 
 def run_development_stack(settings: Settings, out: IO[str] = sys.stdout) -> int:
-    """Run until Ctrl-C or until a child dies; returns the exit code for the shell."""
+    """Run until Ctrl-C or until a child dies; returns the exit code for the shell. The
+    banner is printed once every child is up: the API and Flower listen, the worker answers."""
     from adapters.sqlalchemy.migrate import upgrade_database
 
     busy = [
@@ -142,20 +170,18 @@ def run_development_stack(settings: Settings, out: IO[str] = sys.stdout) -> int:
         env,
     )
     metrics = data_dir / "metrics"
-    children = [
-        Child("api", _taskhub("api"), {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics / "api")}),
-        Child(
-            "worker",
-            _taskhub("worker"),
-            {
-                **env,
-                "PROMETHEUS_MULTIPROC_DIR": str(metrics / "worker"),
-                "TASKHUB_WORKER_TASK_EVENTS": "true",
-            },
-        ),
-        Child("beat", _taskhub("beat"), env),
-        Child("flower", _taskhub("flower"), env),
-    ]
+    api = Child("api", _taskhub("api"), {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics / "api")})
+    worker = Child(
+        "worker",
+        _taskhub("worker"),
+        {
+            **env,
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics / "worker"),
+            "TASKHUB_WORKER_TASK_EVENTS": "true",
+        },
+    )
+    beat = Child("beat", _taskhub("beat"), env)
+    flower = Child("flower", _taskhub("flower"), env)
     stopping = threading.Event()
 
     def request_stop(signum: int, frame: object) -> None:
@@ -170,10 +196,19 @@ def run_development_stack(settings: Settings, out: IO[str] = sys.stdout) -> int:
         if not wait_for_port(settings.dev_redis_port, redis):
             out.write("redis did not start; see its output above\n")
             return 1
-        for child in children:
+        for child in (api, worker, beat):
             child.start(out)
             started.append(child)
-        if wait_for_port(settings.api_port, children[0], timeout=30):
+        # Flower asks the workers about themselves as it starts, and warns of every question
+        # nobody answers: it starts once the worker answers.
+        worker_up = wait_for_worker(redis_url, worker, stopping=stopping)
+        flower.start(out)
+        started.append(flower)
+        if (
+            worker_up
+            and wait_for_port(settings.api_port, api, timeout=60, stopping=stopping)
+            and wait_for_port(settings.flower_port, flower, timeout=60, stopping=stopping)
+        ):
             out.write(_banner(settings, redis_url))
             out.flush()
         return _watch(started, stopping, out)

@@ -16,6 +16,7 @@ from application.errors import DependencyUnavailableError
 from domain.task import TaskId
 from entrypoints.container import Container
 from entrypoints.logs import configure_logging
+from entrypoints.worker.celery_states import EXPECTED_ERRORS, report_to_celery
 from entrypoints.worker.metrics import serve_worker_metrics
 from entrypoints.worker.time_limits import fail_runs_stopped_at_their_time_limit
 
@@ -61,21 +62,21 @@ def _register_task_type(
 ) -> None:
     def run(task_id: str) -> str:
         try:
-            outcome: str = container.task_runner().run(TaskId(UUID(task_id)))
+            outcome = container.task_runner().run(TaskId(UUID(task_id)))
         except DependencyUnavailableError as exc:
             # The claim could not be made: nothing ran. Back to the broker, not acked, or
             # the task would wait for the overdue sweep.
-            logger.warning(
-                "task %s not claimed (%s); its message goes back to the queue", task_id, exc
-            )
+            logger.warning("task %s not claimed (%s); back to the queue", task_id, exc)
             raise Reject(str(exc), requeue=True) from exc
-        return outcome
+        # The outcome is stored by now; Celery is only told it, for its events (Flower).
+        return report_to_celery(outcome)
 
     app.task(
         run,
         name=task_name(name),
         acks_late=True,
         reject_on_worker_lost=True,
+        throws=EXPECTED_ERRORS,
         soft_time_limit=soft_time_limit,
         time_limit=time_limit,
         ignore_result=True,

@@ -27,7 +27,8 @@ class WorkerTaskContext:
     writes. A refused write means the run is over: the task sees TaskCancelledError. A
     database outage is not the task's failure: progress waits for the next write, a check
     passes (the watchdog checks too), and the run goes on to its result, which the runner
-    writes with retries."""
+    writes with retries. A completion writes no pending progress: it shows 100 percent and
+    the `final_message`."""
 
     task_id: TaskId
     run_token: RunToken
@@ -42,12 +43,13 @@ class WorkerTaskContext:
     # "pending" when the reaper took it back.
     over_because: str | None = None
     _pending: tuple[int, str | None] | None = None
+    _latest: tuple[int, str | None] | None = None
     _last_write: float = float("-inf")
     _last_check: float = float("-inf")
 
     def progress(self, percent: int, message: str | None = None) -> None:
         self._raise_if_cancelled()
-        self._pending = (percent, message)
+        self._pending = self._latest = (percent, message)
         if self.monotonic() - self._last_write >= self.min_interval:
             self.flush()
 
@@ -79,6 +81,13 @@ class WorkerTaskContext:
         if self.over_because is None:
             self.over_because = status
         self._cancelled.set()
+
+    def final_message(self) -> str | None:
+        """The progress message a completion shows: the latest report's, written or not,
+        if it was made at 100 percent; a message of an unfinished stage would be stale."""
+        if self._latest is None or self._latest[0] < 100:
+            return None
+        return self._latest[1]
 
     @property
     def cancelled(self) -> bool:

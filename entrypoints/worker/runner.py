@@ -24,7 +24,13 @@ from application.use_cases.record_heartbeat import RecordHeartbeat
 from application.use_cases.report_progress import ReportProgress
 from application.use_cases.retry_task import RetryTask
 from application.use_cases.start_task import StartTask, TaskRun
-from domain.errors import ConflictError, DomainError, NotFoundError, StaleRunError
+from domain.errors import (
+    ConflictError,
+    DomainError,
+    InvalidTransitionError,
+    NotFoundError,
+    StaleRunError,
+)
 from domain.task import Task, TaskId, TaskStatus
 from entrypoints.logs import request_id_var, task_id_var
 from entrypoints.worker.context import DELETED, WorkerTaskContext, status_found
@@ -37,6 +43,7 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class Completed:
     result: Any
+    message: str | None = None  # the final progress message
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,17 @@ class TakenBack:
 
 
 Outcome = Completed | Failed | Retried | Cancelled | TakenBack
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """The delivery ran nothing: its task was not pending. `found` is the status it was in,
+    "deleted" when it was gone, None when a concurrent write won the claim."""
+
+    found: str | None
+
+
+RunOutcome = Outcome | Skipped
 
 
 class RunObserver(Protocol):
@@ -119,8 +137,8 @@ class TaskRunner:
     tuning: RunnerTuning = RunnerTuning()
     observer: RunObserver = UNOBSERVED
 
-    def run(self, task_id: TaskId) -> str:
-        """Run one delivery of `task_id`; returns what happened, for the log. Raises
+    def run(self, task_id: TaskId) -> RunOutcome:
+        """Run one delivery of `task_id`; returns what happened, as stored. Raises
         DependencyUnavailableError when the database did not answer the claim: nothing ran,
         and the delivery should go back to the broker."""
         task_token = task_id_var.set(str(task_id))
@@ -129,7 +147,7 @@ class TaskRunner:
         finally:
             task_id_var.reset(task_token)
 
-    def _run(self, task_id: TaskId) -> str:
+    def _run(self, task_id: TaskId) -> RunOutcome:
         try:
             run = self._persist(
                 lambda: self.start_task.execute(task_id), attempts=self.tuning.claim_attempts
@@ -137,14 +155,16 @@ class TaskRunner:
         except (NotFoundError, ConflictError) as exc:
             # Deleted, cancelled, or a duplicate delivery of a task another run has claimed.
             logger.info("task %s not started: %s", task_id, exc.detail)
-            return "skipped"
+            if isinstance(exc, NotFoundError):
+                return Skipped("deleted")
+            return Skipped(exc.from_ if isinstance(exc, InvalidTransitionError) else None)
         request_token = request_id_var.set(run.request_id)
         try:
             return self._run_claimed(run)
         finally:
             request_id_var.reset(request_token)
 
-    def _run_claimed(self, run: TaskRun) -> str:
+    def _run_claimed(self, run: TaskRun) -> Outcome:
         logger.info(
             "task %s (%s) started, attempt %d of %d",
             run.task_id,
@@ -178,7 +198,7 @@ class TaskRunner:
         self.observer.finished(run, outcome, seconds)
         kind = type(outcome).__name__.lower()
         logger.info("task %s (%s) %s in %.3fs", run.task_id, run.task_type, kind, seconds)
-        return kind
+        return outcome
 
     def _execute(self, run: TaskRun, ctx: WorkerTaskContext) -> Outcome:
         task_type: TaskType | None = None
@@ -187,7 +207,7 @@ class TaskRunner:
             arguments = self.registry.parse(run.task_type, run.args, run.kwargs)
             result = task_type.function(ctx, arguments)
             json.dumps(result)
-            return Completed(result)
+            return Completed(result, ctx.final_message())
         except TaskCancelledError:
             return _ended_elsewhere(ctx.over_because)
         except SoftTimeLimitExceeded:
@@ -220,7 +240,9 @@ class TaskRunner:
 
     def _write(self, run: TaskRun, outcome: Completed | Failed | Retried) -> Task:
         if isinstance(outcome, Completed):
-            return self.complete_task.execute(run.task_id, run.run_token, outcome.result)
+            return self.complete_task.execute(
+                run.task_id, run.run_token, outcome.result, outcome.message
+            )
         if isinstance(outcome, Retried):
             return self.retry_task.execute(
                 run.task_id,

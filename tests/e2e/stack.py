@@ -108,15 +108,11 @@ class Stack:
         return url
 
     def start_worker(
-        self,
-        *,
-        concurrency: int = 2,
-        queues: str | None = None,
-        env: dict[str, str] | None = None,
+        self, *, concurrency: int = 2, queues: str | None = None, **settings: str
     ) -> ManagedProcess:
-        """A worker, with `env` added to its environment; it replaces `worker` unless it
-        consumes only some queues."""
-        overrides = {"TASKHUB_WORKER_CONCURRENCY": str(concurrency), **(env or {})}
+        """A worker, with `settings` (TASKHUB_* variables) on top of the stack's; it replaces
+        `worker` unless it consumes only some queues."""
+        overrides = {**settings, "TASKHUB_WORKER_CONCURRENCY": str(concurrency)}
         if queues is not None:
             overrides["TASKHUB_WORKER_QUEUES"] = queues
         process = self._spawn("worker", ["worker"], self.env(**overrides))

@@ -56,12 +56,18 @@ def settle_all(client: ApiClient, count: int, *, timeout: float) -> dict[str, di
     return wait_until(all_terminal, timeout=timeout, what="every task to settle", interval=0.5)
 
 
-def completed_in_the_log(stack: FaultStack) -> set[str]:
-    """Task ids the workers logged as completed (stored as completed by their run)."""
-    found = set()
-    for worker in stack.workers():
-        found |= set(re.findall(r"task (\S+) \(\w+\) completed in", worker.log_text()))
-    return found
+def completed_in_the_log(stack: FaultStack, expected: set[str]) -> set[str]:
+    """Task ids the workers logged as completed (stored as completed by their run), once
+    every one of `expected` is there: a run logs its completion after storing it, so the
+    API can show a task completed before its worker's line is written."""
+
+    def logged() -> tuple[set[str]] | None:
+        found: set[str] = set()
+        for worker in stack.workers():
+            found |= set(re.findall(r"task (\S+) \(\w+\) completed in", worker.log_text()))
+        return (found,) if expected <= found else None
+
+    return wait_until(logged, timeout=10, what="every completion to be logged")[0]
 
 
 def test_cancel_against_completion_500_times_ends_in_one_state_the_api_agrees_with(
@@ -88,7 +94,9 @@ def test_cancel_against_completion_500_times_ends_in_one_state_the_api_agrees_wi
 
     statuses = Counter(status for _, status, _, _ in answers)
     runs = journal.starts()
-    logged_completed = completed_in_the_log(stack)
+    logged_completed = completed_in_the_log(
+        stack, {i for i, t in tasks.items() if t["status"] == "completed"}
+    )
     cancelled = [i for i, status, _, _ in answers if status == 200]
     figures(
         submitted=CANCEL_RACES,

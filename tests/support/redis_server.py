@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -17,16 +16,11 @@ import pytest
 import redis
 
 from entrypoints.dev.embedded_redis import bundled_redis_server
+from tests.support.ports import free_port as free_port  # re-exported for the suite
 
 REDIS_URL_ENV = "TASKHUB_TEST_REDIS_URL"
 REQUIRE_SERVICES_ENV = "TASKHUB_TEST_REQUIRE_SERVICES"
 HOST = "127.0.0.1"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def answers_ping(url: str, *, timeout: float = 0.5) -> bool:

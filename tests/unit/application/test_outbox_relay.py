@@ -3,6 +3,7 @@ picked up by the relay."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Self
 
@@ -20,6 +21,8 @@ from application.use_cases.start_task import StartTask
 from application.use_cases.submit_task import SubmitTask
 from domain.task import Task
 from domain.user import User
+
+RELAY_LOGGER = "application.use_cases.relay_undispatched_tasks"
 
 
 @pytest.fixture
@@ -158,6 +161,39 @@ def test_pending_tasks_are_published_again_at_any_age_once_the_broker_lost_its_m
     assert dispatcher.new_epoch() is None  # recovered: the next run has nothing to do
     clock.advance(minutes=5)
     assert relay(uow, dispatcher, clock).execute() == 0
+
+
+def test_a_new_epoch_with_pending_tasks_at_risk_is_a_warning(
+    uow: InMemoryUnitOfWork,
+    dispatcher: RecordingTaskDispatcher,
+    clock: FixedClock,
+    dispatched: list[Task],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    dispatcher.lose_memory()
+
+    with caplog.at_level(logging.INFO, logger=RELAY_LOGGER):
+        relay(uow, dispatcher, clock).execute()
+
+    [record] = [r for r in caplog.records if "new epoch" in r.getMessage()]
+    assert record.levelno == logging.WARNING
+    assert f"{len(dispatched)} dispatched pending task(s)" in record.getMessage()
+
+
+def test_a_new_epoch_with_no_pending_task_is_only_information(
+    uow: InMemoryUnitOfWork,
+    dispatcher: RecordingTaskDispatcher,
+    clock: FixedClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    dispatcher.lose_memory()  # a broker's first start, say, with nothing queued
+
+    with caplog.at_level(logging.INFO, logger=RELAY_LOGGER):
+        relay(uow, dispatcher, clock).execute()
+
+    [record] = [r for r in caplog.records if "new epoch" in r.getMessage()]
+    assert record.levelno == logging.INFO
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
 def test_tasks_beyond_the_recovering_batch_wait_for_the_grace_period(

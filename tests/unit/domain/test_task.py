@@ -360,6 +360,24 @@ def test_complete_stores_the_result_and_sets_progress_to_hundred() -> None:
     assert task.completed_at == T2
 
 
+def test_complete_clears_a_progress_message_of_an_earlier_stage() -> None:
+    task = make_running_task()
+    task.report_progress(run_token=TOKEN, percent=25, message="2/8 values", at=T1)
+
+    task.complete(run_token=TOKEN, result=8, at=T2)
+
+    assert (task.progress, task.progress_message) == (Progress(100), None)
+
+
+def test_complete_with_a_final_message_shows_it() -> None:
+    task = make_running_task()
+    task.report_progress(run_token=TOKEN, percent=25, message="2/8 values", at=T1)
+
+    task.complete(run_token=TOKEN, result=8, at=T2, message="8/8 values")
+
+    assert (task.progress, task.progress_message) == (Progress(100), "8/8 values")
+
+
 def test_complete_after_a_retry_clears_the_earlier_error() -> None:
     task = make_running_task()
     task.retry(run_token=TOKEN, error=BOOM, at=T1)

@@ -25,7 +25,7 @@ from application.use_cases.start_task import StartTask
 from domain.task import Task, TaskStatus
 from domain.user import User
 from entrypoints.worker.context import WorkerTaskContext
-from entrypoints.worker.runner import RunnerTuning, TaskRunner
+from entrypoints.worker.runner import Completed, RunnerTuning, TaskRunner
 from tests.factories import make_task
 
 
@@ -132,7 +132,7 @@ def test_a_run_that_reports_progress_through_an_outage_completes_with_its_result
 
     row = stored(store, task)
     assert uow.refused >= 1
-    assert outcome == "completed"
+    assert isinstance(outcome, Completed)
     assert (row.status, row.result, row.error) == (TaskStatus.COMPLETED, {"steps": 3}, None)
 
 
@@ -206,7 +206,7 @@ def test_a_computed_result_is_kept_through_an_outage_longer_than_any_retry_budge
 
     row = stored(store, task)
     assert uow.refused == 50
-    assert outcome == "completed"
+    assert outcome == Completed({"steps": 3})
     assert (row.status, row.result, row.attempts) == (TaskStatus.COMPLETED, {"steps": 3}, 1)
 
 

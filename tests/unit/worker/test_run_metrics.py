@@ -26,7 +26,15 @@ from application.use_cases.start_task import StartTask, TaskRun
 from domain.task import Priority, RunToken, Task, TaskId, TaskStatus
 from domain.user import User
 from entrypoints.worker.metrics import BacklogCollector, PrometheusRunObserver
-from entrypoints.worker.runner import Cancelled, Completed, Failed, Outcome, Retried, TaskRunner
+from entrypoints.worker.runner import (
+    Cancelled,
+    Completed,
+    Failed,
+    Outcome,
+    Retried,
+    Skipped,
+    TaskRunner,
+)
 from tests.factories import make_task
 
 
@@ -133,7 +141,7 @@ def test_a_delivery_that_is_not_started_is_not_observed(
     runner.run(task.id)
     observer.events.clear()
 
-    assert runner.run(task.id) == "skipped"
+    assert isinstance(runner.run(task.id), Skipped)
     assert observer.events == []
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -27,7 +27,17 @@ from application.use_cases.retry_task import RetryTask
 from application.use_cases.start_task import StartTask, TaskRun
 from domain.task import Task, TaskError, TaskStatus
 from domain.user import User
-from entrypoints.worker.runner import Cancelled, Outcome, RunnerTuning, TakenBack, TaskRunner
+from entrypoints.worker.runner import (
+    Cancelled,
+    Completed,
+    Failed,
+    Outcome,
+    Retried,
+    RunnerTuning,
+    Skipped,
+    TakenBack,
+    TaskRunner,
+)
 from tests.factories import make_task
 
 
@@ -39,6 +49,17 @@ def chatty(ctx: TaskContext, args: Steps) -> dict[str, int]:
     for n in range(1, args.steps + 1):
         ctx.progress(n * 100 // args.steps)
     return {"steps": args.steps}
+
+
+def counts_to_the_end(ctx: TaskContext, args: Steps) -> int:
+    for n in range(1, args.steps + 1):
+        ctx.progress(n * 100 // args.steps, f"{n}/{args.steps} values")
+    return args.steps
+
+
+def stops_half_way(ctx: TaskContext, args: Steps) -> str:
+    ctx.progress(50, "halfway")
+    return "enough"
 
 
 def boom(ctx: TaskContext, args: Steps) -> None:
@@ -76,6 +97,8 @@ REGISTRY = TaskTypeRegistry(
         )
         for name, function in [
             ("chatty", chatty),
+            ("counts_to_the_end", counts_to_the_end),
+            ("stops_half_way", stops_half_way),
             ("boom", boom),
             ("flaky", flaky),
             ("unserialisable", unserialisable),
@@ -124,11 +147,40 @@ def test_a_task_runs_to_completion_with_its_result(
     outcome = runner.run(task.id)
 
     row = stored(uow, task)
-    assert outcome == "completed"
+    assert outcome == Completed({"steps": 4})
     assert (row.status, row.result, row.progress.percent) == (
         TaskStatus.COMPLETED,
         {"steps": 4},
         100,
+    )
+
+
+def test_a_completed_task_shows_the_last_progress_message_it_reported_at_100_percent(
+    runner: TaskRunner, uow: InMemoryUnitOfWork, alice: User
+) -> None:
+    task = submitted(uow, alice, "counts_to_the_end", steps=8)
+    # Only the first report is written before the completion; the last one is still pending.
+    unhurried = replace(runner, tuning=replace(runner.tuning, progress_interval=60))
+
+    unhurried.run(task.id)
+
+    row = stored(uow, task)
+    assert (row.status, row.progress.percent) == (TaskStatus.COMPLETED, 100)
+    assert row.progress_message == "8/8 values"
+
+
+def test_a_completed_task_keeps_no_message_of_an_unfinished_stage(
+    runner: TaskRunner, uow: InMemoryUnitOfWork, alice: User
+) -> None:
+    task = submitted(uow, alice, "stops_half_way")
+
+    runner.run(task.id)
+
+    row = stored(uow, task)
+    assert (row.status, row.progress.percent, row.progress_message) == (
+        TaskStatus.COMPLETED,
+        100,
+        None,
     )
 
 
@@ -149,7 +201,7 @@ def test_a_raising_task_fails_with_its_error_and_keeps_its_last_progress(
 ) -> None:
     task = submitted(uow, alice, "boom")
 
-    assert runner.run(task.id) == "failed"
+    assert runner.run(task.id) == Failed("ValueError", "boom")
 
     row = stored(uow, task)
     assert row.error == TaskError("ValueError", "boom")
@@ -161,8 +213,8 @@ def test_a_retryable_error_requeues_with_backoff(
 ) -> None:
     task = submitted(uow, alice, "flaky")
 
-    assert runner.run(task.id) == "retried"
-    assert runner.run(task.id) == "retried"
+    assert isinstance(runner.run(task.id), Retried)
+    assert isinstance(runner.run(task.id), Retried)
 
     row = stored(uow, task)
     assert (row.status, row.attempts) == (TaskStatus.PENDING, 2)
@@ -187,8 +239,28 @@ def test_a_duplicate_delivery_is_skipped(
     task = submitted(uow, alice, "chatty")
     runner.run(task.id)
 
-    assert runner.run(task.id) == "skipped"
+    assert runner.run(task.id) == Skipped("completed")
     assert stored(uow, task).attempts == 1
+
+
+def test_a_delivery_of_a_task_cancelled_while_pending_says_it_found_it_cancelled(
+    runner: TaskRunner, uow: InMemoryUnitOfWork, clock: FixedClock, alice: User
+) -> None:
+    task = submitted(uow, alice, "chatty")
+    CancelTask(uow=uow, dispatcher=RecordingTaskDispatcher(), clock=clock).execute(alice, task.id)
+
+    assert runner.run(task.id) == Skipped("cancelled")
+
+
+def test_a_delivery_of_a_deleted_task_says_it_found_it_deleted(
+    runner: TaskRunner, uow: InMemoryUnitOfWork, alice: User
+) -> None:
+    task = submitted(uow, alice, "chatty")
+    with uow:
+        uow.tasks.delete(uow.tasks.get(task.id))
+        uow.commit()
+
+    assert runner.run(task.id) == Skipped("deleted")
 
 
 def cancel_soon(uow: InMemoryUnitOfWork, clock: FixedClock, alice: User, task: Task) -> None:
@@ -211,7 +283,7 @@ def test_a_cooperative_task_stops_soon_after_it_is_cancelled(
 
     outcome = runner.run(task.id)
 
-    assert outcome == "cancelled"
+    assert outcome == Cancelled()
     assert time.monotonic() - started < 2
     assert stored(uow, task).status is TaskStatus.CANCELLED
 
@@ -225,7 +297,7 @@ def test_a_task_that_ignores_cancellation_is_interrupted(
 
     outcome = runner.run(task.id)
 
-    assert outcome == "cancelled"
+    assert outcome == Cancelled()
     assert time.monotonic() - started < 2
     assert stored(uow, task).status is TaskStatus.CANCELLED
 
@@ -262,13 +334,13 @@ def test_a_run_taken_back_by_the_reaper_is_counted_as_taken_back_not_cancelled(
     runner: TaskRunner, uow: InMemoryUnitOfWork, publisher: TaskPublisher, alice: User
 ) -> None:
     observed = Outcomes()
-    observing = dataclasses.replace(runner, observer=observed)
+    observing = replace(runner, observer=observed)
     task = submitted(uow, alice, "cooperative")
     reap_once_running(uow, publisher, task)
 
     outcome = observing.run(task.id)
 
-    assert outcome == "takenback"
+    assert outcome == TakenBack(status="pending")
     assert observed.seen == [TakenBack(status="pending")]
     assert stored(uow, task).status is TaskStatus.PENDING
 
@@ -277,7 +349,7 @@ def test_a_cancelled_run_is_still_counted_as_cancelled(
     runner: TaskRunner, uow: InMemoryUnitOfWork, clock: FixedClock, alice: User
 ) -> None:
     observed = Outcomes()
-    observing = dataclasses.replace(runner, observer=observed)
+    observing = replace(runner, observer=observed)
     task = submitted(uow, alice, "cooperative")
     cancel_soon(uow, clock, alice, task)
 
