@@ -234,9 +234,10 @@ class TokenService(Protocol):
 
 
 class LoginThrottle(Protocol):
-    """Slows password guessing down, per key (an account, a client address): a few failed
-    logins are free, then each key must wait before its next attempt, the wait doubling with
-    every further failure up to a cap. Never a lock for good; a quiet key starts afresh."""
+    """Slows password guessing down, per key (an account from one client address, a client
+    address): a few failed logins are free, then each key must wait before its next attempt,
+    the wait doubling with every further failure up to a cap. Never a lock for good; a quiet
+    key starts afresh."""
 
     def check(self, keys: Sequence[str]) -> None:
         """Raise TooManyAttemptsError, with the longest wait of any key, if one must wait."""

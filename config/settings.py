@@ -71,7 +71,10 @@ class Settings(BaseSettings):
         10, ge=1, description="How deeply a task's args or kwargs may nest lists and objects."
     )
     login_free_attempts: int = Field(
-        5, ge=1, description="Failed logins per account or address before each must wait."
+        5,
+        ge=1,
+        description="Failed logins per account from one address, and per address, before "
+        "each must wait.",
     )
     login_max_delay_seconds: float = Field(
         900.0, gt=0, description="The longest wait after failed logins (it doubles up to this)."

@@ -90,11 +90,14 @@ class Stack:
             for future in futures:
                 future.result()
 
-    def start_api(self, *, broker_url: str | None = None) -> str:
+    def start_api(self, *, broker_url: str | None = None, **overrides: str) -> str:
         """An API process, on another broker if given (then only its database must be
-        ready); the first one started becomes `api_url`. Returns its base URL."""
+        ready), with the TASKHUB_* `overrides`; the first one started becomes `api_url`.
+        Returns its base URL."""
         port = free_port()
-        env = self.env(TASKHUB_BROKER_URL=broker_url) if broker_url else self.env()
+        if broker_url:
+            overrides["TASKHUB_BROKER_URL"] = broker_url
+        env = self.env(**overrides)
         process = self._spawn("api", ["api", "--port", str(port)], env)
         url = f"http://{HOST}:{port}"
         wait_until(

@@ -38,8 +38,9 @@ def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     authenticate: Annotated[Authenticate, use_case("authenticate")],
 ) -> TokenResponse:
-    """OAuth2 password flow: `username` is the email. Repeated failures for an account or
-    from an address must wait before the next try (429, Retry-After)."""
+    """OAuth2 password flow: `username` is the email. Repeated failures at an account from
+    one address, or from one address at any accounts, must wait before the next try there
+    (429, Retry-After); other addresses are not held up."""
     # The peer address; behind a proxy, uvicorn puts the client's there from X-Forwarded-For
     # when the proxy is one of its --forwarded-allow-ips.
     client_ip = request.client.host if request.client else None
