@@ -98,6 +98,11 @@ class UserRepository(Protocol):
 
     def update(self, user: User) -> None: ...
 
+    def lock(self, user_id: UserId) -> None:
+        """Hold the user until the transaction ends: another transaction locking the same
+        user waits until then. Serializes what must be decided one at a time per user (the
+        active-task quota's count, then the insert). Lock before reading what it guards."""
+
     def find(self, *, after: Cursor | None, limit: int) -> list[User]:
         """Users newest first, like the task listing."""
 
