@@ -155,8 +155,9 @@ class Settings(BaseSettings):
     )
     forwarded_allow_ips: str = Field(
         "127.0.0.1",
-        description="Proxies whose X-Forwarded-* headers the API trusts (TLS ends there); "
-        "comma-separated, or * behind a private load balancer.",
+        description="The reverse proxies whose X-Forwarded-* headers the API trusts: their "
+        "own addresses or networks, comma-separated. Never * in production (refused): any "
+        "client could then choose the address its logins are throttled by.",
     )
     api_host: str = Field("127.0.0.1", description="Interface the API binds to.")
     api_port: int = Field(8000, ge=1, le=65535, description="Port the API listens on.")
@@ -187,6 +188,12 @@ class Settings(BaseSettings):
                 "TASKHUB_SECRET_KEY is the published development default; set your own secret "
                 "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`) before "
                 "running with TASKHUB_ENVIRONMENT=production"
+            )
+        if self.environment is Environment.PRODUCTION and "*" in self.forwarded_allow_ips:
+            raise InsecureSettingsError(
+                "TASKHUB_FORWARDED_ALLOW_IPS must name the reverse proxy's own addresses or "
+                "networks in production, not *: with *, a client's X-Forwarded-For header "
+                "chooses the address its logins are counted by"
             )
         if self.default_page_size > self.max_page_size:
             raise ValueError("TASKHUB_DEFAULT_PAGE_SIZE cannot exceed TASKHUB_MAX_PAGE_SIZE")

@@ -76,3 +76,34 @@ def test_guessing_from_other_addresses_never_keeps_the_owner_out(api: str) -> No
     # A guessing address waits even with the right password: it has not earned a try yet.
     assert guesser_answer.status_code == 429
     assert int(guesser_answer.headers["Retry-After"]) >= 1
+
+
+def test_x_forwarded_for_from_a_peer_that_is_not_the_proxy_does_not_change_its_address(
+    api: str,
+) -> None:
+    with client_at(api, "127.0.3.1") as http:
+        answers = [
+            login(
+                http,
+                f"user{n}@example.com",
+                "wrong guess",
+                **{"X-Forwarded-For": f"198.51.100.{n}"},
+            )
+            for n in range(FREE_ATTEMPTS + 2)
+        ]
+
+    # Every guess counted against 127.0.3.1, whatever address the header claimed.
+    assert [a.status_code for a in answers] == [401] * FREE_ATTEMPTS + [429] * 2
+
+
+def test_x_forwarded_for_from_the_trusted_proxy_names_the_client(api: str) -> None:
+    with client_at(api, PROXY) as http:
+        answers = [
+            login(
+                http, f"user{n}@example.com", "wrong guess", **{"X-Forwarded-For": f"203.0.113.{n}"}
+            )
+            for n in range(FREE_ATTEMPTS + 2)
+        ]
+
+    # Each guess came, as far as the proxy says, from a client of its own.
+    assert [a.status_code for a in answers] == [401] * (FREE_ATTEMPTS + 2)

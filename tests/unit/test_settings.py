@@ -32,3 +32,13 @@ def test_production_starts_with_a_real_secret(monkeypatch: pytest.MonkeyPatch) -
 def test_default_page_size_cannot_exceed_the_cap() -> None:
     with pytest.raises(ValidationError, match="DEFAULT_PAGE_SIZE"):
         Settings(default_page_size=500, max_page_size=100)
+
+
+def test_production_refuses_to_trust_x_forwarded_for_from_anyone() -> None:
+    key = "a-production-secret-of-our-own-Zq8wX3vT1pL6"
+    for trusted in ("*", "10.0.0.5, *"):
+        with pytest.raises(ValueError, match="TASKHUB_FORWARDED_ALLOW_IPS"):
+            Settings(environment="production", secret_key=key, forwarded_allow_ips=trusted)
+
+    settings = Settings(environment="production", secret_key=key, forwarded_allow_ips="10.0.0.5")
+    assert settings.forwarded_allow_ips == "10.0.0.5"
