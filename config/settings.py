@@ -76,6 +76,12 @@ class Settings(BaseSettings):
         description="Failed logins per account from one address, and per address, before "
         "each must wait.",
     )
+    signup_free_attempts: int = Field(
+        10,
+        ge=1,
+        description="Sign-ups from one address before each further one must wait (the wait "
+        "doubles up to TASKHUB_LOGIN_MAX_DELAY_SECONDS).",
+    )
     login_max_delay_seconds: float = Field(
         900.0, gt=0, description="The longest wait after failed logins (it doubles up to this)."
     )

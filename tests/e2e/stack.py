@@ -73,6 +73,8 @@ class Stack:
             "TASKHUB_BROKER_URL": self.broker_url,
             "TASKHUB_SECRET_KEY": SECRET_KEY,
             "TASKHUB_BCRYPT_ROUNDS": "4",
+            # Every test signs its users up from 127.0.0.1.
+            "TASKHUB_SIGNUP_FREE_ATTEMPTS": "100000",
             "TASKHUB_DATA_DIR": str(self.directory / "data"),
             "TASKHUB_TASK_MODULES": "tests.e2e.task_types",
             **SHORT_TIMINGS,
