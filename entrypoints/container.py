@@ -94,7 +94,7 @@ class Container(containers.DeclarativeContainer):
     )
     token_service = providers.Singleton(
         JoseTokenService,
-        secret=settings.provided.secret_key.get_secret_value.call(),
+        secret=settings.provided.signing_key.call(),
         lifetime_seconds=settings.provided.access_token_lifetime_seconds,
         clock=clock,
     )
