@@ -106,6 +106,11 @@ class UserRepository(Protocol):
 
     def update(self, user: User) -> None: ...
 
+    def lock(self, user_id: UserId) -> None:
+        """Hold the user until the transaction ends: another transaction locking the same
+        user waits until then. Serializes what must be decided one at a time per user (the
+        active-task quota's count, then the insert). Lock before reading what it guards."""
+
     def find(self, *, after: Cursor | None, limit: int) -> list[User]:
         """Users newest first, like the task listing."""
 
@@ -242,9 +247,10 @@ class TokenService(Protocol):
 
 
 class LoginThrottle(Protocol):
-    """Slows password guessing down, per key (an account, a client address): a few failed
-    logins are free, then each key must wait before its next attempt, the wait doubling with
-    every further failure up to a cap. Never a lock for good; a quiet key starts afresh."""
+    """Slows password guessing down, per key (an account from one client address, a client
+    address): a few failed logins are free, then each key must wait before its next attempt,
+    the wait doubling with every further failure up to a cap. Never a lock for good; a quiet
+    key starts afresh."""
 
     def check(self, keys: Sequence[str]) -> None:
         """Raise TooManyAttemptsError, with the longest wait of any key, if one must wait."""

@@ -9,9 +9,7 @@ from typing import Self
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# Known to everyone who reads this file, so it may only ever serve development.
-DEFAULT_SECRET_KEY = "dev-only-secret-key-change-me-in-production-0123456789"  # noqa: S105
-MIN_SECRET_KEY_BYTES = 32
+from config.secret_key import MIN_SECRET_KEY_BYTES, development_key, production_key_problem
 
 
 class Environment(enum.StrEnum):
@@ -42,9 +40,11 @@ class Settings(BaseSettings):
         description="With a sentinel:// broker URL (sentinel://host:26379;sentinel://host2:26379): "
         "the name of the Redis master the sentinels monitor.",
     )
-    secret_key: SecretStr = Field(
-        SecretStr(DEFAULT_SECRET_KEY),
-        description="Signs access tokens (HS256). At least 32 bytes; required in production.",
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Signs access tokens (HS256). Required in production: at least 32 bytes, "
+        "no whitespace, not of low entropy. Unset elsewhere: a random key made once and kept "
+        "in TASKHUB_DATA_DIR/secret_key (mode 0600).",
     )
     access_token_lifetime_seconds: int = Field(
         3600, ge=60, le=7 * 24 * 3600, description="How long an access token is valid."
@@ -71,7 +71,16 @@ class Settings(BaseSettings):
         10, ge=1, description="How deeply a task's args or kwargs may nest lists and objects."
     )
     login_free_attempts: int = Field(
-        5, ge=1, description="Failed logins per account or address before each must wait."
+        5,
+        ge=1,
+        description="Failed logins per account from one address, and per address, before "
+        "each must wait.",
+    )
+    signup_free_attempts: int = Field(
+        10,
+        ge=1,
+        description="Sign-ups from one address before each further one must wait (the wait "
+        "doubles up to TASKHUB_LOGIN_MAX_DELAY_SECONDS).",
     )
     login_max_delay_seconds: float = Field(
         900.0, gt=0, description="The longest wait after failed logins (it doubles up to this)."
@@ -175,8 +184,9 @@ class Settings(BaseSettings):
     )
     forwarded_allow_ips: str = Field(
         "127.0.0.1",
-        description="Proxies whose X-Forwarded-* headers the API trusts (TLS ends there); "
-        "comma-separated, or * behind a private load balancer.",
+        description="The reverse proxies whose X-Forwarded-* headers the API trusts: their "
+        "own addresses or networks, comma-separated. Never * in production (refused): any "
+        "client could then choose the address its logins are throttled by.",
     )
     api_host: str = Field("127.0.0.1", description="Interface the API binds to.")
     api_port: int = Field(8000, ge=1, le=65535, description="Port the API listens on.")
@@ -195,18 +205,36 @@ class Settings(BaseSettings):
             return self.log_format.lower() == "json"
         return self.environment is Environment.PRODUCTION
 
+    def signing_key(self) -> str:
+        """TASKHUB_SECRET_KEY, or (never in production) the data directory's own random key,
+        made on first use."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        return development_key(Path(self.data_dir))
+
     @model_validator(mode="after")
     def _refuse_weak_secrets(self) -> Self:
-        secret = self.secret_key.get_secret_value()
-        if len(secret.encode()) < MIN_SECRET_KEY_BYTES:
+        secret = self.secret_key.get_secret_value() if self.secret_key is not None else None
+        if secret is not None and len(secret.encode()) < MIN_SECRET_KEY_BYTES:
             raise InsecureSettingsError(
                 f"TASKHUB_SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes long"
             )
-        if self.environment is Environment.PRODUCTION and secret == DEFAULT_SECRET_KEY:
+        if self.environment is Environment.PRODUCTION:
+            how = (
+                "set a random key of your own (e.g. `python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'`) before running with "
+                "TASKHUB_ENVIRONMENT=production"
+            )
+            if secret is None:
+                raise InsecureSettingsError(f"TASKHUB_SECRET_KEY is required in production; {how}")
+            problem = production_key_problem(secret)
+            if problem is not None:
+                raise InsecureSettingsError(f"TASKHUB_SECRET_KEY {problem}; {how}")
+        if self.environment is Environment.PRODUCTION and "*" in self.forwarded_allow_ips:
             raise InsecureSettingsError(
-                "TASKHUB_SECRET_KEY is the published development default; set your own secret "
-                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`) before "
-                "running with TASKHUB_ENVIRONMENT=production"
+                "TASKHUB_FORWARDED_ALLOW_IPS must name the reverse proxy's own addresses or "
+                "networks in production, not *: with *, a client's X-Forwarded-For header "
+                "chooses the address its logins are counted by"
             )
         if self.default_page_size > self.max_page_size:
             raise ValueError("TASKHUB_DEFAULT_PAGE_SIZE cannot exceed TASKHUB_MAX_PAGE_SIZE")

@@ -59,6 +59,7 @@ from application.use_cases.request_model_validation import (
     RequestModelValidation,
 )
 from application.use_cases.retry_task import RetryTask
+from application.use_cases.sign_up import SignUp
 from application.use_cases.start_task import StartTask
 from application.use_cases.submit_task import SubmitTask
 from application.use_cases.submit_task_batch import SubmitTaskBatch
@@ -104,7 +105,7 @@ class Container(containers.DeclarativeContainer):
     )
     token_service = providers.Singleton(
         JoseTokenService,
-        secret=settings.provided.secret_key.get_secret_value.call(),
+        secret=settings.provided.signing_key.call(),
         lifetime_seconds=settings.provided.access_token_lifetime_seconds,
         clock=clock,
     )
@@ -115,6 +116,14 @@ class Container(containers.DeclarativeContainer):
     )
     login_throttle = providers.Singleton(
         login_throttle_for, settings.provided.broker_url, login_backoff, clock
+    )
+    signup_backoff = providers.Singleton(
+        LoginBackoff,
+        free_attempts=settings.provided.signup_free_attempts,
+        max_delay=settings.provided.login_max_delay_seconds,
+    )
+    signup_throttle = providers.Singleton(
+        login_throttle_for, settings.provided.broker_url, signup_backoff, clock
     )
     probes = providers.List(
         providers.Singleton(SqlAlchemyDatabaseProbe, engine),
@@ -147,6 +156,7 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         allow_signup=settings.provided.allow_signup,
     )
+    sign_up = providers.Factory(SignUp, register=register_user, throttle=signup_throttle)
     create_administrator = providers.Factory(
         CreateAdministrator, uow=unit_of_work, hasher=password_hasher, clock=clock
     )

@@ -175,6 +175,9 @@ class InMemoryUserRepository(UserRepository):
     def update(self, user: User) -> None:
         self._table.update(user.id, user)
 
+    def lock(self, user_id: UserId) -> None:
+        """Nothing to hold: an in-memory unit of work serves one test's thread."""
+
     def find(self, *, after: Cursor | None, limit: int) -> list[User]:
         return [self._table.loaded(u, u.id) for u in newest_first(self._table.rows(), after, limit)]
 

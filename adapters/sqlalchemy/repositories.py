@@ -273,6 +273,19 @@ class SqlAlchemyUserRepository(UserRepository):
         if not written:
             raise NotFoundError(f"user {user.id} not found", user_id=str(user.id))
 
+    def lock(self, user_id: UserId) -> None:
+        if self._session.get_bind().dialect.name == "sqlite":
+            # SQLite has one writer at a time: a write opens the transaction and takes the
+            # database's write lock (waiting busy_timeout for it), so what the transaction
+            # reads next is no older than the last commit. The column written is in no index.
+            statement = update(_USERS).where(_USERS.c.id == user_id)
+            self._session.execute(statement.values(is_active=_USERS.c.is_active))
+            return
+        # FOR NO KEY UPDATE: waits for another transaction's lock on the user, but not for the
+        # KEY SHARE locks that inserting a task or a model takes on its owner (foreign key).
+        statement = select(_USERS.c.id).where(_USERS.c.id == user_id)
+        self._session.execute(statement.with_for_update(key_share=True))
+
     def find(self, *, after: Cursor | None, limit: int) -> list[User]:
         statement = newest_first(
             select(UserRow), created_at=UserRow.created_at, id_=UserRow.id, after=after, limit=limit

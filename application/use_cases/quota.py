@@ -11,7 +11,10 @@ def ensure_within_active_task_quota(
     uow: UnitOfWork, owner_id: UserId, limit: int, *, adding: int = 1
 ) -> None:
     """Raise QuotaExceededError when `adding` more tasks would take the owner past `limit`
-    pending or running tasks."""
+    pending or running tasks. Holds the owner (a row lock) until the transaction ends, so
+    submissions of one owner racing each other count one after the other, each seeing the
+    tasks the one before it added: call it in the transaction that adds the tasks."""
+    uow.users.lock(owner_id)
     active = uow.tasks.count_active(owner_id)
     if active + adding > limit:
         more = "" if adding == 1 else f" and would add {adding}"

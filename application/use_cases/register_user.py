@@ -13,7 +13,9 @@ from domain.user import Email, User, check_new_password
 @dataclass(frozen=True, slots=True)
 class RegisterUser:
     """Rules: an anonymous caller may sign up only while sign-up is allowed; an admin may
-    always create users, admins included; emails are unique (case-insensitive).
+    always create users, admins included; emails are unique (case-insensitive). The
+    duplicate is looked up before the password is hashed, and a taken email costs the same
+    hash as a free one.
 
     Raises ValidationError, PermissionDeniedError, AlreadyExistsError.
     """
@@ -34,12 +36,15 @@ class RegisterUser:
             raise PermissionDeniedError("only an administrator can create an administrator")
         address = Email(email)
         check_new_password(password)
-        hashed = self.hasher.hash(password)
         with self.uow:
-            if self.uow.users.find_by_email(address) is not None:
-                raise AlreadyExistsError(
-                    f"a user with email {address} already exists", field="email"
-                )
+            taken = self.uow.users.find_by_email(address) is not None
+        # Hashed even for a taken email and then thrown away: the answer takes as long
+        # either way, so its timing does not tell which emails have accounts.
+        hashed = self.hasher.hash(password)
+        if taken:
+            raise AlreadyExistsError(f"a user with email {address} already exists", field="email")
+        with self.uow:
+            # A registration racing this one may have taken the email since: add() refuses it.
             user = User.register(
                 email=address, hashed_password=hashed, at=self.clock.now(), is_admin=is_admin
             )

@@ -4,6 +4,7 @@ health-checked, and the image built the way the docs promise."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -83,12 +84,32 @@ def test_every_long_running_service_has_a_health_check(name: str) -> None:
     assert health["test"]
 
 
-def test_the_api_runs_two_replicas_and_trusts_its_load_balancer() -> None:
+def test_the_api_runs_two_replicas_behind_the_proxy_only() -> None:
     api = SERVICES["api"]
 
     assert api["deploy"]["replicas"] == 2
     assert "ports" not in api
-    assert api["environment"]["TASKHUB_FORWARDED_ALLOW_IPS"] == "*"
+    assert "edge" in api["networks"]
+    assert "ports" in SERVICES["proxy"]
+
+
+def test_the_api_trusts_x_forwarded_for_from_the_proxys_own_address_only() -> None:
+    trusted = SERVICES["api"]["environment"]["TASKHUB_FORWARDED_ALLOW_IPS"]
+    proxy_address = SERVICES["proxy"]["networks"]["edge"]["ipv4_address"]
+    edge = ipaddress.ip_network(COMPOSE["networks"]["edge"]["ipam"]["config"][0]["subnet"])
+
+    assert trusted == proxy_address
+    assert ipaddress.ip_address(proxy_address) in edge
+    assert set(SERVICES["proxy"]["networks"]) == {"edge"}
+
+
+def test_the_proxy_replaces_the_clients_x_forwarded_for_instead_of_appending_to_it() -> None:
+    config = (DOCKER / "proxy" / "nginx.conf").read_text()
+    directives = [line.split("#")[0].strip() for line in config.splitlines()]
+
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in directives
+    assert not [d for d in directives if "$proxy_add_x_forwarded_for" in d]
+    assert not [d for d in directives if d.startswith(("set_real_ip_from", "real_ip_header"))]
 
 
 def test_workers_split_the_high_queue_from_default_and_low() -> None:

@@ -175,7 +175,7 @@ def test_word_count_runs_end_to_end_through_the_api_and_a_worker(
 def log_in(http: httpx.Client, api: str) -> dict[str, str]:
     account = {"email": "ada@example.com", "password": "analytical engine"}
     registered = http.post(f"{api}/auth/register", json=account)
-    assert registered.status_code == 201, registered.text
+    assert registered.status_code == 202, registered.text
     token = http.post(
         f"{api}/auth/token", data={"username": account["email"], "password": account["password"]}
     )

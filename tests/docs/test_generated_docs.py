@@ -8,7 +8,7 @@ import pytest
 from pydantic import Field
 from typer.testing import CliRunner
 
-from config.settings import DEFAULT_SECRET_KEY, Settings
+from config.settings import Settings
 from domain import model as model_module
 from domain import task as task_module
 from domain.model import Model, ModelStatus
@@ -170,7 +170,7 @@ def test_defaults_are_shown_as_an_operator_would_write_them() -> None:
     assert "| `TASKHUB_ENVIRONMENT` | `development` |" in table
     assert "| `TASKHUB_TASK_MODULES` | *(empty)* |" in table
     assert "| `TASKHUB_FLOWER_BASIC_AUTH` | *(unset)* |" in table
-    assert DEFAULT_SECRET_KEY not in table
+    assert "| `TASKHUB_SECRET_KEY` | *(unset)* |" in table
 
 
 # --- the markers -----------------------------------------------------------------------------

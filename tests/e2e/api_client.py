@@ -53,11 +53,13 @@ class ApiClient:
         """Register a fresh account and log in with it; later calls carry its bearer token."""
         email, password = f"e2e-{uuid4().hex[:10]}@example.com", "correct horse battery"
         registered = self.http.post("/auth/register", json={"email": email, "password": password})
-        assert registered.status_code == 201, registered.text
-        self.user_id = registered.json()["id"]
+        assert registered.status_code == 202, registered.text
         login = self.http.post("/auth/token", data={"username": email, "password": password})
         assert login.status_code == 200, login.text
         self.http.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+        me = self.http.get("/users/me")  # a sign-up's answer names no user
+        assert me.status_code == 200, me.text
+        self.user_id = me.json()["id"]
         return self
 
     def authorised_as(self, other: ApiClient) -> ApiClient:

@@ -74,6 +74,8 @@ class Stack:
             "TASKHUB_BROKER_URL": self.broker_url,
             "TASKHUB_SECRET_KEY": SECRET_KEY,
             "TASKHUB_BCRYPT_ROUNDS": "4",
+            # Every test signs its users up from 127.0.0.1.
+            "TASKHUB_SIGNUP_FREE_ATTEMPTS": "100000",
             "TASKHUB_DATA_DIR": str(self.directory / "data"),
             "TASKHUB_TASK_MODULES": "tests.e2e.task_types",
             **SHORT_TIMINGS,
@@ -91,11 +93,14 @@ class Stack:
             for future in futures:
                 future.result()
 
-    def start_api(self, *, broker_url: str | None = None) -> str:
+    def start_api(self, *, broker_url: str | None = None, **overrides: str) -> str:
         """An API process, on another broker if given (then only its database must be
-        ready); the first one started becomes `api_url`. Returns its base URL."""
+        ready), with the TASKHUB_* `overrides`; the first one started becomes `api_url`.
+        Returns its base URL."""
         port = free_port()
-        env = self.env(TASKHUB_BROKER_URL=broker_url) if broker_url else self.env()
+        if broker_url:
+            overrides["TASKHUB_BROKER_URL"] = broker_url
+        env = self.env(**overrides)
         process = self._spawn("api", ["api", "--port", str(port)], env)
         url = f"http://{HOST}:{port}"
         wait_until(

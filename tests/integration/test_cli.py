@@ -92,18 +92,29 @@ def test_create_admin_refuses_a_weak_password_with_a_message(env: dict[str, str]
     assert "at least 8 characters" in result.stderr
 
 
-def test_production_settings_with_the_default_secret_refuse_to_start(env: dict[str, str]) -> None:
-    result = taskhub("db", "upgrade", env={**env, "TASKHUB_ENVIRONMENT": "production"})
+PRODUCTION_KEY = "cli-tests-Zq8wX3vT1pL6yR2mN7kB4hJ9fD5sA0"
+
+
+def test_production_settings_without_a_secret_refuse_to_start(env: dict[str, str]) -> None:
+    without_key = {k: v for k, v in env.items() if k != "TASKHUB_SECRET_KEY"}
+    result = taskhub("db", "upgrade", env={**without_key, "TASKHUB_ENVIRONMENT": "production"})
 
     assert result.returncode == 2
-    assert "TASKHUB_SECRET_KEY" in result.stderr
+    assert "TASKHUB_SECRET_KEY is required in production" in result.stderr
     assert "Traceback" not in result.stderr
 
 
+def test_production_refuses_a_low_entropy_secret_padded_to_length(env: dict[str, str]) -> None:
+    weak = {"TASKHUB_ENVIRONMENT": "production", "TASKHUB_SECRET_KEY": "s" * 40}
+    result = taskhub("db", "upgrade", env={**env, **weak})
+
+    assert result.returncode == 2
+    assert "too little entropy" in result.stderr
+
+
 def test_flower_refuses_production_without_basic_auth(env: dict[str, str]) -> None:
-    result = taskhub(
-        "flower", env={**env, "TASKHUB_ENVIRONMENT": "production", "TASKHUB_SECRET_KEY": "s" * 40}
-    )
+    production = {"TASKHUB_ENVIRONMENT": "production", "TASKHUB_SECRET_KEY": PRODUCTION_KEY}
+    result = taskhub("flower", env={**env, **production})
 
     assert result.returncode == 2
     assert "TASKHUB_FLOWER_BASIC_AUTH" in result.stderr

@@ -1,19 +1,73 @@
-"""Settings refuse to run production on a known or weak secret, and say why."""
+"""Settings refuse to run production on a missing, known or weak secret, and say why;
+development makes a random key of its own per data directory."""
 
 from __future__ import annotations
+
+import os
+import stat
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from config.settings import DEFAULT_SECRET_KEY, Settings
+from config.secret_key import KEY_FILE_NAME, development_key
+from config.settings import Settings
+
+GOOD_KEY = "a-production-secret-of-our-own-Zq8wX3vT1pL6"
+# The development default this file once published, and so did the whole repository.
+PUBLISHED = "dev-only-secret-key-change-me-in-production-0123456789"
 
 
-def test_development_may_use_the_published_default_secret() -> None:
-    assert Settings(environment="development").secret_key.get_secret_value() == DEFAULT_SECRET_KEY
+def test_development_without_a_key_makes_a_random_one_in_the_data_directory(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(environment="development", data_dir=tmp_path / "data")
+
+    key = settings.signing_key()
+
+    path = tmp_path / "data" / KEY_FILE_NAME
+    assert path.read_text().strip() == key
+    assert len(key.encode()) >= 32
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o700
+    assert key != PUBLISHED
 
 
-def test_production_refuses_the_default_secret_and_says_what_to_do() -> None:
-    with pytest.raises(ValidationError, match="TASKHUB_SECRET_KEY is the published development"):
+def test_the_development_key_is_made_once_and_kept(tmp_path: Path) -> None:
+    first = Settings(environment="development", data_dir=tmp_path).signing_key()
+    again = Settings(environment="development", data_dir=tmp_path).signing_key()
+    elsewhere = Settings(environment="development", data_dir=tmp_path / "other").signing_key()
+
+    assert first == again
+    assert elsewhere != first
+
+
+def test_processes_starting_together_agree_on_one_development_key(tmp_path: Path) -> None:
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _: development_key(tmp_path), range(32)))
+
+    assert len(keys) == 1
+    assert os.listdir(tmp_path) == [KEY_FILE_NAME]
+
+
+def test_a_development_key_file_others_may_read_is_made_private(tmp_path: Path) -> None:
+    key = development_key(tmp_path)
+    (tmp_path / KEY_FILE_NAME).chmod(0o644)
+
+    assert development_key(tmp_path) == key
+    assert stat.S_IMODE((tmp_path / KEY_FILE_NAME).stat().st_mode) == 0o600
+
+
+def test_a_configured_key_is_used_as_given_and_no_file_is_made(tmp_path: Path) -> None:
+    settings = Settings(environment="development", secret_key=GOOD_KEY, data_dir=tmp_path)
+
+    assert settings.signing_key() == GOOD_KEY
+    assert not (tmp_path / KEY_FILE_NAME).exists()
+
+
+def test_production_requires_a_key_and_says_what_to_do() -> None:
+    with pytest.raises(ValidationError, match="TASKHUB_SECRET_KEY is required in production"):
         Settings(environment="production")
 
 
@@ -22,13 +76,40 @@ def test_a_secret_shorter_than_32_bytes_is_refused_everywhere() -> None:
         Settings(environment="development", secret_key="too-short")
 
 
-def test_production_starts_with_a_real_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("case", "key"),
+    [
+        ("the once published default", PUBLISHED),
+        ("it with a leading space", " " + PUBLISHED),
+        ("it with a trailing newline", PUBLISHED + "\n"),
+        ("short, padded with spaces", "short-key" + " " * 40),
+        ("one character repeated", "x" * 48),
+        ("a word repeated", "password" * 6),
+        ("a sequence", "abcdefghijklmnopqrstuvwxyz0123456789"),
+        ("digits counting up", "0123456789" * 4),
+        ("two characters", "ab" * 24),
+    ],
+)
+def test_production_refuses_weak_or_known_keys(case: str, key: str) -> None:
+    with pytest.raises(ValidationError, match="TASKHUB_SECRET_KEY"):
+        Settings(environment="production", secret_key=key)
+
+
+@pytest.mark.parametrize(
+    "key", [GOOD_KEY, "0f3a9c27e1b84d5a96c2e7f01b3d8a45", "Zq8" * 4 + "wX3vT1pL6yR2mN7kB4hJ"]
+)
+def test_production_starts_with_a_real_secret(key: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TASKHUB_ENVIRONMENT", "production")
-    monkeypatch.setenv("TASKHUB_SECRET_KEY", "x" * 48)
+    monkeypatch.setenv("TASKHUB_SECRET_KEY", key)
 
     assert Settings().environment == "production"
 
 
-def test_default_page_size_cannot_exceed_the_cap() -> None:
-    with pytest.raises(ValidationError, match="DEFAULT_PAGE_SIZE"):
-        Settings(default_page_size=500, max_page_size=100)
+def test_production_refuses_to_trust_x_forwarded_for_from_anyone() -> None:
+    key = "a-production-secret-of-our-own-Zq8wX3vT1pL6"
+    for trusted in ("*", "10.0.0.5, *"):
+        with pytest.raises(ValueError, match="TASKHUB_FORWARDED_ALLOW_IPS"):
+            Settings(environment="production", secret_key=key, forwarded_allow_ips=trusted)
+
+    settings = Settings(environment="production", secret_key=key, forwarded_allow_ips="10.0.0.5")
+    assert settings.forwarded_allow_ips == "10.0.0.5"

@@ -52,6 +52,17 @@ class UserPage(BaseModel):
     next_cursor: str | None = None
 
 
+class SignUpAccepted(BaseModel):
+    """The answer to every sign-up that passed validation, whether or not the email already
+    had an account: the same for both, so it confirms no account."""
+
+    email: str = Field(description="The email as it is stored: trimmed, lower-cased.")
+    detail: str = Field(
+        "If this email had no account, it has one now: log in with it and the password you "
+        "chose. If it had one, nothing was changed.",
+    )
+
+
 class TokenResponse(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret

@@ -37,7 +37,7 @@ class Api:
         email = f"client-{uuid4().hex[:10]}@example.com"
         with httpx.Client(base_url=f"{self.url}/api/v1", trust_env=False, timeout=10) as http:
             response = http.post("/auth/register", json={"email": email, "password": PASSWORD})
-        assert response.status_code == 201, response.text
+        assert response.status_code == 202, response.text
         return email
 
 

@@ -31,6 +31,7 @@ WORKER_READY = re.compile(r"\S+@\S+ ready\.")  # taskhub-<pid>@<host> ready.
 # Shared by the API's settings and the worker's environment, so both see the same system.
 SETTINGS = {
     "environment": "test",
+    "signup_free_attempts": "100000",  # every test signs its users up from 127.0.0.1
     "secret_key": SECRET_KEY,
     "progress_interval_seconds": "0.1",
     "cancel_poll_interval_seconds": "0.2",

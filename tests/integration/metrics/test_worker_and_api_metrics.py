@@ -35,7 +35,7 @@ class CountingApi:
 
     def sign_up(self) -> None:
         account = {"email": "metrics@example.com", "password": "correct horse battery"}
-        assert self.call("POST", f"{API}/auth/register", json=account).status_code == 201
+        assert self.call("POST", f"{API}/auth/register", json=account).status_code == 202
         login = {"username": account["email"], "password": account["password"]}
         token = self.call("POST", f"{API}/auth/token", data=login)
         self.http.headers["Authorization"] = f"Bearer {token.json()['access_token']}"

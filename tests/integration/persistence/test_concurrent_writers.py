@@ -1,5 +1,5 @@
 """Threads racing on one database: each task gets one winner, losers get a conflict, never a
-raw driver error such as SQLite's 'database is locked'."""
+raw driver error such as SQLite's 'database is locked'; one owner's quota checks take turns."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ import pytest
 from sqlalchemy import Engine, select
 
 from adapters.sqlalchemy.tables import TaskRow
-from domain.errors import ConcurrencyConflictError, InvalidTransitionError
+from application.use_cases.quota import ensure_within_active_task_quota
+from domain.errors import ConcurrencyConflictError, InvalidTransitionError, QuotaExceededError
 from domain.task import RunToken, TaskId
+from domain.user import User
 from tests.factories import T0, make_task, make_user
 from tests.integration.persistence.units_of_work import NewUnitOfWork, save, sql_units_of_work
 
@@ -78,3 +80,29 @@ def test_concurrent_relays_on_postgresql_skip_the_rows_another_relay_holds(
 
     assert len(taken) == 2
     assert {t.id for t in left} == {t.id for t in tasks} - {t.id for t in taken}
+
+
+def test_a_quota_check_waits_for_another_of_the_same_owner_and_counts_its_tasks(
+    new_sql_uow: NewUnitOfWork, engine: Engine
+) -> None:
+    owner, other = save(new_sql_uow, make_user()), save(new_sql_uow, make_user())
+
+    def submission(user: User) -> None:
+        with new_sql_uow() as uow:
+            ensure_within_active_task_quota(uow, user.id, limit=1)
+            uow.tasks.add(make_task(user=user))
+            uow.commit()
+
+    with ThreadPoolExecutor(2) as pool, new_sql_uow() as first:
+        ensure_within_active_task_quota(first, owner.id, limit=1)
+        first.tasks.add(make_task(user=owner))
+        same_owner = pool.submit(submission, owner)
+        if engine.dialect.name == "postgresql":
+            # A row lock: another owner's submission is not held up (SQLite has one writer).
+            pool.submit(submission, other).result(timeout=30)
+        time.sleep(0.5)  # time enough for the same owner's check to count, were it not held
+        assert not same_owner.done()
+        first.commit()
+
+    with pytest.raises(QuotaExceededError):
+        same_owner.result(timeout=30)

@@ -1,4 +1,5 @@
-"""Logging in is throttled per account and per client address, before the password check."""
+"""Logging in is throttled per account and client address together, and per client address,
+before the password check; failures elsewhere never keep an account's owner out."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from domain.errors import AuthenticationError
 PASSWORD = "correct horse"
 EMAIL = "gina@example.com"
 BACKOFF = LoginBackoff(free_attempts=5, first_delay=1.0, max_delay=900.0)
+PAIR = f"account:{EMAIL} ip:10.0.0.1"
 
 
 class CountingHasher(ReversedPasswordHasher):
@@ -124,7 +126,7 @@ def test_failures_are_forgotten_a_day_after_the_last_one(
     clock.advance(seconds=BACKOFF.forget_after + 1)
     fail(login, 1)
 
-    assert throttle.failures[f"account:{EMAIL}"][0] == 1
+    assert throttle.failures[PAIR][0] == 1
 
 
 # --- bcrypt and the real owner -------------------------------------------------------------
@@ -159,28 +161,51 @@ def test_the_real_owner_logs_in_once_the_delay_has_passed(
     assert token.token
 
 
-def test_a_success_clears_the_accounts_failures_but_not_the_addresss(
+def test_a_success_clears_the_account_and_address_failures_but_not_the_addresss(
     login: Authenticate, clock: FixedClock, throttle: InMemoryLoginThrottle
 ) -> None:
     fail(login, 4)
 
     login.execute(email=EMAIL, password=PASSWORD, client_ip="10.0.0.1")
 
-    assert f"account:{EMAIL}" not in throttle.failures
+    assert PAIR not in throttle.failures
     assert throttle.failures["ip:10.0.0.1"][0] == 4
-    fail(login, 4, ip="10.0.0.2")  # the account starts from nothing again
+    fail(login, 1)
+    assert refusal(login) == 1  # the address's own count goes on
 
 
 # --- what is counted -----------------------------------------------------------------------
 
 
-def test_an_account_is_throttled_whatever_address_the_guesses_come_from(
-    login: Authenticate,
+def test_an_address_that_failed_at_an_account_waits_even_with_the_right_password(
+    login: Authenticate, throttle: InMemoryLoginThrottle
 ) -> None:
-    for n in range(5):
-        fail(login, 1, ip=f"10.0.1.{n}")
+    fail(login, 5)
+    throttle.reset(["ip:10.0.0.1"])  # only the account-and-address count is left
 
-    assert refusal(login, ip="10.0.2.1") == 1
+    assert refusal(login) == 1
+
+
+def test_guesses_at_an_account_from_other_addresses_never_keep_its_owner_out(
+    login: Authenticate, clock: FixedClock
+) -> None:
+    for n in range(20):
+        fail(login, 5, ip=f"10.0.1.{n}")
+        assert refusal(login, ip=f"10.0.1.{n}") == 1
+
+    assert login.execute(email=EMAIL, password=PASSWORD, client_ip="10.0.2.1").token
+
+
+def test_one_guess_every_fifteen_minutes_does_not_keep_the_owner_out(
+    login: Authenticate, clock: FixedClock
+) -> None:
+    fail(login, 5, ip="10.6.6.6")
+    for _ in range(12):
+        clock.advance(seconds=900)
+        fail(login, 1, ip="10.6.6.6")
+
+    assert refusal(login, ip="10.6.6.6") == 900
+    assert login.execute(email=EMAIL, password=PASSWORD, client_ip="10.0.0.1").token
 
 
 def test_an_address_is_throttled_whatever_accounts_it_guesses_at(login: Authenticate) -> None:
@@ -191,10 +216,13 @@ def test_an_address_is_throttled_whatever_accounts_it_guesses_at(login: Authenti
     assert login.execute(email=EMAIL, password=PASSWORD, client_ip="10.0.0.9").token
 
 
-def test_unknown_accounts_are_throttled_like_known_ones(login: Authenticate) -> None:
+def test_unknown_accounts_are_throttled_like_known_ones(
+    login: Authenticate, throttle: InMemoryLoginThrottle
+) -> None:
     fail(login, 5, email="nobody@example.com")
+    throttle.reset(["ip:10.0.0.1"])  # only the account-and-address count is left
 
-    assert refusal(login, email="NOBODY@example.com", ip="10.0.0.2") == 1
+    assert refusal(login, email="NOBODY@example.com") == 1
 
 
 def test_the_account_key_is_the_normalised_email(
@@ -202,7 +230,7 @@ def test_the_account_key_is_the_normalised_email(
 ) -> None:
     fail(login, 1, email="  GINA@Example.com ")
 
-    assert set(throttle.failures) == {f"account:{EMAIL}", "ip:10.0.0.1"}
+    assert set(throttle.failures) == {PAIR, "ip:10.0.0.1"}
 
 
 def test_a_malformed_email_counts_against_the_address_only(

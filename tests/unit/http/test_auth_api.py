@@ -61,36 +61,66 @@ def closed_signup(override_settings: Callable[..., Settings]) -> Settings:
 # --- registering ---------------------------------------------------------------------------
 
 
-def test_register_returns_the_new_user_without_any_password(client: TestClient) -> None:
+def test_sign_up_answers_202_and_the_account_logs_in(
+    client: TestClient, store: InMemoryStore
+) -> None:
     response = register(client, "carol@example.com")
 
-    assert response.status_code == 201, response.text
-    body = response.json()
-    assert set(body) == USER_FIELDS
-    assert body["email"] == "carol@example.com"
-    assert body["is_active"] is True
-    assert body["is_admin"] is False
-    assert "password" not in response.text
+    assert response.status_code == 202, response.text
+    assert set(response.json()) == {"email", "detail"}
+    assert response.json()["email"] == "carol@example.com"
     assert "$2b$" not in response.text
+    assert [str(user.email) for user in store.users.values()] == ["carol@example.com"]
+    assert login(client, "carol@example.com").status_code == 200
 
 
 def test_register_stores_the_email_trimmed_and_lower_cased(client: TestClient) -> None:
     response = register(client, "  Carol@Example.COM ")
 
-    assert response.status_code == 201, response.text
+    assert response.status_code == 202, response.text
     assert response.json()["email"] == "carol@example.com"
 
 
-def test_register_refuses_an_email_already_taken_in_any_case(
-    client: TestClient, alice: Account
+def test_sign_up_answers_a_taken_email_exactly_as_a_free_one_and_changes_nothing(
+    client: TestClient, alice: Account, store: InMemoryStore
 ) -> None:
+    users_before = dict(store.users)
     spellings = ["alice@example.com", "ALICE@Example.com", " Alice@EXAMPLE.com "]
 
-    responses = [register(client, email) for email in spellings]
+    taken = [register(client, email, password="another password") for email in spellings]
+    free = register(client, "carol@example.com", password="another password")
 
-    assert [response.status_code for response in responses] == [409, 409, 409]
-    bodies = [assert_problem(response, 409) for response in responses]
-    assert {body["type"] for body in bodies} == {"urn:taskhub:problem:already_exists"}
+    assert {r.status_code for r in taken} == {free.status_code} == {202}
+    answers = [r.json() for r in taken]
+    assert answers == [{**free.json(), "email": "alice@example.com"}] * 3
+    assert set(taken[0].headers) == set(free.headers)
+    assert {k: v for k, v in store.users.items() if k in users_before} == users_before
+    assert login(client, "alice@example.com").status_code == 200
+    assert login(client, "alice@example.com", "another password").status_code == 401
+
+
+def test_an_admin_registering_a_taken_email_is_told_so(
+    client: TestClient, admin: Account, alice: Account
+) -> None:
+    response = client.post(
+        REGISTER, json={"email": "ALICE@example.com", "password": PASSWORD}, headers=admin.headers
+    )
+
+    body = assert_problem(response, 409)
+    assert body["type"] == "urn:taskhub:problem:already_exists"
+
+
+def test_sign_ups_from_one_address_past_the_free_ones_must_wait(
+    client: TestClient, override_settings: Callable[..., Settings], store: InMemoryStore
+) -> None:
+    override_settings(signup_free_attempts=3)
+
+    answers = [register(client, f"user{n}@example.com") for n in range(5)]
+
+    assert [a.status_code for a in answers] == [202, 202, 202, 429, 429]
+    assert int(answers[3].headers["Retry-After"]) >= 1
+    assert "sign-ups" in answers[3].json()["detail"]
+    assert len(store.users) == 3
 
 
 def test_register_refuses_a_password_longer_than_72_utf8_bytes(
@@ -110,7 +140,7 @@ def test_register_accepts_a_password_of_exactly_72_utf8_bytes_and_it_logs_in(
     registered = register(client, "carol@example.com", password=password)
     logged_in = login(client, "carol@example.com", password)
 
-    assert registered.status_code == 201, registered.text
+    assert registered.status_code == 202, registered.text
     assert logged_in.status_code == 200, logged_in.text
 
 
