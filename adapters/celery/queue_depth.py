@@ -10,9 +10,10 @@ from celery import Celery
 from adapters.celery.connection import torn_down_on_error
 from adapters.celery.errors import broker_errors, broker_unavailable_on
 from adapters.celery.topology import BROKER_TIMEOUT, QUEUE_NAMES, is_redis
+from application.ports import QueueDepths
 
 
-class CeleryQueueDepths:
+class CeleryQueueDepths(QueueDepths):
     """Messages waiting to be delivered: a message a worker holds (running, prefetched, or an
     ETA it waits for) is no longer in the queue, so it is not counted."""
 
