@@ -9,6 +9,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from application.use_cases.authenticate import Authenticate
 from application.use_cases.register_user import RegisterUser
+from domain.text import check_plain_text
 from entrypoints.http.dependencies import OptionalUser, use_case
 from entrypoints.http.schemas.common import problem_responses
 from entrypoints.http.schemas.users import RegisterRequest, TokenResponse, UserResponse
@@ -43,5 +44,6 @@ def login(
     # The peer address; behind a proxy, uvicorn puts the client's there from X-Forwarded-For
     # when the proxy is one of its --forwarded-allow-ips.
     client_ip = request.client.host if request.client else None
+    check_plain_text(form.username, field="username")
     token = authenticate.execute(email=form.username, password=form.password, client_ip=client_ip)
     return TokenResponse(access_token=token.token, expires_in=token.expires_in)

@@ -10,11 +10,11 @@ from pydantic import BaseModel, Field
 
 from application.use_cases.get_quota import Quota
 from domain.user import User
-from entrypoints.http.schemas.common import StrictRequest
+from entrypoints.http.schemas.common import PlainText, StrictRequest
 
 
 class RegisterRequest(StrictRequest):
-    email: str = Field(max_length=254, examples=["ada@example.com"])
+    email: PlainText = Field(max_length=254, examples=["ada@example.com"])
     password: str = Field(
         description="8 characters to 72 bytes (UTF-8).", examples=["correct horse battery"]
     )
