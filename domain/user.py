@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib import resources
 from typing import NewType
 from uuid import UUID, uuid4
 
 from domain.errors import ValidationError
+from domain.text import check_plain_text
 
 UserId = NewType("UserId", UUID)
 
@@ -81,8 +84,22 @@ MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_BYTES = 72
 
 
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The shipped list of the most common passwords, case-folded."""
+    text = resources.files("domain").joinpath("common_passwords.txt").read_text("utf-8")
+    return frozenset(
+        line.strip().casefold() for line in text.splitlines() if line and line[0] != "#"
+    )
+
+
 def check_new_password(password: str) -> None:
-    """Raise ValidationError unless `password` is acceptable for a new account."""
+    """Raise ValidationError unless `password` is acceptable for a new account.
+
+    Control characters are refused: bcrypt stops at a NUL and repeats a short key, so
+    "P\0P" would log in as "P"; the others cannot be typed reliably anyway.
+    """
+    check_plain_text(password, field="password")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError(
             f"password must be at least {MIN_PASSWORD_LENGTH} characters", field="password"
@@ -90,4 +107,8 @@ def check_new_password(password: str) -> None:
     if len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
         raise ValidationError(
             f"password must be at most {MAX_PASSWORD_BYTES} bytes in UTF-8", field="password"
+        )
+    if password.casefold() in common_passwords():
+        raise ValidationError(
+            "password is one of the most common passwords; choose another", field="password"
         )

@@ -16,7 +16,9 @@ from entrypoints.http.schemas.common import PlainText, StrictRequest
 class RegisterRequest(StrictRequest):
     email: PlainText = Field(max_length=254, examples=["ada@example.com"])
     password: str = Field(
-        description="8 characters to 72 bytes (UTF-8).", examples=["correct horse battery"]
+        description="8 characters to 72 bytes (UTF-8); no control characters, and not one of the"
+        " most common passwords.",
+        examples=["correct horse battery"],
     )
 
 

@@ -12,6 +12,7 @@ from domain.user import (
     Email,
     User,
     check_new_password,
+    common_passwords,
 )
 from tests.factories import T0, make_user
 
@@ -136,6 +137,35 @@ def test_password_minimum_counts_characters_not_bytes() -> None:
 
 
 # --- User ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "password", ["\0" * 8, "P\0" + "password", "tab\there-now", "escape\x1b[2Jnow", "del\x7fete-me"]
+)
+def test_a_new_password_with_a_control_character_is_refused(password: str) -> None:
+    with pytest.raises(ValidationError) as error:
+        check_new_password(password)
+
+    assert error.value.field == "password"
+    assert "control character" in error.value.detail
+
+
+@pytest.mark.parametrize(
+    "password", ["12345678", "password", "Password1", "QWERTYUIOP", "iloveyou"]
+)
+def test_one_of_the_most_common_passwords_is_refused_whatever_its_case(password: str) -> None:
+    with pytest.raises(ValidationError) as error:
+        check_new_password(password)
+
+    assert error.value.field == "password"
+    assert "common" in error.value.detail
+
+
+def test_the_common_password_list_is_shipped_and_holds_only_passwords_long_enough() -> None:
+    listed = common_passwords()
+
+    assert len(listed) > 100
+    assert all(len(password) >= MIN_PASSWORD_LENGTH for password in listed)
 
 
 def test_registered_user_is_active_and_not_admin_by_default() -> None:

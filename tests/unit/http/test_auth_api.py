@@ -454,3 +454,11 @@ def test_register_with_an_invalid_token_is_unauthorized_rather_than_anonymous(
     )
 
     assert_unauthorized(response)
+
+
+@pytest.mark.parametrize("password", ["12345678", "\0\0\0\0\0\0\0\0", "P\0password!!"])
+def test_sign_up_refuses_a_common_password_or_one_with_a_control_character(
+    client: TestClient, store: InMemoryStore, password: str
+) -> None:
+    assert_invalid(register(client, "weak@example.com", password), "password")
+    assert store.users == {}
