@@ -91,7 +91,7 @@ def user_to_row(user: User) -> UserRow:
 def user_from_row(row: UserRow) -> User:
     return User(
         id=UserId(row.id),
-        email=Email(row.email),
+        email=Email.stored(row.email),
         hashed_password=row.hashed_password,
         created_at=row.created_at,
         is_active=row.is_active,

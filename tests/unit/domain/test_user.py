@@ -52,6 +52,44 @@ def test_malformed_email_is_rejected(address: str) -> None:
     assert excinfo.value.field == "email"
 
 
+@pytest.mark.parametrize(
+    ("lookalike", "reason"),
+    [
+        ("alice\u200b@example.com", "invisible"),  # zero-width space
+        ("\u202ealice@example.com", "invisible"),  # right-to-left override
+        ("ali\u2066ce@example.com", "invisible"),  # bidi isolate
+        ("alice\u3164@example.com", "invisible"),  # Hangul filler
+        ("\u0430lice@example.com", "ASCII"),  # Cyrillic a
+        ("alic\u0435@example.com", "ASCII"),  # Cyrillic e
+        ("alice@example.com.", "dot"),
+    ],
+)
+def test_an_email_that_only_looks_like_another_is_refused(lookalike: str, reason: str) -> None:
+    with pytest.raises(ValidationError) as excinfo:
+        Email(lookalike)
+
+    assert excinfo.value.field == "email"
+    assert reason in excinfo.value.detail
+
+
+@pytest.mark.parametrize(
+    "spelling", ["\uff41lice@example.com", "ALICE@EXAMPLE.COM", "alice@\uff45xample.com"]
+)
+def test_fullwidth_and_case_variants_are_the_same_email(spelling: str) -> None:
+    assert Email(spelling) == Email("alice@example.com")
+
+
+def test_a_lookalike_domain_is_kept_in_its_ascii_form_so_it_reads_as_different() -> None:
+    email = Email("alice@ex\u0430mple.com")  # Cyrillic a in the domain
+
+    assert email.value.startswith("alice@xn--")
+    assert email != Email("alice@example.com")
+
+
+def test_a_stored_email_is_read_back_as_it_was_stored() -> None:
+    assert Email.stored("old\u0430@example.com").value == "old\u0430@example.com"
+
+
 def test_email_longer_than_the_limit_is_rejected() -> None:
     domain = "@example.com"
     address = "a" * (MAX_EMAIL_LENGTH - len(domain) + 1) + domain

@@ -462,3 +462,30 @@ def test_sign_up_refuses_a_common_password_or_one_with_a_control_character(
 ) -> None:
     assert_invalid(register(client, "weak@example.com", password), "password")
     assert store.users == {}
+
+
+@pytest.mark.parametrize(
+    "lookalike",
+    [
+        "alice\u200b@example.com",
+        "\u0430lice@example.com",
+        "\u202ealice@example.com",
+        "alice@example.com.",
+    ],
+)
+def test_a_lookalike_of_an_existing_email_does_not_register(
+    client: TestClient, store: InMemoryStore, lookalike: str
+) -> None:
+    assert register(client, "alice@example.com").status_code == 201
+
+    assert_invalid(register(client, lookalike), "email")
+    assert len(store.users) == 1
+
+
+def test_a_fullwidth_spelling_of_an_existing_email_is_the_same_account(
+    client: TestClient, store: InMemoryStore
+) -> None:
+    assert register(client, "alice@example.com").status_code == 201
+
+    assert register(client, "\uff41lice@example.com").status_code == 409
+    assert login(client, "\uff41lice@EXAMPLE.com").status_code == 200
