@@ -88,6 +88,9 @@ class User:
     created_at: datetime
     is_active: bool = True
     is_admin: bool = False
+    # Part of every access token issued; a token of another version is refused, so raising
+    # it ends every session at once (password change, deactivation, logout everywhere).
+    token_version: int = 0
 
     @classmethod
     def register(
@@ -108,10 +111,19 @@ class User:
         return hash(self.id)
 
     def change_password(self, hashed_password: str) -> None:
+        """A new password ends every session: a token taken with the old one must not
+        outlive it (nor carry rights granted along with the new one)."""
         self.hashed_password = hashed_password
+        self.end_sessions()
 
     def deactivate(self) -> None:
+        """Ends every session, so reactivating the account does not revive old tokens."""
         self.is_active = False
+        self.end_sessions()
+
+    def end_sessions(self) -> None:
+        """Invalidate every access token issued so far."""
+        self.token_version += 1
 
     def activate(self) -> None:
         self.is_active = True

@@ -81,6 +81,7 @@ def user_values(user: User) -> dict[str, Any]:
         "is_active": user.is_active,
         "is_admin": user.is_admin,
         "created_at": user.created_at,
+        "token_version": user.token_version,
     }
 
 
@@ -96,6 +97,7 @@ def user_from_row(row: UserRow) -> User:
         created_at=row.created_at,
         is_active=row.is_active,
         is_admin=row.is_admin,
+        token_version=row.token_version,
     )
 
 

@@ -43,4 +43,4 @@ class Authenticate:
             self.throttle.record_failure(keys)
             raise AuthenticationError("incorrect email or password")
         self.throttle.reset(account)
-        return self.tokens.issue(user.id)
+        return self.tokens.issue(user.id, user.token_version)

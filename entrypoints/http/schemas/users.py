@@ -44,6 +44,13 @@ class CreateUserRequest(RegisterRequest):
     is_admin: bool = False
 
 
+class ChangePasswordRequest(StrictRequest):
+    current_password: str = Field(max_length=1000)
+    new_password: str = Field(
+        max_length=1000, description="The rules of sign-up; every session ends with it."
+    )
+
+
 class UpdateUserRequest(StrictRequest):
     is_active: bool | None = None
     is_admin: bool | None = None

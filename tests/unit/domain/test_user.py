@@ -263,3 +263,19 @@ def test_users_are_equal_by_id() -> None:
     assert user == same
     assert hash(user) == hash(same)
     assert user != make_user(email="a@example.com")
+
+
+def test_a_password_change_deactivation_or_logout_each_raise_the_token_version() -> None:
+    user = make_user()
+    versions = [user.token_version]
+
+    user.change_password("new-hash")
+    versions.append(user.token_version)
+    user.deactivate()
+    versions.append(user.token_version)
+    user.activate()  # reactivation does not bring old tokens back
+    versions.append(user.token_version)
+    user.end_sessions()
+    versions.append(user.token_version)
+
+    assert versions == [0, 1, 2, 2, 3]
