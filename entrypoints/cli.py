@@ -108,6 +108,7 @@ def api(
         workers=workers,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
+        server_header=False,  # which server, and which version, is nobody's business
         log_config=None,
         # RequestIdMiddleware writes the access log, with the request id in it.
         access_log=False,

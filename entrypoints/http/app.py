@@ -16,6 +16,7 @@ from entrypoints.http.metrics import install_metrics
 from entrypoints.http.problems import PROBLEM_JSON, install_problem_handlers
 from entrypoints.http.request_ids import RequestIdMiddleware
 from entrypoints.http.routers import auth, health, models, task_types, tasks, users
+from entrypoints.http.security_headers import SecurityHeadersMiddleware
 
 API_PREFIX = "/api/v1"
 
@@ -45,6 +46,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     install_problem_handlers(app)
     install_body_limit(app, container.settings().max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     api = APIRouter(prefix=API_PREFIX)
     for module in (auth, users, tasks, task_types, models, health):
         api.include_router(module.router)
