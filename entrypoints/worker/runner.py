@@ -180,7 +180,12 @@ class TaskRunner:
                 return Retried(type(exc).__name__, message, task_type.backoff(run.attempt))
             if isinstance(exc, TypeError | ValueError) and "JSON serializable" in str(exc):
                 return Failed("ResultNotSerializable", message)
-            logger.exception("task %s (%s) raised", run.task_id, run.task_type)
+            if isinstance(exc, DomainError):
+                # The caller's input was at fault (bad arguments, a missing file): expected,
+                # so one line, no traceback; the task's error tells the caller why.
+                logger.info("task %s (%s) failed: %s", run.task_id, run.task_type, message)
+            else:
+                logger.exception("task %s (%s) raised", run.task_id, run.task_type)
             return Failed(type(exc).__name__, message)
 
     def _record(self, run: TaskRun, ctx: WorkerTaskContext, outcome: Outcome) -> Outcome:

@@ -18,7 +18,7 @@ from adapters.task_types.builtin import (
     countdown,
     file_checksum,
 )
-from adapters.task_types.files import FileArea, OutsideFileAreaError
+from adapters.task_types.files import FileArea, OutsideFileAreaError, UnreadableFileError
 from adapters.task_types.model_tasks import (
     DeployModelArguments,
     InvalidArtifactError,
@@ -253,3 +253,66 @@ def test_model_tasks_are_internal_and_hidden_from_clients() -> None:
     assert specs["validate_model"].internal
     assert specs["deploy_model"].internal
     assert not specs["countdown"].internal
+
+
+# --- errors name files relative to the files area --------------------------------------------
+
+
+def test_a_missing_file_fails_naming_it_relative_to_the_files_area(tmp_path: Path) -> None:
+    area = tmp_path / "srv-files"
+    (area / "data").mkdir(parents=True)
+
+    with pytest.raises(UnreadableFileError) as error:
+        file_checksum(FileArea(area), RecordingTaskContext(), ChecksumArguments(path="data/x.bin"))
+
+    assert error.value.detail == "data/x.bin: no such file or directory"
+    assert str(tmp_path) not in str(error.value)
+
+
+def test_a_path_outside_the_files_area_is_refused_without_saying_where_the_area_is(
+    tmp_path: Path,
+) -> None:
+    area = tmp_path / "srv-files"
+    area.mkdir()
+
+    with pytest.raises(OutsideFileAreaError) as error:
+        file_checksum(FileArea(area), RecordingTaskContext(), ChecksumArguments(path="../x"))
+
+    assert str(area) not in str(error.value)
+    assert error.value.detail == "../x is outside the files area"
+
+
+def test_one_bad_path_in_a_bulk_checksum_is_reported_against_that_file_only(
+    tmp_path: Path,
+) -> None:
+    area = tmp_path / "srv-files"
+    area.mkdir()
+    (area / "good.txt").write_bytes(b"hello")
+    paths = ["good.txt", "nul\x00byte", "../outside.txt", "missing.txt"]
+
+    result = bulk_checksum(
+        FileArea(area), RecordingTaskContext(), BulkChecksumArguments(paths=paths)
+    )
+
+    assert result["digests"] == {"good.txt": hashlib.sha256(b"hello").hexdigest()}
+    assert set(result["errors"]) == {"nul\x00byte", "../outside.txt", "missing.txt"}
+    assert result["errors"]["missing.txt"] == (
+        "UnreadableFileError: missing.txt: no such file or directory"
+    )
+    assert not [e for e in result["errors"].values() if str(tmp_path) in e]
+
+
+def test_validating_a_missing_artifact_names_it_without_the_server_path(tmp_path: Path) -> None:
+    area = tmp_path / "srv-files"
+    area.mkdir()
+
+    with pytest.raises(InvalidArtifactError) as error:
+        validate_model(
+            FileArea(area),
+            RecordingTaskContext(),
+            ValidateModelArguments(
+                model_id=uuid4(), artifact_location="../../etc/shadow", model_type="custom"
+            ),
+        )
+
+    assert str(area) not in str(error.value)
