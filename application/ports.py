@@ -281,6 +281,14 @@ class TaskContext(Protocol):
     @property
     def attempt(self) -> int: ...
 
+    @property
+    def owner_id(self) -> UserId | None:
+        """The user the task belongs to (None: the system's own)."""
+
+    @property
+    def owner_is_admin(self) -> bool:
+        """Whether that user was an administrator when the run started."""
+
     def progress(self, percent: int, message: str | None = None) -> None:
         """Report progress (0..100, never backwards). Raises TaskCancelledError when the
         task was cancelled meanwhile, so a cooperative task stops right there."""

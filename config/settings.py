@@ -172,7 +172,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path(".taskhub"), description="Where the embedded default keeps data.")
     files_root: Path = Field(
         Path(".taskhub/files"),
-        description="The only directory file-reading tasks (checksums, model artifacts) may read.",
+        description="The only directory file-reading tasks (checksums, model artifacts) may "
+        "read: a user's tasks only its folder <user id>/, an administrator's all of it.",
     )
     deployment_dir: Path = Field(
         Path(".taskhub/deployments"), description="Where deploy_model puts deployed artifacts."

@@ -45,6 +45,7 @@ class ChecksumArguments(TaskArguments):
 
 
 def file_checksum(area: FileArea, ctx: TaskContext, args: ChecksumArguments) -> dict[str, Any]:
+    area = area.of(ctx)
     path = area.resolve(args.path)
     try:
         size, hexdigest = file_digest(ctx, path, args.algorithm)
@@ -63,6 +64,7 @@ class BulkChecksumArguments(TaskArguments):
 def bulk_checksum(area: FileArea, ctx: TaskContext, args: BulkChecksumArguments) -> dict[str, Any]:
     """Hash many files; a missing, unreadable or forbidden file is reported against its
     name, not fatal, as batch jobs expect."""
+    area = area.of(ctx)
     digests: dict[str, str] = {}
     errors: dict[str, str] = {}
     for n, name in enumerate(args.paths, start=1):

@@ -31,6 +31,15 @@ class FileArea:
 
     root: Path
 
+    def of(self, ctx: TaskContext) -> FileArea:
+        """The part of the area the running task may read: its owner's folder, named by
+        the owner's id (`<root>/<user id>/`), or all of it for an administrator's task.
+        Names in a user's task are relative to their folder, so no user reaches another's
+        files, and errors name files relative to it."""
+        if ctx.owner_is_admin or ctx.owner_id is None:
+            return self
+        return FileArea(self.root / str(ctx.owner_id))
+
     def resolve(self, name: str) -> Path:
         root = self.root.resolve()
         try:

@@ -59,6 +59,7 @@ def check_format(path: Path, model_type: ModelType) -> str:
 def validate_model(
     area: FileArea, ctx: TaskContext, args: ValidateModelArguments
 ) -> dict[str, Any]:
+    area = area.of(ctx)
     try:
         path = area.resolve(args.artifact_location)
     except TaskInputError as exc:
@@ -75,7 +76,7 @@ def validate_model(
 
 
 def deploy_model(area: FileArea, ctx: TaskContext, args: DeployModelArguments) -> dict[str, Any]:
-    source = area.resolve(args.artifact_location)
+    source = area.of(ctx).resolve(args.artifact_location)
     target_dir = Path(args.deployment_dir) / str(args.model_id)
     target_dir.mkdir(parents=True, exist_ok=True)
     partial = target_dir / (source.name + ".partial")

@@ -141,6 +141,8 @@ class TaskRunner:
             report_progress=self.report_progress,
             check_run=self.check_run,
             min_interval=self.tuning.progress_interval,
+            owner_id=run.owner_id,
+            owner_is_admin=run.owner_is_admin,
         )
         if threading.current_thread() is threading.main_thread():
             install_interrupt_handler()

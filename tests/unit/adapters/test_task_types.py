@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -30,6 +30,7 @@ from application.errors import TaskCancelledError
 from domain.errors import ValidationError
 from domain.model import ModelType
 from domain.task import Priority
+from domain.user import UserId
 
 ONNX_BYTES = b"\x08\x07\x12\x04test" + b"\x00" * 100
 
@@ -316,3 +317,66 @@ def test_validating_a_missing_artifact_names_it_without_the_server_path(tmp_path
         )
 
     assert str(area) not in str(error.value)
+
+
+# --- each user has a folder of their own; an admin's task sees the whole area ----------------
+
+
+def as_user(user_id: UUID) -> RecordingTaskContext:
+    return RecordingTaskContext(owner_id=UserId(user_id), owner_is_admin=False)
+
+
+@pytest.fixture
+def two_users_files(tmp_path: Path) -> tuple[Path, UUID, UUID]:
+    area, alice, bob = tmp_path / "files", uuid4(), uuid4()
+    for user, text in ((alice, b"alice's data"), (bob, b"bob's secret")):
+        (area / str(user)).mkdir(parents=True)
+        (area / str(user) / "data.bin").write_bytes(text)
+    return area, alice, bob
+
+
+def test_a_users_task_reads_names_relative_to_their_own_folder(
+    two_users_files: tuple[Path, UUID, UUID],
+) -> None:
+    area, alice, _ = two_users_files
+
+    result = file_checksum(FileArea(area), as_user(alice), ChecksumArguments(path="data.bin"))
+
+    assert result["hexdigest"] == hashlib.sha256(b"alice's data").hexdigest()
+
+
+def test_a_users_task_cannot_read_another_users_file_by_any_name(
+    two_users_files: tuple[Path, UUID, UUID],
+) -> None:
+    area, alice, bob = two_users_files
+    names = [f"../{bob}/data.bin", str(area / str(bob) / "data.bin")]
+
+    for name in names:
+        with pytest.raises(OutsideFileAreaError):
+            file_checksum(FileArea(area), as_user(alice), ChecksumArguments(path=name))
+    result = bulk_checksum(FileArea(area), as_user(alice), BulkChecksumArguments(paths=names))
+    assert (result["digests"], set(result["errors"])) == ({}, set(names))
+
+
+def test_a_users_model_artifact_is_looked_up_in_their_folder_only(
+    two_users_files: tuple[Path, UUID, UUID],
+) -> None:
+    area, alice, bob = two_users_files
+
+    with pytest.raises(InvalidArtifactError, match="outside the files area"):
+        validate_model(
+            FileArea(area),
+            as_user(alice),
+            ValidateModelArguments(
+                model_id=uuid4(), artifact_location=f"../{bob}/data.bin", model_type="custom"
+            ),
+        )
+
+
+def test_an_admins_task_reads_any_users_file(two_users_files: tuple[Path, UUID, UUID]) -> None:
+    area, _, bob = two_users_files
+    admin = RecordingTaskContext(owner_id=UserId(uuid4()), owner_is_admin=True)
+
+    result = file_checksum(FileArea(area), admin, ChecksumArguments(path=f"{bob}/data.bin"))
+
+    assert result["hexdigest"] == hashlib.sha256(b"bob's secret").hexdigest()
