@@ -39,9 +39,12 @@ def canonical_json(value: Any, *, field: str) -> bytes:
         text = json.dumps(
             value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
         )
-    except (TypeError, ValueError):
-        raise ValidationError(f"{field} must be plain JSON", field=field) from None
-    return text.encode()
+        # Inside the try: a lone surrogate passes json.dumps and fails only here.
+        return text.encode()
+    except (TypeError, ValueError):  # UnicodeEncodeError is a ValueError
+        raise ValidationError(
+            f"{field} must be plain JSON of valid Unicode text", field=field
+        ) from None
 
 
 def nesting_depth(value: Any, *, stop_after: int) -> int:

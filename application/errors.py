@@ -31,6 +31,16 @@ class TaskCancelledError(DomainError):
     title = "Task cancelled"
 
 
+class TaskInputError(DomainError):
+    """A running task cannot go on because of what it was given (a file that is missing,
+    unreadable or outside the files area): the caller's mistake, not a fault of the service.
+    The task fails with this message, which must name nothing of the server beyond what the
+    caller gave; the worker logs it at INFO, without a traceback, and never retries it."""
+
+    code = "task_input"
+    title = "The task's input cannot be used"
+
+
 class TooManyAttemptsError(DomainError):
     """Too many failed logins for an account or from an address: wait `retry_after` seconds."""
 

@@ -238,12 +238,21 @@ class AccessToken:
     expires_in: int  # seconds
 
 
-class TokenService(Protocol):
-    def issue(self, user_id: UserId) -> AccessToken: ...
+@dataclass(frozen=True, slots=True)
+class TokenSubject:
+    """Whom a token was issued to, and the user's token version at the time."""
 
-    def verify(self, token: str) -> UserId:
-        """The user the token was issued to. Raises AuthenticationError for a token that is
-        malformed, expired, unsigned or signed otherwise."""
+    user_id: UserId
+    version: int
+
+
+class TokenService(Protocol):
+    def issue(self, user_id: UserId, version: int) -> AccessToken: ...
+
+    def verify(self, token: str) -> TokenSubject:
+        """Whom the token was issued to. Raises AuthenticationError for a token that is
+        malformed, too long, expired, valid for longer than tokens are issued for,
+        unsigned or signed otherwise."""
 
 
 class LoginThrottle(Protocol):
@@ -293,6 +302,14 @@ class TaskContext(Protocol):
 
     @property
     def attempt(self) -> int: ...
+
+    @property
+    def owner_id(self) -> UserId | None:
+        """The user the task belongs to (None: the system's own)."""
+
+    @property
+    def owner_is_admin(self) -> bool:
+        """Whether that user was an administrator when the run started."""
 
     def progress(self, percent: int, message: str | None = None) -> None:
         """Report progress (0..100, never backwards). Raises TaskCancelledError when the

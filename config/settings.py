@@ -170,10 +170,22 @@ class Settings(BaseSettings):
     retention_days: float = Field(
         30.0, gt=0, description="How long finished tasks are kept before they are purged."
     )
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="Bearer token the API's /metrics requires (Prometheus: `authorization`). "
+        "Unset: /metrics is open, except in production, where it is then not served at all.",
+    )
+    api_docs: bool | None = Field(
+        None,
+        description="Serve /docs, /redoc and the OpenAPI document; unset: everywhere but in "
+        "production.",
+    )
     flower_address: str = Field("127.0.0.1", description="Interface Flower binds to.")
     flower_port: int = Field(5555, ge=1, le=65535, description="Port Flower listens on.")
     flower_basic_auth: SecretStr | None = Field(
-        None, description="user:password for Flower; required in production."
+        None,
+        description="user:password for Flower (comma-separated for several), each password of "
+        "at least 16 characters; required in production. Guards Flower's /metrics too.",
     )
     dev_redis_port: int = Field(
         6390, ge=1, le=65535, description="Port of the Redis that `taskhub dev` embeds."
@@ -193,11 +205,18 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path(".taskhub"), description="Where the embedded default keeps data.")
     files_root: Path = Field(
         Path(".taskhub/files"),
-        description="The only directory file-reading tasks (checksums, model artifacts) may read.",
+        description="The only directory file-reading tasks (checksums, model artifacts) may "
+        "read: a user's tasks only its folder <user id>/, an administrator's all of it.",
     )
     deployment_dir: Path = Field(
         Path(".taskhub/deployments"), description="Where deploy_model puts deployed artifacts."
     )
+
+    @property
+    def serves_api_docs(self) -> bool:
+        if self.api_docs is not None:
+            return self.api_docs
+        return self.environment is not Environment.PRODUCTION
 
     @property
     def json_logs(self) -> bool:

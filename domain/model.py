@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, NewType
 from uuid import UUID, uuid4
 
 from domain.errors import InvalidTransitionError, ValidationError
+from domain.text import LINE_BREAKS, check_plain_text
 
 if TYPE_CHECKING:
     from domain.user import UserId
@@ -65,7 +66,9 @@ MODEL_TRANSITIONS: dict[ModelStatus, frozenset[ModelStatus]] = {
 
 
 def _validate_text(value: str, *, field: str, max_length: int, allow_blank: bool) -> str:
-    stripped = value.strip()
+    # Descriptions are prose: line breaks and tabs are theirs; nothing else invisible.
+    allowed = LINE_BREAKS if field == "description" else frozenset()
+    stripped = check_plain_text(value, field=field, allowed=allowed).strip()
     if not stripped and not allow_blank:
         raise ValidationError(f"{field} must not be blank", field=field)
     if len(stripped) > max_length:

@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 
 from domain.errors import ConflictError, InvalidTransitionError, StaleRunError, ValidationError
 from domain.model import ModelId
+from domain.text import check_plain_text
 from domain.user import UserId
 
 TaskId = NewType("TaskId", UUID)
@@ -86,7 +87,7 @@ class TaskError:
 
 
 def _validate_name(name: str) -> str:
-    stripped = name.strip()
+    stripped = check_plain_text(name, field="name").strip()
     if not stripped:
         raise ValidationError("name must not be blank", field="name")
     if len(stripped) > MAX_NAME_LENGTH:

@@ -108,6 +108,7 @@ def api(
         workers=workers,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
+        server_header=False,  # which server, and which version, is nobody's business
         log_config=None,
         # RequestIdMiddleware writes the access log, with the request id in it.
         access_log=False,
@@ -192,6 +193,7 @@ def flower(
 ) -> None:
     """Run Flower, the Celery monitor, on the same broker."""
     from config.settings import Environment
+    from entrypoints.flower_access import flower_credentials_problem, guard_flower_metrics
     from entrypoints.worker.app import create_worker_app
 
     container = _container()
@@ -202,7 +204,13 @@ def flower(
         f"--port={port or settings.flower_port}",
     ]
     if settings.flower_basic_auth is not None:
-        argv.append(f"--basic-auth={settings.flower_basic_auth.get_secret_value()}")
+        credentials = settings.flower_basic_auth.get_secret_value()
+        problem = flower_credentials_problem(credentials)
+        if problem is not None:
+            typer.secho(f"TASKHUB_FLOWER_BASIC_AUTH refused: {problem}", fg="red", err=True)
+            raise typer.Exit(2)
+        argv.append(f"--basic-auth={credentials}")
+        guard_flower_metrics()
     elif settings.environment is Environment.PRODUCTION:
         # Flower shows every task's arguments and results and has no login of its own.
         typer.secho(

@@ -28,6 +28,7 @@ from application.login_backoff import LoginBackoff
 from application.ports import Clock, LoginThrottle
 from application.use_cases.authenticate import Authenticate
 from application.use_cases.cancel_task import CancelTask
+from application.use_cases.change_password import ChangePassword
 from application.use_cases.check_readiness import CheckReadiness
 from application.use_cases.check_run import CheckRun
 from application.use_cases.complete_task import CompleteTask
@@ -36,6 +37,7 @@ from application.use_cases.create_administrator import CreateAdministrator
 from application.use_cases.delete_model import DeleteModel
 from application.use_cases.delete_task import DeleteTask
 from application.use_cases.dispatch import RecordDispatchedNow, TaskPublisher
+from application.use_cases.end_sessions import EndSessions
 from application.use_cases.fail_overrun_task import FailOverrunTask
 from application.use_cases.fail_task import FailTask
 from application.use_cases.get_model import GetModel
@@ -168,6 +170,8 @@ class Container(containers.DeclarativeContainer):
         throttle=login_throttle,
     )
     identify_user = providers.Factory(IdentifyUser, uow=unit_of_work, tokens=token_service)
+    end_sessions = providers.Factory(EndSessions, uow=unit_of_work)
+    change_password = providers.Factory(ChangePassword, uow=unit_of_work, hasher=password_hasher)
     list_users = providers.Factory(
         ListUsers,
         uow=unit_of_work,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
-from application.ports import AccessToken, PasswordHasher, TokenService
+from application.ports import AccessToken, PasswordHasher, TokenService, TokenSubject
 from domain.errors import AuthenticationError
 from domain.user import MAX_PASSWORD_BYTES, UserId, check_new_password
 
@@ -34,14 +34,14 @@ class InMemoryTokenService(TokenService):
     """Opaque random tokens remembered in a dict; `expire` makes one stale."""
 
     expires_in: int = 3600
-    issued: dict[str, UserId] = field(default_factory=dict)
+    issued: dict[str, TokenSubject] = field(default_factory=dict)
 
-    def issue(self, user_id: UserId) -> AccessToken:
+    def issue(self, user_id: UserId, version: int) -> AccessToken:
         token = secrets.token_urlsafe(16)
-        self.issued[token] = user_id
+        self.issued[token] = TokenSubject(user_id=user_id, version=version)
         return AccessToken(token=token, expires_in=self.expires_in)
 
-    def verify(self, token: str) -> UserId:
+    def verify(self, token: str) -> TokenSubject:
         if token not in self.issued:
             raise AuthenticationError("invalid or expired token")
         return self.issued[token]

@@ -7,6 +7,7 @@ from uuid import uuid4
 
 from application.errors import TaskCancelledError
 from domain.task import TaskId
+from domain.user import UserId
 
 
 @dataclass
@@ -15,6 +16,10 @@ class RecordingTaskContext:
 
     task_id: TaskId = field(default_factory=lambda: TaskId(uuid4()))
     attempt: int = 1
+    # The whole files area by default, as an admin's task sees it; give an owner_id and
+    # owner_is_admin=False to run as a user, confined to their folder.
+    owner_id: UserId | None = None
+    owner_is_admin: bool = True
     reports: list[tuple[int, str | None]] = field(default_factory=list)
     cancel_after: int | None = None  # cancel once this many reports were made
 

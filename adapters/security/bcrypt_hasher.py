@@ -28,13 +28,17 @@ class BcryptPasswordHasher(PasswordHasher):
             raise ValidationError(
                 f"password must be at most {MAX_PASSWORD_BYTES} bytes in UTF-8", field="password"
             )
+        if b"\0" in secret:
+            # bcrypt stops reading at a NUL: "P\0P" would hash as "P".
+            raise ValidationError("password must not contain a NUL character", field="password")
         return bcrypt.hashpw(secret, bcrypt.gensalt(self.rounds)).decode("ascii")
 
     def verify(self, password: str, hashed: str | None) -> bool:
         secret = password.encode("utf-8")
         # Longer than bcrypt reads: it cannot be the password hashed (we never truncate), and
         # bcrypt 5 would raise. Refused at once whether or not the account exists.
-        if len(secret) > MAX_PASSWORD_BYTES:
+        # Nor one holding a NUL, which bcrypt would cut short and match against its prefix.
+        if len(secret) > MAX_PASSWORD_BYTES or b"\0" in secret:
             return False
         if hashed is None:
             bcrypt.checkpw(secret, self._dummy_hash)

@@ -9,17 +9,20 @@ from uuid import UUID
 from jose import jwt
 from jose.exceptions import JWTError
 
-from application.ports import AccessToken, Clock, TokenService
+from application.ports import AccessToken, Clock, TokenService, TokenSubject
 from domain.errors import AuthenticationError
 from domain.user import UserId
 
 ALGORITHM = "HS256"
 MIN_SECRET_BYTES = 32  # RFC 7518 3.2: an HS256 key at least as long as the hash output
+# Ours are about 300 characters; a longer one is refused before any parsing or hashing.
+MAX_TOKEN_LENGTH = 2048
 _INVALID = "invalid token"
 
 
 class JoseTokenService(TokenService):
-    """Issues tokens carrying sub, iat, exp and jti (and iss when configured).
+    """Issues tokens carrying sub, ver (the user's token version), iat, exp and jti (and iss
+    when configured). A token without `ver` (issued before versions) counts as version 0.
 
     Expiry is judged by the injected clock, not by python-jose, which reads the system
     time: requiring `exp` through jose's options would switch its own check back on.
@@ -50,10 +53,11 @@ class JoseTokenService(TokenService):
     def __repr__(self) -> str:
         return f"JoseTokenService(lifetime_seconds={self._lifetime}, issuer={self._issuer!r})"
 
-    def issue(self, user_id: UserId) -> AccessToken:
+    def issue(self, user_id: UserId, version: int) -> AccessToken:
         issued_at = self._now()
         claims: dict[str, Any] = {
             "sub": str(user_id),
+            "ver": version,
             "iat": issued_at,
             "exp": issued_at + self._lifetime,
             "jti": secrets.token_urlsafe(16),
@@ -63,10 +67,15 @@ class JoseTokenService(TokenService):
         token = jwt.encode(claims, self._secret, algorithm=ALGORITHM)
         return AccessToken(token=token, expires_in=self._lifetime)
 
-    def verify(self, token: str) -> UserId:
+    def verify(self, token: str) -> TokenSubject:
+        if len(token) > MAX_TOKEN_LENGTH:
+            raise AuthenticationError(_INVALID)
         claims = self._decode(token)
         self._check_times(claims)
-        return self._user_id(claims["sub"])
+        version = claims.get("ver", 0)
+        if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+            raise AuthenticationError(_INVALID)
+        return TokenSubject(user_id=self._user_id(claims["sub"]), version=version)
 
     def _decode(self, token: str) -> dict[str, Any]:
         options = {
@@ -94,6 +103,10 @@ class JoseTokenService(TokenService):
             raise AuthenticationError(_INVALID)
         if exp <= now - self._leeway:
             raise AuthenticationError("token has expired")
+        # Signed by us yet valid for longer than we issue: made with a leaked key, or under a
+        # longer lifetime since shortened. Either way not a token to honour.
+        if exp - iat > self._lifetime:
+            raise AuthenticationError(_INVALID)
 
     @staticmethod
     def _user_id(subject: str) -> UserId:

@@ -34,12 +34,14 @@ def create_database_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for the application, its driver errors translated to application errors."""
     parsed = parse_database_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(parsed, echo=echo, **_sqlite_options(parsed))
+        engine = create_engine(parsed, echo=echo, hide_parameters=True, **_sqlite_options(parsed))
         event.listen(engine, "connect", _configure_sqlite)
     else:
         engine = create_engine(
             parsed,
             echo=echo,
+            # A failed statement's message (logged, maybe shown) must not carry users' data.
+            hide_parameters=True,
             # Fail fast: an unreachable server must not hang a request or a readiness check.
             connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
         )

@@ -83,6 +83,7 @@ def user_values(user: User) -> dict[str, Any]:
         "is_active": user.is_active,
         "is_admin": user.is_admin,
         "created_at": user.created_at,
+        "token_version": user.token_version,
     }
 
 
@@ -93,11 +94,12 @@ def user_to_row(user: User) -> UserRow:
 def user_from_row(row: UserRow) -> User:
     return User(
         id=UserId(row.id),
-        email=Email(row.email),
+        email=Email.stored(row.email),
         hashed_password=row.hashed_password,
         created_at=row.created_at,
         is_active=row.is_active,
         is_admin=row.is_admin,
+        token_version=row.token_version,
     )
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, false, func, insert, select, true, update
+from sqlalchemy import case, delete, false, func, insert, select, true, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -262,6 +262,12 @@ class SqlAlchemyUserRepository(UserRepository):
 
     def update(self, user: User) -> None:
         values = user_values(user)
+        # Never lowered: an admin's edit of an account loaded before the owner logged out
+        # everywhere must not bring the ended sessions back.
+        values["token_version"] = case(
+            (UserRow.token_version > user.token_version, UserRow.token_version),
+            else_=user.token_version,
+        )
         statement = (
             update(UserRow)
             .where(UserRow.id == user.id)

@@ -52,6 +52,7 @@ class UserRow(Base):
     is_active: Mapped[bool] = mapped_column(Boolean)
     is_admin: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    token_version: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class ModelRow(Base):

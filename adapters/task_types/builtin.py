@@ -14,6 +14,7 @@ from pydantic import Field
 from adapters.task_types.files import CHUNK, FileArea, file_digest
 from adapters.task_types.model_tasks import model_task_types
 from adapters.task_types.registry import TaskArguments, TaskType, TaskTypeRegistry
+from application.errors import TaskInputError
 from application.ports import TaskContext
 from domain.task import Priority
 
@@ -44,7 +45,14 @@ class ChecksumArguments(TaskArguments):
 
 
 def file_checksum(area: FileArea, ctx: TaskContext, args: ChecksumArguments) -> dict[str, Any]:
-    size, hexdigest = file_digest(ctx, area.resolve(args.path), args.algorithm)
+    area = area.of(ctx)
+    path = area.resolve(args.path)
+    try:
+        size, hexdigest = file_digest(ctx, path, args.algorithm)
+    except TimeoutError:
+        raise  # a slow mount: worth another attempt (retry_on)
+    except OSError as exc:
+        raise area.unreadable(path, exc) from None
     return {"path": args.path, "size": size, "algorithm": args.algorithm, "hexdigest": hexdigest}
 
 
@@ -54,18 +62,24 @@ class BulkChecksumArguments(TaskArguments):
 
 
 def bulk_checksum(area: FileArea, ctx: TaskContext, args: BulkChecksumArguments) -> dict[str, Any]:
-    """Hash many files; one missing file is reported, not fatal, as batch jobs expect."""
+    """Hash many files; a missing, unreadable or forbidden file is reported against its
+    name, not fatal, as batch jobs expect."""
+    area = area.of(ctx)
     digests: dict[str, str] = {}
     errors: dict[str, str] = {}
     for n, name in enumerate(args.paths, start=1):
         try:
+            path = area.resolve(name)
             digest = hashlib.new(args.algorithm)
-            with area.resolve(name).open("rb") as handle:
-                while chunk := handle.read(CHUNK):
-                    digest.update(chunk)
+            try:
+                with path.open("rb") as handle:
+                    while chunk := handle.read(CHUNK):
+                        digest.update(chunk)
+            except OSError as exc:
+                raise area.unreadable(path, exc) from None
             digests[name] = digest.hexdigest()
-        except OSError as exc:
-            errors[name] = f"{type(exc).__name__}: {exc.strerror or exc}"
+        except TaskInputError as exc:
+            errors[name] = f"{type(exc).__name__}: {exc.detail}"
         ctx.progress(n * 100 // len(args.paths), f"{n}/{len(args.paths)} files")
     return {"algorithm": args.algorithm, "digests": digests, "errors": errors}
 

@@ -13,12 +13,13 @@ from pydantic import Field
 
 from adapters.task_types.files import FileArea, file_digest
 from adapters.task_types.registry import TaskArguments, TaskType
+from application.errors import TaskInputError
 from application.ports import TaskContext
 from domain.model import DEPLOY_MODEL_TASK, VALIDATE_MODEL_TASK, ModelType
 from domain.task import Priority
 
 
-class InvalidArtifactError(Exception):
+class InvalidArtifactError(TaskInputError):
     """The artifact is missing, unreadable or not of its model's type. Retrying won't help."""
 
 
@@ -58,22 +59,24 @@ def check_format(path: Path, model_type: ModelType) -> str:
 def validate_model(
     area: FileArea, ctx: TaskContext, args: ValidateModelArguments
 ) -> dict[str, Any]:
+    area = area.of(ctx)
     try:
         path = area.resolve(args.artifact_location)
-    except PermissionError as exc:
-        raise InvalidArtifactError(str(exc)) from exc
+    except TaskInputError as exc:
+        raise InvalidArtifactError(exc.detail) from None
     if not path.is_file():
         raise InvalidArtifactError(f"artifact {args.artifact_location} does not exist")
     try:
         detected = check_format(path, args.model_type)
         size, sha256 = file_digest(ctx, path, "sha256")
-    except PermissionError as exc:
-        raise InvalidArtifactError(f"artifact {args.artifact_location} is not readable") from exc
+    except OSError as exc:
+        reason = (exc.strerror or "cannot be read").lower()
+        raise InvalidArtifactError(f"artifact {area.shown(path)}: {reason}") from None
     return {"model_id": str(args.model_id), "size": size, "sha256": sha256, "format": detected}
 
 
 def deploy_model(area: FileArea, ctx: TaskContext, args: DeployModelArguments) -> dict[str, Any]:
-    source = area.resolve(args.artifact_location)
+    source = area.of(ctx).resolve(args.artifact_location)
     target_dir = Path(args.deployment_dir) / str(args.model_id)
     target_dir.mkdir(parents=True, exist_ok=True)
     partial = target_dir / (source.name + ".partial")

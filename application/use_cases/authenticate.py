@@ -45,7 +45,7 @@ class Authenticate:
             self.throttle.record_failure(keys)
             raise AuthenticationError("incorrect email or password")
         self.throttle.reset(account)
-        return self.tokens.issue(user.id)
+        return self.tokens.issue(user.id, user.token_version)
 
 
 def account_keys(address: Email | None, client_ip: str | None) -> list[str]:

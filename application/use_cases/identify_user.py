@@ -11,18 +11,21 @@ from domain.user import User
 
 @dataclass(frozen=True, slots=True)
 class IdentifyUser:
-    """Raises AuthenticationError for a bad token, a deleted user or a deactivated one."""
+    """Raises AuthenticationError for a bad token, a deleted user or a deactivated one, and
+    for a token of an older token version (the user's sessions were ended since)."""
 
     uow: UnitOfWork
     tokens: TokenService
 
     def execute(self, token: str) -> User:
-        user_id = self.tokens.verify(token)
+        subject = self.tokens.verify(token)
         with self.uow:
             try:
-                user = self.uow.users.get(user_id)
+                user = self.uow.users.get(subject.user_id)
             except NotFoundError:
                 raise AuthenticationError("the token's user no longer exists") from None
         if not user.is_active:
             raise AuthenticationError("this account is deactivated")
+        if subject.version != user.token_version:
+            raise AuthenticationError("this token has been revoked; log in again")
         return user

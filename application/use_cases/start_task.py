@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from application.ports import Clock, UnitOfWork
+from domain.errors import NotFoundError
 from domain.task import RunToken, TaskId
+from domain.user import UserId
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +25,9 @@ class TaskRun:
     attempt: int
     max_attempts: int
     request_id: str | None = None
+    # Whose task it is: a task reads files only in its owner's folder (an admin's, anywhere).
+    owner_id: UserId | None = None
+    owner_is_admin: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +48,10 @@ class StartTask:
             task = self.uow.tasks.get(task_id)
             task.start(run_token=token, at=self.clock.now())
             self.uow.tasks.update(task)
+            try:
+                owner_is_admin = self.uow.users.get(task.user_id).is_admin
+            except NotFoundError:  # cannot be while the task row exists (cascade); be safe
+                owner_is_admin = False
             self.uow.commit()
         return TaskRun(
             task_id=task.id,
@@ -54,4 +63,6 @@ class StartTask:
             attempt=task.attempts,
             max_attempts=task.max_attempts,
             request_id=task.request_id,
+            owner_id=task.user_id,
+            owner_is_admin=owner_is_admin,
         )

@@ -14,6 +14,7 @@ from entrypoints.client.output import (
     print_json,
     print_table,
     reported_errors,
+    shown,
     task_detail,
     task_table,
 )
@@ -79,7 +80,8 @@ def submit(
     if as_json:
         print_json(task)
     else:
-        typer.echo(f"submitted {task['id']} ({task['task_type']}, {task['priority']} priority)")
+        line = f"submitted {task['id']} ({task['task_type']}, {task['priority']} priority)"
+        typer.echo(shown(line))
 
 
 @tasks_app.command("get")
@@ -134,7 +136,7 @@ def cancel(task_id: TaskIdArgument, as_json: JsonFlag = False) -> None:
     if as_json:
         print_json(task)
     else:
-        typer.echo(f"task {task['id']} {task['status']}")
+        typer.echo(shown(f"task {task['id']} {task['status']}"))
 
 
 @tasks_app.command("watch")

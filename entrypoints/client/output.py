@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -26,6 +27,31 @@ STATUS_STYLES = {
 }
 
 
+# Marks that reorder what follows them on screen: "txt.exe" can be made to read "exe.txt".
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def shown(value: object, *, keep: str = "") -> str:
+    """`value` as text safe to put on a terminal: control characters (escape sequences that
+    could move the cursor, recolour or rewrite what another user's task printed) and bidi
+    controls are replaced by their visible \\uXXXX escape, which is valid JSON as well.
+    Everything the API returns passes through here before it is printed."""
+    text = str(value)
+    return "".join(
+        f"\\u{ord(c):04x}"
+        if c not in keep and (unicodedata.category(c) == "Cc" or c in _BIDI_CONTROLS)
+        else c
+        for c in text
+    )
+
+
+def _json(data: Any, *, indent: int | None = None) -> str:
+    # json.dumps escapes C0 controls itself; DEL, C1 and bidi controls it leaves raw.
+    return shown(json.dumps(data, indent=indent, ensure_ascii=False), keep="\n")
+
+
 def console(*, stderr: bool = False) -> Console:
     # Built per call, not at import, so it writes to whatever sys.stdout is now (tests swap it).
     return Console(stderr=stderr, highlight=False)
@@ -33,36 +59,37 @@ def console(*, stderr: bool = False) -> Console:
 
 def print_json(data: Any) -> None:
     # Plain echo, not rich: scripts parse this, and rich would wrap long lines.
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    typer.echo(_json(data, indent=2))
 
 
 def print_error(message: str) -> None:
     # soft_wrap: one line per message, so it can be grepped; the terminal wraps it for people.
-    console(stderr=True).print(Text("error: ", style="bold red") + Text(message), soft_wrap=True)
+    line = Text("error: ", style="bold red") + Text(shown(message))
+    console(stderr=True).print(line, soft_wrap=True)
 
 
 def print_warning(message: str) -> None:
-    line = Text("warning: ", style="bold yellow") + Text(message)
+    line = Text("warning: ", style="bold yellow") + Text(shown(message))
     console(stderr=True).print(line, soft_wrap=True)
 
 
 def print_problem(problem: ProblemError, *, hint: str | None = None) -> None:
-    lines = Text(f"error: {problem.title}", style="bold red")
+    lines = Text(f"error: {shown(problem.title)}", style="bold red")
     lines.append(f" (HTTP {problem.status})", style="red")
     # A domain error repeats its detail as its one field error; say it once.
     if problem.detail and [e.message for e in problem.errors] != [problem.detail]:
-        lines.append(f"\n  {problem.detail}")
+        lines.append(f"\n  {shown(problem.detail)}")
     for error in problem.errors:
         lines.append("\n  - ")
-        lines.append(error.field or "(request)", style="bold")
-        lines.append(f": {error.message}")
+        lines.append(shown(error.field or "(request)"), style="bold")
+        lines.append(f": {shown(error.message)}")
     if hint:
         lines.append(f"\n  {hint}")
     console(stderr=True).print(lines, soft_wrap=True)
 
 
 def status_text(status: str) -> Text:
-    return Text(status, style=STATUS_STYLES.get(status, ""))
+    return Text(shown(status), style=STATUS_STYLES.get(status, ""))
 
 
 def local_time(value: str | None, *, shown: str = "%Y-%m-%d %H:%M:%S") -> str:
@@ -84,11 +111,11 @@ def task_table(tasks: list[dict[str, Any]]) -> Table:
     table.add_column("created", overflow="fold")
     for task in tasks:
         table.add_row(
-            Text(str(task["id"])),
-            Text(str(task["name"])),  # Text, so a name like "[red]" is shown, not rendered
-            Text(str(task["task_type"])),
+            Text(shown(task["id"])),
+            Text(shown(task["name"])),  # Text, so a name like "[red]" is shown, not rendered
+            Text(shown(task["task_type"])),
             status_text(task["status"]),
-            task["priority"],
+            Text(shown(task["priority"])),
             f"{task['progress']}%",
             local_time(task["created_at"], shown="%m-%d %H:%M"),
         )
@@ -108,27 +135,28 @@ def task_detail(task: dict[str, Any]) -> Table:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
-    progress = f"{task['progress']}%"
+    progress = f"{shown(task['progress'])}%"
     if task.get("progress_message"):
-        progress += f"  {task['progress_message']}"
+        progress += f"  {shown(task['progress_message'])}"
     rows: list[tuple[str, str | Text]] = [
-        ("id", str(task["id"])),
-        ("name", Text(str(task["name"]))),
-        ("type", str(task["task_type"])),
+        ("id", Text(shown(task["id"]))),
+        ("name", Text(shown(task["name"]))),
+        ("type", Text(shown(task["task_type"]))),
         ("status", status_text(task["status"])),
-        ("priority", f"{task['priority']} (queue {task['queue']})"),
+        ("priority", Text(shown(f"{task['priority']} (queue {task['queue']})"))),
         ("progress", Text(progress)),
         ("attempts", f"{task['attempts']} of {task['max_attempts']}"),
         ("created", local_time(task["created_at"])),
         ("started", local_time(task.get("started_at")) or "-"),
         ("finished", local_time(task.get("completed_at")) or "-"),
-        ("args", Text(json.dumps(task["args"]))),
-        ("kwargs", Text(json.dumps(task["kwargs"]))),
+        ("args", Text(_json(task["args"]))),
+        ("kwargs", Text(_json(task["kwargs"]))),
     ]
     if task.get("result") is not None:
-        rows.append(("result", Text(json.dumps(task["result"], indent=2))))
+        rows.append(("result", Text(_json(task["result"], indent=2))))
     if task.get("error"):
-        rows.append(("error", Text(f"{task['error']['type']}: {task['error']['message']}")))
+        error = task["error"]
+        rows.append(("error", Text(shown(f"{error['type']}: {error['message']}"))))
     for label, value in rows:
         grid.add_row(label, value)
     return grid

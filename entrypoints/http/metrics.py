@@ -3,6 +3,7 @@ counted by a pure ASGI middleware, and the /metrics route that exposes them."""
 
 from __future__ import annotations
 
+import hmac
 import os
 import time
 from collections.abc import Mapping
@@ -78,9 +79,12 @@ class HttpMetricsMiddleware:
         return self._templates.get(id(route)) or str(getattr(route, "path", UNMATCHED))
 
 
-def install_metrics(app: FastAPI) -> None:
+def install_metrics(app: FastAPI, *, token: str | None = None, serve: bool = True) -> None:
     """Add /metrics (outside /api/v1 and the OpenAPI document) and the middleware. Call it
     once every route is in place, so each one is known by its full template.
+
+    With `token`, /metrics answers only a request bearing it (401 otherwise); with
+    `serve=False` there is no /metrics route at all, while requests are still counted.
 
     With PROMETHEUS_MULTIPROC_DIR set, every process serving the app writes its counts there
     and /metrics answers for all of them; the process must build one app only.
@@ -91,6 +95,13 @@ def install_metrics(app: FastAPI) -> None:
     metrics = HttpMetrics(CollectorRegistry())
 
     def exposition(request: Request) -> Response:
+        if token is not None and not _bears(request, token):
+            return Response(
+                "metrics need the bearer token (TASKHUB_METRICS_TOKEN)\n",
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+                media_type="text/plain",
+            )
         registry = metrics.registry
         if multiprocess_dir:
             registry = CollectorRegistry()
@@ -99,8 +110,16 @@ def install_metrics(app: FastAPI) -> None:
         encode, content_type = choose_encoder(request.headers.get("accept", ""))
         return Response(encode(registry), media_type=content_type)
 
-    app.add_api_route(METRICS_PATH, exposition, methods=["GET"], include_in_schema=False)
+    if serve:
+        app.add_api_route(METRICS_PATH, exposition, methods=["GET"], include_in_schema=False)
     app.add_middleware(HttpMetricsMiddleware, metrics=metrics, templates=route_templates(app))
+
+
+def _bears(request: Request, token: str) -> bool:
+    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        presented.strip().encode(), token.encode()
+    )
 
 
 def route_templates(app: FastAPI) -> dict[int, str]:

@@ -13,6 +13,7 @@ from application.use_cases.check_run import CheckRun
 from application.use_cases.report_progress import ReportProgress
 from domain.errors import NotFoundError, StaleRunError
 from domain.task import RunToken, TaskId
+from domain.user import UserId
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,8 @@ class WorkerTaskContext:
     report_progress: ReportProgress
     check_run: CheckRun
     min_interval: float = 0.5
+    owner_id: UserId | None = None
+    owner_is_admin: bool = False
     monotonic: Callable[[], float] = time.monotonic
     writes: int = 0
     _cancelled: threading.Event = field(default_factory=threading.Event)

@@ -180,6 +180,8 @@ class TaskRunner:
             report_progress=self.report_progress,
             check_run=self.check_run,
             min_interval=self.tuning.progress_interval,
+            owner_id=run.owner_id,
+            owner_is_admin=run.owner_is_admin,
         )
         if threading.current_thread() is threading.main_thread():
             install_interrupt_handler()
@@ -219,7 +221,12 @@ class TaskRunner:
                 return Retried(type(exc).__name__, message, task_type.backoff(run.attempt))
             if isinstance(exc, TypeError | ValueError) and "JSON serializable" in str(exc):
                 return Failed("ResultNotSerializable", message)
-            logger.exception("task %s (%s) raised", run.task_id, run.task_type)
+            if isinstance(exc, DomainError):
+                # The caller's input was at fault (bad arguments, a missing file): expected,
+                # so one line, no traceback; the task's error tells the caller why.
+                logger.info("task %s (%s) failed: %s", run.task_id, run.task_type, message)
+            else:
+                logger.exception("task %s (%s) raised", run.task_id, run.task_type)
             return Failed(type(exc).__name__, message)
 
     def _record(self, run: TaskRun, ctx: WorkerTaskContext, outcome: Outcome) -> Outcome:

@@ -195,3 +195,13 @@ def test_prometheus_scrapes_the_api_and_the_workers_metrics_ports() -> None:
 
     assert targets["taskhub-api"]["port"] == 8000
     assert targets["taskhub-workers"]["port"] == Settings().worker_metrics_port
+
+
+def test_prometheus_scrapes_the_api_with_the_metrics_token_the_api_requires() -> None:
+    config = yaml.safe_load((DOCKER / "prometheus" / "prometheus.yml").read_text())
+    api_job = next(j for j in config["scrape_configs"] if j["job_name"] == "taskhub-api")
+    secret = api_job["authorization"]["credentials_file"].rsplit("/", 1)[-1]
+
+    assert "TASKHUB_METRICS_TOKEN" in SERVICES["api"]["environment"]
+    assert secret in SERVICES["prometheus"]["secrets"]
+    assert secret in COMPOSE["secrets"]

@@ -170,3 +170,40 @@ def test_a_port_in_use_gets_a_clear_message(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert f"API port {env['TASKHUB_API_PORT']} already in use" in result.stdout
     assert "TASKHUB_API_PORT" in result.stdout
+
+
+def test_the_embedded_server_is_valkey_behind_a_password_and_its_data_is_private(dev) -> None:  # type: ignore[no-untyped-def]
+    process, env, log = dev
+    wait_until_ready(env, process, log)
+    data = Path(env["TASKHUB_DATA_DIR"])
+    password = (data / "redis-password").read_text().strip()
+    port = int(env["TASKHUB_DEV_REDIS_PORT"])
+
+    anonymous = redis.Redis(host="127.0.0.1", port=port, socket_timeout=2)
+    with pytest.raises(redis.AuthenticationError):
+        anonymous.ping()
+    with redis.Redis(host="127.0.0.1", port=port, password=password) as server:
+        assert server.info("server")["valkey_version"].startswith("8.")
+        server.execute_command("BGREWRITEAOF")
+        time.sleep(1)
+    assert password not in log.read_text()
+    assert (
+        password
+        not in subprocess.run(
+            ["ps", "-eo", "args"],  # noqa: S607
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+
+    directories = [data, *(p for p in data.rglob("*") if p.is_dir())]
+    files = [p for p in data.rglob("*") if p.is_file()]
+    assert any(p.name.endswith(".aof") for p in files), files
+    assert any(p.name == "taskhub.db" for p in files), files
+    wrong = {
+        str(p.relative_to(data)): oct(p.stat().st_mode & 0o777)
+        for p in [*directories, *files]
+        if p.stat().st_mode & 0o077
+    }
+    assert wrong == {}

@@ -8,9 +8,11 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from application.use_cases.authenticate import Authenticate
+from application.use_cases.end_sessions import EndSessions
 from application.use_cases.register_user import RegisterUser
 from application.use_cases.sign_up import SignUp
-from entrypoints.http.dependencies import OptionalUser, use_case
+from domain.text import check_plain_text
+from entrypoints.http.dependencies import CurrentUser, OptionalUser, use_case
 from entrypoints.http.schemas.common import problem_responses
 from entrypoints.http.schemas.users import (
     RegisterRequest,
@@ -66,5 +68,19 @@ def login(
     # The peer address; behind a proxy, uvicorn puts the client's there from X-Forwarded-For
     # when the proxy is one of its --forwarded-allow-ips.
     client_ip = request.client.host if request.client else None
+    check_plain_text(form.username, field="username")
     token = authenticate.execute(email=form.username, password=form.password, client_ip=client_ip)
     return TokenResponse(access_token=token.token, expires_in=token.expires_in)
+
+
+@router.post(
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="logout",
+    responses=problem_responses(401),
+)
+def logout(user: CurrentUser, end: Annotated[EndSessions, use_case("end_sessions")]) -> Response:
+    """End every session of the caller: each access token issued so far, on any device,
+    stops working at once."""
+    end.execute(user)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

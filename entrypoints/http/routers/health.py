@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from application.use_cases.check_readiness import CheckReadiness
+from config.settings import Environment
 from entrypoints.http.dependencies import use_case
 
+logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/health", tags=["health"])
 
 
@@ -35,10 +38,18 @@ def live() -> Liveness:
     response_model=ReadinessResponse,
     responses={503: {"model": ReadinessResponse, "description": "Something is down"}},
 )
-def ready(check: Annotated[CheckReadiness, use_case("check_readiness")]) -> JSONResponse:
-    """Whether the database and the broker answer; 503 names what is down."""
+def ready(
+    request: Request, check: Annotated[CheckReadiness, use_case("check_readiness")]
+) -> JSONResponse:
+    """Whether the database and the broker answer; 503 names what is down (and, outside
+    production, why)."""
     readiness = check.execute()
-    body = ReadinessResponse(
-        status="ok" if readiness.ready else "unavailable", checks=readiness.checks
-    )
+    checks = readiness.checks
+    for name, state in checks.items():
+        if state != "ok":
+            logger.warning("not ready: %s is down: %s", name, state)
+    if request.app.state.container.settings().environment is Environment.PRODUCTION:
+        # The driver's error text names hosts, ports and users: the logs have it.
+        checks = {name: "ok" if state == "ok" else "unavailable" for name, state in checks.items()}
+    body = ReadinessResponse(status="ok" if readiness.ready else "unavailable", checks=checks)
     return JSONResponse(body.model_dump(), status_code=200 if readiness.ready else 503)

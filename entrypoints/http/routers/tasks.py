@@ -17,7 +17,7 @@ from application.use_cases.update_task import UpdateTask
 from domain.model import ModelId
 from domain.task import Priority, TaskId, TaskStatus
 from entrypoints.http.dependencies import CurrentUser, use_case
-from entrypoints.http.schemas.common import problem_responses
+from entrypoints.http.schemas.common import PlainText, problem_responses
 from entrypoints.http.schemas.tasks import (
     SubmitTaskBatchRequest,
     SubmitTaskRequest,
@@ -79,7 +79,7 @@ def list_tasks(
     user: CurrentUser,
     list_tasks: Annotated[ListTasks, use_case("list_tasks")],
     status: TaskStatus | None = None,
-    task_type: str | None = None,
+    task_type: PlainText | None = None,
     priority: Priority | None = None,
     model_id: UUID | None = None,
     limit: Annotated[int | None, Query(ge=1)] = None,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
+from application.use_cases.change_password import ChangePassword
 from application.use_cases.get_quota import GetQuota
 from application.use_cases.list_users import ListUsers
 from application.use_cases.register_user import RegisterUser
@@ -15,6 +16,7 @@ from domain.user import UserId
 from entrypoints.http.dependencies import AdminUser, CurrentUser, use_case
 from entrypoints.http.schemas.common import problem_responses
 from entrypoints.http.schemas.users import (
+    ChangePasswordRequest,
     CreateUserRequest,
     QuotaResponse,
     UpdateUserRequest,
@@ -35,6 +37,23 @@ def me(user: CurrentUser) -> UserResponse:
 def my_quota(user: CurrentUser, get: Annotated[GetQuota, use_case("get_quota")]) -> QuotaResponse:
     """How many of your tasks are pending or running, and how many may be at once."""
     return QuotaResponse.of(get.execute(user))
+
+
+@router.post(
+    "/me/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="change_own_password",
+    responses=problem_responses(401, 422),
+)
+def change_password(
+    body: ChangePasswordRequest,
+    user: CurrentUser,
+    change: Annotated[ChangePassword, use_case("change_password")],
+) -> Response:
+    """Change your password, giving the current one. Every session ends, this one too:
+    log in again with the new password."""
+    change.execute(user, current_password=body.current_password, new_password=body.new_password)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("", operation_id="list_users", responses=ADMIN_ERRORS)

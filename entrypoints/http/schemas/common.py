@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from domain.text import LINE_BREAKS, first_forbidden_character
+
+
+def _refuse_control_characters(allowed: frozenset[str]) -> AfterValidator:
+    # The domain's rule, raised as pydantic expects, so the 422 names the field like any other.
+    def check(text: str) -> str:
+        problem = first_forbidden_character(text, allowed=allowed)
+        if problem is not None:
+            raise ValueError(f"must not contain {problem}")
+        return text
+
+    return AfterValidator(check)
+
+
+# Every text a client sends: no control characters, no lone surrogates.
+PlainText = Annotated[str, _refuse_control_characters(frozenset())]
+# Prose (descriptions): line breaks and tabs too.
+ProseText = Annotated[str, _refuse_control_characters(LINE_BREAKS)]
 
 
 class StrictRequest(BaseModel):

@@ -8,23 +8,23 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from domain.model import Model, ModelStatus, ModelType
-from entrypoints.http.schemas.common import StrictRequest
+from entrypoints.http.schemas.common import PlainText, ProseText, StrictRequest
 from entrypoints.http.schemas.tasks import TaskResponse
 
 
 class RegisterModelRequest(StrictRequest):
-    name: str = Field(min_length=1, max_length=200)
+    name: PlainText = Field(min_length=1, max_length=200)
     model_type: ModelType
-    artifact_location: str = Field(
+    artifact_location: PlainText = Field(
         min_length=1, max_length=1000, description="Path of the artifact, as the workers see it."
     )
-    description: str = Field("", max_length=2000)
+    description: ProseText = Field("", max_length=2000)
 
 
 class UpdateModelRequest(StrictRequest):
-    name: str | None = Field(None, min_length=1, max_length=200)
-    description: str | None = Field(None, max_length=2000)
-    artifact_location: str | None = Field(None, min_length=1, max_length=1000)
+    name: PlainText | None = Field(None, min_length=1, max_length=200)
+    description: ProseText | None = Field(None, max_length=2000)
+    artifact_location: PlainText | None = Field(None, min_length=1, max_length=1000)
 
 
 class ModelResponse(BaseModel):

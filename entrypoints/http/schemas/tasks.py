@@ -11,12 +11,12 @@ from pydantic import BaseModel, Field
 from application.use_cases.submission import TaskSubmission
 from domain.model import ModelId
 from domain.task import Priority, Task, TaskStatus
-from entrypoints.http.schemas.common import StrictRequest
+from entrypoints.http.schemas.common import PlainText, StrictRequest
 
 
 class SubmitTaskRequest(StrictRequest):
-    name: str = Field(min_length=1, max_length=200)
-    task_type: str = Field(min_length=1, max_length=100, examples=["noop"])
+    name: PlainText = Field(min_length=1, max_length=200)
+    task_type: PlainText = Field(min_length=1, max_length=100, examples=["noop"])
     priority: Priority | None = Field(None, description="Defaults to the task type's priority.")
     args: list[Any] = Field(default_factory=list)
     kwargs: dict[str, Any] = Field(default_factory=dict)
@@ -44,7 +44,7 @@ class SubmitTaskBatchRequest(StrictRequest):
 
 
 class UpdateTaskRequest(StrictRequest):
-    name: str | None = Field(None, min_length=1, max_length=200)
+    name: PlainText | None = Field(None, min_length=1, max_length=200)
     priority: Priority | None = None
 
 

@@ -2,26 +2,53 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, Field
 
 from application.use_cases.get_quota import Quota
 from domain.user import User
-from entrypoints.http.schemas.common import StrictRequest
+from entrypoints.http.schemas.common import PlainText, StrictRequest
+
+
+def _deliverable_syntax(text: str) -> str:
+    # email-validator judges the syntax (RFC 5321/5322, IDNA) and normalises; the domain's
+    # Email then settles the one canonical form accounts are compared by.
+    try:
+        return validate_email(
+            unicodedata.normalize("NFKC", text.strip()),  # fullwidth letters are letters
+            check_deliverability=False,
+            allow_smtputf8=False,
+            globally_deliverable=False,
+        ).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(str(exc)) from None
 
 
 class RegisterRequest(StrictRequest):
-    email: str = Field(max_length=254, examples=["ada@example.com"])
+    email: Annotated[PlainText, AfterValidator(_deliverable_syntax)] = Field(
+        max_length=254, examples=["ada@example.com"]
+    )
     password: str = Field(
-        description="8 characters to 72 bytes (UTF-8).", examples=["correct horse battery"]
+        description="8 characters to 72 bytes (UTF-8); no control characters, and not one of the"
+        " most common passwords.",
+        examples=["correct horse battery"],
     )
 
 
 class CreateUserRequest(RegisterRequest):
     is_admin: bool = False
+
+
+class ChangePasswordRequest(StrictRequest):
+    current_password: str = Field(max_length=1000)
+    new_password: str = Field(
+        max_length=1000, description="The rules of sign-up; every session ends with it."
+    )
 
 
 class UpdateUserRequest(StrictRequest):

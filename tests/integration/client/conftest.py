@@ -31,6 +31,7 @@ CLI_TIMEOUT = 60.0
 @dataclass(frozen=True)
 class Api:
     url: str
+    files: Path  # the workers' files area (TASKHUB_FILES_ROOT)
 
     def register(self) -> str:
         """A new account's email; its password is PASSWORD."""
@@ -39,6 +40,13 @@ class Api:
             response = http.post("/auth/register", json={"email": email, "password": PASSWORD})
         assert response.status_code == 202, response.text
         return email
+
+    def user_id(self, email: str) -> str:
+        with httpx.Client(base_url=f"{self.url}/api/v1", trust_env=False, timeout=10) as http:
+            token = http.post("/auth/token", data={"username": email, "password": PASSWORD})
+            headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+            user_id: str = http.get("/users/me", headers=headers).json()["id"]
+        return user_id
 
 
 @dataclass(frozen=True)
@@ -88,7 +96,7 @@ def api(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ap
     with migrated_database("sqlite", directory) as database_url:
         env = settings_env(database_url, redis_url, directory)
         with serving_api(env) as url, running_worker(env, directory / "worker.log"):
-            yield Api(url)
+            yield Api(url, files=directory / "files")
 
 
 @pytest.fixture

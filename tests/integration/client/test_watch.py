@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import signal
 import time
 
-from tests.integration.client.conftest import Cli
+from tests.integration.client.conftest import Api, Cli
 
 WATCH_TIMEOUT = 60.0
 
@@ -94,5 +95,27 @@ def test_watching_a_task_that_fails_exits_1_with_its_error(logged_in: Cli) -> No
     )
 
     assert result.returncode == 1
-    assert "failed: FileNotFoundError" in result.stderr
+    assert "failed: UnreadableFileError: no-such-file.txt: no such file or directory" in (
+        result.stderr
+    )
     assert "Traceback" not in result.stderr
+
+
+def test_a_users_task_reads_their_own_folder_and_never_another_users(
+    logged_in: Cli, api: Api, email: str
+) -> None:
+    mine, theirs = api.user_id(email), api.user_id(api.register())
+    for owner, text in ((mine, "mine"), (theirs, "theirs")):
+        (api.files / owner).mkdir(parents=True, exist_ok=True)
+        (api.files / owner / "data.txt").write_text(text)
+
+    own = logged_in.run("tasks", "submit", "file_checksum", "-k", "path=data.txt", "--watch")
+    other = logged_in.run(
+        "tasks", "submit", "file_checksum", "-k", f"path=../{theirs}/data.txt", "--watch"
+    )
+
+    assert own.returncode == 0, own.stderr
+    assert hashlib.sha256(b"mine").hexdigest() in own.stdout
+    assert other.returncode == 1
+    assert f"OutsideFileAreaError: ../{theirs}/data.txt is outside the files area" in other.stderr
+    assert str(api.files) not in other.stderr

@@ -43,6 +43,28 @@ def test_a_user_comes_back_as_updated(new_uow: NewUnitOfWork) -> None:
         assert asdict(uow.users.get(user.id)) == asdict(loaded)
 
 
+def test_an_update_from_a_copy_read_before_sessions_ended_keeps_them_ended(
+    new_uow: NewUnitOfWork,
+) -> None:
+    user = save(new_uow, make_user())
+    with new_uow() as uow:
+        stale = uow.users.get(user.id)  # an admin's form, loaded earlier
+    with new_uow() as uow:
+        owner = uow.users.get(user.id)
+        owner.end_sessions()
+        uow.users.update(owner)
+        uow.commit()
+
+    with new_uow() as uow:
+        stale.grant_admin()
+        uow.users.update(stale)
+        uow.commit()
+    with new_uow() as uow:
+        reloaded = uow.users.get(user.id)
+
+    assert (reloaded.token_version, reloaded.is_admin) == (1, True)
+
+
 def test_unknown_users_are_not_found(new_uow: NewUnitOfWork) -> None:
     with new_uow() as uow:
         with pytest.raises(NotFoundError):

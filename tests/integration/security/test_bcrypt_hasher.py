@@ -104,3 +104,21 @@ def test_the_default_cost_is_at_least_12() -> None:
 def test_a_cost_bcrypt_cannot_use_is_refused(rounds: int) -> None:
     with pytest.raises(ValueError, match="rounds"):
         BcryptPasswordHasher(rounds=rounds)
+
+
+def test_a_password_with_a_nul_is_refused_rather_than_cut_short(
+    hasher: BcryptPasswordHasher,
+) -> None:
+    with pytest.raises(ValidationError) as error:
+        hasher.hash("P\0" + PASSWORD)
+
+    assert error.value.field == "password"
+
+
+def test_a_password_repeated_after_a_nul_does_not_log_in_as_the_password(
+    hasher: BcryptPasswordHasher,
+) -> None:
+    # bcrypt expands a key cyclically with its terminating NUL: "P\0P" is "P" to it.
+    hashed = hasher.hash(PASSWORD)
+
+    assert not hasher.verify(PASSWORD + "\0" + PASSWORD, hashed)

@@ -55,17 +55,17 @@ def b64(data: dict[str, Any]) -> str:
 
 
 def test_an_issued_token_verifies_to_its_user(tokens: JoseTokenService, user_id: UserId) -> None:
-    access = tokens.issue(user_id)
+    access = tokens.issue(user_id, 0)
 
-    assert tokens.verify(access.token) == user_id
+    assert tokens.verify(access.token).user_id == user_id
     assert access.expires_in == LIFETIME
 
 
 def test_an_issued_token_carries_sub_iat_exp_and_a_random_jti(
     tokens: JoseTokenService, clock: FixedClock, user_id: UserId
 ) -> None:
-    first = tokens.issue(user_id).token
-    second = tokens.issue(user_id).token
+    first = tokens.issue(user_id, 0).token
+    second = tokens.issue(user_id, 0).token
 
     claims = jwt.get_unverified_claims(first)
     now = int(clock.now().timestamp())
@@ -79,16 +79,16 @@ def test_a_hand_made_token_with_every_claim_right_verifies(
     tokens: JoseTokenService, clock: FixedClock, user_id: UserId
 ) -> None:
     # The control for the refusals below: each breaks exactly one thing in this token.
-    assert tokens.verify(signed(claims_for(user_id, clock))) == user_id
+    assert tokens.verify(signed(claims_for(user_id, clock))).user_id == user_id
 
 
 def test_a_token_is_valid_until_it_expires(
     tokens: JoseTokenService, clock: FixedClock, user_id: UserId
 ) -> None:
-    token = tokens.issue(user_id).token
+    token = tokens.issue(user_id, 0).token
 
     clock.advance(seconds=LIFETIME - 1)
-    assert tokens.verify(token) == user_id
+    assert tokens.verify(token).user_id == user_id
     clock.advance(seconds=60)
     with pytest.raises(AuthenticationError, match="expired"):
         tokens.verify(token)
@@ -134,7 +134,7 @@ def test_a_token_issued_in_the_future_is_refused(
 
 
 def test_a_tampered_token_is_refused(tokens: JoseTokenService, user_id: UserId) -> None:
-    header, _, signature = tokens.issue(user_id).token.split(".")
+    header, _, signature = tokens.issue(user_id, 0).token.split(".")
     forged = b64({"sub": str(uuid4()), "iat": 0, "exp": 2**40, "jti": "x"})
 
     with pytest.raises(AuthenticationError):
@@ -144,7 +144,7 @@ def test_a_tampered_token_is_refused(tokens: JoseTokenService, user_id: UserId) 
 def test_a_token_with_a_flipped_signature_is_refused(
     tokens: JoseTokenService, user_id: UserId
 ) -> None:
-    token = tokens.issue(user_id).token
+    token = tokens.issue(user_id, 0).token
     flipped = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
 
     with pytest.raises(AuthenticationError):
@@ -218,7 +218,7 @@ def test_an_issuer_is_set_and_required_when_configured(clock: FixedClock, user_i
     foreign = signed(claims_for(user_id, clock, iss="someone-else"))
     unnamed = signed(claims_for(user_id, clock))
 
-    assert tokens.verify(tokens.issue(user_id).token) == user_id
+    assert tokens.verify(tokens.issue(user_id, 0).token).user_id == user_id
     for token in (foreign, unnamed):
         with pytest.raises(AuthenticationError):
             tokens.verify(token)
@@ -244,3 +244,46 @@ def test_the_secret_stays_out_of_the_repr(tokens: JoseTokenService) -> None:
 def test_a_lifetime_must_be_positive(clock: FixedClock) -> None:
     with pytest.raises(ValueError, match="lifetime"):
         make_service(clock, lifetime_seconds=0)
+
+
+# --- token versions, lifetimes, length -------------------------------------------------------
+
+
+def test_a_token_carries_the_version_it_was_issued_with(
+    tokens: JoseTokenService, user_id: UserId
+) -> None:
+    assert tokens.verify(tokens.issue(user_id, 7).token).version == 7
+
+
+def test_a_token_from_before_versions_counts_as_version_zero(
+    tokens: JoseTokenService, clock: FixedClock, user_id: UserId
+) -> None:
+    assert tokens.verify(signed(claims_for(user_id, clock))).version == 0
+
+
+@pytest.mark.parametrize("version", [-1, "1", True, 1.5])
+def test_a_token_whose_version_is_not_a_count_is_refused(
+    tokens: JoseTokenService, clock: FixedClock, user_id: UserId, version: object
+) -> None:
+    with pytest.raises(AuthenticationError):
+        tokens.verify(signed(claims_for(user_id, clock, ver=version)))
+
+
+def test_a_token_valid_for_longer_than_tokens_are_issued_for_is_refused(
+    tokens: JoseTokenService, clock: FixedClock, user_id: UserId
+) -> None:
+    now = int(clock.now().timestamp())
+    # Signed with the right key, but good for a year.
+    token = signed(claims_for(user_id, clock, iat=now, exp=now + 365 * 24 * 3600))
+
+    with pytest.raises(AuthenticationError):
+        tokens.verify(token)
+
+
+def test_an_over_long_token_is_refused_before_it_is_parsed(
+    tokens: JoseTokenService, clock: FixedClock, user_id: UserId
+) -> None:
+    padded = signed(claims_for(user_id, clock, padding="x" * 4000))
+
+    with pytest.raises(AuthenticationError):
+        tokens.verify(padded)

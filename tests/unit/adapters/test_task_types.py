@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -18,7 +18,7 @@ from adapters.task_types.builtin import (
     countdown,
     file_checksum,
 )
-from adapters.task_types.files import FileArea, OutsideFileAreaError
+from adapters.task_types.files import FileArea, OutsideFileAreaError, UnreadableFileError
 from adapters.task_types.model_tasks import (
     DeployModelArguments,
     InvalidArtifactError,
@@ -30,6 +30,7 @@ from application.errors import TaskCancelledError
 from domain.errors import ValidationError
 from domain.model import ModelType
 from domain.task import Priority
+from domain.user import UserId
 
 ONNX_BYTES = b"\x08\x07\x12\x04test" + b"\x00" * 100
 
@@ -253,3 +254,129 @@ def test_model_tasks_are_internal_and_hidden_from_clients() -> None:
     assert specs["validate_model"].internal
     assert specs["deploy_model"].internal
     assert not specs["countdown"].internal
+
+
+# --- errors name files relative to the files area --------------------------------------------
+
+
+def test_a_missing_file_fails_naming_it_relative_to_the_files_area(tmp_path: Path) -> None:
+    area = tmp_path / "srv-files"
+    (area / "data").mkdir(parents=True)
+
+    with pytest.raises(UnreadableFileError) as error:
+        file_checksum(FileArea(area), RecordingTaskContext(), ChecksumArguments(path="data/x.bin"))
+
+    assert error.value.detail == "data/x.bin: no such file or directory"
+    assert str(tmp_path) not in str(error.value)
+
+
+def test_a_path_outside_the_files_area_is_refused_without_saying_where_the_area_is(
+    tmp_path: Path,
+) -> None:
+    area = tmp_path / "srv-files"
+    area.mkdir()
+
+    with pytest.raises(OutsideFileAreaError) as error:
+        file_checksum(FileArea(area), RecordingTaskContext(), ChecksumArguments(path="../x"))
+
+    assert str(area) not in str(error.value)
+    assert error.value.detail == "../x is outside the files area"
+
+
+def test_one_bad_path_in_a_bulk_checksum_is_reported_against_that_file_only(
+    tmp_path: Path,
+) -> None:
+    area = tmp_path / "srv-files"
+    area.mkdir()
+    (area / "good.txt").write_bytes(b"hello")
+    paths = ["good.txt", "nul\x00byte", "../outside.txt", "missing.txt"]
+
+    result = bulk_checksum(
+        FileArea(area), RecordingTaskContext(), BulkChecksumArguments(paths=paths)
+    )
+
+    assert result["digests"] == {"good.txt": hashlib.sha256(b"hello").hexdigest()}
+    assert set(result["errors"]) == {"nul\x00byte", "../outside.txt", "missing.txt"}
+    assert result["errors"]["missing.txt"] == (
+        "UnreadableFileError: missing.txt: no such file or directory"
+    )
+    assert not [e for e in result["errors"].values() if str(tmp_path) in e]
+
+
+def test_validating_a_missing_artifact_names_it_without_the_server_path(tmp_path: Path) -> None:
+    area = tmp_path / "srv-files"
+    area.mkdir()
+
+    with pytest.raises(InvalidArtifactError) as error:
+        validate_model(
+            FileArea(area),
+            RecordingTaskContext(),
+            ValidateModelArguments(
+                model_id=uuid4(), artifact_location="../../etc/shadow", model_type="custom"
+            ),
+        )
+
+    assert str(area) not in str(error.value)
+
+
+# --- each user has a folder of their own; an admin's task sees the whole area ----------------
+
+
+def as_user(user_id: UUID) -> RecordingTaskContext:
+    return RecordingTaskContext(owner_id=UserId(user_id), owner_is_admin=False)
+
+
+@pytest.fixture
+def two_users_files(tmp_path: Path) -> tuple[Path, UUID, UUID]:
+    area, alice, bob = tmp_path / "files", uuid4(), uuid4()
+    for user, text in ((alice, b"alice's data"), (bob, b"bob's secret")):
+        (area / str(user)).mkdir(parents=True)
+        (area / str(user) / "data.bin").write_bytes(text)
+    return area, alice, bob
+
+
+def test_a_users_task_reads_names_relative_to_their_own_folder(
+    two_users_files: tuple[Path, UUID, UUID],
+) -> None:
+    area, alice, _ = two_users_files
+
+    result = file_checksum(FileArea(area), as_user(alice), ChecksumArguments(path="data.bin"))
+
+    assert result["hexdigest"] == hashlib.sha256(b"alice's data").hexdigest()
+
+
+def test_a_users_task_cannot_read_another_users_file_by_any_name(
+    two_users_files: tuple[Path, UUID, UUID],
+) -> None:
+    area, alice, bob = two_users_files
+    names = [f"../{bob}/data.bin", str(area / str(bob) / "data.bin")]
+
+    for name in names:
+        with pytest.raises(OutsideFileAreaError):
+            file_checksum(FileArea(area), as_user(alice), ChecksumArguments(path=name))
+    result = bulk_checksum(FileArea(area), as_user(alice), BulkChecksumArguments(paths=names))
+    assert (result["digests"], set(result["errors"])) == ({}, set(names))
+
+
+def test_a_users_model_artifact_is_looked_up_in_their_folder_only(
+    two_users_files: tuple[Path, UUID, UUID],
+) -> None:
+    area, alice, bob = two_users_files
+
+    with pytest.raises(InvalidArtifactError, match="outside the files area"):
+        validate_model(
+            FileArea(area),
+            as_user(alice),
+            ValidateModelArguments(
+                model_id=uuid4(), artifact_location=f"../{bob}/data.bin", model_type="custom"
+            ),
+        )
+
+
+def test_an_admins_task_reads_any_users_file(two_users_files: tuple[Path, UUID, UUID]) -> None:
+    area, _, bob = two_users_files
+    admin = RecordingTaskContext(owner_id=UserId(uuid4()), owner_is_admin=True)
+
+    result = file_checksum(FileArea(area), admin, ChecksumArguments(path=f"{bob}/data.bin"))
+
+    assert result["hexdigest"] == hashlib.sha256(b"bob's secret").hexdigest()

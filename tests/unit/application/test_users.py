@@ -158,7 +158,7 @@ def test_deactivated_users_can_neither_log_in_nor_use_old_tokens(
 def test_tokens_of_deleted_users_and_unknown_tokens_are_refused(
     uow: InMemoryUnitOfWork, tokens: InMemoryTokenService
 ) -> None:
-    orphan = tokens.issue(UserId(uuid4()))
+    orphan = tokens.issue(UserId(uuid4()), 0)
 
     with pytest.raises(AuthenticationError):
         IdentifyUser(uow=uow, tokens=tokens).execute(orphan.token)

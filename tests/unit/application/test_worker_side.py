@@ -59,6 +59,14 @@ def test_claim_moves_the_task_to_running_and_hands_out_a_run_token(
     assert (run.task_type, run.kwargs) == ("sleep", {"seconds": 1})
 
 
+def test_a_claimed_run_says_whose_task_it_is_and_whether_they_are_an_admin(
+    uow: InMemoryUnitOfWork, clock: FixedClock, task: Task, alice: User
+) -> None:
+    run = StartTask(uow=uow, clock=clock).execute(task.id)
+
+    assert (run.owner_id, run.owner_is_admin) == (alice.id, False)
+
+
 def test_a_second_delivery_of_the_same_task_cannot_claim_it(
     uow: InMemoryUnitOfWork, clock: FixedClock, task: Task
 ) -> None:

@@ -12,6 +12,7 @@ from domain.user import (
     Email,
     User,
     check_new_password,
+    common_passwords,
 )
 from tests.factories import T0, make_user
 
@@ -49,6 +50,44 @@ def test_malformed_email_is_rejected(address: str) -> None:
         Email(address)
 
     assert excinfo.value.field == "email"
+
+
+@pytest.mark.parametrize(
+    ("lookalike", "reason"),
+    [
+        ("alice\u200b@example.com", "invisible"),  # zero-width space
+        ("\u202ealice@example.com", "invisible"),  # right-to-left override
+        ("ali\u2066ce@example.com", "invisible"),  # bidi isolate
+        ("alice\u3164@example.com", "invisible"),  # Hangul filler
+        ("\u0430lice@example.com", "ASCII"),  # Cyrillic a
+        ("alic\u0435@example.com", "ASCII"),  # Cyrillic e
+        ("alice@example.com.", "dot"),
+    ],
+)
+def test_an_email_that_only_looks_like_another_is_refused(lookalike: str, reason: str) -> None:
+    with pytest.raises(ValidationError) as excinfo:
+        Email(lookalike)
+
+    assert excinfo.value.field == "email"
+    assert reason in excinfo.value.detail
+
+
+@pytest.mark.parametrize(
+    "spelling", ["\uff41lice@example.com", "ALICE@EXAMPLE.COM", "alice@\uff45xample.com"]
+)
+def test_fullwidth_and_case_variants_are_the_same_email(spelling: str) -> None:
+    assert Email(spelling) == Email("alice@example.com")
+
+
+def test_a_lookalike_domain_is_kept_in_its_ascii_form_so_it_reads_as_different() -> None:
+    email = Email("alice@ex\u0430mple.com")  # Cyrillic a in the domain
+
+    assert email.value.startswith("alice@xn--")
+    assert email != Email("alice@example.com")
+
+
+def test_a_stored_email_is_read_back_as_it_was_stored() -> None:
+    assert Email.stored("old\u0430@example.com").value == "old\u0430@example.com"
 
 
 def test_email_longer_than_the_limit_is_rejected() -> None:
@@ -138,6 +177,35 @@ def test_password_minimum_counts_characters_not_bytes() -> None:
 # --- User ------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "password", ["\0" * 8, "P\0" + "password", "tab\there-now", "escape\x1b[2Jnow", "del\x7fete-me"]
+)
+def test_a_new_password_with_a_control_character_is_refused(password: str) -> None:
+    with pytest.raises(ValidationError) as error:
+        check_new_password(password)
+
+    assert error.value.field == "password"
+    assert "control character" in error.value.detail
+
+
+@pytest.mark.parametrize(
+    "password", ["12345678", "password", "Password1", "QWERTYUIOP", "iloveyou"]
+)
+def test_one_of_the_most_common_passwords_is_refused_whatever_its_case(password: str) -> None:
+    with pytest.raises(ValidationError) as error:
+        check_new_password(password)
+
+    assert error.value.field == "password"
+    assert "common" in error.value.detail
+
+
+def test_the_common_password_list_is_shipped_and_holds_only_passwords_long_enough() -> None:
+    listed = common_passwords()
+
+    assert len(listed) > 100
+    assert all(len(password) >= MIN_PASSWORD_LENGTH for password in listed)
+
+
 def test_registered_user_is_active_and_not_admin_by_default() -> None:
     user = User.register(email=Email("new@example.com"), hashed_password="h4sh", at=T0)
 
@@ -195,3 +263,19 @@ def test_users_are_equal_by_id() -> None:
     assert user == same
     assert hash(user) == hash(same)
     assert user != make_user(email="a@example.com")
+
+
+def test_a_password_change_deactivation_or_logout_each_raise_the_token_version() -> None:
+    user = make_user()
+    versions = [user.token_version]
+
+    user.change_password("new-hash")
+    versions.append(user.token_version)
+    user.deactivate()
+    versions.append(user.token_version)
+    user.activate()  # reactivation does not bring old tokens back
+    versions.append(user.token_version)
+    user.end_sessions()
+    versions.append(user.token_version)
+
+    assert versions == [0, 1, 2, 2, 3]

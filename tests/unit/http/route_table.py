@@ -40,6 +40,8 @@ BODY_SAMPLES: dict[str, Any] = {
     "model_type": "onnx",
     "email": "carol@example.com",
     "password": PASSWORD,
+    "current_password": PASSWORD,
+    "new_password": "a brand new passphrase",
     "username": "carol@example.com",
     "is_active": False,
     "is_admin": True,

@@ -15,6 +15,7 @@ from jose import jwt
 
 from adapters.in_memory.repositories import InMemoryStore
 from config.settings import Settings
+from entrypoints.container import Container
 from tests.unit.http.conftest import PASSWORD, SECRET, Account
 from tests.unit.http.support import (
     API,
@@ -463,15 +464,76 @@ def test_a_token_issued_before_the_account_was_deactivated_stops_working(
     assert_unauthorized(response)
 
 
-def test_a_token_starts_working_again_when_the_account_is_reactivated(
+def test_a_token_stays_revoked_when_the_account_is_reactivated(
     client: TestClient, alice: Account, admin: Account
 ) -> None:
     client.patch(f"{API}/users/{alice.id}", json={"is_active": False}, headers=admin.headers)
     client.patch(f"{API}/users/{alice.id}", json={"is_active": True}, headers=admin.headers)
 
-    response = client.get(ME, headers=alice.headers)
+    assert_unauthorized(client.get(ME, headers=alice.headers))
+    assert login(client, alice.email).status_code == 200
 
-    assert response.status_code == 200, response.text
+
+# --- ending sessions ------------------------------------------------------------------------
+
+LOGOUT = f"{API}/auth/logout"
+CHANGE_PASSWORD = f"{API}/users/me/password"
+NEW_PASSWORD = "a brand new passphrase"
+
+
+def test_logout_ends_every_session_of_the_user_at_once(
+    client: TestClient, alice: Account, bob: Account
+) -> None:
+    second_device = login(client, alice.email).json()["access_token"]
+
+    assert client.post(LOGOUT, headers=alice.headers).status_code == 204
+
+    assert_unauthorized(client.get(ME, headers=alice.headers))
+    assert_unauthorized(client.get(ME, headers=bearer(second_device)))
+    assert client.get(ME, headers=bob.headers).status_code == 200
+    fresh = login(client, alice.email).json()["access_token"]
+    assert client.get(ME, headers=bearer(fresh)).status_code == 200
+
+
+def test_changing_ones_password_ends_every_session_and_the_new_one_logs_in(
+    client: TestClient, alice: Account
+) -> None:
+    body = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+
+    response = client.post(CHANGE_PASSWORD, json=body, headers=alice.headers)
+
+    assert response.status_code == 204, response.text
+    assert_unauthorized(client.get(ME, headers=alice.headers))
+    assert login(client, alice.email).status_code == 401
+    assert login(client, alice.email, NEW_PASSWORD).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (
+            {"current_password": "not the password", "new_password": NEW_PASSWORD},
+            "current_password",
+        ),
+        ({"current_password": PASSWORD, "new_password": "12345678"}, "new_password"),
+        ({"current_password": PASSWORD, "new_password": "short"}, "new_password"),
+    ],
+)
+def test_a_password_change_needs_the_current_password_and_a_good_new_one(
+    client: TestClient, alice: Account, body: dict[str, str], field: str
+) -> None:
+    assert_invalid(client.post(CHANGE_PASSWORD, json=body, headers=alice.headers), field)
+
+    assert client.get(ME, headers=alice.headers).status_code == 200
+    assert login(client, alice.email).status_code == 200
+
+
+def test_a_password_reset_by_the_operator_revokes_tokens_taken_before(
+    client: TestClient, alice: Account, container: Container
+) -> None:
+    container.create_administrator().execute(email=alice.email, password=NEW_PASSWORD)
+
+    assert_unauthorized(client.get(ME, headers=alice.headers))
 
 
 def test_register_with_an_invalid_token_is_unauthorized_rather_than_anonymous(
@@ -484,3 +546,40 @@ def test_register_with_an_invalid_token_is_unauthorized_rather_than_anonymous(
     )
 
     assert_unauthorized(response)
+
+
+@pytest.mark.parametrize("password", ["12345678", "\0\0\0\0\0\0\0\0", "P\0password!!"])
+def test_sign_up_refuses_a_common_password_or_one_with_a_control_character(
+    client: TestClient, store: InMemoryStore, password: str
+) -> None:
+    assert_invalid(register(client, "weak@example.com", password), "password")
+    assert store.users == {}
+
+
+@pytest.mark.parametrize(
+    "lookalike",
+    [
+        "alice\u200b@example.com",
+        "\u0430lice@example.com",
+        "\u202ealice@example.com",
+        "alice@example.com.",
+    ],
+)
+def test_a_lookalike_of_an_existing_email_does_not_register(
+    client: TestClient, store: InMemoryStore, lookalike: str
+) -> None:
+    assert register(client, "alice@example.com").status_code == 202
+
+    assert_invalid(register(client, lookalike), "email")
+    assert len(store.users) == 1
+
+
+def test_a_fullwidth_spelling_of_an_existing_email_is_the_same_account(
+    client: TestClient, store: InMemoryStore
+) -> None:
+    assert register(client, "alice@example.com").status_code == 202
+
+    # Answered like a new sign-up (nothing confirms the account exists), and not a second one.
+    assert register(client, "\uff41lice@example.com").status_code == 202
+    assert len(store.users) == 1
+    assert login(client, "\uff41lice@EXAMPLE.com").status_code == 200

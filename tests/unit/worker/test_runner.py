@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import replace
@@ -13,6 +14,7 @@ import pytest
 from adapters.in_memory.clock import FixedClock
 from adapters.in_memory.dispatcher import RecordingTaskDispatcher
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
+from adapters.task_types.files import UnreadableFileError
 from adapters.task_types.registry import TaskArguments, TaskType, TaskTypeRegistry
 from application.ports import TaskContext
 from application.use_cases.cancel_task import CancelTask
@@ -71,6 +73,10 @@ def flaky(ctx: TaskContext, args: Steps) -> None:
     raise ConnectionError("try later")
 
 
+def missing_file(ctx: TaskContext, args: Steps) -> None:
+    raise UnreadableFileError("data/input.csv: no such file or directory")
+
+
 def unserialisable(ctx: TaskContext, args: Steps) -> object:
     return object()
 
@@ -100,6 +106,7 @@ REGISTRY = TaskTypeRegistry(
             ("counts_to_the_end", counts_to_the_end),
             ("stops_half_way", stops_half_way),
             ("boom", boom),
+            ("missing_file", missing_file),
             ("flaky", flaky),
             ("unserialisable", unserialisable),
             ("cooperative", cooperative),
@@ -206,6 +213,36 @@ def test_a_raising_task_fails_with_its_error_and_keeps_its_last_progress(
     row = stored(uow, task)
     assert row.error == TaskError("ValueError", "boom")
     assert (row.progress.percent, row.progress_message) == (40, "almost")
+
+
+def test_a_failure_caused_by_the_input_is_logged_at_info_without_a_traceback(
+    runner: TaskRunner, uow: InMemoryUnitOfWork, alice: User, caplog: pytest.LogCaptureFixture
+) -> None:
+    task = submitted(uow, alice, "missing_file")
+
+    with caplog.at_level(logging.INFO, logger="entrypoints.worker.runner"):
+        assert runner.run(task.id) == Failed(
+            "UnreadableFileError", "data/input.csv: no such file or directory"
+        )
+
+    assert stored(uow, task).error == TaskError(
+        "UnreadableFileError", "data/input.csv: no such file or directory"
+    )
+    about_the_failure = [r for r in caplog.records if "input.csv" in r.getMessage()]
+    assert [(r.levelno, r.exc_info) for r in about_the_failure] == [(logging.INFO, None)]
+
+
+def test_an_unexpected_error_is_still_logged_with_its_traceback(
+    runner: TaskRunner, uow: InMemoryUnitOfWork, alice: User, caplog: pytest.LogCaptureFixture
+) -> None:
+    task = submitted(uow, alice, "boom")
+
+    with caplog.at_level(logging.INFO, logger="entrypoints.worker.runner"):
+        runner.run(task.id)
+
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1
+    assert errors[0].exc_info is not None
 
 
 def test_a_retryable_error_requeues_with_backoff(

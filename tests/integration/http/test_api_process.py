@@ -1,0 +1,65 @@
+"""The API as `taskhub api` serves it, in a process of its own: what uvicorn itself adds."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.api_client import wait_until
+from tests.e2e.process import ManagedProcess
+from tests.support.databases import migrated_database
+from tests.support.redis_server import HOST, free_port
+from tests.unit.http.conftest import SECRET
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture
+def api_url(tmp_path: Path) -> Iterator[str]:
+    with migrated_database("sqlite", tmp_path) as database_url:
+        port = free_port()
+        env = {
+            **os.environ,
+            "TASKHUB_ENVIRONMENT": "test",
+            "TASKHUB_SECRET_KEY": SECRET,
+            "TASKHUB_DATABASE_URL": database_url,
+            "TASKHUB_BROKER_URL": "memory://",
+            "TASKHUB_DATA_DIR": str(tmp_path / "data"),
+        }
+        process = ManagedProcess(
+            "api",
+            [sys.executable, "-m", "entrypoints.cli", "api", "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+            log_path=tmp_path / "api.log",
+        )
+        url = f"http://{HOST}:{port}"
+        try:
+            wait_until(lambda: _live(url, process), timeout=60, what="the API to answer")
+            yield url
+        finally:
+            process.stop()
+
+
+def _live(url: str, process: ManagedProcess) -> bool:
+    if not process.running:
+        raise AssertionError(f"the API exited while starting:\n{process.tail()}")
+    try:
+        return httpx.get(f"{url}/api/v1/health/live", timeout=5, trust_env=False).is_success
+    except httpx.TransportError:
+        return False
+
+
+def test_the_api_process_names_no_server_and_sends_the_security_headers(api_url: str) -> None:
+    response = httpx.get(f"{api_url}/api/v1/users/me", timeout=5, trust_env=False)
+
+    assert response.status_code == 401
+    assert "server" not in response.headers
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["content-security-policy"] == "frame-ancestors 'none'"
