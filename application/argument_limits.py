@@ -4,10 +4,11 @@ reads them, so one request cannot make the API, the database and the broker carr
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
-from domain.errors import ValidationError
+from domain.errors import InvalidFieldsError, ValidationError
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,21 +17,28 @@ class ArgumentLimits:
     max_depth: int = 10  # lists and objects inside each other, the outermost counting one
 
     def check(self, *, args: list[Any], kwargs: dict[str, Any]) -> None:
-        """Raise ValidationError naming `args` or `kwargs`, whichever breaks a limit first."""
+        """Raise ValidationError naming each of `args` and `kwargs` that breaks a limit, and
+        each value inside them that JSON cannot carry (`kwargs.values.1` for a NaN)."""
+        errors: list[tuple[str, str]] = []
+        limit: int | None = None
         for field, value in (("args", args), ("kwargs", kwargs)):
             if nesting_depth(value, stop_after=self.max_depth) > self.max_depth:
-                raise ValidationError(
-                    f"{field} nests lists and objects deeper than {self.max_depth} levels",
-                    field=field,
-                    limit=self.max_depth,
+                errors.append(
+                    (field, f"nests lists and objects deeper than {self.max_depth} levels")
                 )
+                limit = self.max_depth
+                continue
+            unfit = non_json_values(value, field=field)
+            if unfit:
+                errors += unfit
+                continue
             size = len(canonical_json(value, field=field))
             if size > self.max_bytes:
-                raise ValidationError(
-                    f"{field} is {size} bytes as JSON; the limit is {self.max_bytes}",
-                    field=field,
-                    limit=self.max_bytes,
-                )
+                errors.append((field, f"is {size} bytes as JSON; the limit is {self.max_bytes}"))
+                limit = self.max_bytes
+        if errors:
+            context: dict[str, Any] = {} if limit is None else {"limit": limit}
+            raise InvalidFieldsError(errors, **context)
 
 
 def canonical_json(value: Any, *, field: str) -> bytes:
@@ -40,8 +48,37 @@ def canonical_json(value: Any, *, field: str) -> bytes:
             value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
         )
     except (TypeError, ValueError):
+        unfit = non_json_values(value, field=field)
+        if unfit:
+            raise InvalidFieldsError(unfit) from None
         raise ValidationError(f"{field} must be plain JSON", field=field) from None
     return text.encode()
+
+
+def non_json_values(value: Any, *, field: str) -> list[tuple[str, str]]:
+    """Each value inside `value` that JSON cannot carry, by its path (`kwargs.values.1`), in
+    document order: NaN and the infinities, and anything not a JSON type. Iterative, like
+    nesting_depth, so a deep structure cannot exhaust the stack."""
+    found: list[tuple[str, str]] = []
+    pending: list[tuple[Any, str]] = [(value, field)]
+    while pending:
+        item, path = pending.pop()
+        children: list[tuple[Any, str]] = []
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if isinstance(key, str):
+                    children.append((child, f"{path}.{key}"))
+                else:
+                    found.append((path, f"key {key!r} is not a string"))
+        elif isinstance(item, list | tuple):
+            children = [(child, f"{path}.{n}") for n, child in enumerate(item)]
+        elif isinstance(item, float) and not math.isfinite(item):
+            number = "NaN" if math.isnan(item) else ("Infinity" if item > 0 else "-Infinity")
+            found.append((path, f"{number} is not allowed: JSON numbers are finite"))
+        elif item is not None and not isinstance(item, str | int | float | bool):
+            found.append((path, f"a {type(item).__name__} is not a JSON value"))
+        pending.extend(reversed(children))  # popped first to last, so in document order
+    return found
 
 
 def nesting_depth(value: Any, *, stop_after: int) -> int:

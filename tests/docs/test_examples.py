@@ -152,8 +152,9 @@ def test_bad_arguments_are_refused_naming_the_field(
     with pytest.raises(ValidationError) as refused:
         registry.validate_arguments("word_count", [], kwargs)
 
-    assert refused.value.field == field
-    assert message in refused.value.detail
+    [(named, said)] = refused.value.field_errors
+    assert named == field
+    assert message in said
 
 
 def test_a_text_of_exactly_the_maximum_length_is_accepted(registry: TaskTypeRegistry) -> None:

@@ -64,12 +64,40 @@ def test_canonical_json_measures_the_same_value_the_same_whatever_its_key_order(
     assert canonical_json({"a": "é", "b": 1}, field="kwargs") == '{"a":"é","b":1}'.encode()
 
 
-@pytest.mark.parametrize("value", [float("nan"), float("inf"), {1, 2}, object()])
-def test_a_value_json_cannot_carry_is_refused(value: Any) -> None:
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (float("nan"), "NaN is not allowed"),
+        (float("inf"), "Infinity is not allowed"),
+        (float("-inf"), "-Infinity is not allowed"),
+        ({1, 2}, "a set is not a JSON value"),
+        (object(), "a object is not a JSON value"),
+    ],
+)
+def test_a_value_json_cannot_carry_is_refused_naming_its_position_and_what_it_is(
+    value: Any, message: str
+) -> None:
     with pytest.raises(ValidationError) as error:
-        LIMITS.check(args=[value], kwargs={})
+        LIMITS.check(args=[1, value], kwargs={})
 
-    assert error.value.field == "args"
+    [(field, said)] = error.value.field_errors
+    assert field == "args.1"
+    assert said.startswith(message)
+    assert "plain JSON" not in said
+
+
+def test_every_nan_and_infinity_is_reported_each_under_its_own_field() -> None:
+    kwargs = {"values": [1.0, float("nan"), 2.0, float("inf")], "scale": float("nan")}
+
+    with pytest.raises(ValidationError) as error:
+        LIMITS.check(args=[], kwargs=kwargs)
+
+    assert [field for field, _ in error.value.field_errors] == [
+        "kwargs.values.1",
+        "kwargs.values.3",
+        "kwargs.scale",
+    ]
+    assert all("kwargs" not in message for _, message in error.value.field_errors)
 
 
 # --- the limits ----------------------------------------------------------------------------

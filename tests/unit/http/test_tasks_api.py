@@ -130,9 +130,49 @@ def test_submit_refuses_an_unknown_task_type_and_stores_nothing(
 ) -> None:
     response = submit(client, alice, task_type="rm_rf")
 
-    assert_invalid(response, "task_type")
+    body = assert_invalid(response, "task_type")
+    assert "valid task types: bulk_checksum, countdown, file_checksum, noop" in body["detail"]
+    assert body["task_types"] == ["bulk_checksum", "countdown", "file_checksum", "noop"]
     assert store.tasks == {}
     assert dispatcher.enqueued == []
+
+
+def test_submit_reports_every_invalid_argument_each_with_its_own_field_and_message(
+    client: TestClient, alice: Account, store: InMemoryStore
+) -> None:
+    kwargs = {"paths": ["a", 2, "c", None], "algorithm": "crc"}
+
+    response = submit(client, alice, task_type="bulk_checksum", kwargs=kwargs)
+
+    body = assert_problem(response, 422)
+    assert body["errors"] == [
+        {"field": "kwargs.paths.1", "message": "Input should be a valid string"},
+        {"field": "kwargs.paths.3", "message": "Input should be a valid string"},
+        {
+            "field": "kwargs.algorithm",
+            "message": "Input should be 'sha256', 'sha1', 'md5' or 'blake2b'",
+        },
+    ]
+    assert body["detail"] == "invalid value for: kwargs.paths.1, kwargs.paths.3, kwargs.algorithm"
+    assert store.tasks == {}
+
+
+def test_submit_says_nan_and_infinity_are_not_json_numbers_naming_each(
+    client: TestClient, alice: Account, store: InMemoryStore
+) -> None:
+    # Python's json (and so the API's body parser) reads these literals; JSON has no such numbers.
+    raw = '{"name": "n", "task_type": "countdown", "kwargs": {"seconds": NaN, "steps": Infinity}}'
+
+    response = client.post(
+        TASKS, content=raw, headers={**alice.headers, "Content-Type": "application/json"}
+    )
+
+    body = assert_problem(response, 422)
+    assert body["errors"] == [
+        {"field": "kwargs.seconds", "message": "NaN is not allowed: JSON numbers are finite"},
+        {"field": "kwargs.steps", "message": "Infinity is not allowed: JSON numbers are finite"},
+    ]
+    assert store.tasks == {}
 
 
 BAD_ARGUMENTS: dict[str, tuple[str, dict[str, Any], str]] = {
