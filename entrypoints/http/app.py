@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from adapters.write_behind import WriteBehindDispatchRecorder
@@ -14,6 +14,7 @@ from entrypoints.container import Container
 from entrypoints.http.body_limit import install_body_limit
 from entrypoints.http.metrics import install_metrics
 from entrypoints.http.problems import PROBLEM_JSON, install_problem_handlers
+from entrypoints.http.query_parameters import refuse_unknown_query_parameters
 from entrypoints.http.request_ids import RequestIdMiddleware
 from entrypoints.http.routers import auth, health, models, task_types, tasks, users
 
@@ -45,7 +46,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     install_problem_handlers(app)
     install_body_limit(app, container.settings().max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
-    api = APIRouter(prefix=API_PREFIX)
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(refuse_unknown_query_parameters)])
     for module in (auth, users, tasks, task_types, models, health):
         api.include_router(module.router)
     app.include_router(api)
