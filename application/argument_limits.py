@@ -15,18 +15,31 @@ from domain.errors import InvalidFieldsError, ValidationError
 class ArgumentLimits:
     max_bytes: int = 64 * 1024  # of canonical JSON, UTF-8
     max_depth: int = 10  # lists and objects inside each other, the outermost counting one
+    # What an operator sets to raise each limit, named in the errors (the composition root
+    # knows the settings; the rule itself does not).
+    max_bytes_setting: str | None = None
+    max_depth_setting: str | None = None
+
+    def describe(self) -> str:
+        """The limits in a sentence, for the task types' documentation."""
+        return (
+            f"args and kwargs are each at most {self.max_bytes} bytes as compact JSON"
+            f"{_raised_by(self.max_bytes_setting)} and nest lists and objects at most "
+            f"{self.max_depth} levels deep{_raised_by(self.max_depth_setting)}, whatever the "
+            "schema allows"
+        )
 
     def check(self, *, args: list[Any], kwargs: dict[str, Any]) -> None:
         """Raise ValidationError naming each of `args` and `kwargs` that breaks a limit, and
         each value inside them that JSON cannot carry (`kwargs.values.1` for a NaN)."""
         errors: list[tuple[str, str]] = []
         limit: int | None = None
+        setting: str | None = None
         for field, value in (("args", args), ("kwargs", kwargs)):
             if nesting_depth(value, stop_after=self.max_depth) > self.max_depth:
-                errors.append(
-                    (field, f"nests lists and objects deeper than {self.max_depth} levels")
-                )
-                limit = self.max_depth
+                message = f"nests lists and objects deeper than the limit of {self.max_depth}"
+                errors.append((field, message + _raised_by(self.max_depth_setting)))
+                limit, setting = self.max_depth, self.max_depth_setting
                 continue
             unfit = non_json_values(value, field=field)
             if unfit:
@@ -34,11 +47,18 @@ class ArgumentLimits:
                 continue
             size = len(canonical_json(value, field=field))
             if size > self.max_bytes:
-                errors.append((field, f"is {size} bytes as JSON; the limit is {self.max_bytes}"))
-                limit = self.max_bytes
+                message = f"is {size} bytes as JSON, over the limit of {self.max_bytes} bytes"
+                errors.append((field, message + _raised_by(self.max_bytes_setting)))
+                limit, setting = self.max_bytes, self.max_bytes_setting
         if errors:
             context: dict[str, Any] = {} if limit is None else {"limit": limit}
+            if setting is not None:
+                context["setting"] = setting
             raise InvalidFieldsError(errors, **context)
+
+
+def _raised_by(setting: str | None) -> str:
+    return f" (the server's {setting} raises it)" if setting else ""
 
 
 def canonical_json(value: Any, *, field: str) -> bytes:

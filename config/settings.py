@@ -166,6 +166,13 @@ class Settings(BaseSettings):
         Path(".taskhub/deployments"), description="Where deploy_model puts deployed artifacts."
     )
 
+    @classmethod
+    def variable(cls, field: str) -> str:
+        """The environment variable that sets `field`: TASKHUB_MAX_ARGUMENTS_BYTES."""
+        if field not in cls.model_fields:
+            raise KeyError(field)
+        return (str(cls.model_config.get("env_prefix", "")) + field).upper()
+
     @property
     def json_logs(self) -> bool:
         if self.log_format is not None:

@@ -157,6 +157,8 @@ class Container(containers.DeclarativeContainer):
         ArgumentLimits,
         max_bytes=settings.provided.max_arguments_bytes,
         max_depth=settings.provided.max_arguments_depth,
+        max_bytes_setting=Settings.variable("max_arguments_bytes"),
+        max_depth_setting=Settings.variable("max_arguments_depth"),
     )
     submit_task = providers.Factory(
         SubmitTask,

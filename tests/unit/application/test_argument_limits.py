@@ -160,3 +160,30 @@ def test_a_submission_within_the_limits_goes_through(submit: SubmitTask, alice: 
     task = submit.execute(alice, name="small", task_type="sleep", kwargs={"seconds": [[1]]})
 
     assert task.kwargs == {"seconds": [[1]]}
+
+
+def test_an_error_names_the_limit_hit_and_the_setting_that_raises_it() -> None:
+    limits = ArgumentLimits(max_bytes=100, max_bytes_setting="TASKHUB_MAX_ARGUMENTS_BYTES")
+
+    with pytest.raises(ValidationError) as error:
+        limits.check(args=[], kwargs={"k": "x" * 100})
+
+    [(field, message)] = error.value.field_errors
+    assert field == "kwargs"
+    assert message == (
+        "is 108 bytes as JSON, over the limit of 100 bytes "
+        "(the server's TASKHUB_MAX_ARGUMENTS_BYTES raises it)"
+    )
+    assert error.value.context["limit"] == 100
+    assert error.value.context["setting"] == "TASKHUB_MAX_ARGUMENTS_BYTES"
+
+
+def test_the_limits_describe_themselves_with_their_settings() -> None:
+    limits = ArgumentLimits(
+        max_bytes=100, max_depth=3, max_bytes_setting="MAX_B", max_depth_setting="MAX_D"
+    )
+
+    described = limits.describe()
+
+    assert "at most 100 bytes as compact JSON (the server's MAX_B raises it)" in described
+    assert "at most 3 levels deep (the server's MAX_D raises it)" in described
