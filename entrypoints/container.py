@@ -132,7 +132,7 @@ class Container(containers.DeclarativeContainer):
         uow=unit_of_work,
         hasher=password_hasher,
         clock=clock,
-        allow_signup=settings.provided.allow_signup,
+        allow_signup=settings.provided.signup_open,
     )
     create_administrator = providers.Factory(
         CreateAdministrator, uow=unit_of_work, hasher=password_hasher, clock=clock

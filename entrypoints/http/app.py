@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
 from adapters.write_behind import WriteBehindDispatchRecorder
@@ -51,12 +52,30 @@ def create_app(container: Container | None = None) -> FastAPI:
         api.include_router(module.router)
     app.include_router(api)
     install_metrics(app)
+    _allow_cross_origin_calls(app, container.settings().cors_origins)
     app.openapi = lambda: _openapi_with_problem_documents(app)  # type: ignore[method-assign]
     return app
 
 
 _PROBLEM_REFS = {"#/components/schemas/Problem", "#/components/schemas/HTTPValidationError"}
 _PROBLEM_CONTENT = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+def _allow_cross_origin_calls(app: FastAPI, origins: list[str]) -> None:
+    """Browser front-ends on the origins listed may call the API with a bearer token. Added
+    last, so it is the outermost layer: refusals (413, problem documents) carry its headers
+    too, and a browser can show them. Nothing is added without origins: same-origin only."""
+    if not origins:
+        return
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=origins,
+        allow_methods=["GET", "POST", "PATCH", "DELETE"],
+        # Bearer tokens, not cookies: no credentials mode needed.
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        expose_headers=["X-Request-ID", "Retry-After", "WWW-Authenticate"],
+        max_age=600,
+    )
 
 
 def _start_write_behind(container: Container) -> WriteBehindDispatchRecorder | None:
