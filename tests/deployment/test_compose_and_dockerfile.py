@@ -1,12 +1,15 @@
-"""The container deployment, checked without a Docker engine: every command is a real
-`taskhub` command, every TASKHUB_* variable a real setting, every long-running service
-health-checked, and the image built the way the docs promise."""
+"""The container deployment, checked without a Docker engine: the file is valid Compose
+(the Compose specification's JSON schema, and `docker compose config` where a Compose
+binary is installed), every command is a real `taskhub` command, every TASKHUB_* variable a
+real setting, every long-running service health-checked, the stack reachable through its
+proxy, the files area shared, and the image built the way the docs promise."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +28,94 @@ TASKHUB_SERVICES = {name: s for name, s in SERVICES.items() if s.get("image") ==
 ONE_SHOT = {"migrate"}
 
 
+# What the file asks of its environment (compose.yaml's header); any values do for `config`.
+REQUIRED_ENV = {
+    "TASKHUB_SECRET_KEY": "s" * 48,
+    "POSTGRES_PASSWORD": "postgres-password",
+    "REDIS_PASSWORD": "redis-password",
+    "FLOWER_BASIC_AUTH": "ops:flower-password",
+    "GRAFANA_ADMIN_PASSWORD": "grafana-password",
+}
+
+
+def compose_schema_errors(path: Path) -> subprocess.CompletedProcess[str]:
+    """check-jsonschema against the Compose specification's schema it ships (vendored from
+    the specification's repository): what `docker compose` validates a file with."""
+    return subprocess.run(  # noqa: S603 - a dev dependency, on our own file
+        [
+            sys.executable,
+            "-m",
+            "check_jsonschema",
+            "--builtin-schema",
+            "vendor.compose-spec",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_compose_file_is_valid_for_the_compose_specification() -> None:
+    result = compose_schema_errors(DOCKER / "compose.yaml")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_schema_check_would_catch_a_misspelt_key(tmp_path: Path) -> None:
+    # The check above proves something only if the schema is strict about services' keys.
+    broken = json.loads(json.dumps(COMPOSE))
+    broken["services"]["api"]["publish"] = ["8000:8000"]
+    (tmp_path / "compose.yaml").write_text(yaml.safe_dump(broken))
+
+    result = compose_schema_errors(tmp_path / "compose.yaml")
+
+    assert result.returncode != 0
+    assert "publish" in result.stdout + result.stderr
+
+
+def compose_command() -> list[str] | None:
+    """`docker compose` or `docker-compose`, whichever is installed (no engine is needed)."""
+    docker = shutil.which("docker")
+    if docker:
+        version = subprocess.run(  # noqa: S603
+            [docker, "compose", "version"], capture_output=True, check=False, timeout=60
+        )
+        if version.returncode == 0:
+            return [docker, "compose"]
+    binary = shutil.which("docker-compose")
+    return [binary] if binary else None
+
+
+def test_docker_compose_config_accepts_the_file_when_compose_is_installed() -> None:
+    command = compose_command()
+    if command is None:
+        pytest.skip("no docker compose here; the schema test above checks the file")
+
+    result = subprocess.run(  # noqa: S603
+        [*command, "-f", str(DOCKER / "compose.yaml"), "config", "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **REQUIRED_ENV},
+    )
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_every_volume_and_dependency_a_service_names_exists() -> None:
+    # What `docker compose config` checks beyond the schema.
+    declared = set(COMPOSE["volumes"])
+    for name, service in SERVICES.items():
+        for volume in service.get("volumes", []):
+            source = volume.split(":", 1)[0]
+            if not source.startswith((".", "/")):
+                assert source in declared, f"{name}: volume {source} is not declared"
+        assert set(service.get("depends_on", {})) <= set(SERVICES), name
+
+
 def test_the_expected_services_are_all_there() -> None:
     assert set(SERVICES) >= {
         "api",
@@ -37,6 +128,7 @@ def test_the_expected_services_are_all_there() -> None:
         "flower",
         "prometheus",
         "grafana",
+        "proxy",
     }
 
 
@@ -89,6 +181,75 @@ def test_the_api_runs_two_replicas_and_trusts_its_load_balancer() -> None:
     assert api["deploy"]["replicas"] == 2
     assert "ports" not in api
     assert api["environment"]["TASKHUB_FORWARDED_ALLOW_IPS"] == "*"
+
+
+def published(service: dict[str, Any]) -> dict[int, str]:
+    """Container port -> the host port as written (`${API_PORT:-8000}`)."""
+    ports = {}
+    for mapping in service.get("ports", []):
+        host, container = str(mapping).rsplit(":", 1)
+        ports[int(container)] = host
+    return ports
+
+
+def caddy_sites() -> dict[int, str]:
+    """Each site address's port in the Caddyfile -> the block it serves."""
+    text = (DOCKER / "caddy" / "Caddyfile").read_text()
+    sites = re.split(r"^:(\d+) \{$", text, flags=re.MULTILINE)[1:]
+    return {int(port): block for port, block in zip(sites[::2], sites[1::2], strict=True)}
+
+
+def test_the_proxy_publishes_the_api_and_flower_on_their_usual_ports() -> None:
+    proxy = SERVICES["proxy"]
+    ports = published(proxy)
+    sites = caddy_sites()
+
+    assert set(sites) == set(ports)
+    api_port = next(port for port, block in sites.items() if "name api" in block)
+    flower_port = next(port for port, block in sites.items() if "flower:5555" in block)
+    assert ports[api_port] == "${API_PORT:-8000}"
+    assert ports[flower_port] == "${FLOWER_PORT:-5555}"
+    assert re.search(r"port 8000\b", sites[api_port])  # where `taskhub api` listens
+    assert SERVICES["flower"]["command"][-1] == "5555"
+    assert any(v.endswith(":/etc/caddy/Caddyfile:ro") for v in proxy["volumes"])
+    assert proxy["depends_on"]["api"]["condition"] == "service_healthy"
+
+
+def test_only_the_proxy_and_grafana_publish_host_ports() -> None:
+    publishing = {name for name, service in SERVICES.items() if service.get("ports")}
+
+    assert publishing == {"proxy", "grafana"}
+
+
+def image_environment() -> dict[str, str]:
+    dockerfile = (DOCKER / "Dockerfile").read_text()
+    final = re.split(r"^FROM ", dockerfile, flags=re.MULTILINE)[-1]
+    pairs = re.findall(r"\b(TASKHUB_[A-Z_]+)=(\S+)", final)
+    return dict(pairs)
+
+
+@pytest.mark.parametrize(
+    ("volume", "setting"),
+    [("files", "TASKHUB_FILES_ROOT"), ("deployments", "TASKHUB_DEPLOYMENT_DIR")],
+)
+def test_the_api_and_every_worker_share_one_volume_at_the_configured_path(
+    volume: str, setting: str
+) -> None:
+    path = image_environment()[setting]
+    mount = f"{volume}:{path}"
+
+    assert volume in COMPOSE["volumes"]
+    for name in ("api", "celery-worker", "celery-worker-high"):
+        assert mount in SERVICES[name]["volumes"], name
+        assert setting not in SERVICES[name]["environment"], f"{name} moves {setting}"
+
+
+def test_the_image_makes_the_shared_directories_its_user_owns() -> None:
+    dockerfile = (DOCKER / "Dockerfile").read_text()
+    final = re.split(r"^FROM ", dockerfile, flags=re.MULTILINE)[-1]
+    after_user = final.split("USER taskhub", 1)[1]
+
+    assert 'mkdir -p "$TASKHUB_FILES_ROOT" "$TASKHUB_DEPLOYMENT_DIR"' in after_user
 
 
 def test_workers_split_the_high_queue_from_default_and_low() -> None:
