@@ -98,7 +98,8 @@ class Settings(BaseSettings):
     task_modules: str = Field(
         "",
         description="Comma-separated modules whose TASK_TYPES join the built-in task types "
-        "(the API and every worker must list the same).",
+        "(the API and every worker must list the same); installed packages join through the "
+        "taskhub.task_types entry point without it.",
     )
     worker_task_events: bool = Field(
         False, description="Send Celery task events, for Flower's task pages (costs CPU)."

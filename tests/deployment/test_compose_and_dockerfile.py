@@ -292,6 +292,31 @@ def test_the_image_is_multi_stage_slim_non_root_and_without_build_tools() -> Non
     assert "build-essential" in stages[0]
 
 
+def test_the_image_installs_the_extra_requirements_the_build_names() -> None:
+    dockerfile = (DOCKER / "Dockerfile").read_text()
+    build = re.split(r"^FROM ", dockerfile, flags=re.MULTILINE)[1]
+    default = re.search(r"^ARG EXTRA_REQUIREMENTS=(\S+)$", build, flags=re.MULTILINE)
+
+    assert default is not None
+    assert "COPY ${EXTRA_REQUIREMENTS} requirements-extra.txt" in build
+    assert re.search(
+        r"pip wheel .* --wheel-dir /wheels \. --requirement requirements-extra\.txt", build
+    )
+    assert "pip install --no-cache-dir /wheels/*" in dockerfile  # they reach the final image
+    build_args = COMPOSE["x-taskhub"]["build"]["args"]
+    assert build_args["EXTRA_REQUIREMENTS"] == f"${{EXTRA_REQUIREMENTS:-{default.group(1)}}}"
+
+
+def test_the_default_extra_requirements_install_nothing_and_reach_the_build() -> None:
+    path = DOCKER / "requirements-extra.txt"
+    ignored = (DOCKER.parent / ".dockerignore").read_text().split()
+
+    lines = [line.strip() for line in path.read_text().splitlines()]
+
+    assert all(not line or line.startswith("#") for line in lines)
+    assert not {"docker", "docker/", "docker/requirements-extra.txt"} & set(ignored)
+
+
 def exported_metric_names() -> set[str]:
     """Every sample name the API and the workers can export, read from the code."""
     from prometheus_client import CollectorRegistry
