@@ -22,7 +22,7 @@ WORD = re.compile(r"[^\W_]+(?:['-][^\W_]+)*")
 
 
 class WordCountArguments(TaskArguments):
-    """Exactly one of `text` and `lines`, at most MAX_CHARACTERS characters in all."""
+    """Exactly one of `text` and `lines`, at most 100000 characters in all."""
 
     text: str | None = Field(
         default=None, max_length=MAX_CHARACTERS, description="The text to count."
