@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from domain.errors import DomainError, ValidationError
+from domain.errors import DomainError, InvalidFieldsError, ValidationError
 
 
 class DependencyUnavailableError(DomainError):
@@ -52,20 +52,21 @@ class TooManyAttemptsError(DomainError):
         self.retry_after = retry_after
 
 
-_FIELDS_NAMED = 5  # in an InvalidBatchError's detail; `field_errors` has every one
-
-
-class InvalidBatchError(ValidationError):
+class InvalidBatchError(InvalidFieldsError):
     """Some tasks of a batch are invalid: `field_errors` names each one's field, prefixed
     by its position (`tasks[3].kwargs.seconds`). None of the batch was stored."""
 
     def __init__(self, errors: Sequence[tuple[str, str]]) -> None:
-        fields = ", ".join(field for field, _ in errors[:_FIELDS_NAMED])
-        if len(errors) > _FIELDS_NAMED:
-            fields += f" and {len(errors) - _FIELDS_NAMED} more"
-        super().__init__(f"invalid tasks in the batch: {fields}", field=errors[0][0])
-        self._errors = list(errors)
+        super().__init__(errors, summary="invalid tasks in the batch")
 
-    @property
-    def field_errors(self) -> list[tuple[str, str]]:
-        return list(self._errors)
+
+class UnknownTaskTypeError(ValidationError):
+    """A task type no catalog holds; the message lists the ones a client may submit."""
+
+    def __init__(self, name: str, *, known: Sequence[str]) -> None:
+        valid = ", ".join(sorted(known)) or "none"
+        super().__init__(
+            f"unknown task type {name!r}; valid task types: {valid}",
+            field="task_type",
+            task_types=sorted(known),
+        )

@@ -28,6 +28,9 @@ class TaskQuery:
     task_type: str | None = None
     priority: Priority | None = None
     model_id: ModelId | None = None
+    name_contains: str | None = None  # a substring of the name, whatever its case
+    created_after: datetime | None = None  # strictly after
+    created_before: datetime | None = None  # strictly before
     after: Cursor | None = None
     limit: int = 50
 

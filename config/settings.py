@@ -5,8 +5,9 @@ from __future__ import annotations
 import enum
 from pathlib import Path
 from typing import Self
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.secret_key import MIN_SECRET_KEY_BYTES, development_key, production_key_problem
@@ -50,8 +51,15 @@ class Settings(BaseSettings):
         3600, ge=60, le=7 * 24 * 3600, description="How long an access token is valid."
     )
     bcrypt_rounds: int = Field(12, ge=4, le=16, description="bcrypt cost factor.")
-    allow_signup: bool = Field(
-        True, description="Whether anyone may register; when false only admins create users."
+    allow_signup: bool | None = Field(
+        None,
+        description="Whether anyone may register; when false only admins create users. "
+        "Unset: yes, except with TASKHUB_ENVIRONMENT=production, where it must be enabled.",
+    )
+    cors_allow_origins: str = Field(
+        "",
+        description="Comma-separated origins (https://app.example.com) whose browser "
+        "front-ends may call the API; none by default, so only same-origin pages can.",
     )
     default_page_size: int = Field(50, ge=1, description="Page size when a client names none.")
     max_page_size: int = Field(200, ge=1, description="The largest page a client may ask for.")
@@ -99,7 +107,8 @@ class Settings(BaseSettings):
     task_modules: str = Field(
         "",
         description="Comma-separated modules whose TASK_TYPES join the built-in task types "
-        "(the API and every worker must list the same).",
+        "(the API and every worker must list the same); installed packages join through the "
+        "taskhub.task_types entry point without it.",
     )
     worker_task_events: bool = Field(
         False, description="Send Celery task events, for Flower's task pages (costs CPU)."
@@ -211,6 +220,46 @@ class Settings(BaseSettings):
     deployment_dir: Path = Field(
         Path(".taskhub/deployments"), description="Where deploy_model puts deployed artifacts."
     )
+
+    @classmethod
+    def variable(cls, field: str) -> str:
+        """The environment variable that sets `field`: TASKHUB_MAX_ARGUMENTS_BYTES."""
+        if field not in cls.model_fields:
+            raise KeyError(field)
+        return (str(cls.model_config.get("env_prefix", "")) + field).upper()
+
+    @property
+    def signup_open(self) -> bool:
+        """Whether anyone may register: as set, else everywhere but production."""
+        if self.allow_signup is not None:
+            return self.allow_signup
+        return self.environment is not Environment.PRODUCTION
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_allow_origins.split(",") if origin.strip()]
+
+    @field_validator("cors_allow_origins")
+    @classmethod
+    def _origins_only(cls, value: str) -> str:
+        """A browser sends an origin as scheme://host[:port]; anything else would never match,
+        and a silently useless setting is worse than a refused one."""
+        for origin in (o.strip() for o in value.split(",") if o.strip()):
+            parts = urlsplit(origin)
+            if (
+                origin == "*"
+                or parts.scheme not in ("http", "https")
+                or not parts.hostname
+                or parts.path
+                or parts.query
+                or parts.fragment
+                or parts.username
+            ):
+                raise ValueError(
+                    f"TASKHUB_CORS_ALLOW_ORIGINS: {origin!r} is not an origin such as "
+                    "https://app.example.com (a scheme and host, an optional port, no path)"
+                )
+        return value
 
     @property
     def serves_api_docs(self) -> bool:

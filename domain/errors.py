@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 
@@ -47,6 +48,41 @@ class ValidationError(DomainError):
     def field_errors(self) -> list[tuple[str, str]]:
         """Each offending input with what is wrong with it: (field, message) pairs."""
         return [(self.field, self.detail)]
+
+
+_FIELDS_NAMED = 5  # in an InvalidFieldsError's detail; `field_errors` has every one
+
+
+class InvalidFieldsError(ValidationError):
+    """Several inputs are invalid at once: `field_errors` names each with its own message, so
+    a client fixes them all in one go. `field` is the first of them."""
+
+    def __init__(
+        self,
+        errors: Sequence[tuple[str, str]],
+        *,
+        summary: str = "invalid value for",
+        **context: Any,
+    ) -> None:
+        if not errors:
+            raise ValueError("InvalidFieldsError needs at least one error")
+        if len(errors) == 1 and summary == "invalid value for":
+            detail = f"{errors[0][0]}: {errors[0][1]}"
+        else:
+            detail = f"{summary}: {_named_fields([field for field, _ in errors])}"
+        super().__init__(detail, field=errors[0][0], **context)
+        self._errors = list(errors)
+
+    @property
+    def field_errors(self) -> list[tuple[str, str]]:
+        return list(self._errors)
+
+
+def _named_fields(fields: Sequence[str]) -> str:
+    named = ", ".join(dict.fromkeys(fields[:_FIELDS_NAMED]))
+    if len(fields) > _FIELDS_NAMED:
+        named += f" and {len(fields) - _FIELDS_NAMED} more"
+    return named
 
 
 class ConflictError(DomainError):

@@ -50,7 +50,10 @@ def ensure_admin(actor: User) -> None:
         raise PermissionDeniedError("this operation is for administrators only")
 
 
-def visible_owner(actor: User) -> UserId | None:
-    """The owner a listing is restricted to: the actor's own id, or None (all) for admins."""
+def visible_owner(actor: User, *, asked_for: UserId | None = None) -> UserId | None:
+    """The owner a listing is restricted to: the actor's own id, or for admins the owner
+    they `asked_for` (None: everyone's). Only admins may ask for another owner than themselves."""
     ensure_active(actor)
-    return None if actor.is_admin else actor.id
+    if asked_for not in (None, actor.id) and not actor.is_admin:
+        raise PermissionDeniedError("only administrators may list another user's items")
+    return asked_for if actor.is_admin else actor.id

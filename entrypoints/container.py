@@ -156,7 +156,7 @@ class Container(containers.DeclarativeContainer):
         uow=unit_of_work,
         hasher=password_hasher,
         clock=clock,
-        allow_signup=settings.provided.allow_signup,
+        allow_signup=settings.provided.signup_open,
     )
     sign_up = providers.Factory(SignUp, register=register_user, throttle=signup_throttle)
     create_administrator = providers.Factory(
@@ -184,6 +184,8 @@ class Container(containers.DeclarativeContainer):
         ArgumentLimits,
         max_bytes=settings.provided.max_arguments_bytes,
         max_depth=settings.provided.max_arguments_depth,
+        max_bytes_setting=Settings.variable("max_arguments_bytes"),
+        max_depth_setting=Settings.variable("max_arguments_depth"),
     )
     submit_task = providers.Factory(
         SubmitTask,

@@ -22,7 +22,7 @@ WORD = re.compile(r"[^\W_]+(?:['-][^\W_]+)*")
 
 
 class WordCountArguments(TaskArguments):
-    """Exactly one of `text` and `lines`, at most MAX_CHARACTERS characters in all."""
+    """Exactly one of `text` and `lines`, at most 100000 characters in all."""
 
     text: str | None = Field(
         default=None, max_length=MAX_CHARACTERS, description="The text to count."
@@ -37,11 +37,14 @@ class WordCountArguments(TaskArguments):
     )
 
     # A check across fields sits on the last of them, so its error names a field
-    # ("kwargs.lines") instead of the whole model. `info.data` holds the fields before it.
+    # ("kwargs.lines") instead of the whole model. `info.data` holds the valid fields before
+    # it: an invalid `text` is missing there, and already reported under its own field.
     @field_validator("lines")
     @classmethod
     def _one_source_of_text(cls, lines: list[str] | None, info: ValidationInfo) -> list[str] | None:
-        if (lines is None) == (info.data.get("text") is None):
+        if "text" not in info.data:
+            return lines
+        if (lines is None) == (info.data["text"] is None):
             raise ValueError("give either text or lines, not both")
         if lines is not None and sum(map(len, lines)) > MAX_CHARACTERS:
             raise ValueError(f"at most {MAX_CHARACTERS} characters in all")

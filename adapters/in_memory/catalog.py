@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from application.errors import UnknownTaskTypeError
 from application.ports import TaskTypeCatalog, TaskTypeSpec
 from domain.errors import ValidationError
 
@@ -20,7 +21,8 @@ class StaticTaskTypeCatalog(TaskTypeCatalog):
 
     def get(self, name: str) -> TaskTypeSpec:
         if name not in self._specs:
-            raise ValidationError(f"unknown task type {name!r}", field="task_type")
+            submittable = [spec.name for spec in self._specs.values() if not spec.internal]
+            raise UnknownTaskTypeError(name, known=submittable)
         return self._specs[name]
 
     def validate_arguments(

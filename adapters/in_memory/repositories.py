@@ -72,6 +72,9 @@ class InMemoryTaskRepository(TaskRepository):
             and (query.task_type is None or t.task_type == query.task_type)
             and (query.priority is None or t.priority is query.priority)
             and (query.model_id is None or t.model_id == query.model_id)
+            and (query.name_contains is None or query.name_contains.casefold() in t.name.casefold())
+            and (query.created_after is None or t.created_at > query.created_after)
+            and (query.created_before is None or t.created_at < query.created_before)
         )
         return [self._table.loaded(t, t.id) for t in newest_first(rows, query.after, query.limit)]
 

@@ -105,6 +105,15 @@ class SqlAlchemyTaskRepository(TaskRepository):
         statement = select(TaskRow).where(
             *(column == value for column, value in filters.items() if value is not None)
         )
+        if query.name_contains is not None:
+            # ILIKE on PostgreSQL, lower() LIKE lower() on SQLite; % and _ match themselves.
+            statement = statement.where(
+                TaskRow.name.icontains(query.name_contains, autoescape=True)
+            )
+        if query.created_after is not None:
+            statement = statement.where(TaskRow.created_at > query.created_after)
+        if query.created_before is not None:
+            statement = statement.where(TaskRow.created_at < query.created_before)
         statement = newest_first(
             statement,
             created_at=TaskRow.created_at,

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import logging
 import time
+from collections.abc import Iterable
 from functools import partial
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Literal
 
 from pydantic import Field
@@ -17,6 +21,8 @@ from adapters.task_types.registry import TaskArguments, TaskType, TaskTypeRegist
 from application.errors import TaskInputError
 from application.ports import TaskContext
 from domain.task import Priority
+
+logger = logging.getLogger(__name__)
 
 
 class NoArguments(TaskArguments):
@@ -119,11 +125,69 @@ def builtin_task_types(area: FileArea) -> tuple[TaskType, ...]:
     )
 
 
+ENTRY_POINT_GROUP = "taskhub.task_types"
+
+
 def builtin_registry(extra_modules: str = "", files_root: Path | str = ".") -> TaskTypeRegistry:
-    """The built-in task types, plus the `TASK_TYPES` of each module named (comma-separated)."""
+    """The built-in task types, plus the `TASK_TYPES` of each module named (comma-separated),
+    plus those of every installed package that declares an entry point in the group
+    `taskhub.task_types` (its value a module with TASK_TYPES, or the sequence itself)."""
     registry = TaskTypeRegistry(builtin_task_types(FileArea(Path(files_root))))
+    sources = TaskTypeSources(registry)
     for module_name in filter(None, (m.strip() for m in extra_modules.split(","))):
         module = importlib.import_module(module_name)
-        for task_type in getattr(module, "TASK_TYPES", ()):
-            registry.register(task_type)
+        sources.add(getattr(module, "TASK_TYPES", ()), source=f"module {module_name}")
+    for entry_point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        sources.add_entry_point(entry_point)
     return registry
+
+
+class TaskTypeLoadError(RuntimeError):
+    """Task types that cannot join the registry; the message names where they came from."""
+
+
+class TaskTypeSources:
+    """Adds task types to a registry, remembering where each came from: the same object
+    reached twice (a module named in TASKHUB_TASK_MODULES that is also an entry point) is
+    added once; two different task types of one name are refused, naming both sources."""
+
+    def __init__(self, registry: TaskTypeRegistry) -> None:
+        self._registry = registry
+        self._origin: dict[str, tuple[TaskType, str]] = {
+            t.name: (t, "taskhub itself") for t in registry.task_types()
+        }
+
+    def add_entry_point(self, entry_point: EntryPoint) -> None:
+        dist = entry_point.dist
+        package = f" of {dist.name} {dist.version}" if dist is not None else ""
+        source = f"entry point {entry_point.name} = {entry_point.value}{package}"
+        try:
+            loaded = entry_point.load()
+        except Exception as exc:  # any import failure: say which package, not only why
+            raise TaskTypeLoadError(f"{source} cannot be loaded: {exc!r}") from exc
+        if isinstance(loaded, ModuleType):
+            loaded = getattr(loaded, "TASK_TYPES", None)
+            if loaded is None:
+                raise TaskTypeLoadError(f"{source}: the module has no TASK_TYPES")
+        self.add(loaded, source=source)
+
+    def add(self, task_types: object, *, source: str) -> None:
+        if isinstance(task_types, str | bytes) or not isinstance(task_types, Iterable):
+            raise TaskTypeLoadError(f"{source}: expected a sequence of TaskType")
+        task_types = list(task_types)
+        for task_type in task_types:
+            if not isinstance(task_type, TaskType):
+                raise TaskTypeLoadError(f"{source}: {task_type!r} is not a TaskType")
+            known = self._origin.get(task_type.name)
+            if known is not None and known[0] is task_type:
+                continue
+            if known is not None:
+                raise TaskTypeLoadError(
+                    f"task type {task_type.name!r} from {source} clashes with the one "
+                    f"from {known[1]}"
+                )
+            self._registry.register(task_type)
+            self._origin[task_type.name] = (task_type, source)
+        logger.info(
+            "task types from %s: %s", source, ", ".join(t.name for t in task_types) or "none"
+        )

@@ -9,8 +9,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as PydanticValidationError
 
+from application.errors import UnknownTaskTypeError
 from application.ports import TaskContext, TaskTypeCatalog, TaskTypeSpec
-from domain.errors import ValidationError
+from domain.errors import InvalidFieldsError, ValidationError
 from domain.task import Priority
 
 
@@ -77,7 +78,8 @@ class TaskTypeRegistry(TaskTypeCatalog):
         try:
             return self._types[name]
         except KeyError:
-            raise ValidationError(f"unknown task type {name!r}", field="task_type") from None
+            submittable = [t.name for t in self._types.values() if not t.internal]
+            raise UnknownTaskTypeError(name, known=submittable) from None
 
     def all(self) -> list[TaskTypeSpec]:
         return [t.spec for t in self.task_types()]
@@ -99,12 +101,20 @@ class TaskTypeRegistry(TaskTypeCatalog):
                 f"{name} takes at most {len(fields)} positional arguments", field="args"
             )
         merged = dict(zip(fields, args, strict=False))
-        clash = merged.keys() & kwargs.keys()
+        clash = sorted(merged.keys() & kwargs.keys())
         if clash:
-            raise ValidationError(f"{sorted(clash)[0]} given twice", field="kwargs")
+            raise InvalidFieldsError(
+                [("kwargs", f"{key} given both by position and by name") for key in clash]
+            )
         try:
             return model.model_validate({**merged, **kwargs})
         except PydanticValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"])
-            raise ValidationError(f"{where}: {first['msg']}", field=f"kwargs.{where}") from None
+            # Every error, each under its own field; the message leaves the path to the field.
+            raise InvalidFieldsError(
+                [(_field_of(error["loc"]), error["msg"]) for error in exc.errors()]
+            ) from None
+
+
+def _field_of(loc: tuple[int | str, ...]) -> str:
+    """`kwargs.values.1` for the second item of `values`; `kwargs` for the model as a whole."""
+    return ".".join(["kwargs", *(str(part) for part in loc)])

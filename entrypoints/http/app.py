@@ -6,7 +6,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
 from adapters.write_behind import WriteBehindDispatchRecorder
@@ -15,6 +16,7 @@ from entrypoints.container import Container
 from entrypoints.http.body_limit import install_body_limit
 from entrypoints.http.metrics import install_metrics
 from entrypoints.http.problems import PROBLEM_JSON, install_problem_handlers
+from entrypoints.http.query_parameters import refuse_unknown_query_parameters
 from entrypoints.http.request_ids import RequestIdMiddleware
 from entrypoints.http.routers import auth, health, models, task_types, tasks, users
 from entrypoints.http.security_headers import SecurityHeadersMiddleware
@@ -54,19 +56,37 @@ def create_app(container: Container | None = None) -> FastAPI:
     install_body_limit(app, settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
-    api = APIRouter(prefix=API_PREFIX)
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(refuse_unknown_query_parameters)])
     for module in (auth, users, tasks, task_types, models, health):
         api.include_router(module.router)
     app.include_router(api)
     token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
     production = settings.environment is Environment.PRODUCTION
     install_metrics(app, token=token, serve=token is not None or not production)
+    _allow_cross_origin_calls(app, settings.cors_origins)
     app.openapi = lambda: _openapi_with_problem_documents(app)  # type: ignore[method-assign]
     return app
 
 
 _PROBLEM_REFS = {"#/components/schemas/Problem", "#/components/schemas/HTTPValidationError"}
 _PROBLEM_CONTENT = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+def _allow_cross_origin_calls(app: FastAPI, origins: list[str]) -> None:
+    """Browser front-ends on the origins listed may call the API with a bearer token. Added
+    last, so it is the outermost layer: refusals (413, problem documents) carry its headers
+    too, and a browser can show them. Nothing is added without origins: same-origin only."""
+    if not origins:
+        return
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=origins,
+        allow_methods=["GET", "POST", "PATCH", "DELETE"],
+        # Bearer tokens, not cookies: no credentials mode needed.
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        expose_headers=["X-Request-ID", "Retry-After", "WWW-Authenticate"],
+        max_age=600,
+    )
 
 
 def _start_write_behind(container: Container) -> WriteBehindDispatchRecorder | None:

@@ -1,6 +1,8 @@
-"""The container deployment, checked without a Docker engine: every command is a real
-`taskhub` command, every TASKHUB_* variable a real setting, every long-running service
-health-checked, and the image built the way the docs promise."""
+"""The container deployment, checked without a Docker engine: the file is valid Compose
+(the Compose specification's JSON schema, and `docker compose config` where a Compose
+binary is installed), every command is a real `taskhub` command, every TASKHUB_* variable a
+real setting, every long-running service health-checked, the stack reachable through its
+proxy, the files area shared, and the image built the way the docs promise."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import ipaddress
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +29,94 @@ TASKHUB_SERVICES = {name: s for name, s in SERVICES.items() if s.get("image") ==
 ONE_SHOT = {"migrate"}
 
 
+# What the file asks of its environment (compose.yaml's header); any values do for `config`.
+REQUIRED_ENV = {
+    "TASKHUB_SECRET_KEY": "s" * 48,
+    "POSTGRES_PASSWORD": "postgres-password",
+    "REDIS_PASSWORD": "redis-password",
+    "FLOWER_BASIC_AUTH": "ops:flower-password",
+    "GRAFANA_ADMIN_PASSWORD": "grafana-password",
+}
+
+
+def compose_schema_errors(path: Path) -> subprocess.CompletedProcess[str]:
+    """check-jsonschema against the Compose specification's schema it ships (vendored from
+    the specification's repository): what `docker compose` validates a file with."""
+    return subprocess.run(  # noqa: S603 - a dev dependency, on our own file
+        [
+            sys.executable,
+            "-m",
+            "check_jsonschema",
+            "--builtin-schema",
+            "vendor.compose-spec",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_compose_file_is_valid_for_the_compose_specification() -> None:
+    result = compose_schema_errors(DOCKER / "compose.yaml")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_schema_check_would_catch_a_misspelt_key(tmp_path: Path) -> None:
+    # The check above proves something only if the schema is strict about services' keys.
+    broken = json.loads(json.dumps(COMPOSE))
+    broken["services"]["api"]["publish"] = ["8000:8000"]
+    (tmp_path / "compose.yaml").write_text(yaml.safe_dump(broken))
+
+    result = compose_schema_errors(tmp_path / "compose.yaml")
+
+    assert result.returncode != 0
+    assert "publish" in result.stdout + result.stderr
+
+
+def compose_command() -> list[str] | None:
+    """`docker compose` or `docker-compose`, whichever is installed (no engine is needed)."""
+    docker = shutil.which("docker")
+    if docker:
+        version = subprocess.run(  # noqa: S603
+            [docker, "compose", "version"], capture_output=True, check=False, timeout=60
+        )
+        if version.returncode == 0:
+            return [docker, "compose"]
+    binary = shutil.which("docker-compose")
+    return [binary] if binary else None
+
+
+def test_docker_compose_config_accepts_the_file_when_compose_is_installed() -> None:
+    command = compose_command()
+    if command is None:
+        pytest.skip("no docker compose here; the schema test above checks the file")
+
+    result = subprocess.run(  # noqa: S603
+        [*command, "-f", str(DOCKER / "compose.yaml"), "config", "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **REQUIRED_ENV},
+    )
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_every_volume_and_dependency_a_service_names_exists() -> None:
+    # What `docker compose config` checks beyond the schema.
+    declared = set(COMPOSE["volumes"])
+    for name, service in SERVICES.items():
+        for volume in service.get("volumes", []):
+            source = volume.split(":", 1)[0]
+            if not source.startswith((".", "/")):
+                assert source in declared, f"{name}: volume {source} is not declared"
+        assert set(service.get("depends_on", {})) <= set(SERVICES), name
+
+
 def test_the_expected_services_are_all_there() -> None:
     assert set(SERVICES) >= {
         "api",
@@ -38,6 +129,7 @@ def test_the_expected_services_are_all_there() -> None:
         "flower",
         "prometheus",
         "grafana",
+        "proxy",
     }
 
 
@@ -104,12 +196,83 @@ def test_the_api_trusts_x_forwarded_for_from_the_proxys_own_address_only() -> No
 
 
 def test_the_proxy_replaces_the_clients_x_forwarded_for_instead_of_appending_to_it() -> None:
-    config = (DOCKER / "proxy" / "nginx.conf").read_text()
+    # Caddy sets X-Forwarded-For to its peer's address and ignores the client's own, unless
+    # that peer is one of its `trusted_proxies` (there are none), or a `header_up` passes it on.
+    config = (DOCKER / "caddy" / "Caddyfile").read_text()
     directives = [line.split("#")[0].strip() for line in config.splitlines()]
 
-    assert "proxy_set_header X-Forwarded-For $remote_addr;" in directives
-    assert not [d for d in directives if "$proxy_add_x_forwarded_for" in d]
-    assert not [d for d in directives if d.startswith(("set_real_ip_from", "real_ip_header"))]
+    assert not [d for d in directives if d.startswith("trusted_proxies")]
+    assert not [d for d in directives if "header_up" in d and "X-Forwarded-For" in d]
+    assert "ignores the ones a client sends" in config
+
+
+def published(service: dict[str, Any]) -> dict[int, str]:
+    """Container port -> the host port as written (`${API_PORT:-8000}`)."""
+    ports = {}
+    for mapping in service.get("ports", []):
+        host, container = str(mapping).rsplit(":", 1)
+        ports[int(container)] = host
+    return ports
+
+
+def caddy_sites() -> dict[int, str]:
+    """Each site address's port in the Caddyfile -> the block it serves."""
+    text = (DOCKER / "caddy" / "Caddyfile").read_text()
+    sites = re.split(r"^:(\d+) \{$", text, flags=re.MULTILINE)[1:]
+    return {int(port): block for port, block in zip(sites[::2], sites[1::2], strict=True)}
+
+
+def test_the_proxy_publishes_the_api_and_flower_on_their_usual_ports() -> None:
+    proxy = SERVICES["proxy"]
+    ports = published(proxy)
+    sites = caddy_sites()
+
+    assert set(sites) == set(ports)
+    api_port = next(port for port, block in sites.items() if "name api" in block)
+    flower_port = next(port for port, block in sites.items() if "flower:5555" in block)
+    assert ports[api_port] == "${API_PORT:-8000}"
+    assert ports[flower_port] == "${FLOWER_PORT:-5555}"
+    assert re.search(r"port 8000\b", sites[api_port])  # where `taskhub api` listens
+    assert SERVICES["flower"]["command"][-1] == "5555"
+    assert any(v.endswith(":/etc/caddy/Caddyfile:ro") for v in proxy["volumes"])
+    assert proxy["depends_on"]["api"]["condition"] == "service_healthy"
+
+
+def test_only_the_proxy_and_grafana_publish_host_ports() -> None:
+    publishing = {name for name, service in SERVICES.items() if service.get("ports")}
+
+    assert publishing == {"proxy", "grafana"}
+
+
+def image_environment() -> dict[str, str]:
+    dockerfile = (DOCKER / "Dockerfile").read_text()
+    final = re.split(r"^FROM ", dockerfile, flags=re.MULTILINE)[-1]
+    pairs = re.findall(r"\b(TASKHUB_[A-Z_]+)=(\S+)", final)
+    return dict(pairs)
+
+
+@pytest.mark.parametrize(
+    ("volume", "setting"),
+    [("files", "TASKHUB_FILES_ROOT"), ("deployments", "TASKHUB_DEPLOYMENT_DIR")],
+)
+def test_the_api_and_every_worker_share_one_volume_at_the_configured_path(
+    volume: str, setting: str
+) -> None:
+    path = image_environment()[setting]
+    mount = f"{volume}:{path}"
+
+    assert volume in COMPOSE["volumes"]
+    for name in ("api", "celery-worker", "celery-worker-high"):
+        assert mount in SERVICES[name]["volumes"], name
+        assert setting not in SERVICES[name]["environment"], f"{name} moves {setting}"
+
+
+def test_the_image_makes_the_shared_directories_its_user_owns() -> None:
+    dockerfile = (DOCKER / "Dockerfile").read_text()
+    final = re.split(r"^FROM ", dockerfile, flags=re.MULTILINE)[-1]
+    after_user = final.split("USER taskhub", 1)[1]
+
+    assert 'mkdir -p "$TASKHUB_FILES_ROOT" "$TASKHUB_DEPLOYMENT_DIR"' in after_user
 
 
 def test_workers_split_the_high_queue_from_default_and_low() -> None:
@@ -150,6 +313,31 @@ def test_the_image_is_multi_stage_slim_non_root_and_without_build_tools() -> Non
     assert re.search(r"^USER taskhub$", final, flags=re.MULTILINE)
     assert "build-essential" not in final
     assert "build-essential" in stages[0]
+
+
+def test_the_image_installs_the_extra_requirements_the_build_names() -> None:
+    dockerfile = (DOCKER / "Dockerfile").read_text()
+    build = re.split(r"^FROM ", dockerfile, flags=re.MULTILINE)[1]
+    default = re.search(r"^ARG EXTRA_REQUIREMENTS=(\S+)$", build, flags=re.MULTILINE)
+
+    assert default is not None
+    assert "COPY ${EXTRA_REQUIREMENTS} requirements-extra.txt" in build
+    assert re.search(
+        r"pip wheel .* --wheel-dir /wheels \. --requirement requirements-extra\.txt", build
+    )
+    assert "pip install --no-cache-dir /wheels/*" in dockerfile  # they reach the final image
+    build_args = COMPOSE["x-taskhub"]["build"]["args"]
+    assert build_args["EXTRA_REQUIREMENTS"] == f"${{EXTRA_REQUIREMENTS:-{default.group(1)}}}"
+
+
+def test_the_default_extra_requirements_install_nothing_and_reach_the_build() -> None:
+    path = DOCKER / "requirements-extra.txt"
+    ignored = (DOCKER.parent / ".dockerignore").read_text().split()
+
+    lines = [line.strip() for line in path.read_text().splitlines()]
+
+    assert all(not line or line.startswith("#") for line in lines)
+    assert not {"docker", "docker/", "docker/requirements-extra.txt"} & set(ignored)
 
 
 def exported_metric_names() -> set[str]:

@@ -129,6 +129,8 @@ def _symbol_problem(name: str, attrs: str) -> str | None:
         module, _, target = ALIASES[name].partition(":")
         return _attribute_problem(module, target + attrs)
     modules = _symbol_index().get(name)
+    if not modules and not attrs and name in _separate_distribution_names():
+        return None
     if not modules:
         return f"{name} is defined or imported at the top of no first-party module"
     problems = [_attribute_problem(module, name + attrs) for module in modules]
@@ -197,13 +199,35 @@ def _walk(directory: Path) -> Iterator[Path]:
 @functools.cache
 def _python_files() -> tuple[Path, ...]:
     # Not this test package's own code: its examples of bad references would count as found.
+    # Nor a separate distribution's (examples/acme-stats/): it imports only once installed.
     return tuple(
         p
         for p in _project_paths()
         if p.suffix == ".py"
         and p.relative_to(ROOT).parts[0] in PACKAGES
         and p.relative_to(ROOT).parts[:2] != ("tests", "docs")
+        and not _in_separate_distribution(p)
     )
+
+
+def _in_separate_distribution(path: Path) -> bool:
+    """Below a folder of the project with a pyproject.toml of its own."""
+    return any(
+        (parent / "pyproject.toml").exists()
+        for parent in path.parents[:-1]
+        if parent != ROOT and parent.is_relative_to(ROOT)
+    )
+
+
+@functools.cache
+def _separate_distribution_names() -> frozenset[str]:
+    """Top-level names of the separate distributions' modules, read without importing them."""
+    names: set[str] = set()
+    for path in _project_paths():
+        if path.suffix == ".py" and _in_separate_distribution(path):
+            for node in ast.parse(path.read_text(encoding="utf-8")).body:
+                names.update(name for name, _ in _bound_names(node))
+    return frozenset(names)
 
 
 @functools.cache

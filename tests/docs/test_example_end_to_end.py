@@ -7,138 +7,41 @@ Every process started here is stopped on the way out, whatever happened.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
 
+from tests.docs.processes import (
+    RUN_TIMEOUT,
+    TERMINAL,
+    log_in,
+    logs,
+    poll,
+    servers,
+    stack_env,
+    wait_until_ready,
+)
 from tests.support.databases import migrated_database
-from tests.support.redis_server import HOST, free_port
 
-ROOT = Path(__file__).resolve().parents[2]
-SECRET_KEY = "docs-e2e-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
-STARTUP_TIMEOUT = 60.0
-RUN_TIMEOUT = 60.0  # includes the worker's start-up: the task waits in Redis until then
-STOP_TIMEOUT = 10.0
-TERMINAL = {"completed", "failed", "cancelled"}
 POEM = "The cat sat\non the mat.\n\nThe mat was the cat's; don't ask."
-T = TypeVar("T")
-
-
-class Server:
-    """`python -m entrypoints.cli ARGS` in a session of its own, its output in a log file."""
-
-    def __init__(self, name: str, args: list[str], env: dict[str, str], directory: Path) -> None:
-        self.name = name
-        self.url = ""
-        self.log_path = directory / f"{name}.log"
-        with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                [sys.executable, "-m", "entrypoints.cli", *args],
-                cwd=ROOT,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    @property
-    def running(self) -> bool:
-        # WNOWAIT: learn whether it exited without reaping it, so its group stays ours.
-        found = os.waitid(os.P_PID, self.process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-        return found is None
-
-    def tail(self, lines: int = 40) -> str:
-        text = self.log_path.read_text(encoding="utf-8", errors="replace")
-        return f"----- {self.name} -----\n" + "\n".join(text.splitlines()[-lines:])
-
-    def stop(self) -> None:
-        """SIGTERM, then SIGKILL to the whole group (a worker's pool children too), then reap."""
-        if self.running:
-            self.process.terminate()
-            deadline = time.monotonic() + STOP_TIMEOUT
-            while self.running and time.monotonic() < deadline:
-                time.sleep(0.05)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=STOP_TIMEOUT)
-
-
-@contextlib.contextmanager
-def servers(env: dict[str, str], directory: Path) -> Iterator[dict[str, Server]]:
-    started: dict[str, Server] = {}
-    try:
-        port = free_port()
-        started["api"] = Server("api", ["api", "--port", str(port)], env, directory)
-        started["api"].url = f"http://{HOST}:{port}/api/v1"
-        started["worker"] = Server("worker", ["worker"], env, directory)
-        yield started
-    finally:
-        for server in started.values():
-            server.stop()
-
-
-def poll(until: Callable[[], T | None], *, timeout: float, what: str, logs: Callable[[], str]) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = until()
-        if value is not None:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{logs()}")
 
 
 @pytest.fixture
 def env(tmp_path: Path, redis_url: str) -> Iterator[dict[str, str]]:
-    # The developer's own TASKHUB_* settings must not leak into the processes.
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("TASKHUB_")}
     with migrated_database("sqlite", tmp_path) as database_url:
-        yield {
-            **inherited,
-            "PYTHONPATH": str(ROOT),
-            "PYTHONUNBUFFERED": "1",
-            "TASKHUB_ENVIRONMENT": "test",
-            "TASKHUB_TASK_MODULES": "examples.word_count",
-            "TASKHUB_DATABASE_URL": database_url,
-            "TASKHUB_BROKER_URL": redis_url,
-            "TASKHUB_SECRET_KEY": SECRET_KEY,
-            "TASKHUB_BCRYPT_ROUNDS": "4",
-            "TASKHUB_API_HOST": HOST,
-            "TASKHUB_WORKER_CONCURRENCY": "1",
-            "TASKHUB_WORKER_METRICS_PORT": "0",
-            "TASKHUB_WORKER_METRICS_ADDRESS": HOST,
-            "TASKHUB_DATA_DIR": str(tmp_path / "data"),
-            "TASKHUB_FILES_ROOT": str(tmp_path / "files"),
-            "TASKHUB_PROGRESS_INTERVAL_SECONDS": "0.1",
-        }
+        yield stack_env(
+            tmp_path, database_url, redis_url, TASKHUB_TASK_MODULES="examples.word_count"
+        )
 
 
 def test_word_count_runs_end_to_end_through_the_api_and_a_worker(
     env: dict[str, str], tmp_path: Path
 ) -> None:
     with servers(env, tmp_path) as started, httpx.Client(timeout=10, trust_env=False) as http:
-        api = started["api"].url
-
-        def logs() -> str:
-            return "\n".join(server.tail() for server in started.values())
-
-        def ready() -> bool | None:
-            if not started["api"].running:
-                raise AssertionError(f"the API exited while starting\n{logs()}")
-            with contextlib.suppress(httpx.TransportError):
-                return http.get(f"{api}/health/ready").status_code == 200 or None
-            return None
-
-        poll(ready, timeout=STARTUP_TIMEOUT, what="the API to answer /health/ready", logs=logs)
+        api = wait_until_ready(http, started)
         auth = log_in(http, api)
 
         types = http.get(f"{api}/task-types", headers=auth).json()
@@ -159,25 +62,16 @@ def test_word_count_runs_end_to_end_through_the_api_and_a_worker(
             task: dict[str, Any] = http.get(f"{api}/tasks/{task_id}", headers=auth).json()
             return task if task["status"] in TERMINAL else None
 
-        task = poll(finished, timeout=RUN_TIMEOUT, what="the task to finish", logs=logs)
+        task = poll(
+            finished, timeout=RUN_TIMEOUT, what="the task to finish", logs=lambda: logs(started)
+        )
 
         assert "word_count" in str(types), types
         assert refused.status_code == 422
         assert "kwargs.lines" in refused.text
-        assert task["status"] == "completed", f"{task}\n{logs()}"
+        assert task["status"] == "completed", f"{task}\n{logs(started)}"
         assert task["progress"] == 100
         assert task["attempts"] == 1
         assert task["result"]["lines"] == 4
         assert task["result"]["words"] == 13
         assert task["result"]["most_common"][0] == {"word": "the", "count": 4}
-
-
-def log_in(http: httpx.Client, api: str) -> dict[str, str]:
-    account = {"email": "ada@example.com", "password": "analytical engine"}
-    registered = http.post(f"{api}/auth/register", json=account)
-    assert registered.status_code == 202, registered.text
-    token = http.post(
-        f"{api}/auth/token", data={"username": account["email"], "password": account["password"]}
-    )
-    assert token.status_code == 200, token.text
-    return {"Authorization": f"Bearer {token.json()['access_token']}"}

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import json
+import tomllib
+from pathlib import Path
 
 import pytest
+from pydantic import StrictFloat
+from pydantic import ValidationError as PydanticValidationError
 
 from adapters.in_memory.task_context import RecordingTaskContext
 from adapters.task_types.builtin import builtin_registry
-from adapters.task_types.registry import TaskTypeRegistry
+from adapters.task_types.registry import TaskArguments, TaskTypeRegistry
+from application.argument_limits import ArgumentLimits
 from application.errors import TaskCancelledError
 from domain.errors import ValidationError
 from domain.task import Priority
 from examples.word_count import MAX_CHARACTERS, TASK_TYPES, WordCountArguments, word_count
 
+ROOT = Path(__file__).resolve().parents[2]
 POEM = "The cat sat\non the mat.\n\nThe mat was the cat's; don't ask."
 
 
@@ -152,11 +158,65 @@ def test_bad_arguments_are_refused_naming_the_field(
     with pytest.raises(ValidationError) as refused:
         registry.validate_arguments("word_count", [], kwargs)
 
-    assert refused.value.field == field
-    assert message in refused.value.detail
+    [(named, said)] = refused.value.field_errors
+    assert named == field
+    assert message in said
 
 
 def test_a_text_of_exactly_the_maximum_length_is_accepted(registry: TaskTypeRegistry) -> None:
     _, stored = registry.validate_arguments("word_count", [], {"text": "x" * MAX_CHARACTERS})
 
     assert len(stored["text"]) == MAX_CHARACTERS
+
+
+# --- what the guide says about arguments, shown true ---------------------------------------
+
+
+GUIDE = ROOT / "docs" / "adding-a-task-type.md"
+
+
+def test_a_models_docstring_is_its_public_schema_description(registry: TaskTypeRegistry) -> None:
+    description = registry.get("word_count").arguments_schema["description"]
+
+    assert description == WordCountArguments.__doc__
+    assert "MAX_CHARACTERS" not in description  # a client cannot know a constant's name
+    assert "the model's docstring" in GUIDE.read_text()
+
+
+class PlainNumbers(TaskArguments):
+    values: list[float]
+
+
+class StrictNumbers(TaskArguments):
+    values: list[StrictFloat]
+
+
+def test_a_plain_float_list_takes_strings_and_booleans_a_strict_one_refuses_them() -> None:
+    assert PlainNumbers(values=["2", True]).values == [2.0, 1.0]  # type: ignore[list-item]
+    assert StrictNumbers(values=[2, 2.5]).values == [2.0, 2.5]
+    with pytest.raises(PydanticValidationError):
+        StrictNumbers(values=["2"])  # type: ignore[list-item]
+    with pytest.raises(PydanticValidationError):
+        StrictNumbers(values=[True])
+    assert 'a `list[float]` field accepts `["2", true]`' in GUIDE.read_text()
+
+
+def test_the_registry_passes_a_text_the_apis_size_limit_refuses(
+    registry: TaskTypeRegistry,
+) -> None:
+    longest = {"text": "x" * MAX_CHARACTERS}
+
+    registry.validate_arguments("word_count", [], longest)
+    with pytest.raises(ValidationError) as refused:
+        ArgumentLimits().check(args=[], kwargs=longest)
+
+    assert refused.value.context["limit"] == 64 * 1024
+    assert "does not apply is the API's size and nesting limit" in GUIDE.read_text()
+
+
+def test_the_guide_says_what_make_test_leaves_unchecked_in_a_task_module() -> None:
+    guide = GUIDE.read_text()
+    mypy_files = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]["files"]
+
+    assert "What `make test` does not check in your module" in guide
+    assert "examples/word_count.py" in mypy_files  # the example is type-checked, as advised

@@ -166,7 +166,7 @@ def test_a_new_setting_appears_in_the_reference() -> None:
 def test_defaults_are_shown_as_an_operator_would_write_them() -> None:
     table = settings_table()
 
-    assert "| `TASKHUB_ALLOW_SIGNUP` | `true` |" in table
+    assert "| `TASKHUB_WORKER_TASK_EVENTS` | `false` |" in table
     assert "| `TASKHUB_ENVIRONMENT` | `development` |" in table
     assert "| `TASKHUB_TASK_MODULES` | *(empty)* |" in table
     assert "| `TASKHUB_FLOWER_BASIC_AUTH` | *(unset)* |" in table

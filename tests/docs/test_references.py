@@ -159,3 +159,49 @@ def test_the_task_type_guide_quotes_its_example() -> None:
         "examples/word_count.py",
         "tests/docs/test_examples.py",
     }
+
+
+def ports_table_rows() -> list[list[str]]:
+    section = ARCHITECTURE.read_text(encoding="utf-8").split("## Ports and adapters")[1]
+    lines = [line for line in section.split("\n## ")[0].splitlines() if line.startswith("| `")]
+    return [[cell.strip() for cell in line.strip("|").split("|")] for line in lines]
+
+
+def test_each_port_has_exactly_one_row_in_the_ports_table() -> None:
+    ports_named = [row[0].split("`")[1] for row in ports_table_rows()]
+
+    assert sorted(ports_named) == sorted(set(ports_named))
+
+
+def test_each_port_names_its_in_memory_adapter_or_the_text_says_why_it_has_none() -> None:
+    text = ARCHITECTURE.read_text(encoding="utf-8").split("## Ports and adapters")[1]
+    without = [
+        row[0].split("`")[1] for row in ports_table_rows() if "adapters/in_memory/" not in row[2]
+    ]
+
+    assert without == ["DispatchRecorder"]
+    assert "Every port has an in-memory stand-in in `adapters/in_memory/` but one: " in text
+    assert "`DispatchRecorder`" in text.split("but one:")[1].split(".")[0]
+
+
+def test_the_adapter_guide_quotes_the_real_contract_tests_and_test_wiring() -> None:
+    quoted = {source for document, source, _ in excerpts() if document == "adding-an-adapter.md"}
+
+    assert quoted >= {
+        "tests/integration/security/test_login_throttle_contract.py",
+        "tests/unit/http/conftest.py",
+    }
+
+
+def test_the_adapter_guide_lists_exactly_the_persistence_contract_files() -> None:
+    guide = (ROOT / "docs" / "adding-an-adapter.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\| `(test_\w+\.py)` \|", guide, flags=re.MULTILINE))
+    persistence = ROOT / "tests" / "integration" / "persistence"
+    contracts = {
+        path.name
+        for path in persistence.glob("test_*.py")
+        if "new_uow: NewUnitOfWork" in path.read_text(encoding="utf-8")
+        and "new_sql_uow" not in path.read_text(encoding="utf-8")
+    }
+
+    assert listed == contracts

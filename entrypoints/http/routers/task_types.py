@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter
 
+from application.argument_limits import ArgumentLimits
 from application.ports import TaskTypeCatalog
 from entrypoints.http.dependencies import CurrentUser, use_case
 from entrypoints.http.schemas.common import problem_responses
@@ -16,10 +17,13 @@ router = APIRouter(prefix="/task-types", tags=["tasks"])
 
 @router.get("", operation_id="list_task_types", responses=problem_responses(401))
 def list_task_types(
-    user: CurrentUser, catalog: Annotated[TaskTypeCatalog, use_case("task_type_catalog")]
+    user: CurrentUser,
+    catalog: Annotated[TaskTypeCatalog, use_case("task_type_catalog")],
+    limits: Annotated[ArgumentLimits, use_case("argument_limits")],
 ) -> list[TaskTypeResponse]:
     """Each task type a client may submit: its name, default queue and the JSON schema of its
-    arguments."""
+    arguments. The server's size and nesting limits on arguments apply on top of the schema:
+    they are in `max_arguments_bytes`, `max_arguments_depth` and the schema's description."""
     return [
         TaskTypeResponse(
             name=spec.name,
@@ -29,8 +33,17 @@ def list_task_types(
             max_attempts=spec.max_attempts,
             soft_time_limit=spec.soft_time_limit,
             time_limit=spec.time_limit,
-            arguments_schema=spec.arguments_schema,
+            max_arguments_bytes=limits.max_bytes,
+            max_arguments_depth=limits.max_depth,
+            arguments_schema=_with_limits(spec.arguments_schema, limits),
         )
         for spec in catalog.all()
         if not spec.internal
     ]
+
+
+def _with_limits(schema: dict[str, Any], limits: ArgumentLimits) -> dict[str, Any]:
+    """The schema, its description ending with the limits a client cannot read from it."""
+    described = schema.get("description", "").rstrip()
+    note = f"Limits: {limits.describe()}."
+    return {**schema, "description": f"{described}\n\n{note}" if described else note}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -16,6 +17,7 @@ from application.use_cases.submit_task_batch import SubmitTaskBatch
 from application.use_cases.update_task import UpdateTask
 from domain.model import ModelId
 from domain.task import Priority, TaskId, TaskStatus
+from domain.user import UserId
 from entrypoints.http.dependencies import CurrentUser, use_case
 from entrypoints.http.schemas.common import PlainText, problem_responses
 from entrypoints.http.schemas.tasks import (
@@ -74,7 +76,7 @@ def submit_task_batch(
     return TaskBatchResponse(items=[TaskResponse.of(task) for task in tasks])
 
 
-@router.get("", operation_id="list_tasks", responses=problem_responses(401, 422))
+@router.get("", operation_id="list_tasks", responses=problem_responses(401, 403, 422))
 def list_tasks(
     user: CurrentUser,
     list_tasks: Annotated[ListTasks, use_case("list_tasks")],
@@ -82,10 +84,26 @@ def list_tasks(
     task_type: PlainText | None = None,
     priority: Priority | None = None,
     model_id: UUID | None = None,
+    name: Annotated[
+        str | None,
+        Query(min_length=1, max_length=200, description="Part of the name, in any case."),
+    ] = None,
+    created_after: Annotated[
+        datetime | None,
+        Query(description="Created strictly after this time (ISO 8601, with a time zone)."),
+    ] = None,
+    created_before: Annotated[
+        datetime | None,
+        Query(description="Created strictly before this time (ISO 8601, with a time zone)."),
+    ] = None,
+    user_id: Annotated[
+        UUID | None, Query(description="Admins only: that user's tasks instead of everyone's.")
+    ] = None,
     limit: Annotated[int | None, Query(ge=1)] = None,
     cursor: str | None = None,
 ) -> TaskPage:
-    """Your tasks (an admin's: everyone's), newest first; follow `next_cursor` for more."""
+    """Your tasks (an admin's: everyone's), newest first; follow `next_cursor` for more.
+    Filters combine; a query parameter not listed here is refused (422), never ignored."""
     page = list_tasks.execute(
         user,
         limit=limit,
@@ -94,6 +112,10 @@ def list_tasks(
         task_type=task_type,
         priority=priority,
         model_id=ModelId(model_id) if model_id else None,
+        name=name,
+        created_after=created_after,
+        created_before=created_before,
+        user_id=UserId(user_id) if user_id else None,
     )
     return TaskPage(items=[TaskResponse.of(t) for t in page.items], next_cursor=page.next_cursor)
 

@@ -122,4 +122,12 @@ class TaskTypeResponse(BaseModel):
     max_attempts: int
     soft_time_limit: float | None = None
     time_limit: float | None = None
+    max_arguments_bytes: int = Field(
+        description="The most args or kwargs may each take as compact JSON, whatever the "
+        "schema allows; the server's TASKHUB_MAX_ARGUMENTS_BYTES."
+    )
+    max_arguments_depth: int = Field(
+        description="How deeply args or kwargs may nest lists and objects; the server's "
+        "TASKHUB_MAX_ARGUMENTS_DEPTH."
+    )
     arguments_schema: dict[str, Any]

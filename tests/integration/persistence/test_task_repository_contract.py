@@ -178,6 +178,76 @@ def test_find_filters_by_type_priority_and_model(new_uow: NewUnitOfWork, owner: 
     assert [t.id for t in found] == [wanted.id]
 
 
+def test_find_filters_by_a_part_of_the_name_whatever_its_case(
+    new_uow: NewUnitOfWork, owner: User
+) -> None:
+    names = ["Nightly ETL", "etl_100%", "ETL-weekly", "backup", "netl"]
+    tasks = {name: make_task(user=owner, name=name) for name in names}
+    save(new_uow, *tasks.values())
+
+    def found(part: str) -> set[str]:
+        with new_uow() as uow:
+            return {t.name for t in uow.tasks.find(TaskQuery(name_contains=part))}
+
+    assert found("etl") == {"Nightly ETL", "etl_100%", "ETL-weekly", "netl"}
+    assert found("100%") == {"etl_100%"}  # % and _ are themselves, not wildcards
+    assert found("l_1") == {"etl_100%"}
+    assert found("_") == {"etl_100%"}
+    assert found("%") == {"etl_100%"}
+    assert found("weekly") == {"ETL-weekly"}
+
+
+def test_find_filters_by_a_creation_window_both_ends_exclusive(
+    new_uow: NewUnitOfWork, owner: User
+) -> None:
+    tasks = [make_task(user=owner, at=T0 + timedelta(minutes=m)) for m in range(4)]
+    save(new_uow, *tasks)
+
+    def found(**window: object) -> list[TaskId]:
+        with new_uow() as uow:
+            return [t.id for t in uow.tasks.find(TaskQuery(**window))]  # type: ignore[arg-type]
+
+    t = [task.created_at for task in tasks]
+    ids = [task.id for task in tasks]
+    assert found(created_after=t[1]) == [ids[3], ids[2]]
+    assert found(created_before=t[2]) == [ids[1], ids[0]]
+    assert found(created_after=t[0], created_before=t[3]) == [ids[2], ids[1]]
+    # The same instant in another zone is the same instant.
+    assert found(created_after=t[1].astimezone(CEST)) == [ids[3], ids[2]]
+
+
+def test_pages_with_name_and_window_filters_cover_exactly_the_matching_tasks(
+    new_uow: NewUnitOfWork, owner: User
+) -> None:
+    other = save(new_uow, make_user())
+    tasks = [
+        make_task(user=user, name=name, at=T0 + timedelta(seconds=s))
+        for s in (0, 0, 1, 1, 1, 2, 3, 3)
+        for user in (owner, other)
+        for name in ("report", "backup")
+    ]
+    save(new_uow, *tasks)
+    query = TaskQuery(
+        owner_id=owner.id,
+        name_contains="REP",
+        created_after=T0,
+        created_before=T0 + timedelta(seconds=3),
+        limit=2,
+    )
+
+    seen = page_through(new_uow, query)
+
+    wanted = [
+        t
+        for t in tasks
+        if t.user_id == owner.id
+        and t.name == "report"
+        and T0 < t.created_at < T0 + timedelta(seconds=3)
+    ]
+    assert len(seen) == 4
+    assert seen == newest_first(wanted)
+
+
 def test_count_active_counts_only_the_owners_pending_and_running_tasks(
     new_uow: NewUnitOfWork, owner: User
 ) -> None:

@@ -82,11 +82,36 @@ def test_bad_arguments_name_the_offending_field(args: list, kwargs: dict, field:
     assert error.value.field == field
 
 
-def test_unknown_task_types_are_refused() -> None:
+def test_every_invalid_argument_is_reported_under_its_own_field_without_repeating_it() -> None:
+    kwargs = {"seconds": "soon", "steps": 0, "shell": "rm -rf /"}
+
+    with pytest.raises(ValidationError) as error:
+        builtin_registry().validate_arguments("countdown", [], kwargs)
+
+    errors = dict(error.value.field_errors)
+    assert list(errors) == ["kwargs.seconds", "kwargs.steps", "kwargs.shell"]
+    assert errors["kwargs.steps"] == "Input should be greater than or equal to 1"
+    assert all(not message.startswith(("seconds", "steps", "shell")) for message in errors.values())
+
+
+def test_an_invalid_list_item_is_named_by_its_position() -> None:
+    kwargs = {"paths": ["a", 2, "c", None]}
+
+    with pytest.raises(ValidationError) as error:
+        builtin_registry().validate_arguments("bulk_checksum", [], kwargs)
+
+    assert [field for field, _ in error.value.field_errors] == ["kwargs.paths.1", "kwargs.paths.3"]
+    assert error.value.field_errors[0][1] == "Input should be a valid string"
+
+
+def test_unknown_task_types_are_refused_listing_those_a_client_may_submit() -> None:
     with pytest.raises(ValidationError) as error:
         builtin_registry().get("rm_rf")
 
     assert error.value.field == "task_type"
+    assert "countdown, file_checksum, noop" in error.value.detail
+    assert "validate_model" not in error.value.detail  # internal: never submitted by clients
+    assert "noop" in error.value.context["task_types"]
 
 
 def test_countdown_reports_progress_at_each_step() -> None:

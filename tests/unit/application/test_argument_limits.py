@@ -64,12 +64,40 @@ def test_canonical_json_measures_the_same_value_the_same_whatever_its_key_order(
     assert canonical_json({"a": "é", "b": 1}, field="kwargs") == '{"a":"é","b":1}'.encode()
 
 
-@pytest.mark.parametrize("value", [float("nan"), float("inf"), {1, 2}, object()])
-def test_a_value_json_cannot_carry_is_refused(value: Any) -> None:
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (float("nan"), "NaN is not allowed"),
+        (float("inf"), "Infinity is not allowed"),
+        (float("-inf"), "-Infinity is not allowed"),
+        ({1, 2}, "a set is not a JSON value"),
+        (object(), "a object is not a JSON value"),
+    ],
+)
+def test_a_value_json_cannot_carry_is_refused_naming_its_position_and_what_it_is(
+    value: Any, message: str
+) -> None:
     with pytest.raises(ValidationError) as error:
-        LIMITS.check(args=[value], kwargs={})
+        LIMITS.check(args=[1, value], kwargs={})
 
-    assert error.value.field == "args"
+    [(field, said)] = error.value.field_errors
+    assert field == "args.1"
+    assert said.startswith(message)
+    assert "plain JSON" not in said
+
+
+def test_every_nan_and_infinity_is_reported_each_under_its_own_field() -> None:
+    kwargs = {"values": [1.0, float("nan"), 2.0, float("inf")], "scale": float("nan")}
+
+    with pytest.raises(ValidationError) as error:
+        LIMITS.check(args=[], kwargs=kwargs)
+
+    assert [field for field, _ in error.value.field_errors] == [
+        "kwargs.values.1",
+        "kwargs.values.3",
+        "kwargs.scale",
+    ]
+    assert all("kwargs" not in message for _, message in error.value.field_errors)
 
 
 # --- the limits ----------------------------------------------------------------------------
@@ -132,3 +160,30 @@ def test_a_submission_within_the_limits_goes_through(submit: SubmitTask, alice: 
     task = submit.execute(alice, name="small", task_type="sleep", kwargs={"seconds": [[1]]})
 
     assert task.kwargs == {"seconds": [[1]]}
+
+
+def test_an_error_names_the_limit_hit_and_the_setting_that_raises_it() -> None:
+    limits = ArgumentLimits(max_bytes=100, max_bytes_setting="TASKHUB_MAX_ARGUMENTS_BYTES")
+
+    with pytest.raises(ValidationError) as error:
+        limits.check(args=[], kwargs={"k": "x" * 100})
+
+    [(field, message)] = error.value.field_errors
+    assert field == "kwargs"
+    assert message == (
+        "is 108 bytes as JSON, over the limit of 100 bytes "
+        "(the server's TASKHUB_MAX_ARGUMENTS_BYTES raises it)"
+    )
+    assert error.value.context["limit"] == 100
+    assert error.value.context["setting"] == "TASKHUB_MAX_ARGUMENTS_BYTES"
+
+
+def test_the_limits_describe_themselves_with_their_settings() -> None:
+    limits = ArgumentLimits(
+        max_bytes=100, max_depth=3, max_bytes_setting="MAX_B", max_depth_setting="MAX_D"
+    )
+
+    described = limits.describe()
+
+    assert "at most 100 bytes as compact JSON (the server's MAX_B raises it)" in described
+    assert "at most 3 levels deep (the server's MAX_D raises it)" in described

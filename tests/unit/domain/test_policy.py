@@ -164,6 +164,20 @@ def test_admin_sees_every_owner() -> None:
     assert owner is None
 
 
+def test_an_admin_may_narrow_a_listing_to_one_owner() -> None:
+    admin, someone = make_user(is_admin=True), make_user()
+
+    assert visible_owner(admin, asked_for=someone.id) == someone.id
+
+
+def test_a_regular_user_may_ask_only_for_their_own_resources() -> None:
+    user, someone = make_user(), make_user()
+
+    assert visible_owner(user, asked_for=user.id) == user.id
+    with pytest.raises(PermissionDeniedError):
+        visible_owner(user, asked_for=someone.id)
+
+
 @pytest.mark.parametrize("is_admin", [False, True])
 def test_inactive_user_sees_nothing(is_admin: bool) -> None:
     user = make_user(is_admin=is_admin, is_active=False)

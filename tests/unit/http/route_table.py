@@ -79,14 +79,35 @@ class Endpoint:
         return body
 
     def call(
-        self, client: TestClient, headers: dict[str, str], ids: dict[str, str] | None = None
+        self,
+        client: TestClient,
+        headers: dict[str, str],
+        ids: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
     ) -> httpx.Response:
         ids = ids or {}
         values = {name: ids.get(name) or str(uuid.uuid4()) for name in self.path_params}
         url = self.path.format(**values)
         if self.form:
-            return client.request(self.method, url, data=self.body(), headers=headers)
-        return client.request(self.method, url, json=self.body(), headers=headers)
+            return client.request(
+                self.method, url, data=self.body(), headers=headers, params=params
+            )
+        return client.request(self.method, url, json=self.body(), headers=headers, params=params)
+
+    @property
+    def query_params(self) -> set[str]:
+        """The query parameters the endpoint and its dependencies declare."""
+        return {
+            param.alias
+            for dependant in _dependants(self.dependant)
+            for param in dependant.query_params
+        }
+
+
+def _dependants(dependant: Dependant) -> Iterator[Dependant]:
+    yield dependant
+    for sub in dependant.dependencies:
+        yield from _dependants(sub)
 
 
 def _calls(dependant: Dependant) -> Iterator[Callable[..., Any] | None]:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from dependency_injector import providers
 from fastapi.testclient import TestClient
 
+from adapters.in_memory.probe import FixedProbe
 from application.errors import DependencyUnavailableError
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
@@ -32,18 +32,6 @@ class Unavailable:
 
     def execute(self, *args: object, **kwargs: object) -> Any:
         raise DependencyUnavailableError("database did not answer", dependency="database")
-
-
-@dataclass
-class Probe:
-    name: str
-    down: bool = False
-
-    def check(self) -> None:
-        if self.down:
-            raise DependencyUnavailableError(
-                f"{self.name} refused the connection", dependency=self.name
-            )
 
 
 @pytest.fixture(scope="module")
@@ -179,7 +167,9 @@ def test_readiness_is_ok_with_no_probes(client: TestClient) -> None:
 
 def test_readiness_is_ok_when_every_probe_answers(client: TestClient, container: Container) -> None:
     container.probes.override(
-        providers.List(providers.Object(Probe("database")), providers.Object(Probe("broker")))
+        providers.List(
+            providers.Object(FixedProbe("database")), providers.Object(FixedProbe("broker"))
+        )
     )
 
     response = client.get(f"{API}/health/ready")
@@ -193,7 +183,8 @@ def test_readiness_is_503_naming_the_dependency_that_is_down(
 ) -> None:
     container.probes.override(
         providers.List(
-            providers.Object(Probe("database")), providers.Object(Probe("broker", down=True))
+            providers.Object(FixedProbe("database")),
+            providers.Object(FixedProbe("broker", down=True)),
         )
     )
 

@@ -212,6 +212,55 @@ def test_argument_caps_follow_the_settings(
     assert assert_invalid(too_deep, "args")["limit"] == 2
 
 
+def test_an_argument_over_the_size_cap_is_told_the_limit_and_the_setting_that_raises_it(
+    client: TestClient, alice: Account
+) -> None:
+    # 10,000 paths: what bulk_checksum's own schema allows, but over 64 KiB as JSON.
+    paths = [f"/data/batch-7/file-{n:05}.csv" for n in range(10_000)]
+
+    response = client.post(
+        TASKS,
+        json={"name": "all", "task_type": "bulk_checksum", "kwargs": {"paths": paths}},
+        headers=alice.headers,
+    )
+
+    body = assert_invalid(response, "kwargs")
+    [error] = body["errors"]
+    assert "over the limit of 65536 bytes" in error["message"]
+    assert "TASKHUB_MAX_ARGUMENTS_BYTES" in error["message"]
+    assert (body["limit"], body["setting"]) == (65536, "TASKHUB_MAX_ARGUMENTS_BYTES")
+
+
+def test_an_argument_nested_too_deep_is_told_the_limit_and_its_setting(
+    client: TestClient, alice: Account, override_settings: Callable[..., Settings]
+) -> None:
+    override_settings(max_arguments_depth=2)
+
+    response = client.post(
+        TASKS, json={"name": "t", "task_type": "noop", "args": [[[1]]]}, headers=alice.headers
+    )
+
+    body = assert_invalid(response, "args")
+    assert "limit of 2" in body["errors"][0]["message"]
+    assert body["setting"] == "TASKHUB_MAX_ARGUMENTS_DEPTH"
+
+
+def test_the_task_types_state_the_argument_limits_the_schema_cannot_express(
+    client: TestClient, alice: Account, override_settings: Callable[..., Settings]
+) -> None:
+    override_settings(max_arguments_bytes=1000, max_arguments_depth=3)
+
+    response = client.get(f"{API}/task-types", headers=alice.headers)
+
+    assert response.status_code == 200, response.text
+    for task_type in response.json():
+        assert (task_type["max_arguments_bytes"], task_type["max_arguments_depth"]) == (1000, 3)
+        description = task_type["arguments_schema"]["description"]
+        assert "at most 1000 bytes" in description, task_type["name"]
+        assert "TASKHUB_MAX_ARGUMENTS_BYTES" in description
+        assert "3 levels" in description
+
+
 # --- the quota -----------------------------------------------------------------------------
 
 

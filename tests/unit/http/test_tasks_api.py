@@ -10,11 +10,14 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from dependency_injector import providers
 from fastapi.testclient import TestClient
 
+from adapters.in_memory.clock import FixedClock
 from adapters.in_memory.dispatcher import RecordingTaskDispatcher
 from adapters.in_memory.repositories import InMemoryStore
 from config.settings import Settings
+from entrypoints.container import Container
 from tests.unit.http.conftest import Account
 from tests.unit.http.support import (
     API,
@@ -130,9 +133,49 @@ def test_submit_refuses_an_unknown_task_type_and_stores_nothing(
 ) -> None:
     response = submit(client, alice, task_type="rm_rf")
 
-    assert_invalid(response, "task_type")
+    body = assert_invalid(response, "task_type")
+    assert "valid task types: bulk_checksum, countdown, file_checksum, noop" in body["detail"]
+    assert body["task_types"] == ["bulk_checksum", "countdown", "file_checksum", "noop"]
     assert store.tasks == {}
     assert dispatcher.enqueued == []
+
+
+def test_submit_reports_every_invalid_argument_each_with_its_own_field_and_message(
+    client: TestClient, alice: Account, store: InMemoryStore
+) -> None:
+    kwargs = {"paths": ["a", 2, "c", None], "algorithm": "crc"}
+
+    response = submit(client, alice, task_type="bulk_checksum", kwargs=kwargs)
+
+    body = assert_problem(response, 422)
+    assert body["errors"] == [
+        {"field": "kwargs.paths.1", "message": "Input should be a valid string"},
+        {"field": "kwargs.paths.3", "message": "Input should be a valid string"},
+        {
+            "field": "kwargs.algorithm",
+            "message": "Input should be 'sha256', 'sha1', 'md5' or 'blake2b'",
+        },
+    ]
+    assert body["detail"] == "invalid value for: kwargs.paths.1, kwargs.paths.3, kwargs.algorithm"
+    assert store.tasks == {}
+
+
+def test_submit_says_nan_and_infinity_are_not_json_numbers_naming_each(
+    client: TestClient, alice: Account, store: InMemoryStore
+) -> None:
+    # Python's json (and so the API's body parser) reads these literals; JSON has no such numbers.
+    raw = '{"name": "n", "task_type": "countdown", "kwargs": {"seconds": NaN, "steps": Infinity}}'
+
+    response = client.post(
+        TASKS, content=raw, headers={**alice.headers, "Content-Type": "application/json"}
+    )
+
+    body = assert_problem(response, 422)
+    assert body["errors"] == [
+        {"field": "kwargs.seconds", "message": "NaN is not allowed: JSON numbers are finite"},
+        {"field": "kwargs.steps", "message": "Infinity is not allowed: JSON numbers are finite"},
+    ]
+    assert store.tasks == {}
 
 
 BAD_ARGUMENTS: dict[str, tuple[str, dict[str, Any], str]] = {
@@ -388,6 +431,110 @@ def test_listing_filters_by_model(client: TestClient, alice: Account) -> None:
     create_task(client, alice)
 
     assert list_ids(client, alice, model_id=model["id"]) == [linked["id"]]
+
+
+def test_listing_filters_by_a_part_of_the_name_in_any_case(
+    client: TestClient, alice: Account
+) -> None:
+    wanted = [create_task(client, alice, name=name)["id"] for name in ("Nightly ETL", "etl 100%")]
+    create_task(client, alice, name="backup")
+
+    assert list_ids(client, alice, name="etl") == wanted[::-1]
+    assert list_ids(client, alice, name="100%") == [wanted[1]]  # % is not a wildcard
+    assert list_ids(client, alice, name="_") == []  # nor is _
+
+
+@pytest.fixture
+def clock(container: Container) -> FixedClock:
+    clock = FixedClock()
+    container.clock.override(providers.Object(clock))
+    return clock
+
+
+def test_listing_filters_by_a_creation_window_both_ends_exclusive(
+    client: TestClient, alice: Account, clock: FixedClock
+) -> None:
+    created = []
+    for _ in range(4):
+        created.append(create_task(client, alice))
+        clock.advance(minutes=1)
+    first, second, third, fourth = (task["id"] for task in created)
+    at = [task["created_at"] for task in created]
+
+    assert list_ids(client, alice, created_after=at[1]) == [fourth, third]
+    assert list_ids(client, alice, created_before=at[2]) == [second, first]
+    assert list_ids(client, alice, created_after=at[0], created_before=at[3]) == [third, second]
+    offset = "2026-01-01T13:01:00+01:00"  # 12:01 UTC: the second task's creation
+    assert list_ids(client, alice, created_after=offset) == [fourth, third]
+
+
+def test_keyset_pages_of_a_filtered_listing_walk_every_match_exactly_once(
+    client: TestClient, alice: Account, clock: FixedClock
+) -> None:
+    created = []
+    for n in range(9):
+        created.append(create_task(client, alice, name=f"report {n}" if n % 3 else f"backup {n}"))
+        if n % 2:
+            clock.advance(seconds=1)  # pairs share a creation time: the id breaks the tie
+    pages = []
+    params: dict[str, Any] = {
+        "limit": 2,
+        "name": "REPORT",
+        "created_after": created[0]["created_at"],
+    }
+    while True:
+        body = client.get(TASKS, params=params, headers=alice.headers).json()
+        pages.append([task["id"] for task in body["items"]])
+        if body["next_cursor"] is None:
+            break
+        params["cursor"] = body["next_cursor"]
+
+    matching = [
+        t for t in created if "report" in t["name"] and t["created_at"] > created[0]["created_at"]
+    ]
+    newest_first = sorted(matching, key=lambda t: (t["created_at"], t["id"]), reverse=True)
+    assert [task_id for page in pages for task_id in page] == [t["id"] for t in newest_first]
+    assert len(newest_first) == 5
+    assert all(len(page) <= 2 for page in pages)
+
+
+def test_an_admin_lists_one_users_tasks(
+    client: TestClient, alice: Account, bob: Account, admin: Account
+) -> None:
+    alices = [create_task(client, alice)["id"] for _ in range(2)]
+    create_task(client, bob)
+
+    assert list_ids(client, admin, user_id=alice.id) == alices[::-1]
+
+
+def test_a_user_may_name_only_themselves_as_user_id(
+    client: TestClient, alice: Account, bob: Account
+) -> None:
+    mine = create_task(client, alice)["id"]
+    create_task(client, bob)
+
+    assert list_ids(client, alice, user_id=alice.id) == [mine]
+    assert_problem(client.get(TASKS, params={"user_id": bob.id}, headers=alice.headers), 403)
+
+
+def test_listing_refuses_a_window_it_cannot_read(client: TestClient, alice: Account) -> None:
+    bad = {
+        "no time zone": ({"created_after": "2026-01-01T12:00:00"}, "created_after"),
+        "not a time": ({"created_before": "yesterday"}, "created_before"),
+        "empty window": (
+            {"created_after": "2026-01-02T00:00:00Z", "created_before": "2026-01-01T00:00:00Z"},
+            "created_before",
+        ),
+        "empty name": ({"name": ""}, "name"),
+        "user_id not a uuid": ({"user_id": "alice"}, "user_id"),
+    }
+
+    responses = {
+        case: client.get(TASKS, params=params, headers=alice.headers)
+        for case, (params, _) in bad.items()
+    }
+
+    assert not_refused(responses, {case: field for case, (_, field) in bad.items()}) == {}
 
 
 def test_listing_refuses_a_bad_query_parameter_naming_it(
