@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
+from application.running.outcomes import Execution, Outcome, TaskRun
 from domain.model import Model, ModelId, ModelStatus
 from domain.task import Priority, Task, TaskId, TaskStatus
 from domain.user import Email, User, UserId
+
+if TYPE_CHECKING:
+    from application.running.context import RunContext
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,3 +306,35 @@ class TaskContext(Protocol):
 
     def check_cancelled(self) -> None:
         """Raise TaskCancelledError if the task was cancelled; cheap enough for a loop."""
+
+
+class TaskExecutor(ABC):
+    """Runs the function of a claimed run's task type, in this process."""
+
+    @abstractmethod
+    def execute(self, run: TaskRun, context: TaskContext) -> Execution:
+        """What the function came to: Completed with its result (a JSON value; the message
+        is left to the caller), Retried for an error the task type retries on, Failed for
+        any other (an unknown type, bad arguments, a result that is not JSON, the soft time
+        limit). Raises TaskCancelledError when the function stopped because its run was
+        over (see RunContext); nothing else."""
+
+
+class RunSupervisor(ABC):
+    """Watches a run while its function executes: heart-beats for it, and stops a function
+    that goes on after its run was ended from outside (cancelled, deleted, taken back)."""
+
+    @abstractmethod
+    def watch(self, context: RunContext) -> AbstractContextManager[object]:
+        """Used as `with supervisor.watch(context):` around the execution."""
+
+
+class RunObserver(ABC):
+    """Told when a run starts and how it ended, e.g. to count runs (worker/metrics.py).
+    Called on the run's thread: it must be quick and must never raise."""
+
+    @abstractmethod
+    def started(self, run: TaskRun) -> None: ...
+
+    @abstractmethod
+    def finished(self, run: TaskRun, outcome: Outcome, seconds: float) -> None: ...

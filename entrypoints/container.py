@@ -22,22 +22,23 @@ from adapters.sqlalchemy.engine import (
 )
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.task_types.builtin import builtin_registry
+from adapters.task_types.executor import TaskTypeExecutor
 from adapters.write_behind import WriteBehindDispatchRecorder
 from application.argument_limits import ArgumentLimits
 from application.login_backoff import LoginBackoff
 from application.ports import Clock, LoginThrottle
+from application.running.record_outcome import RecordOutcome
+from application.running.run_task import RunObservers, RunTask, RunTuning
 from application.use_cases.authenticate import Authenticate
 from application.use_cases.cancel_task import CancelTask
 from application.use_cases.check_readiness import CheckReadiness
 from application.use_cases.check_run import CheckRun
-from application.use_cases.complete_task import CompleteTask
 from application.use_cases.count_tasks_by_status import CountTasksByStatus
 from application.use_cases.create_administrator import CreateAdministrator
 from application.use_cases.delete_model import DeleteModel
 from application.use_cases.delete_task import DeleteTask
 from application.use_cases.dispatch import RecordDispatchedNow, TaskPublisher
 from application.use_cases.fail_overrun_task import FailOverrunTask
-from application.use_cases.fail_task import FailTask
 from application.use_cases.get_model import GetModel
 from application.use_cases.get_quota import GetQuota
 from application.use_cases.get_task import GetTask
@@ -58,7 +59,6 @@ from application.use_cases.request_model_validation import (
     ModelTaskRequester,
     RequestModelValidation,
 )
-from application.use_cases.retry_task import RetryTask
 from application.use_cases.sign_up import SignUp
 from application.use_cases.start_task import StartTask
 from application.use_cases.submit_task import SubmitTask
@@ -68,8 +68,9 @@ from application.use_cases.update_task import UpdateTask
 from application.use_cases.update_user import UpdateUser
 from config.settings import Settings
 from entrypoints.celery_app import create_celery_app
+from entrypoints.logs import RequestIdOfRun
 from entrypoints.worker.metrics import BacklogCollector, PrometheusRunObserver
-from entrypoints.worker.runner import RunnerTuning, TaskRunner
+from entrypoints.worker.watchdog import ProcessRunSupervisor
 
 
 def clock_for(engine: Engine) -> Clock:
@@ -261,16 +262,22 @@ class Container(containers.DeclarativeContainer):
     report_progress = providers.Factory(ReportProgress, uow=unit_of_work, clock=clock)
     check_run = providers.Factory(CheckRun, uow=unit_of_work)
     record_heartbeat = providers.Factory(RecordHeartbeat, uow=unit_of_work, clock=clock)
-    complete_task = providers.Factory(CompleteTask, uow=unit_of_work, clock=clock)
-    fail_task = providers.Factory(FailTask, uow=unit_of_work, clock=clock)
     fail_overrun_task = providers.Factory(FailOverrunTask, uow=unit_of_work, clock=clock)
-    retry_task = providers.Factory(RetryTask, uow=unit_of_work, publisher=publisher, clock=clock)
-    runner_tuning = providers.Factory(
-        RunnerTuning,
-        progress_interval=settings.provided.progress_interval_seconds,
+    record_outcome = providers.Factory(
+        RecordOutcome, uow=unit_of_work, publisher=publisher, clock=clock
+    )
+    task_executor = providers.Singleton(TaskTypeExecutor, registry=task_type_catalog)
+    run_supervisor = providers.Factory(
+        ProcessRunSupervisor,
+        heartbeat=record_heartbeat,
+        check_run=check_run,
         heartbeat_interval=settings.provided.heartbeat_interval_seconds,
         poll_interval=settings.provided.cancel_poll_interval_seconds,
-        cancel_grace=settings.provided.cancel_grace_seconds,
+        grace=settings.provided.cancel_grace_seconds,
+    )
+    run_tuning = providers.Factory(
+        RunTuning,
+        progress_interval=settings.provided.progress_interval_seconds,
         claim_attempts=settings.provided.claim_attempts,
         # A third of the reaper's patience: the outcome lands before it may take the run back.
         write_backoff_cap=providers.Callable(
@@ -278,18 +285,24 @@ class Container(containers.DeclarativeContainer):
         ),
     )
     # One per process: it owns the process's counters (see PrometheusRunObserver).
-    run_observer = providers.Singleton(PrometheusRunObserver)
-    task_runner = providers.Factory(
-        TaskRunner,
-        registry=task_type_catalog,
-        start_task=start_task,
+    run_observer = providers.Singleton(
+        RunObservers,
+        observers=providers.Callable(
+            tuple,
+            providers.List(
+                providers.Singleton(RequestIdOfRun), providers.Singleton(PrometheusRunObserver)
+            ),
+        ),
+    )
+    run_task = providers.Factory(
+        RunTask,
+        claim=start_task,
+        executor=task_executor,
+        record_outcome=record_outcome,
         report_progress=report_progress,
         check_run=check_run,
-        record_heartbeat=record_heartbeat,
-        complete_task=complete_task,
-        fail_task=fail_task,
-        retry_task=retry_task,
-        tuning=runner_tuning,
+        supervisor=run_supervisor,
+        tuning=run_tuning,
         observer=run_observer,
     )
     # What Beat's reaper saw of the database, from its first run: silence during an outage

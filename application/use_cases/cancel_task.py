@@ -8,8 +8,8 @@ from datetime import datetime
 
 from application.errors import DependencyUnavailableError
 from application.ports import Clock, TaskDispatcher, UnitOfWork
+from application.running.ending import run_ended
 from application.use_cases.access import load_task
-from application.use_cases.settle_model_task import settle_model_task
 from domain.errors import ConcurrencyConflictError
 from domain.policy import Action
 from domain.task import Task, TaskId
@@ -22,7 +22,7 @@ def cancel_in_transaction(uow: UnitOfWork, task: Task, *, at: datetime) -> None:
     """Cancel `task` inside an open unit of work, undoing the model request it carried."""
     task.cancel(at=at)
     uow.tasks.update(task)
-    settle_model_task(uow, task, at=at)
+    run_ended(uow, task, at=at)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.ports import Clock, UnitOfWork
-from application.use_cases.settle_model_task import settle_model_task
+from application.running.ending import run_ended
 from domain.errors import NotFoundError
 from domain.task import RunToken, Task, TaskError, TaskId, TaskStatus
 
@@ -42,6 +42,6 @@ class FailOverrunTask:
             # The compare-and-set on this token refuses the write if the run ended meanwhile.
             task.fail(run_token=RunToken(task.run_token or ""), error=error, at=now)
             self.uow.tasks.update(task)
-            settle_model_task(self.uow, task, at=now)
+            run_ended(self.uow, task, at=now)
             self.uow.commit()
         return task

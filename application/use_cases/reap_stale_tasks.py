@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from application.errors import DependencyUnavailableError
 from application.ports import Clock, UnitOfWork
+from application.running.ending import run_ended
 from application.use_cases.dispatch import TaskPublisher
-from application.use_cases.settle_model_task import settle_model_task
 from domain.errors import ConflictError
 from domain.task import RunToken, Task, TaskError, TaskStatus
 
@@ -92,7 +92,7 @@ class ReapStaleTasks:
                     self.uow.tasks.update(task)
                 except ConflictError:
                     continue  # the worker wrote after all, or another reaper got it
-                settle_model_task(self.uow, task, at=now)
+                run_ended(self.uow, task, at=now)
                 reaped.append(task)
             finished = self.clock.now()
             if reaped and finished - now > self.patience:

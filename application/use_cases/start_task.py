@@ -4,25 +4,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
 from application.ports import Clock, UnitOfWork
+from application.running.outcomes import TaskRun
 from domain.task import RunToken, TaskId
-
-
-@dataclass(frozen=True, slots=True)
-class TaskRun:
-    """What a worker needs to execute one claimed run; `run_token` signs its later writes."""
-
-    task_id: TaskId
-    run_token: RunToken
-    task_type: str
-    queue: str
-    args: list[Any]
-    kwargs: dict[str, Any]
-    attempt: int
-    max_attempts: int
-    request_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

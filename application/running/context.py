@@ -21,12 +21,12 @@ DELETED = "deleted"
 
 
 @dataclass
-class WorkerTaskContext:
+class RunContext:
     """Progress is written at most once per `min_interval` (the latest value wins, and
     `flush` writes what is left), so a task reporting 10,000 times costs a bounded number of
     writes. A refused write means the run is over: the task sees TaskCancelledError. A
     database outage is not the task's failure: progress waits for the next write, a check
-    passes (the watchdog checks too), and the run goes on to its result, which the runner
+    passes (the watchdog checks too), and the run goes on to its result, which RunTask
     writes with retries. A completion writes no pending progress: it shows 100 percent and
     the `final_message`."""
 
