@@ -40,9 +40,11 @@ TASK_LABELS: dict[tuple[TaskStatus | None, TaskStatus], str] = {
     (TaskStatus.PENDING, TaskStatus.RUNNING): "start (claim, new run token)",
     (TaskStatus.PENDING, TaskStatus.CANCELLED): "cancel",
     (TaskStatus.RUNNING, TaskStatus.COMPLETED): "complete",
-    (TaskStatus.RUNNING, TaskStatus.FAILED): "fail (or retry with no attempts left)",
+    (TaskStatus.RUNNING, TaskStatus.FAILED): (
+        "fail or stop_overrun (or retry or abandon_run with no attempts left)"
+    ),
     (TaskStatus.RUNNING, TaskStatus.CANCELLED): "cancel",
-    (TaskStatus.RUNNING, TaskStatus.PENDING): "retry (attempts left)",
+    (TaskStatus.RUNNING, TaskStatus.PENDING): "retry or abandon_run (attempts left)",
 }
 MODEL_LABELS: dict[tuple[ModelStatus | None, ModelStatus], str] = {
     (None, ModelStatus.REGISTERED): "register",

@@ -11,7 +11,7 @@ from application.ports import Clock, UnitOfWork
 from application.running.ending import run_ended
 from application.use_cases.dispatch import TaskPublisher
 from domain.errors import ConflictError
-from domain.task import RunToken, Task, TaskError, TaskStatus
+from domain.task import Task, TaskError, TaskStatus
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ class ReapStaleTasks:
                     WORKER_LOST, f"worker stopped heart-beating {silent_for:.0f}s ago"
                 )
                 try:
-                    task.retry(run_token=RunToken(task.run_token or ""), error=error, at=now)
+                    task.abandon_run(error=error, at=now)
                     self.uow.tasks.update(task)
                 except ConflictError:
                     continue  # the worker wrote after all, or another reaper got it
