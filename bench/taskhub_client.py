@@ -10,7 +10,7 @@ from dependency_injector import providers
 from sqlalchemy import func, select
 
 from adapters.sqlalchemy.tables import TaskRow
-from application.use_cases.submission import TaskSubmission
+from application.submission import TaskSubmission
 from bench.environment import Broker
 from bench.stack import SECRET_KEY, TASKHUB_STAGING_DB
 from config.settings import Settings

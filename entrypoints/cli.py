@@ -45,7 +45,7 @@ def _ensure_sqlite_dir(url: str) -> None:
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Migrate the configured database up to REVISION (default: the latest)."""
-    from adapters.sqlalchemy.migrate import upgrade_database
+    from entrypoints.container import upgrade_database
 
     url = _container().settings().database_url
     _ensure_sqlite_dir(url)
@@ -56,7 +56,7 @@ def db_upgrade(revision: str = "head") -> None:
 @db_app.command("downgrade")
 def db_downgrade(revision: Annotated[str, typer.Argument(help="Target, e.g. base")]) -> None:
     """Migrate the configured database down to REVISION."""
-    from adapters.sqlalchemy.migrate import downgrade_database
+    from entrypoints.container import downgrade_database
 
     downgrade_database(_container().settings().database_url, revision)
     typer.echo(f"database at {revision}")
@@ -191,7 +191,7 @@ def flower(
     port: Annotated[int | None, typer.Option(help="[TASKHUB_FLOWER_PORT]")] = None,
 ) -> None:
     """Run Flower, the Celery monitor, on the same broker."""
-    from config.settings import Environment
+    from entrypoints.container import Environment
     from entrypoints.worker.app import create_worker_app
 
     container = _container()

@@ -21,11 +21,11 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 from pydantic_settings import BaseSettings
 
-from config.settings import Settings
 from domain import model as model_module
 from domain import task as task_module
 from domain.model import Model, ModelStatus
 from domain.task import Task, TaskStatus
+from entrypoints.container import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 ARCHITECTURE = ROOT / "docs" / "architecture.md"

@@ -8,9 +8,9 @@ from uuid import uuid4
 
 from adapters.in_memory.dispatcher import RecordingTaskDispatcher
 from application.ports import Clock, UnitOfWork
+from application.publishing import RecordDispatchedNow, TaskPublisher
 from application.running.outcomes import Execution, TaskRun
 from application.running.record_outcome import RecordOutcome
-from application.use_cases.dispatch import RecordDispatchedNow, TaskPublisher
 from domain.model import Model, ModelType
 from domain.task import Priority, RunToken, Task
 from domain.user import Email, User, UserId

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from application.errors import DependencyUnavailableError, TaskCancelledError
-from application.use_cases.check_run import CheckRun
-from application.use_cases.report_progress import ReportProgress
+from application.running.check_run import CheckRun
+from application.running.report_progress import ReportProgress
 from domain.errors import NotFoundError, StaleRunError
 from domain.task import RunToken, TaskId
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.ports import Clock, UnitOfWork
+from application.publishing import TaskPublisher
 from application.running.ending import run_ended
 from application.running.outcomes import Completed, Execution, Failed, Retried, TaskRun
-from application.use_cases.dispatch import TaskPublisher
 from domain.task import Task, TaskError, TaskStatus
 
 

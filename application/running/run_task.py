@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from application.errors import DependencyUnavailableError, TaskCancelledError
 from application.ports import RunObserver, RunSupervisor, TaskExecutor
+from application.running.check_run import CheckRun
 from application.running.context import DELETED, RunContext, status_found
 from application.running.outcomes import (
     Cancelled,
@@ -27,9 +28,8 @@ from application.running.outcomes import (
     TaskRun,
 )
 from application.running.record_outcome import RecordOutcome
-from application.use_cases.check_run import CheckRun
-from application.use_cases.report_progress import ReportProgress
-from application.use_cases.start_task import StartTask
+from application.running.report_progress import ReportProgress
+from application.running.start_task import StartTask
 from domain.errors import ConflictError, InvalidTransitionError, NotFoundError, StaleRunError
 from domain.task import TaskId, TaskStatus
 

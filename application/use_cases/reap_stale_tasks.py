@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from application.errors import DependencyUnavailableError
 from application.ports import Clock, UnitOfWork
+from application.publishing import TaskPublisher
 from application.running.ending import run_ended
-from application.use_cases.dispatch import TaskPublisher
 from domain.errors import ConflictError
 from domain.task import Task, TaskError, TaskStatus
 

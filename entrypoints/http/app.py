@@ -9,8 +9,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from adapters.write_behind import WriteBehindDispatchRecorder
-from entrypoints.container import Container
+from entrypoints.container import Container, api_resources
 from entrypoints.http.body_limit import install_body_limit
 from entrypoints.http.metrics import install_metrics
 from entrypoints.http.problems import PROBLEM_JSON, install_problem_handlers
@@ -25,14 +24,8 @@ def create_app(container: Container | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        recorder = _start_write_behind(container)
-        yield
-        if recorder is not None:
-            recorder.close()  # writes the flags still gathered
-            # A later lifespan (tests run several on one container) starts a fresh one.
-            container.dispatch_recording.reset_override()
-            container.write_behind_dispatch_recorder.reset()
-        container.engine().dispose()
+        with api_resources(container):
+            yield
 
     app = FastAPI(
         title="taskhub",
@@ -56,16 +49,6 @@ def create_app(container: Container | None = None) -> FastAPI:
 
 _PROBLEM_REFS = {"#/components/schemas/Problem", "#/components/schemas/HTTPValidationError"}
 _PROBLEM_CONTENT = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
-
-
-def _start_write_behind(container: Container) -> WriteBehindDispatchRecorder | None:
-    """Dispatched flags of this process's submissions written in batches, while it serves."""
-    if container.settings().dispatch_record_interval_seconds <= 0:
-        return None
-    container.dispatch_recording.override("write_behind")
-    recorder: WriteBehindDispatchRecorder = container.dispatch_recorder()
-    recorder.start()
-    return recorder
 
 
 def _openapi_with_problem_documents(app: FastAPI) -> dict[str, Any]:

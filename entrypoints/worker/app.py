@@ -11,10 +11,9 @@ from celery import Celery
 from celery.exceptions import Reject
 from celery.signals import setup_logging, worker_process_init
 
-from adapters.celery.topology import task_name
 from application.errors import DependencyUnavailableError
 from domain.task import TaskId
-from entrypoints.container import Container
+from entrypoints.container import Container, task_name
 from entrypoints.logs import configure_logging, request_id_var, task_id_var
 from entrypoints.worker.celery_states import EXPECTED_ERRORS, report_to_celery
 from entrypoints.worker.metrics import serve_worker_metrics

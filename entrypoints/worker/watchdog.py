@@ -13,9 +13,9 @@ from types import FrameType, TracebackType
 
 from application.errors import DependencyUnavailableError, TaskCancelledError
 from application.ports import RunSupervisor
+from application.running.check_run import CheckRun
 from application.running.context import RunContext, status_found
-from application.use_cases.check_run import CheckRun
-from application.use_cases.record_heartbeat import RecordHeartbeat
+from application.running.record_heartbeat import RecordHeartbeat
 from domain.errors import NotFoundError, StaleRunError
 
 logger = logging.getLogger(__name__)

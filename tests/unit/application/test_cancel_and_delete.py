@@ -6,9 +6,9 @@ from adapters.in_memory.clock import FixedClock
 from adapters.in_memory.dispatcher import FailingDispatcher, RecordingTaskDispatcher
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from application.running.outcomes import Completed
+from application.running.start_task import StartTask
 from application.use_cases.cancel_task import CancelTask
 from application.use_cases.delete_task import DeleteTask
-from application.use_cases.start_task import StartTask
 from domain.errors import InvalidTransitionError, NotFoundError, StaleRunError
 from domain.task import Task, TaskStatus
 from domain.user import User

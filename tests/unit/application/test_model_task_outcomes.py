@@ -6,15 +6,13 @@ from datetime import timedelta
 
 from adapters.in_memory.clock import FixedClock
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
+from application.model_tasks import ModelTaskRequester
+from application.publishing import TaskPublisher
 from application.running.outcomes import Completed, Failed
-from application.use_cases.dispatch import TaskPublisher
+from application.running.start_task import StartTask
 from application.use_cases.reap_stale_tasks import ReapStaleTasks
 from application.use_cases.request_model_deployment import RequestModelDeployment
-from application.use_cases.request_model_validation import (
-    ModelTaskRequester,
-    RequestModelValidation,
-)
-from application.use_cases.start_task import StartTask
+from application.use_cases.request_model_validation import RequestModelValidation
 from domain.model import Model, ModelStatus
 from domain.user import User
 from tests.factories import record_outcome

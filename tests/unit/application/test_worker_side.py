@@ -11,11 +11,11 @@ from adapters.in_memory.catalog import StaticTaskTypeCatalog
 from adapters.in_memory.clock import FixedClock
 from adapters.in_memory.dispatcher import RecordingTaskDispatcher
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
+from application.publishing import TaskPublisher
 from application.running.outcomes import Completed, Failed, Retried
 from application.running.record_outcome import RecordOutcome
-from application.use_cases.dispatch import TaskPublisher
-from application.use_cases.report_progress import ReportProgress
-from application.use_cases.start_task import StartTask
+from application.running.report_progress import ReportProgress
+from application.running.start_task import StartTask
 from application.use_cases.submit_task import SubmitTask
 from domain.errors import (
     ConcurrencyConflictError,

@@ -14,7 +14,7 @@ from adapters.clock import SystemClock
 from adapters.in_memory.repositories import InMemoryStore
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from application.running.outcomes import Completed, TaskRun
-from application.use_cases.start_task import StartTask
+from application.running.start_task import StartTask
 from domain.model import ModelId
 from domain.task import TaskId
 from tests.factories import record_outcome

@@ -8,13 +8,13 @@ from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from adapters.task_types.executor import TaskTypeExecutor
 from adapters.task_types.registry import TaskTypeRegistry
 from application.ports import RunObserver, RunSupervisor
+from application.publishing import RecordDispatchedNow, TaskPublisher
+from application.running.check_run import CheckRun
+from application.running.record_heartbeat import RecordHeartbeat
 from application.running.record_outcome import RecordOutcome
+from application.running.report_progress import ReportProgress
 from application.running.run_task import UNOBSERVED, UNSUPERVISED, RunTask, RunTuning
-from application.use_cases.check_run import CheckRun
-from application.use_cases.dispatch import RecordDispatchedNow, TaskPublisher
-from application.use_cases.record_heartbeat import RecordHeartbeat
-from application.use_cases.report_progress import ReportProgress
-from application.use_cases.start_task import StartTask
+from application.running.start_task import StartTask
 from entrypoints.worker.watchdog import ProcessRunSupervisor
 
 

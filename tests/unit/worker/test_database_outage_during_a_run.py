@@ -13,12 +13,12 @@ from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from adapters.task_types.registry import TaskArguments, TaskType, TaskTypeRegistry
 from application.errors import DependencyUnavailableError
 from application.ports import TaskContext
+from application.running.check_run import CheckRun
 from application.running.context import RunContext
 from application.running.outcomes import Completed
+from application.running.report_progress import ReportProgress
 from application.running.run_task import RunTask, RunTuning
-from application.use_cases.check_run import CheckRun
-from application.use_cases.report_progress import ReportProgress
-from application.use_cases.start_task import StartTask
+from application.running.start_task import StartTask
 from domain.task import Task, TaskStatus
 from domain.user import User
 from tests.factories import make_task

@@ -14,6 +14,7 @@ from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from adapters.task_types.registry import TaskArguments, TaskType, TaskTypeRegistry
 from application.errors import DependencyUnavailableError
 from application.ports import RunObserver, TaskContext
+from application.publishing import TaskPublisher
 from application.running.outcomes import (
     Cancelled,
     Completed,
@@ -25,7 +26,6 @@ from application.running.outcomes import (
 )
 from application.running.run_task import RunTask
 from application.use_cases.count_tasks_by_status import CountTasksByStatus
-from application.use_cases.dispatch import TaskPublisher
 from domain.task import Priority, RunToken, Task, TaskId, TaskStatus
 from domain.user import User
 from entrypoints.worker.metrics import BacklogCollector, PrometheusRunObserver

@@ -15,6 +15,7 @@ from adapters.in_memory.dispatcher import RecordingTaskDispatcher
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from adapters.task_types.registry import TaskArguments, TaskType, TaskTypeRegistry
 from application.ports import RunObserver, TaskContext
+from application.publishing import TaskPublisher
 from application.running.outcomes import (
     Cancelled,
     Completed,
@@ -27,7 +28,6 @@ from application.running.outcomes import (
 )
 from application.running.run_task import RunTask, RunTuning
 from application.use_cases.cancel_task import CancelTask
-from application.use_cases.dispatch import TaskPublisher
 from application.use_cases.reap_stale_tasks import ReapStaleTasks
 from domain.task import Task, TaskError, TaskStatus
 from domain.user import User
