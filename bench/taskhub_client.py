@@ -25,10 +25,10 @@ _numbers = count(1)
 class TaskhubClient:
     def __init__(self, database_url: str, broker: Broker) -> None:
         settings = Settings(
-            environment="test",  # type: ignore[arg-type]
+            environment="test",
             database_url=database_url,
             broker_url=broker.url(TASKHUB_STAGING_DB),
-            secret_key=SECRET_KEY,  # type: ignore[arg-type]
+            secret_key=SECRET_KEY,
             bcrypt_rounds=4,
             max_active_tasks_per_user=10**9,
         )

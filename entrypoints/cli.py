@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError as SettingsError
@@ -24,7 +24,11 @@ app.command("login", rich_help_panel="Client")(login)
 app.command("logout", rich_help_panel="Client")(logout)
 
 
-def _container():  # type: ignore[no-untyped-def]
+if TYPE_CHECKING:
+    from entrypoints.container import Container
+
+
+def _container() -> Container:
     # Imported late so `taskhub --help` stays fast and settings errors read as messages.
     from entrypoints.container import Container
 

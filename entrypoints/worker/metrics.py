@@ -133,7 +133,7 @@ def serve_worker_metrics(*, port: int, address: str, backlog: Callable[[], Colle
         MultiProcessCollector(registry, path=directory)
         registry.register(backlog())
         try:
-            server, _ = start_http_server(port, addr=address, registry=registry)
+            server, _thread = start_http_server(port, addr=address, registry=registry)
         except OSError as exc:
             # The worker still works; a missing scrape target is what alerts.
             logger.error("worker metrics not served on %s:%s: %s", address, port, exc)
