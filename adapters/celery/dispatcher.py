@@ -126,14 +126,12 @@ class CeleryTaskDispatcher(TaskDispatcher):
 class CeleryBrokerProbe(DependencyProbe):
     """Opens a fresh connection (on Redis that includes a PING) and closes it again."""
 
+    name = "broker"
+
     def __init__(self, app: Celery, *, timeout: float = BROKER_TIMEOUT) -> None:
         self._app = app
         self._timeout = timeout
         self._errors = broker_errors(app)
-
-    @property
-    def name(self) -> str:
-        return "broker"
 
     def check(self) -> None:
         # A new connection rather than a pooled one, which can look alive after the broker

@@ -6,13 +6,12 @@ from dataclasses import dataclass, field
 from uuid import uuid4
 
 from application.errors import TaskCancelledError
+from application.ports import TaskContext
 from domain.task import TaskId
 
 
 @dataclass
-class RecordingTaskContext:
-    """Satisfies TaskContext structurally: its read-only properties are plain fields here."""
-
+class RecordingTaskContext(TaskContext):
     task_id: TaskId = field(default_factory=lambda: TaskId(uuid4()))
     attempt: int = 1
     reports: list[tuple[int, str | None]] = field(default_factory=list)

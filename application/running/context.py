@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from application.errors import DependencyUnavailableError, TaskCancelledError
+from application.ports import TaskContext
 from application.running.check_run import CheckRun
 from application.running.report_progress import ReportProgress
 from domain.errors import NotFoundError, StaleRunError
@@ -21,7 +22,7 @@ DELETED = "deleted"
 
 
 @dataclass
-class RunContext:
+class RunContext(TaskContext):
     """Progress is written at most once per `min_interval` (the latest value wins, and
     `flush` writes what is left), so a task reporting 10,000 times costs a bounded number of
     writes. A refused write means the run is over: the task sees TaskCancelledError. A

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from pathlib import Path
 
@@ -122,7 +123,7 @@ def test_every_port_is_in_the_ports_table() -> None:
         name
         for name, value in vars(ports).items()
         if isinstance(value, type)
-        and getattr(value, "_is_protocol", False)
+        and inspect.isabstract(value)
         and value.__module__ == ports.__name__
     ]
 

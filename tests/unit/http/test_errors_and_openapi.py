@@ -11,6 +11,7 @@ from dependency_injector import providers
 from fastapi.testclient import TestClient
 
 from application.errors import DependencyUnavailableError
+from application.ports import DependencyProbe
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from tests.unit.http.conftest import Account
@@ -35,7 +36,7 @@ class Unavailable:
 
 
 @dataclass
-class Probe:
+class Probe(DependencyProbe):
     name: str
     down: bool = False
 
