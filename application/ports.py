@@ -1,16 +1,24 @@
-"""The ports: what the use cases need from the outside world, as structural protocols."""
+"""The ports: what the use cases need from the outside world, as abstract base classes, so
+that an adapter missing a method fails when it is instantiated, and mypy says so where it is
+defined."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Self
 
+from application.running.outcomes import Execution, Outcome, TaskRun
 from domain.model import Model, ModelId, ModelStatus
 from domain.task import Priority, Task, TaskId, TaskStatus
 from domain.user import Email, User, UserId
+
+if TYPE_CHECKING:
+    from application.running.context import RunContext
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,98 +51,124 @@ class ModelQuery:
     limit: int = 50
 
 
-class TaskRepository(Protocol):
+class TaskRepository(ABC):
+    @abstractmethod
     def add(self, task: Task) -> None:
         """Stage a new task; written when the unit of work commits."""
 
+    @abstractmethod
     def add_many(self, tasks: Sequence[Task]) -> None:
         """Stage new tasks, in one statement where the database allows; written when the
         unit of work commits. Raises AlreadyExistsError when an id is taken."""
 
+    @abstractmethod
     def get(self, task_id: TaskId) -> Task:
         """Load a task. Raises NotFoundError."""
 
+    @abstractmethod
     def update(self, task: Task) -> None:
         """Write the task's changed fields, compare-and-set on the status and run token it
         had when loaded. Raises ConcurrencyConflictError when another writer got there first."""
 
+    @abstractmethod
     def delete(self, task: Task) -> None: ...
 
+    @abstractmethod
     def find(self, query: TaskQuery) -> list[Task]:
         """Tasks matching `query`, newest first (created_at, then id, descending), at most
         `query.limit`, strictly after `query.after` when given."""
 
+    @abstractmethod
     def count_active(self, owner_id: UserId) -> int:
         """How many of the owner's tasks are pending or running."""
 
+    @abstractmethod
     def count_by_status(self) -> dict[TaskStatus, int]:
         """How many tasks, of every owner, are in each status; a status no task is in is
         left out. One aggregate query, never a load of the rows."""
 
+    @abstractmethod
     def mark_dispatched(self, task_ids: Sequence[TaskId], *, due_at: datetime) -> None:
         """Record that the broker accepted these tasks (a flag, not a status change)."""
 
+    @abstractmethod
     def list_undispatched(self, *, created_before: datetime, limit: int) -> list[Task]:
         """Pending tasks the broker never accepted, oldest first. Rows another caller has
         locked for the same purpose are skipped where the database can tell."""
 
+    @abstractmethod
     def mark_pending_undispatched(self) -> int:
         """Clear the dispatched flag of every pending task, in one statement, so the relay
         publishes them again (their messages may be lost); how many had it set."""
 
+    @abstractmethod
     def count_overdue(self, *, due_before: datetime) -> dict[str, int]:
         """Per queue, pending tasks whose message went out and was due before `due_before`,
         yet no worker has claimed them."""
 
+    @abstractmethod
     def list_overdue(self, *, queue: str, due_before: datetime, limit: int) -> list[Task]:
         """Those tasks of one queue, due longest ago first, skipping rows locked by a
         concurrent caller where the database can tell."""
 
+    @abstractmethod
     def list_stale_running(self, *, heartbeat_before: datetime, limit: int) -> list[Task]:
         """Running tasks whose last heartbeat is older than `heartbeat_before`, oldest first,
         skipping rows locked by a concurrent caller where the database can tell."""
 
+    @abstractmethod
     def delete_finished_before(self, cutoff: datetime, *, limit: int) -> int:
         """Delete up to `limit` terminal tasks that finished before `cutoff`; how many went."""
 
 
-class UserRepository(Protocol):
+class UserRepository(ABC):
+    @abstractmethod
     def add(self, user: User) -> None:
         """Stage a new user. Raises AlreadyExistsError for a taken email."""
 
+    @abstractmethod
     def get(self, user_id: UserId) -> User:
         """Raises NotFoundError."""
 
+    @abstractmethod
     def find_by_email(self, email: Email) -> User | None: ...
 
+    @abstractmethod
     def update(self, user: User) -> None: ...
 
+    @abstractmethod
     def lock(self, user_id: UserId) -> None:
         """Hold the user until the transaction ends: another transaction locking the same
         user waits until then. Serializes what must be decided one at a time per user (the
         active-task quota's count, then the insert). Lock before reading what it guards."""
 
+    @abstractmethod
     def find(self, *, after: Cursor | None, limit: int) -> list[User]:
         """Users newest first, like the task listing."""
 
 
-class ModelRepository(Protocol):
+class ModelRepository(ABC):
+    @abstractmethod
     def add(self, model: Model) -> None:
         """Stage a new model. Raises AlreadyExistsError when the owner has one of that name."""
 
+    @abstractmethod
     def get(self, model_id: ModelId) -> Model:
         """Raises NotFoundError."""
 
+    @abstractmethod
     def update(self, model: Model) -> None:
         """Write the model, compare-and-set on the status it had when loaded.
         Raises ConcurrencyConflictError or AlreadyExistsError (renamed onto a taken name)."""
 
+    @abstractmethod
     def delete(self, model: Model) -> None: ...
 
+    @abstractmethod
     def find(self, query: ModelQuery) -> list[Model]: ...
 
 
-class UnitOfWork(Protocol):
+class UnitOfWork(ABC):
     """One transaction per `with` block: rolled back on exit unless `commit()` was called.
 
     The same object may be entered again, sequentially, for a new transaction.
@@ -144,8 +178,10 @@ class UnitOfWork(Protocol):
     users: UserRepository
     models: ModelRepository
 
+    @abstractmethod
     def __enter__(self) -> Self: ...
 
+    @abstractmethod
     def __exit__(
         self,
         exc_type: type[BaseException] | None,
@@ -153,21 +189,24 @@ class UnitOfWork(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
 
+    @abstractmethod
     def commit(self) -> None: ...
 
+    @abstractmethod
     def rollback(self) -> None: ...
 
 
-class DispatchRecorder(Protocol):
+class DispatchRecorder(ABC):
     """Sets the `dispatched` flag of tasks whose messages went out (the outbox's second
     half). It may write later than asked, batched: until it has, the relay would publish
     such a task again after its grace period, a copy the worker's claim turns into a no-op.
     Never raises: a flag it could not write leaves the same harmless copy to the relay."""
 
+    @abstractmethod
     def record(self, task_ids: Sequence[TaskId], *, due_at: datetime) -> None: ...
 
 
-class TaskDispatcher(Protocol):
+class TaskDispatcher(ABC):
     """Hands tasks to the broker, and tells when the broker may have lost what it accepted.
 
     An *epoch* is one stretch of the broker's memory. A broker that can lose messages it
@@ -177,20 +216,24 @@ class TaskDispatcher(Protocol):
     so every process (and every restart of one) agrees on it.
     """
 
+    @abstractmethod
     def enqueue(self, tasks: Sequence[Task], *, countdown: float | None = None) -> None:
         """Hand the tasks to the broker on their priority's queue, the task id as message id.
         All or nothing as far as the broker allows. Raises DependencyUnavailableError."""
 
+    @abstractmethod
     def revoke(self, task_id: TaskId) -> None:
         """Ask workers not to start, and to stop, the task. Best effort.
         Raises DependencyUnavailableError."""
 
+    @abstractmethod
     def new_epoch(self) -> str | None:
         """The broker's current epoch if it is not the one last marked recovered (so also
         when none ever was): messages accepted before it may be gone. None otherwise, and
         always for a broker that keeps every message it acknowledged. Only reads: the same
         answer until `mark_epoch_recovered`. Raises DependencyUnavailableError."""
 
+    @abstractmethod
     def mark_epoch_recovered(self, epoch: str) -> None:
         """Record that every task that may have had a message in the broker before `epoch`
         will be published again, so `new_epoch` answers None until the next epoch. Given
@@ -212,12 +255,15 @@ class TaskTypeSpec:
     internal: bool = False  # created by taskhub itself (model tasks); clients cannot submit it
 
 
-class TaskTypeCatalog(Protocol):
+class TaskTypeCatalog(ABC):
+    @abstractmethod
     def all(self) -> list[TaskTypeSpec]: ...
 
+    @abstractmethod
     def get(self, name: str) -> TaskTypeSpec:
         """Raises ValidationError(field='task_type') for an unknown type."""
 
+    @abstractmethod
     def validate_arguments(
         self, name: str, args: list[Any], kwargs: dict[str, Any]
     ) -> tuple[list[Any], dict[str, Any]]:
@@ -225,10 +271,12 @@ class TaskTypeCatalog(Protocol):
         Raises ValidationError naming the offending field (e.g. 'kwargs.seconds')."""
 
 
-class PasswordHasher(Protocol):
+class PasswordHasher(ABC):
+    @abstractmethod
     def hash(self, password: str) -> str:
         """Raises ValidationError for a password the algorithm cannot take whole."""
 
+    @abstractmethod
     def verify(self, password: str, hashed: str | None) -> bool:
         """True when `password` matches `hashed`. With `hashed=None`, checks against a dummy
         hash of the same cost and returns False, so an unknown account takes as long as a
@@ -249,74 +297,114 @@ class TokenSubject:
     version: int
 
 
-class TokenService(Protocol):
+class TokenService(ABC):
+    @abstractmethod
     def issue(self, user_id: UserId, version: int) -> AccessToken: ...
 
+    @abstractmethod
     def verify(self, token: str) -> TokenSubject:
         """Whom the token was issued to. Raises AuthenticationError for a token that is
         malformed, too long, expired, valid for longer than tokens are issued for,
         unsigned or signed otherwise."""
 
 
-class LoginThrottle(Protocol):
+class LoginThrottle(ABC):
     """Slows password guessing down, per key (an account from one client address, a client
     address): a few failed logins are free, then each key must wait before its next attempt,
     the wait doubling with every further failure up to a cap. Never a lock for good; a quiet
     key starts afresh."""
 
+    @abstractmethod
     def check(self, keys: Sequence[str]) -> None:
         """Raise TooManyAttemptsError, with the longest wait of any key, if one must wait."""
 
+    @abstractmethod
     def record_failure(self, keys: Sequence[str]) -> None: ...
 
+    @abstractmethod
     def reset(self, keys: Sequence[str]) -> None:
         """Forget the keys' failures."""
 
 
-class QueueDepths(Protocol):
+class QueueDepths(ABC):
     """How many messages wait on the broker in each of taskhub's queues. A message a worker
     holds (running, prefetched, or an ETA it waits for) is not counted."""
 
+    @abstractmethod
     def read(self) -> dict[str, int]:
         """Queue name -> messages waiting. Raises DependencyUnavailableError."""
 
 
-class Clock(Protocol):
+class Clock(ABC):
+    @abstractmethod
     def now(self) -> datetime:
         """The current time, timezone-aware UTC."""
 
 
-class DependencyProbe(Protocol):
+class DependencyProbe(ABC):
     """A cheap liveness check of one backing service, for readiness reports."""
 
-    @property
-    def name(self) -> str: ...
+    name: str
 
+    @abstractmethod
     def check(self) -> None:
         """Return when the service answers; raise DependencyUnavailableError otherwise,
         within a couple of seconds at most."""
 
 
-class TaskContext(Protocol):
+class TaskContext(ABC):
     """What a running task type's function may ask of the worker running it."""
 
-    @property
-    def task_id(self) -> TaskId: ...
+    task_id: TaskId
+    attempt: int
 
     @property
-    def attempt(self) -> int: ...
-
-    @property
+    @abstractmethod
     def owner_id(self) -> UserId | None:
         """The user the task belongs to (None: the system's own)."""
 
     @property
+    @abstractmethod
     def owner_is_admin(self) -> bool:
         """Whether that user was an administrator when the run started."""
 
+    @abstractmethod
     def progress(self, percent: int, message: str | None = None) -> None:
         """Report progress (0..100, never backwards). Raises TaskCancelledError when the
         task was cancelled meanwhile, so a cooperative task stops right there."""
 
+    @abstractmethod
     def check_cancelled(self) -> None:
         """Raise TaskCancelledError if the task was cancelled; cheap enough for a loop."""
+
+
+class TaskExecutor(ABC):
+    """Runs the function of a claimed run's task type, in this process."""
+
+    @abstractmethod
+    def execute(self, run: TaskRun, context: TaskContext) -> Execution:
+        """What the function came to: Completed with its result (a JSON value; the message
+        is left to the caller), Retried for an error the task type retries on, Failed for
+        any other (an unknown type, bad arguments, a result that is not JSON, the soft time
+        limit). Raises TaskCancelledError when the function stopped because its run was
+        over (see RunContext); nothing else."""
+
+
+class RunSupervisor(ABC):
+    """Watches a run while its function executes: heart-beats for it, and stops a function
+    that goes on after its run was ended from outside (cancelled, deleted, taken back)."""
+
+    @abstractmethod
+    def watch(self, context: RunContext) -> AbstractContextManager[object]:
+        """Used as `with supervisor.watch(context):` around the execution."""
+
+
+class RunObserver(ABC):
+    """Told when a run starts and how it ended, e.g. to count runs (worker/metrics.py).
+    Called on the run's thread: it must be quick and must never raise."""
+
+    @abstractmethod
+    def started(self, run: TaskRun) -> None: ...
+
+    @abstractmethod
+    def finished(self, run: TaskRun, outcome: Outcome, seconds: float) -> None: ...

@@ -28,10 +28,17 @@ def idle(broker: Broker, db: int, queues: tuple[str, ...]) -> bool:
     return not any(client.llen(q) for q in queues) and not client.hlen("unacked")
 
 
+def _idle_twice(broker: Broker, db: int, queues: tuple[str, ...]) -> bool:
+    if not idle(broker, db, queues):
+        return False
+    time.sleep(0.002)
+    return idle(broker, db, queues)
+
+
 def wait_idle(broker: Broker, db: int, queues: tuple[str, ...], timeout: float = 600) -> None:
     """Until nothing is queued or held unacknowledged, seen twice in a row."""
     deadline = time.monotonic() + timeout
-    while not (idle(broker, db, queues) and (time.sleep(0.002) or idle(broker, db, queues))):
+    while not _idle_twice(broker, db, queues):
         if time.monotonic() > deadline:
             raise RuntimeError(f"redis db {db} still busy after {timeout}s")
         time.sleep(POLL)

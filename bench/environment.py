@@ -113,8 +113,11 @@ def database(backend: str, directory: Path) -> Iterator[str]:
     try:
         with admin.begin() as connection:
             connection.execute(text(f"CREATE SCHEMA {schema}"))
-        url = parse_database_url(server).update_query_dict({"options": f"-csearch_path={schema}"})
-        rendered = url.render_as_string(hide_password=False)
+        rendered = (
+            parse_database_url(server)
+            .update_query_dict({"options": f"-csearch_path={schema}"})
+            .render_as_string(hide_password=False)
+        )
         upgrade_database(rendered)
         yield rendered
     finally:

@@ -115,7 +115,10 @@ async def _generate(spec: dict[str, object], connections: int, seconds: float) -
         await asyncio.gather(*(loop() for _ in range(connections)))
         elapsed = time.perf_counter() - began
     latencies.sort()
-    at = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
+
+    def at(q: float) -> float:
+        return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
+
     return Load(len(latencies) / elapsed, at(0.5), at(0.99), len(latencies), errors, "httpx")
 
 

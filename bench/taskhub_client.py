@@ -10,7 +10,7 @@ from dependency_injector import providers
 from sqlalchemy import func, select
 
 from adapters.sqlalchemy.tables import TaskRow
-from application.use_cases.submission import TaskSubmission
+from application.submission import TaskSubmission
 from bench.environment import Broker
 from bench.stack import SECRET_KEY, TASKHUB_STAGING_DB
 from config.settings import Settings
@@ -25,10 +25,10 @@ _numbers = count(1)
 class TaskhubClient:
     def __init__(self, database_url: str, broker: Broker) -> None:
         settings = Settings(
-            environment="test",  # type: ignore[arg-type]
+            environment="test",
             database_url=database_url,
             broker_url=broker.url(TASKHUB_STAGING_DB),
-            secret_key=SECRET_KEY,  # type: ignore[arg-type]
+            secret_key=SECRET_KEY,
             bcrypt_rounds=4,
             max_active_tasks_per_user=10**9,
         )
@@ -39,7 +39,7 @@ class TaskhubClient:
         """A fresh account and a bearer token for it: each run counts only its own tasks."""
         email = f"{label}-{next(_numbers)}@bench.example.com"
         user = self.container.register_user().execute(email=email, password=PASSWORD)
-        return user, self.container.token_service().issue(user.id).token
+        return user, self.container.token_service().issue(user.id, user.token_version).token
 
     def stage_noops(self, user: User, n: int) -> None:
         """Store `n` pending noop tasks and publish them to the staging database."""

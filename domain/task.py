@@ -258,10 +258,7 @@ class Task:
 
     def fail(self, *, run_token: RunToken, error: TaskError, at: datetime) -> None:
         self._require_run(run_token, "fail")
-        self._move_to(TaskStatus.FAILED)
-        self.error = error
-        self.completed_at = at
-        self.run_token = None
+        self._fail(error, at)
 
     def retry(self, *, run_token: RunToken, error: TaskError, at: datetime) -> None:
         """End this run without a result and wait for another delivery, if attempts remain.
@@ -270,14 +267,25 @@ class Task:
         crashing its worker must not loop forever.
         """
         self._require_run(run_token, "retry")
-        if not self.can_retry:
-            self.fail(run_token=run_token, error=error, at=at)
-            return
-        self._move_to(TaskStatus.PENDING)
-        self.error = error
-        self.run_token = None
-        self.heartbeat_at = None
-        self.dispatched = False
+        self._retry_or_fail(error, at)
+
+    # --- runs ended from outside, without the run's token ----------------------------------
+
+    def abandon_run(self, *, error: TaskError, at: datetime) -> None:
+        """The current run lost its worker (it stopped heart-beating): end it as a retry
+        would, without the run's token, which only its worker holds. Back to pending while
+        attempts remain, else failed with `error`. Only a running task has a run to abandon;
+        the write is still a compare-and-set on the run, so a worker that wakes up and writes
+        first wins."""
+        self._require_running(TaskStatus.PENDING)
+        self._retry_or_fail(error, at)
+
+    def stop_overrun(self, *, error: TaskError, at: datetime) -> None:
+        """The current run went past its hard time limit and its process was stopped: the
+        task fails with `error`, without a retry (it would overrun again), and without the
+        run's token, which died with the process. Only a running task can overrun."""
+        self._require_running(TaskStatus.FAILED)
+        self._fail(error, at)
 
     # --- rules ---------------------------------------------------------------------------
 
@@ -287,6 +295,30 @@ class Task:
                 "task", self.status.value, target.value, task_id=str(self.id)
             )
         self.status = target
+
+    def _fail(self, error: TaskError, at: datetime) -> None:
+        self._move_to(TaskStatus.FAILED)
+        self.error = error
+        self.completed_at = at
+        self.run_token = None
+
+    def _retry_or_fail(self, error: TaskError, at: datetime) -> None:
+        if not self.can_retry:
+            self._fail(error, at)
+            return
+        self._move_to(TaskStatus.PENDING)
+        self.error = error
+        self.run_token = None
+        self.heartbeat_at = None
+        self.dispatched = False
+
+    def _require_running(self, target: TaskStatus) -> None:
+        # Checked before the transition itself: a pending task may move to failed or
+        # pending in no other way, yet it has no run to end.
+        if self.status is not TaskStatus.RUNNING:
+            raise InvalidTransitionError(
+                "task", self.status.value, target.value, task_id=str(self.id)
+            )
 
     def _require_pending(self, verb: str) -> None:
         if self.status is not TaskStatus.PENDING:

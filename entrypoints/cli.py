@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError as SettingsError
@@ -24,7 +24,11 @@ app.command("login", rich_help_panel="Client")(login)
 app.command("logout", rich_help_panel="Client")(logout)
 
 
-def _container():  # type: ignore[no-untyped-def]
+if TYPE_CHECKING:
+    from entrypoints.container import Container
+
+
+def _container() -> Container:
     # Imported late so `taskhub --help` stays fast and settings errors read as messages.
     from entrypoints.container import Container
 
@@ -45,7 +49,7 @@ def _ensure_sqlite_dir(url: str) -> None:
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Migrate the configured database up to REVISION (default: the latest)."""
-    from adapters.sqlalchemy.migrate import upgrade_database
+    from entrypoints.container import upgrade_database
 
     url = _container().settings().database_url
     _ensure_sqlite_dir(url)
@@ -56,7 +60,7 @@ def db_upgrade(revision: str = "head") -> None:
 @db_app.command("downgrade")
 def db_downgrade(revision: Annotated[str, typer.Argument(help="Target, e.g. base")]) -> None:
     """Migrate the configured database down to REVISION."""
-    from adapters.sqlalchemy.migrate import downgrade_database
+    from entrypoints.container import downgrade_database
 
     downgrade_database(_container().settings().database_url, revision)
     typer.echo(f"database at {revision}")
@@ -192,7 +196,7 @@ def flower(
     port: Annotated[int | None, typer.Option(help="[TASKHUB_FLOWER_PORT]")] = None,
 ) -> None:
     """Run Flower, the Celery monitor, on the same broker."""
-    from config.settings import Environment
+    from entrypoints.container import Environment
     from entrypoints.flower_access import flower_credentials_problem, guard_flower_metrics
     from entrypoints.worker.app import create_worker_app
 

@@ -1,14 +1,23 @@
-"""The composition root: the one place that builds adapters from settings and wires ports."""
+"""The composition root: the one place that builds adapters from settings and wires ports.
+
+The rest of `entrypoints/` imports neither `adapters` nor `config` (import-linter checks it):
+what a process needs of them is handed out here, by name.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
+from celery import Celery
 from dependency_injector import containers, providers
 from sqlalchemy import Engine
 
+from adapters.celery import topology
 from adapters.celery.dispatcher import CeleryBrokerProbe, CeleryTaskDispatcher
 from adapters.celery.queue_depth import CeleryQueueDepths
+from adapters.celery.topology import TASK_NAME_PREFIX, task_name
 from adapters.clock import SystemClock
 from adapters.in_memory.login_throttle import InMemoryLoginThrottle
 from adapters.redis.login_throttle import RedisLoginThrottle
@@ -20,26 +29,33 @@ from adapters.sqlalchemy.engine import (
     create_database_engine,
     create_session_factory,
 )
+from adapters.sqlalchemy.migrate import downgrade_database, upgrade_database
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.task_types.builtin import builtin_registry
+from adapters.task_types.executor import TaskTypeExecutor
+from adapters.task_types.registry import TaskTypeRegistry
 from adapters.write_behind import WriteBehindDispatchRecorder
 from application.argument_limits import ArgumentLimits
 from application.login_backoff import LoginBackoff
-from application.ports import Clock, LoginThrottle
+from application.model_tasks import ModelTaskRequester
+from application.ports import Clock, DispatchRecorder, LoginThrottle
+from application.publishing import RecordDispatchedNow, TaskPublisher
+from application.running.check_run import CheckRun
+from application.running.record_heartbeat import RecordHeartbeat
+from application.running.record_outcome import RecordOutcome
+from application.running.report_progress import ReportProgress
+from application.running.run_task import RunObservers, RunTask, RunTuning
+from application.running.start_task import StartTask
 from application.use_cases.authenticate import Authenticate
 from application.use_cases.cancel_task import CancelTask
 from application.use_cases.change_password import ChangePassword
 from application.use_cases.check_readiness import CheckReadiness
-from application.use_cases.check_run import CheckRun
-from application.use_cases.complete_task import CompleteTask
 from application.use_cases.count_tasks_by_status import CountTasksByStatus
 from application.use_cases.create_administrator import CreateAdministrator
 from application.use_cases.delete_model import DeleteModel
 from application.use_cases.delete_task import DeleteTask
-from application.use_cases.dispatch import RecordDispatchedNow, TaskPublisher
 from application.use_cases.end_sessions import EndSessions
 from application.use_cases.fail_overrun_task import FailOverrunTask
-from application.use_cases.fail_task import FailTask
 from application.use_cases.get_model import GetModel
 from application.use_cases.get_quota import GetQuota
 from application.use_cases.get_task import GetTask
@@ -49,29 +65,70 @@ from application.use_cases.list_tasks import ListTasks
 from application.use_cases.list_users import ListUsers
 from application.use_cases.purge_expired_tasks import PurgeExpiredTasks
 from application.use_cases.reap_stale_tasks import DatabaseUptime, ReapStaleTasks
-from application.use_cases.record_heartbeat import RecordHeartbeat
 from application.use_cases.register_model import RegisterModel
 from application.use_cases.register_user import RegisterUser
 from application.use_cases.relay_undispatched_tasks import RelayUndispatchedTasks
-from application.use_cases.report_progress import ReportProgress
 from application.use_cases.republish_overdue_tasks import RepublishOverdueTasks
 from application.use_cases.request_model_deployment import RequestModelDeployment
-from application.use_cases.request_model_validation import (
-    ModelTaskRequester,
-    RequestModelValidation,
-)
-from application.use_cases.retry_task import RetryTask
+from application.use_cases.request_model_validation import RequestModelValidation
 from application.use_cases.sign_up import SignUp
-from application.use_cases.start_task import StartTask
 from application.use_cases.submit_task import SubmitTask
 from application.use_cases.submit_task_batch import SubmitTaskBatch
 from application.use_cases.update_model import UpdateModel
 from application.use_cases.update_task import UpdateTask
 from application.use_cases.update_user import UpdateUser
-from config.settings import Settings
-from entrypoints.celery_app import create_celery_app
+from config.settings import Environment, Settings
+from entrypoints.logs import RequestIdOfRun
 from entrypoints.worker.metrics import BacklogCollector, PrometheusRunObserver
-from entrypoints.worker.runner import RunnerTuning, TaskRunner
+from entrypoints.worker.watchdog import ProcessRunSupervisor
+
+# Handed to the rest of entrypoints/, which imports neither adapters nor config itself.
+__all__ = [
+    "TASK_NAME_PREFIX",
+    "Container",
+    "Environment",
+    "Settings",
+    "api_resources",
+    "create_broker_client",
+    "downgrade_database",
+    "task_name",
+    "upgrade_database",
+]
+
+# Margin above the longest hard time limit: a late-acked message that outlives the broker's
+# visibility timeout is delivered a second time while its first run is still going.
+VISIBILITY_MARGIN_SECONDS = 600
+DEFAULT_TIME_LIMIT_SECONDS = 3600
+
+
+def visibility_timeout_for(registry: TaskTypeRegistry) -> float:
+    limits = [spec.time_limit or DEFAULT_TIME_LIMIT_SECONDS for spec in registry.all()]
+    return max([DEFAULT_TIME_LIMIT_SECONDS, *limits]) + VISIBILITY_MARGIN_SECONDS
+
+
+def create_celery_app(settings: Settings, registry: TaskTypeRegistry) -> Celery:
+    """The Celery application, shared by the API (to publish) and workers."""
+    return topology.create_celery_app(
+        broker_url=settings.broker_url,
+        visibility_timeout=visibility_timeout_for(registry),
+        sentinel_master=settings.broker_sentinel_master,
+    )
+
+
+def create_broker_client(broker_url: str) -> Celery:
+    """A Celery client of `broker_url` with taskhub's queues, e.g. to ping workers."""
+    return topology.create_celery_app(broker_url=broker_url, visibility_timeout=3600)
+
+
+def write_behind(inner: DispatchRecorder, interval: float) -> Iterator[DispatchRecorder]:
+    """A resource: started when first used, closed (writing the flags still gathered) by
+    `shutdown_resources`."""
+    recorder = WriteBehindDispatchRecorder(inner=inner, interval=interval)
+    recorder.start()
+    try:
+        yield recorder
+    finally:
+        recorder.close()
 
 
 def clock_for(engine: Engine) -> Clock:
@@ -135,10 +192,10 @@ class Container(containers.DeclarativeContainer):
     # --- per call: a unit of work per use-case call ----------------------------------------
     unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, session_factory)
     record_dispatched_now = providers.Factory(RecordDispatchedNow, uow=unit_of_work)
-    # The API process switches this to `write_behind` while it serves (see http/app.py).
+    # The API process switches this to `write_behind` while it serves (`api_resources`).
     dispatch_recording = providers.Object("now")
-    write_behind_dispatch_recorder = providers.Singleton(
-        WriteBehindDispatchRecorder,
+    write_behind_dispatch_recorder = providers.Resource(
+        write_behind,
         inner=record_dispatched_now,
         interval=settings.provided.dispatch_record_interval_seconds,
     )
@@ -267,16 +324,22 @@ class Container(containers.DeclarativeContainer):
     report_progress = providers.Factory(ReportProgress, uow=unit_of_work, clock=clock)
     check_run = providers.Factory(CheckRun, uow=unit_of_work)
     record_heartbeat = providers.Factory(RecordHeartbeat, uow=unit_of_work, clock=clock)
-    complete_task = providers.Factory(CompleteTask, uow=unit_of_work, clock=clock)
-    fail_task = providers.Factory(FailTask, uow=unit_of_work, clock=clock)
     fail_overrun_task = providers.Factory(FailOverrunTask, uow=unit_of_work, clock=clock)
-    retry_task = providers.Factory(RetryTask, uow=unit_of_work, publisher=publisher, clock=clock)
-    runner_tuning = providers.Factory(
-        RunnerTuning,
-        progress_interval=settings.provided.progress_interval_seconds,
+    record_outcome = providers.Factory(
+        RecordOutcome, uow=unit_of_work, publisher=publisher, clock=clock
+    )
+    task_executor = providers.Singleton(TaskTypeExecutor, registry=task_type_catalog)
+    run_supervisor = providers.Factory(
+        ProcessRunSupervisor,
+        heartbeat=record_heartbeat,
+        check_run=check_run,
         heartbeat_interval=settings.provided.heartbeat_interval_seconds,
         poll_interval=settings.provided.cancel_poll_interval_seconds,
-        cancel_grace=settings.provided.cancel_grace_seconds,
+        grace=settings.provided.cancel_grace_seconds,
+    )
+    run_tuning = providers.Factory(
+        RunTuning,
+        progress_interval=settings.provided.progress_interval_seconds,
         claim_attempts=settings.provided.claim_attempts,
         # A third of the reaper's patience: the outcome lands before it may take the run back.
         write_backoff_cap=providers.Callable(
@@ -284,18 +347,24 @@ class Container(containers.DeclarativeContainer):
         ),
     )
     # One per process: it owns the process's counters (see PrometheusRunObserver).
-    run_observer = providers.Singleton(PrometheusRunObserver)
-    task_runner = providers.Factory(
-        TaskRunner,
-        registry=task_type_catalog,
-        start_task=start_task,
+    run_observer = providers.Singleton(
+        RunObservers,
+        observers=providers.Callable(
+            tuple,
+            providers.List(
+                providers.Singleton(RequestIdOfRun), providers.Singleton(PrometheusRunObserver)
+            ),
+        ),
+    )
+    run_task = providers.Factory(
+        RunTask,
+        claim=start_task,
+        executor=task_executor,
+        record_outcome=record_outcome,
         report_progress=report_progress,
         check_run=check_run,
-        record_heartbeat=record_heartbeat,
-        complete_task=complete_task,
-        fail_task=fail_task,
-        retry_task=retry_task,
-        tuning=runner_tuning,
+        supervisor=run_supervisor,
+        tuning=run_tuning,
         observer=run_observer,
     )
     # What Beat's reaper saw of the database, from its first run: silence during an outage
@@ -335,3 +404,22 @@ class Container(containers.DeclarativeContainer):
         queue_depths=queue_depths.provided.read,
         count_tasks=count_tasks_by_status.provider,
     )
+
+
+@contextmanager
+def api_resources(container: Container) -> Iterator[None]:
+    """What the API process holds while it serves: dispatched flags of its submissions are
+    written in batches (unless TASKHUB_DISPATCH_RECORD_INTERVAL_SECONDS is 0), and the
+    database pool is closed at the end. A later use (tests serve several times from one
+    container) starts afresh."""
+    batching = container.settings().dispatch_record_interval_seconds > 0
+    if batching:
+        container.dispatch_recording.override("write_behind")
+        container.init_resources()
+    try:
+        yield
+    finally:
+        if batching:
+            container.shutdown_resources()
+            container.dispatch_recording.reset_override()
+        container.engine().dispose()

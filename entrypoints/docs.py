@@ -21,11 +21,11 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 from pydantic_settings import BaseSettings
 
-from config.settings import Settings
 from domain import model as model_module
 from domain import task as task_module
 from domain.model import Model, ModelStatus
 from domain.task import Task, TaskStatus
+from entrypoints.container import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 ARCHITECTURE = ROOT / "docs" / "architecture.md"
@@ -40,9 +40,11 @@ TASK_LABELS: dict[tuple[TaskStatus | None, TaskStatus], str] = {
     (TaskStatus.PENDING, TaskStatus.RUNNING): "start (claim, new run token)",
     (TaskStatus.PENDING, TaskStatus.CANCELLED): "cancel",
     (TaskStatus.RUNNING, TaskStatus.COMPLETED): "complete",
-    (TaskStatus.RUNNING, TaskStatus.FAILED): "fail (or retry with no attempts left)",
+    (TaskStatus.RUNNING, TaskStatus.FAILED): (
+        "fail or stop_overrun (or retry or abandon_run with no attempts left)"
+    ),
     (TaskStatus.RUNNING, TaskStatus.CANCELLED): "cancel",
-    (TaskStatus.RUNNING, TaskStatus.PENDING): "retry (attempts left)",
+    (TaskStatus.RUNNING, TaskStatus.PENDING): "retry or abandon_run (attempts left)",
 }
 MODEL_LABELS: dict[tuple[ModelStatus | None, ModelStatus], str] = {
     (None, ModelStatus.REGISTERED): "register",

@@ -27,10 +27,10 @@ def guard_flower_metrics() -> None:
     """Make Flower's /metrics ask for the same login as its pages (it is the one page Flower
     serves without `@authenticated`). Only ever called in the Flower process."""
     import tornado.web
-    from flower.views.monitor import Metrics
+    from flower.views.monitor import Metrics  # type: ignore[import-untyped]
 
     if getattr(Metrics.get, "taskhub_guarded", False):
         return
     guarded: Any = tornado.web.authenticated(Metrics.get)
     guarded.taskhub_guarded = True
-    Metrics.get = guarded  # type: ignore[method-assign]
+    Metrics.get = guarded

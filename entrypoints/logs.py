@@ -11,6 +11,9 @@ from contextvars import ContextVar
 
 from pythonjsonlogger.json import JsonFormatter
 
+from application.ports import RunObserver
+from application.running.outcomes import Outcome, TaskRun
+
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 task_id_var: ContextVar[str | None] = ContextVar("task_id", default=None)
 
@@ -56,3 +59,14 @@ def configure_logging(*, level: str = "INFO", json_lines: bool = False) -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
+
+
+class RequestIdOfRun(RunObserver):
+    """Puts a claimed run's request id (the one its task was submitted with) into the log
+    lines of the run; the worker's binding clears it when the delivery ends."""
+
+    def started(self, run: TaskRun) -> None:
+        request_id_var.set(run.request_id)
+
+    def finished(self, run: TaskRun, outcome: Outcome, seconds: float) -> None:
+        pass

@@ -6,6 +6,11 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
+from adapters.in_memory.dispatcher import RecordingTaskDispatcher
+from application.ports import Clock, UnitOfWork
+from application.publishing import RecordDispatchedNow, TaskPublisher
+from application.running.outcomes import Execution, TaskRun
+from application.running.record_outcome import RecordOutcome
 from domain.model import Model, ModelType
 from domain.task import Priority, RunToken, Task
 from domain.user import Email, User, UserId
@@ -61,3 +66,11 @@ def make_model(
         user_id=(user or make_user()).id,
         at=T0,
     )
+
+
+def record_outcome(uow: UnitOfWork, clock: Clock, run: TaskRun, outcome: Execution) -> Task:
+    """What a run's end does, through RecordOutcome, with a broker that takes every retry."""
+    publisher = TaskPublisher(
+        dispatcher=RecordingTaskDispatcher(), recorder=RecordDispatchedNow(uow), clock=clock
+    )
+    return RecordOutcome(uow=uow, publisher=publisher, clock=clock).execute(run, outcome)

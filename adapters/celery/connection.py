@@ -81,7 +81,7 @@ def torn_down_on_error(connection: Connection) -> Iterator[Connection]:
         _tear_down(connection)
         raise
     finally:
-        connection.release()  # type: ignore[no-untyped-call]
+        connection.release()
 
 
 def _tear_down(connection: Any) -> None:

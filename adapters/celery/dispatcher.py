@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from celery import Celery
 from kombu.messaging import Producer
@@ -103,7 +103,7 @@ class CeleryTaskDispatcher(TaskDispatcher):
             torn_down_on_error(self._app.connection_for_write()) as connection,
         ):
             connection.ensure_connection(max_retries=1, interval_start=0, timeout=BROKER_TIMEOUT)
-            yield connection.default_channel.client
+            yield cast(Any, connection.default_channel).client  # kombu's Redis channel
 
     def _publish(self, producer: Producer, task: Task, countdown: float | None) -> None:
         exchange, key = destination(task.queue, task.task_type, broker_url=self._broker_url)
@@ -126,14 +126,12 @@ class CeleryTaskDispatcher(TaskDispatcher):
 class CeleryBrokerProbe(DependencyProbe):
     """Opens a fresh connection (on Redis that includes a PING) and closes it again."""
 
+    name = "broker"
+
     def __init__(self, app: Celery, *, timeout: float = BROKER_TIMEOUT) -> None:
         self._app = app
         self._timeout = timeout
         self._errors = broker_errors(app)
-
-    @property
-    def name(self) -> str:
-        return "broker"
 
     def check(self) -> None:
         # A new connection rather than a pooled one, which can look alive after the broker

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from amqp.exceptions import NotFound
 from celery import Celery
@@ -34,7 +34,7 @@ class CeleryQueueDepths(QueueDepths):
             if self._redis:
                 # A queue is a list named after it (one priority step, see topology); an
                 # empty list does not exist in Redis, which LLEN reports as 0.
-                client = connection.default_channel.client
+                client = cast(Any, connection.default_channel).client  # kombu's Redis channel
                 return {queue: int(client.llen(queue)) for queue in QUEUE_NAMES}
             return {queue: _declared_count(connection, queue) for queue in QUEUE_NAMES}
 

@@ -34,19 +34,19 @@ class _ReportsDroppedTransport:
         return params
 
 
-class Channel(_ReportsDroppedTransport, kombu_redis.Channel):  # type: ignore[misc]
+class Channel(_ReportsDroppedTransport, kombu_redis.Channel):
     pass
 
 
-class SentinelChannel(_ReportsDroppedTransport, kombu_redis.SentinelChannel):  # type: ignore[misc]
+class SentinelChannel(_ReportsDroppedTransport, kombu_redis.SentinelChannel):
     pass
 
 
-class Transport(kombu_redis.Transport):  # type: ignore[misc]
+class Transport(kombu_redis.Transport):
     Channel = Channel
 
 
-class SentinelTransport(kombu_redis.SentinelTransport):  # type: ignore[misc]
+class SentinelTransport(kombu_redis.SentinelTransport):
     Channel = SentinelChannel
 
 

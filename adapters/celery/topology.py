@@ -91,8 +91,8 @@ def task_queues() -> list[Queue]:
 
 def _queue(name: str) -> Queue:
     # Durable on RabbitMQ: queues, bindings and (persistent) messages survive its restart.
-    exchange = Exchange(name, type="topic", durable=True)  # type: ignore[no-untyped-call]
-    return Queue(name, exchange, routing_key=f"{name}.#", durable=True)  # type: ignore[no-untyped-call]
+    exchange = Exchange(name, type="topic", durable=True)
+    return Queue(name, exchange, routing_key=f"{name}.#", durable=True)
 
 
 def celery_settings(

@@ -12,15 +12,11 @@ from application.ports import DependencyProbe
 class FixedProbe(DependencyProbe):
     """Answers while `down` is false; set it to have the service go away mid-test."""
 
-    service: str
+    name: str
     down: bool = False
-
-    @property
-    def name(self) -> str:
-        return self.service
 
     def check(self) -> None:
         if self.down:
             raise DependencyUnavailableError(
-                f"{self.service} refused the connection", dependency=self.service
+                f"{self.name} refused the connection", dependency=self.name
             )

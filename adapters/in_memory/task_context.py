@@ -6,14 +6,13 @@ from dataclasses import dataclass, field
 from uuid import uuid4
 
 from application.errors import TaskCancelledError
+from application.ports import TaskContext
 from domain.task import TaskId
 from domain.user import UserId
 
 
 @dataclass
-class RecordingTaskContext:
-    """Satisfies TaskContext structurally: its read-only properties are plain fields here."""
-
+class RecordingTaskContext(TaskContext):
     task_id: TaskId = field(default_factory=lambda: TaskId(uuid4()))
     attempt: int = 1
     # The whole files area by default, as an admin's task sees it; give an owner_id and

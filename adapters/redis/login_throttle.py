@@ -65,7 +65,9 @@ class RedisLoginThrottle(LoginThrottle):
 
     def reset(self, keys: Sequence[str]) -> None:
         if keys:
-            self._run(self.client.pipeline(transaction=False).delete(*(PREFIX + k for k in keys)))
+            pipe = self.client.pipeline(transaction=False)
+            pipe.delete(*(PREFIX + k for k in keys))
+            self._run(pipe)
 
     def _run(self, pipe: redis.client.Pipeline) -> None:
         try:

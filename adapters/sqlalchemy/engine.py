@@ -106,12 +106,10 @@ _PROBE_WRITE = (
 
 
 class SqlAlchemyDatabaseProbe(DependencyProbe):
+    name = DATABASE
+
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-
-    @property
-    def name(self) -> str:
-        return DATABASE
 
     def check(self) -> None:
         """A committed write, not only a query: a database that answers but cannot write

@@ -9,6 +9,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from sqlalchemy import Row
+
 from adapters.sqlalchemy.tables import ModelRow, TaskRow, UserRow
 from domain.model import Model, ModelId, ModelStatus, ModelType
 from domain.task import Priority, Progress, RunToken, Task, TaskError, TaskId, TaskStatus
@@ -44,7 +46,7 @@ def task_values(task: Task) -> dict[str, Any]:
     }
 
 
-def task_from_row(row: TaskRow) -> Task:
+def task_from_row(row: TaskRow | Row[Any]) -> Task:
     error = None
     if row.error_type is not None:
         error = TaskError(type=row.error_type, message=row.error_message or "")
@@ -91,7 +93,7 @@ def user_to_row(user: User) -> UserRow:
     return UserRow(**user_values(user))
 
 
-def user_from_row(row: UserRow) -> User:
+def user_from_row(row: UserRow | Row[Any]) -> User:
     return User(
         id=UserId(row.id),
         email=Email.stored(row.email),

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, delete, false, func, insert, select, true, update
+from sqlalchemy import Row, Table, case, delete, false, func, insert, select, true, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -48,8 +48,8 @@ _UNSYNCHRONIZED = {"synchronize_session": False}
 # The hot paths (a submission's INSERT, the claim's and the token's reads) use the tables
 # through Core: rows carry the same attributes as the mapped classes, and skipping the ORM's
 # identity map and flush took a quarter of the time of each (profiled under load).
-_TASKS = TaskRow.__table__
-_USERS = UserRow.__table__
+_TASKS = cast(Table, TaskRow.__table__)
+_USERS = cast(Table, UserRow.__table__)
 
 
 class SqlAlchemyTaskRepository(TaskRepository):
@@ -229,7 +229,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
         statement = delete(TaskRow).where(TaskRow.id.in_(doomed))
         return rows_written(self._session, statement.execution_options(**_UNSYNCHRONIZED))
 
-    def _remember(self, row: TaskRow) -> Task:
+    def _remember(self, row: TaskRow | Row[Any]) -> Task:
         task = task_from_row(row)
         self._loaded[task.id] = task_values(task)
         return task
@@ -293,13 +293,13 @@ class SqlAlchemyUserRepository(UserRepository):
             # SQLite has one writer at a time: a write opens the transaction and takes the
             # database's write lock (waiting busy_timeout for it), so what the transaction
             # reads next is no older than the last commit. The column written is in no index.
-            statement = update(_USERS).where(_USERS.c.id == user_id)
-            self._session.execute(statement.values(is_active=_USERS.c.is_active))
+            writing = update(_USERS).where(_USERS.c.id == user_id)
+            self._session.execute(writing.values(is_active=_USERS.c.is_active))
             return
         # FOR NO KEY UPDATE: waits for another transaction's lock on the user, but not for the
         # KEY SHARE locks that inserting a task or a model takes on its owner (foreign key).
-        statement = select(_USERS.c.id).where(_USERS.c.id == user_id)
-        self._session.execute(statement.with_for_update(key_share=True))
+        locking = select(_USERS.c.id).where(_USERS.c.id == user_id)
+        self._session.execute(locking.with_for_update(key_share=True))
 
     def find(self, *, after: Cursor | None, limit: int) -> list[User]:
         statement = newest_first(

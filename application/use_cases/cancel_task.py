@@ -4,25 +4,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 
+from application.access import load_task
+from application.cancellation import cancel_in_transaction
 from application.errors import DependencyUnavailableError
 from application.ports import Clock, TaskDispatcher, UnitOfWork
-from application.use_cases.access import load_task
-from application.use_cases.settle_model_task import settle_model_task
 from domain.errors import ConcurrencyConflictError
 from domain.policy import Action
 from domain.task import Task, TaskId
 from domain.user import User
 
 logger = logging.getLogger(__name__)
-
-
-def cancel_in_transaction(uow: UnitOfWork, task: Task, *, at: datetime) -> None:
-    """Cancel `task` inside an open unit of work, undoing the model request it carried."""
-    task.cancel(at=at)
-    uow.tasks.update(task)
-    settle_model_task(uow, task, at=at)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.access import load_model
 from application.ports import UnitOfWork
-from application.use_cases.access import load_model
 from domain.errors import ConflictError
 from domain.model import ModelId
 from domain.policy import Action

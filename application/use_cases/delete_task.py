@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from application.access import load_task
+from application.cancellation import cancel_in_transaction
 from application.errors import DependencyUnavailableError
 from application.ports import Clock, TaskDispatcher, UnitOfWork
-from application.use_cases.access import load_task
-from application.use_cases.cancel_task import cancel_in_transaction
 from domain.policy import Action
 from domain.task import TaskId
 from domain.user import User

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.ports import Clock, UnitOfWork
-from application.use_cases.settle_model_task import settle_model_task
+from application.running.ending import run_ended
 from domain.errors import NotFoundError
-from domain.task import RunToken, Task, TaskError, TaskId, TaskStatus
+from domain.task import Task, TaskError, TaskId, TaskStatus
 
 TIME_LIMIT_EXCEEDED = "TimeLimitExceeded"
 
@@ -39,9 +39,9 @@ class FailOverrunTask:
                 TIME_LIMIT_EXCEEDED,
                 f"ran past its time limit ({limit_seconds:g}s); its process was stopped",
             )
-            # The compare-and-set on this token refuses the write if the run ended meanwhile.
-            task.fail(run_token=RunToken(task.run_token or ""), error=error, at=now)
+            # The update's compare-and-set refuses the write if the run ended meanwhile.
+            task.stop_overrun(error=error, at=now)
             self.uow.tasks.update(task)
-            settle_model_task(self.uow, task, at=now)
+            run_ended(self.uow, task, at=now)
             self.uow.commit()
         return task

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 from application.errors import DependencyUnavailableError
 from application.ports import Clock, UnitOfWork
-from application.use_cases.dispatch import TaskPublisher
-from application.use_cases.settle_model_task import settle_model_task
+from application.publishing import TaskPublisher
+from application.running.ending import run_ended
 from domain.errors import ConflictError
-from domain.task import RunToken, Task, TaskError, TaskStatus
+from domain.task import Task, TaskError, TaskStatus
 
 logger = logging.getLogger(__name__)
 
@@ -88,11 +88,11 @@ class ReapStaleTasks:
                     WORKER_LOST, f"worker stopped heart-beating {silent_for:.0f}s ago"
                 )
                 try:
-                    task.retry(run_token=RunToken(task.run_token or ""), error=error, at=now)
+                    task.abandon_run(error=error, at=now)
                     self.uow.tasks.update(task)
                 except ConflictError:
                     continue  # the worker wrote after all, or another reaper got it
-                settle_model_task(self.uow, task, at=now)
+                run_ended(self.uow, task, at=now)
                 reaped.append(task)
             finished = self.clock.now()
             if reaped and finished - now > self.patience:

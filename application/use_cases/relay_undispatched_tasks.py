@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from application.errors import DependencyUnavailableError
 from application.ports import Clock, TaskDispatcher, UnitOfWork
-from application.use_cases.dispatch import TaskPublisher
+from application.publishing import TaskPublisher
 
 logger = logging.getLogger(__name__)
 

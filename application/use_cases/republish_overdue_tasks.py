@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from application.ports import Clock, QueueDepths, UnitOfWork
-from application.use_cases.dispatch import TaskPublisher
+from application.publishing import TaskPublisher
 
 logger = logging.getLogger(__name__)
 

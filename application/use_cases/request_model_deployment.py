@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.use_cases.request_model_validation import ModelTaskRequester
+from application.model_tasks import ModelTaskRequester
 from domain.model import DEPLOY_MODEL_TASK, Model, ModelId
 from domain.task import Priority, Task
 from domain.user import User

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from application.access import load_model
 from application.argument_limits import ArgumentLimits
 from application.errors import InvalidBatchError
 from application.ports import Clock, TaskTypeCatalog, UnitOfWork
-from application.use_cases.access import load_model
-from application.use_cases.dispatch import TaskPublisher
-from application.use_cases.quota import ensure_within_active_task_quota
-from application.use_cases.submission import SubmissionRules, TaskSubmission
+from application.publishing import TaskPublisher
+from application.quota import ensure_within_active_task_quota
+from application.submission import SubmissionRules, TaskSubmission
 from domain.errors import NotFoundError, ValidationError
 from domain.model import ModelId
 from domain.policy import Action, ensure_active

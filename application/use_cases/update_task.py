@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.access import load_task
 from application.ports import UnitOfWork
-from application.use_cases.access import load_task
 from domain.policy import Action
 from domain.task import Priority, Task, TaskId
 from domain.user import User

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from config.settings import Settings
+from entrypoints.container import Settings
 from entrypoints.dev.embedded_redis import (
     PASSWORD_FILE,
     bundled_redis_server,
@@ -97,9 +97,9 @@ def wait_for_worker(
     Flower's inspect calls (which log a warning for each one nobody answers)."""
     from kombu.exceptions import OperationalError
 
-    from adapters.celery.topology import create_celery_app
+    from entrypoints.container import create_broker_client
 
-    app = create_celery_app(broker_url=broker_url, visibility_timeout=3600)
+    app = create_broker_client(broker_url)
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
@@ -139,7 +139,7 @@ Create the first user:
 def run_development_stack(settings: Settings, out: IO[str] = sys.stdout) -> int:
     """Run until Ctrl-C or until a child dies; returns the exit code for the shell. The
     banner is printed once every child is up: the API and Flower listen, the worker answers."""
-    from adapters.sqlalchemy.migrate import upgrade_database
+    from entrypoints.container import upgrade_database
 
     busy = [
         f"{name} port {port}"

@@ -10,9 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
-from adapters.write_behind import WriteBehindDispatchRecorder
-from config.settings import Environment
-from entrypoints.container import Container
+from entrypoints.container import Container, Environment, api_resources
 from entrypoints.http.body_limit import install_body_limit
 from entrypoints.http.metrics import install_metrics
 from entrypoints.http.problems import PROBLEM_JSON, install_problem_handlers
@@ -29,14 +27,8 @@ def create_app(container: Container | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        recorder = _start_write_behind(container)
-        yield
-        if recorder is not None:
-            recorder.close()  # writes the flags still gathered
-            # A later lifespan (tests run several on one container) starts a fresh one.
-            container.dispatch_recording.reset_override()
-            container.write_behind_dispatch_recorder.reset()
-        container.engine().dispose()
+        with api_resources(container):
+            yield
 
     settings = container.settings()
     # In production the docs and the OpenAPI document are off unless asked for: a map of
@@ -87,16 +79,6 @@ def _allow_cross_origin_calls(app: FastAPI, origins: list[str]) -> None:
         expose_headers=["X-Request-ID", "Retry-After", "WWW-Authenticate"],
         max_age=600,
     )
-
-
-def _start_write_behind(container: Container) -> WriteBehindDispatchRecorder | None:
-    """Dispatched flags of this process's submissions written in batches, while it serves."""
-    if container.settings().dispatch_record_interval_seconds <= 0:
-        return None
-    container.dispatch_recording.override("write_behind")
-    recorder: WriteBehindDispatchRecorder = container.dispatch_recorder()
-    recorder.start()
-    return recorder
 
 
 def _openapi_with_problem_documents(app: FastAPI) -> dict[str, Any]:

@@ -11,11 +11,10 @@ from celery import Celery
 from celery.exceptions import Reject
 from celery.signals import setup_logging, worker_process_init
 
-from adapters.celery.topology import task_name
 from application.errors import DependencyUnavailableError
 from domain.task import TaskId
-from entrypoints.container import Container
-from entrypoints.logs import configure_logging
+from entrypoints.container import Container, task_name
+from entrypoints.logs import configure_logging, request_id_var, task_id_var
 from entrypoints.worker.celery_states import EXPECTED_ERRORS, report_to_celery
 from entrypoints.worker.metrics import serve_worker_metrics
 from entrypoints.worker.time_limits import fail_runs_stopped_at_their_time_limit
@@ -61,13 +60,18 @@ def _register_task_type(
     time_limit: float | None,
 ) -> None:
     def run(task_id: str) -> str:
+        task_token = task_id_var.set(task_id)
+        request_token = request_id_var.set(None)  # the run's own is set once it is claimed
         try:
-            outcome = container.task_runner().run(TaskId(UUID(task_id)))
+            outcome = container.run_task().execute(TaskId(UUID(task_id)))
         except DependencyUnavailableError as exc:
             # The claim could not be made: nothing ran. Back to the broker, not acked, or
             # the task would wait for the overdue sweep.
             logger.warning("task %s not claimed (%s); back to the queue", task_id, exc)
             raise Reject(str(exc), requeue=True) from exc
+        finally:
+            request_id_var.reset(request_token)
+            task_id_var.reset(task_token)
         # The outcome is stored by now; Celery is only told it, for its events (Flower).
         return report_to_celery(outcome)
 

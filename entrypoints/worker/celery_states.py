@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from celery.exceptions import Ignore, Retry, Terminated
 
-from entrypoints.worker.runner import (
+from application.running.outcomes import (
     Cancelled,
     Completed,
     Failed,
@@ -38,7 +38,7 @@ def report_to_celery(outcome: RunOutcome) -> str:
     if isinstance(outcome, Failed):
         raise TaskRunError(f"{outcome.error_type}: {outcome.message}")
     if isinstance(outcome, Retried):
-        # Only the task-retried event: RetryTask has re-published the task already.
+        # Only the task-retried event: RecordOutcome has re-published the task already.
         raise Retry(
             f"retried in {outcome.countdown:g}s",
             exc=TaskRunError(f"{outcome.error_type}: {outcome.message}"),

@@ -18,17 +18,17 @@ from prometheus_client.multiprocess import MultiProcessCollector, mark_process_d
 from prometheus_client.registry import Collector
 
 from application.errors import DependencyUnavailableError
-from application.use_cases.count_tasks_by_status import CountTasksByStatus
-from application.use_cases.start_task import TaskRun
-from entrypoints.worker.runner import (
+from application.ports import RunObserver
+from application.running.outcomes import (
     Cancelled,
     Completed,
     Failed,
     Outcome,
     Retried,
-    RunObserver,
     TakenBack,
+    TaskRun,
 )
+from application.use_cases.count_tasks_by_status import CountTasksByStatus
 
 logger = logging.getLogger(__name__)
 K = TypeVar("K")
@@ -133,7 +133,7 @@ def serve_worker_metrics(*, port: int, address: str, backlog: Callable[[], Colle
         MultiProcessCollector(registry, path=directory)
         registry.register(backlog())
         try:
-            server, _ = start_http_server(port, addr=address, registry=registry)
+            server, _thread = start_http_server(port, addr=address, registry=registry)
         except OSError as exc:
             # The worker still works; a missing scrape target is what alerts.
             logger.error("worker metrics not served on %s:%s: %s", address, port, exc)

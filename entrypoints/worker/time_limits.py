@@ -19,11 +19,11 @@ from uuid import UUID
 from celery.exceptions import TimeLimitExceeded
 from celery.signals import task_failure
 
-from adapters.celery.topology import TASK_NAME_PREFIX
 from application.errors import DependencyUnavailableError
 from application.use_cases.fail_overrun_task import FailOverrunTask
 from domain.errors import ConflictError
 from domain.task import TaskId
+from entrypoints.container import TASK_NAME_PREFIX
 
 logger = logging.getLogger(__name__)
 

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from types import FrameType, TracebackType
 
 from application.errors import DependencyUnavailableError, TaskCancelledError
-from application.use_cases.check_run import CheckRun
-from application.use_cases.record_heartbeat import RecordHeartbeat
+from application.ports import RunSupervisor
+from application.running.check_run import CheckRun
+from application.running.context import RunContext, status_found
+from application.running.record_heartbeat import RecordHeartbeat
 from domain.errors import NotFoundError, StaleRunError
-from entrypoints.worker.context import WorkerTaskContext, status_found
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ class RunWatchdog:
     same run: the lock makes "still running this run" and "signal it" one step.
     """
 
-    ctx: WorkerTaskContext
+    ctx: RunContext
     heartbeat: RecordHeartbeat
     check_run: CheckRun
     heartbeat_interval: float
@@ -103,6 +104,29 @@ class RunWatchdog:
                         "interrupting it" if escalate is self.interrupt else "killing its process",
                     )
                     escalate()
+
+
+@dataclass(frozen=True)
+class ProcessRunSupervisor(RunSupervisor):
+    """Supervises each run of this process with a RunWatchdog."""
+
+    heartbeat: RecordHeartbeat
+    check_run: CheckRun
+    heartbeat_interval: float = 2.0
+    poll_interval: float = 0.5
+    grace: float = 1.0
+
+    def watch(self, context: RunContext) -> RunWatchdog:
+        if threading.current_thread() is threading.main_thread():
+            install_interrupt_handler()
+        return RunWatchdog(
+            ctx=context,
+            heartbeat=self.heartbeat,
+            check_run=self.check_run,
+            heartbeat_interval=self.heartbeat_interval,
+            poll_interval=self.poll_interval,
+            grace=self.grace,
+        )
 
 
 class _Watcher:

@@ -6,7 +6,7 @@ Recognised, in inline code spans:
   (`routers/tasks.py`, `in_memory/`) must be the end of some path in the project.
 - `package.module` and `package.module:Name.attr` for the first-party packages.
 - `Name` and `Name.attr` starting with a capital, with a lower-case letter somewhere
-  (`SubmitTask`, `TaskRunner.run`, `ModelStatus.VALIDATING`): a class, function or constant
+  (`SubmitTask`, `RunTask.execute`, `ModelStatus.VALIDATING`): a class, function or constant
   defined or imported at the top of a first-party module. `ctx.name` means TaskContext's.
 - a trailing call, `Name.attr(...)`, is ignored; paths starting with "." (`.taskhub/`) are
   made at run time and not checked.

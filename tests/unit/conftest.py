@@ -13,7 +13,7 @@ from adapters.in_memory.security import InMemoryTokenService, ReversedPasswordHa
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from application.login_backoff import LoginBackoff
 from application.ports import TaskTypeSpec
-from application.use_cases.dispatch import RecordDispatchedNow, TaskPublisher
+from application.publishing import RecordDispatchedNow, TaskPublisher
 from domain.model import DEPLOY_MODEL_TASK, VALIDATE_MODEL_TASK
 from domain.task import Priority
 from domain.user import User

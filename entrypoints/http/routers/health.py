@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from application.use_cases.check_readiness import CheckReadiness
-from config.settings import Environment
+from entrypoints.container import Environment
 from entrypoints.http.dependencies import use_case
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from application.use_cases.submission import TaskSubmission
+from application.submission import TaskSubmission
 from domain.model import ModelId
 from domain.task import Priority, Task, TaskStatus
 from entrypoints.http.schemas.common import PlainText, StrictRequest

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from adapters.sqlalchemy.tables import TaskRow
-from application.use_cases.quota import ensure_within_active_task_quota
+from application.quota import ensure_within_active_task_quota
 from domain.errors import ConcurrencyConflictError, InvalidTransitionError, QuotaExceededError
 from domain.task import RunToken, TaskId
 from domain.user import User

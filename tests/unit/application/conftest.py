@@ -7,9 +7,9 @@ import pytest
 from adapters.in_memory.catalog import StaticTaskTypeCatalog
 from adapters.in_memory.clock import FixedClock
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
-from application.use_cases.dispatch import TaskPublisher
+from application.model_tasks import ModelTaskRequester
+from application.publishing import TaskPublisher
 from application.use_cases.register_model import RegisterModel
-from application.use_cases.request_model_validation import ModelTaskRequester
 from domain.model import Model, ModelType
 from domain.user import User
 

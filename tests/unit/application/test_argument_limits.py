@@ -11,7 +11,7 @@ from adapters.in_memory.clock import FixedClock
 from adapters.in_memory.dispatcher import RecordingTaskDispatcher
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from application.argument_limits import ArgumentLimits, canonical_json, nesting_depth
-from application.use_cases.dispatch import TaskPublisher
+from application.publishing import TaskPublisher
 from application.use_cases.submit_task import SubmitTask
 from domain.errors import ValidationError
 from domain.user import User

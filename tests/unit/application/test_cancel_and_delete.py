@@ -5,14 +5,14 @@ import pytest
 from adapters.in_memory.clock import FixedClock
 from adapters.in_memory.dispatcher import FailingDispatcher, RecordingTaskDispatcher
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
+from application.running.outcomes import Completed
+from application.running.start_task import StartTask
 from application.use_cases.cancel_task import CancelTask
-from application.use_cases.complete_task import CompleteTask
 from application.use_cases.delete_task import DeleteTask
-from application.use_cases.start_task import StartTask
 from domain.errors import InvalidTransitionError, NotFoundError, StaleRunError
 from domain.task import Task, TaskStatus
 from domain.user import User
-from tests.factories import make_task
+from tests.factories import make_task, record_outcome
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ def test_a_late_completion_never_overwrites_a_cancellation(
     cancel.execute(alice, task.id)
 
     with pytest.raises(StaleRunError):
-        CompleteTask(uow=uow, clock=clock).execute(task.id, run.run_token, "too late")
+        record_outcome(uow, clock, run, Completed("too late"))
 
     assert status_of(uow, task) is TaskStatus.CANCELLED
 
@@ -88,7 +88,7 @@ def test_cancel_decides_on_fresh_state_when_a_worker_wrote_in_between(
         def now(self):  # type: ignore[no-untyped-def]
             if not self.fired:
                 self.fired = True
-                CompleteTask(uow=worker, clock=clock).execute(task.id, run.run_token, 1)
+                record_outcome(worker, clock, run, Completed(1))
             return clock.now()
 
     with pytest.raises(InvalidTransitionError):
@@ -101,7 +101,7 @@ def test_a_finished_task_cannot_be_cancelled(
     cancel: CancelTask, uow: InMemoryUnitOfWork, clock: FixedClock, alice: User, task: Task
 ) -> None:
     run = StartTask(uow=uow, clock=clock).execute(task.id)
-    CompleteTask(uow=uow, clock=clock).execute(task.id, run.run_token, None)
+    record_outcome(uow, clock, run, Completed(None))
 
     with pytest.raises(InvalidTransitionError):
         cancel.execute(alice, task.id)
@@ -142,7 +142,7 @@ def test_deleting_a_running_task_cancels_it_and_its_run_can_no_longer_write(
     assert task.id not in uow.store.tasks
     assert dispatcher.revoked == [task.id]
     with pytest.raises(NotFoundError):
-        CompleteTask(uow=uow, clock=clock).execute(task.id, run.run_token, None)
+        record_outcome(uow, clock, run, Completed(None))
 
 
 def test_deleting_a_finished_task_needs_no_revoke(

@@ -11,18 +11,18 @@ from adapters.in_memory.clock import FixedClock
 from adapters.in_memory.dispatcher import RecordingTaskDispatcher
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from application.errors import DependencyUnavailableError
+from application.publishing import TaskPublisher
+from application.running.check_run import CheckRun
+from application.running.outcomes import Completed
+from application.running.record_heartbeat import RecordHeartbeat
+from application.running.start_task import StartTask
 from application.use_cases.cancel_task import CancelTask
-from application.use_cases.check_run import CheckRun
-from application.use_cases.complete_task import CompleteTask
-from application.use_cases.dispatch import TaskPublisher
 from application.use_cases.purge_expired_tasks import PurgeExpiredTasks
 from application.use_cases.reap_stale_tasks import WORKER_LOST, DatabaseUptime, ReapStaleTasks
-from application.use_cases.record_heartbeat import RecordHeartbeat
-from application.use_cases.start_task import StartTask
 from domain.errors import StaleRunError
 from domain.task import Task, TaskStatus
 from domain.user import User
-from tests.factories import make_task
+from tests.factories import make_task, record_outcome
 
 
 @pytest.fixture
@@ -102,7 +102,7 @@ def test_a_reaped_run_can_no_longer_write(
     reap.execute()
 
     with pytest.raises(StaleRunError):
-        CompleteTask(uow=uow, clock=clock).execute(task.id, run.run_token, "woke up too late")
+        record_outcome(uow, clock, run, Completed("woke up too late"))
     with pytest.raises(StaleRunError):
         CheckRun(uow=uow).execute(task.id, run.run_token)
 

@@ -6,18 +6,16 @@ from datetime import timedelta
 
 from adapters.in_memory.clock import FixedClock
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
-from application.use_cases.complete_task import CompleteTask
-from application.use_cases.dispatch import TaskPublisher
-from application.use_cases.fail_task import FailTask
+from application.model_tasks import ModelTaskRequester
+from application.publishing import TaskPublisher
+from application.running.outcomes import Completed, Failed
+from application.running.start_task import StartTask
 from application.use_cases.reap_stale_tasks import ReapStaleTasks
 from application.use_cases.request_model_deployment import RequestModelDeployment
-from application.use_cases.request_model_validation import (
-    ModelTaskRequester,
-    RequestModelValidation,
-)
-from application.use_cases.start_task import StartTask
+from application.use_cases.request_model_validation import RequestModelValidation
 from domain.model import Model, ModelStatus
 from domain.user import User
+from tests.factories import record_outcome
 
 SHA = "ab" * 32
 
@@ -36,9 +34,7 @@ def validate(
 ) -> None:
     _, task = RequestModelValidation(requester).execute(alice, model.id)
     run = StartTask(uow=uow, clock=clock).execute(task.id)
-    CompleteTask(uow=uow, clock=clock).execute(
-        task.id, run.run_token, {"size": 42, "sha256": SHA, "format": "onnx"}
-    )
+    record_outcome(uow, clock, run, Completed({"size": 42, "sha256": SHA, "format": "onnx"}))
 
 
 def test_a_completed_validation_records_size_and_digest(
@@ -68,9 +64,7 @@ def test_a_failed_validation_marks_the_model_invalid_with_the_reason(
     _, task = RequestModelValidation(requester).execute(alice, model.id)
     run = StartTask(uow=uow, clock=clock).execute(task.id)
 
-    FailTask(uow=uow, clock=clock).execute(
-        task.id, run.run_token, error_type="InvalidArtifactError", message="truncated"
-    )
+    record_outcome(uow, clock, run, Failed("InvalidArtifactError", "truncated"))
 
     settled = model_status(uow, model)
     assert settled.status is ModelStatus.INVALID
@@ -88,9 +82,7 @@ def test_a_completed_deployment_records_where_it_went(
     _, task = RequestModelDeployment(requester, deployment_dir="/srv").execute(alice, model.id)
     run = StartTask(uow=uow, clock=clock).execute(task.id)
 
-    CompleteTask(uow=uow, clock=clock).execute(
-        task.id, run.run_token, {"deployed_location": f"/srv/{model.id}/churn.onnx"}
-    )
+    record_outcome(uow, clock, run, Completed({"deployed_location": f"/srv/{model.id}/churn.onnx"}))
 
     settled = model_status(uow, model)
     assert settled.status is ModelStatus.DEPLOYED

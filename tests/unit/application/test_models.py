@@ -5,16 +5,14 @@ import pytest
 from adapters.in_memory.clock import FixedClock
 from adapters.in_memory.dispatcher import RecordingTaskDispatcher
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
+from application.model_tasks import ModelTaskRequester
 from application.use_cases.cancel_task import CancelTask
 from application.use_cases.delete_model import DeleteModel
 from application.use_cases.get_model import GetModel
 from application.use_cases.list_models import ListModels
 from application.use_cases.register_model import RegisterModel
 from application.use_cases.request_model_deployment import RequestModelDeployment
-from application.use_cases.request_model_validation import (
-    ModelTaskRequester,
-    RequestModelValidation,
-)
+from application.use_cases.request_model_validation import RequestModelValidation
 from application.use_cases.update_model import UpdateModel
 from domain.errors import AlreadyExistsError, ConflictError, InvalidTransitionError, NotFoundError
 from domain.model import Model, ModelStatus, ModelType

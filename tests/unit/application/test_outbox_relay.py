@@ -15,9 +15,9 @@ from adapters.in_memory.dispatcher import FailingDispatcher, RecordingTaskDispat
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from application.errors import DependencyUnavailableError
 from application.ports import TaskDispatcher
-from application.use_cases.dispatch import RecordDispatchedNow, TaskPublisher
+from application.publishing import RecordDispatchedNow, TaskPublisher
+from application.running.start_task import StartTask
 from application.use_cases.relay_undispatched_tasks import RelayUndispatchedTasks
-from application.use_cases.start_task import StartTask
 from application.use_cases.submit_task import SubmitTask
 from domain.task import Task
 from domain.user import User

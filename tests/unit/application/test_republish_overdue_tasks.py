@@ -13,9 +13,9 @@ from adapters.in_memory.dispatcher import RecordingTaskDispatcher
 from adapters.in_memory.queue_depths import FixedQueueDepths
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from application.errors import DependencyUnavailableError
-from application.use_cases.dispatch import TaskPublisher
+from application.publishing import TaskPublisher
+from application.running.start_task import StartTask
 from application.use_cases.republish_overdue_tasks import RepublishOverdueTasks
-from application.use_cases.start_task import StartTask
 from application.use_cases.submit_task import SubmitTask
 from domain.task import Priority, Task
 from domain.user import User

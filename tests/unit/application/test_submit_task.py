@@ -6,7 +6,7 @@ from adapters.in_memory.catalog import StaticTaskTypeCatalog
 from adapters.in_memory.clock import FixedClock
 from adapters.in_memory.dispatcher import RecordingTaskDispatcher
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
-from application.use_cases.dispatch import TaskPublisher
+from application.publishing import TaskPublisher
 from application.use_cases.register_model import RegisterModel
 from application.use_cases.submit_task import SubmitTask
 from domain.errors import NotFoundError, PermissionDeniedError, QuotaExceededError, ValidationError

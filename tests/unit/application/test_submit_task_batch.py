@@ -8,9 +8,9 @@ from adapters.in_memory.dispatcher import RecordingTaskDispatcher
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from application.argument_limits import ArgumentLimits
 from application.errors import InvalidBatchError
-from application.use_cases.dispatch import TaskPublisher
+from application.publishing import TaskPublisher
+from application.submission import TaskSubmission
 from application.use_cases.register_model import RegisterModel
-from application.use_cases.submission import TaskSubmission
 from application.use_cases.submit_task_batch import SubmitTaskBatch
 from domain.errors import PermissionDeniedError, QuotaExceededError, ValidationError
 from domain.model import ModelId, ModelType

@@ -8,9 +8,9 @@ from adapters.in_memory.clock import FixedClock
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from application.pagination import decode_cursor, encode_cursor
 from application.ports import Cursor
+from application.running.start_task import StartTask
 from application.use_cases.get_task import GetTask
 from application.use_cases.list_tasks import ListTasks
-from application.use_cases.start_task import StartTask
 from application.use_cases.update_task import UpdateTask
 from domain.errors import ConflictError, NotFoundError, ValidationError
 from domain.task import Priority, Task, TaskStatus

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from uuid import uuid4
 
 import pytest
@@ -10,12 +11,11 @@ from adapters.in_memory.catalog import StaticTaskTypeCatalog
 from adapters.in_memory.clock import FixedClock
 from adapters.in_memory.dispatcher import RecordingTaskDispatcher
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
-from application.use_cases.complete_task import CompleteTask
-from application.use_cases.dispatch import TaskPublisher
-from application.use_cases.fail_task import FailTask
-from application.use_cases.report_progress import ReportProgress
-from application.use_cases.retry_task import RetryTask
-from application.use_cases.start_task import StartTask
+from application.publishing import TaskPublisher
+from application.running.outcomes import Completed, Failed, Retried
+from application.running.record_outcome import RecordOutcome
+from application.running.report_progress import ReportProgress
+from application.running.start_task import StartTask
 from application.use_cases.submit_task import SubmitTask
 from domain.errors import (
     ConcurrencyConflictError,
@@ -25,6 +25,7 @@ from domain.errors import (
 )
 from domain.task import RunToken, Task, TaskError, TaskId, TaskStatus
 from domain.user import User
+from tests.factories import record_outcome
 
 
 @pytest.fixture
@@ -109,13 +110,13 @@ def test_progress_is_stored_for_the_current_run(
 def test_a_stale_run_can_neither_report_nor_complete(
     uow: InMemoryUnitOfWork, clock: FixedClock, task: Task
 ) -> None:
-    StartTask(uow=uow, clock=clock).execute(task.id)
+    run = StartTask(uow=uow, clock=clock).execute(task.id)
     stale = RunToken("not-the-current-run")
 
     with pytest.raises(StaleRunError):
         ReportProgress(uow=uow, clock=clock).execute(task.id, stale, 10)
     with pytest.raises(StaleRunError):
-        CompleteTask(uow=uow, clock=clock).execute(task.id, stale, {"ok": True})
+        record_outcome(uow, clock, replace(run, run_token=stale), Completed({"ok": True}))
 
     assert stored(uow, task.id).status is TaskStatus.RUNNING
 
@@ -126,7 +127,7 @@ def test_completion_records_the_result_and_full_progress(
     run = StartTask(uow=uow, clock=clock).execute(task.id)
     clock.advance(seconds=5)
 
-    CompleteTask(uow=uow, clock=clock).execute(task.id, run.run_token, {"slept": 1})
+    record_outcome(uow, clock, run, Completed({"slept": 1}))
 
     row = stored(uow, task.id)
     assert row.status is TaskStatus.COMPLETED
@@ -140,9 +141,7 @@ def test_failure_records_the_error_type_and_message(
 ) -> None:
     run = StartTask(uow=uow, clock=clock).execute(task.id)
 
-    FailTask(uow=uow, clock=clock).execute(
-        task.id, run.run_token, error_type="ValueError", message="bad input"
-    )
+    record_outcome(uow, clock, run, Failed("ValueError", "bad input"))
 
     row = stored(uow, task.id)
     assert row.status is TaskStatus.FAILED
@@ -156,18 +155,14 @@ def test_retry_requeues_with_a_delay_until_attempts_run_out_then_fails(
     dispatcher: RecordingTaskDispatcher,
     task: Task,
 ) -> None:
-    start, retry = (
+    start, record = (
         StartTask(uow=uow, clock=clock),
-        RetryTask(uow=uow, publisher=publisher, clock=clock),
+        RecordOutcome(uow=uow, publisher=publisher, clock=clock),
     )
     outcomes = []
     for _ in range(task.max_attempts):
         run = start.execute(task.id)
-        outcomes.append(
-            retry.execute(
-                task.id, run.run_token, error_type="TimeoutError", message="flaky", countdown=2.0
-            ).status
-        )
+        outcomes.append(record.execute(run, Retried("TimeoutError", "flaky", 2.0)).status)
 
     assert outcomes == [TaskStatus.PENDING, TaskStatus.PENDING, TaskStatus.FAILED]
     assert [e.countdown for e in dispatcher.enqueued] == [None, 2.0, 2.0]

@@ -493,6 +493,64 @@ def test_retry_with_a_stale_token_is_refused() -> None:
     assert task.run_token == TOKEN
 
 
+# --- runs ended from outside: the reaper and the hard time limit ------------------------------
+
+LOST = TaskError("WorkerLostError", "worker stopped heart-beating 60s ago")
+
+
+def test_abandoning_a_run_with_attempts_left_sends_the_task_back_to_pending_without_its_token() -> (
+    None
+):
+    task = make_running_task(max_attempts=3)
+
+    task.abandon_run(error=LOST, at=T1)
+
+    assert task.status is TaskStatus.PENDING
+    assert (task.run_token, task.heartbeat_at, task.dispatched) == (None, None, False)
+    assert task.error == LOST
+    assert task.completed_at is None
+
+
+def test_abandoning_the_last_attempt_fails_the_task() -> None:
+    task = make_running_task(max_attempts=1)
+
+    task.abandon_run(error=LOST, at=T1)
+
+    assert task.status is TaskStatus.FAILED
+    assert (task.error, task.completed_at, task.run_token) == (LOST, T1, None)
+
+
+def test_a_pending_task_has_no_run_to_abandon() -> None:
+    task = make_task()
+
+    with pytest.raises(InvalidTransitionError) as excinfo:
+        task.abandon_run(error=LOST, at=T1)
+
+    assert (excinfo.value.from_, excinfo.value.to) == ("pending", "pending")
+    assert task.status is TaskStatus.PENDING
+    assert task.error is None
+
+
+def test_stopping_an_overrun_fails_the_task_even_with_attempts_left() -> None:
+    task = make_running_task(max_attempts=3)
+    overrun = TaskError("TimeLimitExceeded", "ran past its time limit (5s)")
+
+    task.stop_overrun(error=overrun, at=T1)
+
+    assert task.status is TaskStatus.FAILED
+    assert (task.error, task.completed_at, task.run_token) == (overrun, T1, None)
+
+
+def test_a_pending_task_cannot_overrun() -> None:
+    task = make_task()
+
+    with pytest.raises(InvalidTransitionError) as excinfo:
+        task.stop_overrun(error=BOOM, at=T1)
+
+    assert (excinfo.value.from_, excinfo.value.to) == ("pending", "failed")
+    assert task.status is TaskStatus.PENDING
+
+
 def test_can_retry_while_attempts_remain() -> None:
     task = make_task(max_attempts=2)
 
@@ -559,6 +617,8 @@ def _every_change(task: Task) -> dict[str, Callable[[], None]]:
         "complete": lambda: task.complete(run_token=token, result=2, at=T2),
         "fail": lambda: task.fail(run_token=token, error=BOOM, at=T2),
         "retry": lambda: task.retry(run_token=token, error=BOOM, at=T2),
+        "abandon_run": lambda: task.abandon_run(error=BOOM, at=T2),
+        "stop_overrun": lambda: task.stop_overrun(error=BOOM, at=T2),
         "cancel": lambda: task.cancel(at=T2),
         "rename": lambda: task.rename("other"),
         "change_priority": lambda: task.change_priority(Priority.HIGH),
@@ -576,6 +636,8 @@ def _every_change(task: Task) -> dict[str, Callable[[], None]]:
         "complete",
         "fail",
         "retry",
+        "abandon_run",
+        "stop_overrun",
         "cancel",
         "rename",
         "change_priority",

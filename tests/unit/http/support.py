@@ -13,10 +13,11 @@ from fastapi.testclient import TestClient
 from adapters.clock import SystemClock
 from adapters.in_memory.repositories import InMemoryStore
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
-from application.use_cases.complete_task import CompleteTask
-from application.use_cases.start_task import StartTask, TaskRun
+from application.running.outcomes import Completed, TaskRun
+from application.running.start_task import StartTask
 from domain.model import ModelId
 from domain.task import TaskId
+from tests.factories import record_outcome
 from tests.unit.http.conftest import Account
 
 API = "/api/v1"
@@ -102,7 +103,7 @@ def start_task(store: InMemoryStore, task_id: str) -> TaskRun:
 
 def complete_task(store: InMemoryStore, run: TaskRun, result: Any = None) -> None:
     uow = InMemoryUnitOfWork(store)
-    CompleteTask(uow=uow, clock=SystemClock()).execute(run.task_id, run.run_token, result)
+    record_outcome(uow, SystemClock(), run, Completed(result))
 
 
 def mark_validated(store: InMemoryStore, model_id: str) -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from celery.exceptions import Ignore, Retry, Terminated
 
+from application.running.outcomes import Cancelled, Completed, Failed, Retried, Skipped, TakenBack
 from entrypoints.worker.celery_states import TaskRunError, report_to_celery
-from entrypoints.worker.runner import Cancelled, Completed, Failed, Retried, Skipped, TakenBack
 
 
 def test_a_completed_run_returns() -> None:

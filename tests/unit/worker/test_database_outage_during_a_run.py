@@ -1,5 +1,5 @@
 """A database outage during a run is not the task's failure: its progress writes and
-cancellation checks ride it out, and the runner writes the result once the database is back."""
+cancellation checks ride it out, and RunTask writes the result once the database is back."""
 
 from __future__ import annotations
 
@@ -8,25 +8,21 @@ from typing import Self
 import pytest
 
 from adapters.in_memory.clock import FixedClock
-from adapters.in_memory.dispatcher import RecordingTaskDispatcher
 from adapters.in_memory.repositories import InMemoryStore
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from adapters.task_types.registry import TaskArguments, TaskType, TaskTypeRegistry
 from application.errors import DependencyUnavailableError
 from application.ports import TaskContext
-from application.use_cases.check_run import CheckRun
-from application.use_cases.complete_task import CompleteTask
-from application.use_cases.dispatch import RecordDispatchedNow, TaskPublisher
-from application.use_cases.fail_task import FailTask
-from application.use_cases.record_heartbeat import RecordHeartbeat
-from application.use_cases.report_progress import ReportProgress
-from application.use_cases.retry_task import RetryTask
-from application.use_cases.start_task import StartTask
+from application.running.check_run import CheckRun
+from application.running.context import RunContext
+from application.running.outcomes import Completed
+from application.running.report_progress import ReportProgress
+from application.running.run_task import RunTask, RunTuning
+from application.running.start_task import StartTask
 from domain.task import Task, TaskStatus
 from domain.user import User
-from entrypoints.worker.context import WorkerTaskContext
-from entrypoints.worker.runner import Completed, RunnerTuning, TaskRunner
 from tests.factories import make_task
+from tests.unit.worker.runs import run_task_on
 
 
 class UnreachableUnitOfWork(InMemoryUnitOfWork):
@@ -62,7 +58,7 @@ def test_progress_during_an_outage_is_kept_and_written_once_the_database_is_back
     uow = UnreachableUnitOfWork(store)
     task = saved(store, make_task(user=alice))
     run = StartTask(uow=uow, clock=clock).execute(task.id)
-    ctx = WorkerTaskContext(
+    ctx = RunContext(
         task_id=run.task_id,
         run_token=run.run_token,
         attempt=run.attempt,
@@ -107,28 +103,10 @@ def test_a_run_that_reports_progress_through_an_outage_completes_with_its_result
     registry = TaskTypeRegistry(
         [TaskType("steps", steps_through_an_outage, Steps, description="steps")]
     )
-    runner = TaskRunner(
-        registry=registry,
-        start_task=StartTask(uow=uow, clock=clock),
-        report_progress=ReportProgress(uow=uow, clock=clock),
-        check_run=CheckRun(uow=uow),
-        record_heartbeat=RecordHeartbeat(uow=uow, clock=clock),
-        complete_task=CompleteTask(uow=uow, clock=clock),
-        fail_task=FailTask(uow=uow, clock=clock),
-        retry_task=RetryTask(
-            uow=uow,
-            publisher=TaskPublisher(
-                dispatcher=RecordingTaskDispatcher(),
-                recorder=RecordDispatchedNow(uow),
-                clock=clock,
-            ),
-            clock=clock,
-        ),
-        tuning=RunnerTuning(progress_interval=0, heartbeat_interval=60, poll_interval=60),
-    )
+    runner = run_task_on(uow, clock, registry, tuning=RunTuning(progress_interval=0))
     task = saved(store, make_task(user=alice, task_type="steps"))
 
-    outcome = runner.run(task.id)
+    outcome = runner.execute(task.id)
 
     row = stored(store, task)
     assert uow.refused >= 1
@@ -160,31 +138,12 @@ class OutageForTries(InMemoryUnitOfWork):
 
 def runner_on(
     uow: InMemoryUnitOfWork, clock: FixedClock, registry: TaskTypeRegistry, **tuning: float
-) -> TaskRunner:
-    return TaskRunner(
-        registry=registry,
-        start_task=StartTask(uow=uow, clock=clock),
-        report_progress=ReportProgress(uow=uow, clock=clock),
-        check_run=CheckRun(uow=uow),
-        record_heartbeat=RecordHeartbeat(uow=uow, clock=clock),
-        complete_task=CompleteTask(uow=uow, clock=clock),
-        fail_task=FailTask(uow=uow, clock=clock),
-        retry_task=RetryTask(
-            uow=uow,
-            publisher=TaskPublisher(
-                dispatcher=RecordingTaskDispatcher(),
-                recorder=RecordDispatchedNow(uow),
-                clock=clock,
-            ),
-            clock=clock,
-        ),
-        tuning=RunnerTuning(
-            progress_interval=0,
-            heartbeat_interval=60,
-            poll_interval=60,
-            write_backoff=0,
-            **tuning,  # type: ignore[arg-type]
-        ),
+) -> RunTask:
+    return run_task_on(
+        uow,
+        clock,
+        registry,
+        tuning=RunTuning(progress_interval=0, write_backoff=0, **tuning),  # type: ignore[arg-type]
     )
 
 
@@ -202,7 +161,7 @@ def test_a_computed_result_is_kept_through_an_outage_longer_than_any_retry_budge
     )
     task = saved(store, make_task(user=alice, task_type="steps"))
 
-    outcome = runner_on(uow, clock, registry, claim_attempts=3).run(task.id)
+    outcome = runner_on(uow, clock, registry, claim_attempts=3).execute(task.id)
 
     row = stored(store, task)
     assert uow.refused == 50
@@ -225,7 +184,7 @@ def test_a_claim_the_database_never_answers_raises_and_runs_nothing(
     uow.start(tries=1000)
 
     with pytest.raises(DependencyUnavailableError) as raised:
-        runner_on(uow, clock, registry, claim_attempts=3).run(task.id)
+        runner_on(uow, clock, registry, claim_attempts=3).execute(task.id)
 
     assert raised.value.cause == "disk full"
     assert uow.refused == 3

@@ -13,29 +13,24 @@ from adapters.in_memory.clock import FixedClock
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from adapters.task_types.registry import TaskArguments, TaskType, TaskTypeRegistry
 from application.errors import DependencyUnavailableError
-from application.ports import TaskContext
-from application.use_cases.check_run import CheckRun
-from application.use_cases.complete_task import CompleteTask
-from application.use_cases.count_tasks_by_status import CountTasksByStatus
-from application.use_cases.dispatch import TaskPublisher
-from application.use_cases.fail_task import FailTask
-from application.use_cases.record_heartbeat import RecordHeartbeat
-from application.use_cases.report_progress import ReportProgress
-from application.use_cases.retry_task import RetryTask
-from application.use_cases.start_task import StartTask, TaskRun
-from domain.task import Priority, RunToken, Task, TaskId, TaskStatus
-from domain.user import User
-from entrypoints.worker.metrics import BacklogCollector, PrometheusRunObserver
-from entrypoints.worker.runner import (
+from application.ports import RunObserver, TaskContext
+from application.publishing import TaskPublisher
+from application.running.outcomes import (
     Cancelled,
     Completed,
     Failed,
     Outcome,
     Retried,
     Skipped,
-    TaskRunner,
+    TaskRun,
 )
+from application.running.run_task import RunTask
+from application.use_cases.count_tasks_by_status import CountTasksByStatus
+from domain.task import Priority, RunToken, Task, TaskId, TaskStatus
+from domain.user import User
+from entrypoints.worker.metrics import BacklogCollector, PrometheusRunObserver
 from tests.factories import make_task
+from tests.unit.worker.runs import run_task_on
 
 
 class NoArguments(TaskArguments):
@@ -69,7 +64,7 @@ REGISTRY.register(
 )
 
 
-class RecordingObserver:
+class RecordingObserver(RunObserver):
     def __init__(self) -> None:
         self.events: list[tuple[str, str, str, str]] = []
 
@@ -92,18 +87,8 @@ def runner(
     clock: FixedClock,
     publisher: TaskPublisher,
     observer: RecordingObserver,
-) -> TaskRunner:
-    return TaskRunner(
-        registry=REGISTRY,
-        start_task=StartTask(uow=uow, clock=clock),
-        report_progress=ReportProgress(uow=uow, clock=clock),
-        check_run=CheckRun(uow=uow),
-        record_heartbeat=RecordHeartbeat(uow=uow, clock=clock),
-        complete_task=CompleteTask(uow=uow, clock=clock),
-        fail_task=FailTask(uow=uow, clock=clock),
-        retry_task=RetryTask(uow=uow, publisher=publisher, clock=clock),
-        observer=observer,
-    )
+) -> RunTask:
+    return run_task_on(uow, clock, REGISTRY, publisher=publisher, observer=observer)
 
 
 def submitted(uow: InMemoryUnitOfWork, user: User, task_type: str, **fields: Any) -> Task:
@@ -115,14 +100,14 @@ def submitted(uow: InMemoryUnitOfWork, user: User, task_type: str, **fields: Any
 
 
 def test_the_runner_tells_its_observer_of_each_start_and_outcome_with_type_and_queue(
-    runner: TaskRunner, observer: RecordingObserver, uow: InMemoryUnitOfWork, alice: User
+    runner: RunTask, observer: RecordingObserver, uow: InMemoryUnitOfWork, alice: User
 ) -> None:
     ok = submitted(uow, alice, "succeeds", priority=Priority.HIGH)
     bad = submitted(uow, alice, "fails")
     retried = submitted(uow, alice, "flaky", priority=Priority.LOW)
 
     for task in (ok, bad, retried):
-        runner.run(task.id)
+        runner.execute(task.id)
 
     assert observer.events == [
         ("started", "succeeds", "high_priority", ""),
@@ -135,13 +120,13 @@ def test_the_runner_tells_its_observer_of_each_start_and_outcome_with_type_and_q
 
 
 def test_a_delivery_that_is_not_started_is_not_observed(
-    runner: TaskRunner, observer: RecordingObserver, uow: InMemoryUnitOfWork, alice: User
+    runner: RunTask, observer: RecordingObserver, uow: InMemoryUnitOfWork, alice: User
 ) -> None:
     task = submitted(uow, alice, "succeeds")
-    runner.run(task.id)
+    runner.execute(task.id)
     observer.events.clear()
 
-    assert isinstance(runner.run(task.id), Skipped)
+    assert isinstance(runner.execute(task.id), Skipped)
     assert observer.events == []
 
 

@@ -16,31 +16,25 @@ from adapters.in_memory.dispatcher import RecordingTaskDispatcher
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from adapters.task_types.files import UnreadableFileError
 from adapters.task_types.registry import TaskArguments, TaskType, TaskTypeRegistry
-from application.ports import TaskContext
-from application.use_cases.cancel_task import CancelTask
-from application.use_cases.check_run import CheckRun
-from application.use_cases.complete_task import CompleteTask
-from application.use_cases.dispatch import TaskPublisher
-from application.use_cases.fail_task import FailTask
-from application.use_cases.reap_stale_tasks import ReapStaleTasks
-from application.use_cases.record_heartbeat import RecordHeartbeat
-from application.use_cases.report_progress import ReportProgress
-from application.use_cases.retry_task import RetryTask
-from application.use_cases.start_task import StartTask, TaskRun
-from domain.task import Task, TaskError, TaskStatus
-from domain.user import User
-from entrypoints.worker.runner import (
+from application.ports import RunObserver, TaskContext
+from application.publishing import TaskPublisher
+from application.running.outcomes import (
     Cancelled,
     Completed,
     Failed,
     Outcome,
     Retried,
-    RunnerTuning,
     Skipped,
     TakenBack,
-    TaskRunner,
+    TaskRun,
 )
+from application.running.run_task import RunTask, RunTuning
+from application.use_cases.cancel_task import CancelTask
+from application.use_cases.reap_stale_tasks import ReapStaleTasks
+from domain.task import Task, TaskError, TaskStatus
+from domain.user import User
 from tests.factories import make_task
+from tests.unit.worker.runs import run_task_on, watchdog_on
 
 
 class Steps(TaskArguments):
@@ -117,19 +111,14 @@ REGISTRY = TaskTypeRegistry(
 
 
 @pytest.fixture
-def runner(uow: InMemoryUnitOfWork, clock: FixedClock, publisher: TaskPublisher) -> TaskRunner:
-    return TaskRunner(
-        registry=REGISTRY,
-        start_task=StartTask(uow=uow, clock=clock),
-        report_progress=ReportProgress(uow=uow, clock=clock),
-        check_run=CheckRun(uow=uow),
-        record_heartbeat=RecordHeartbeat(uow=uow, clock=clock),
-        complete_task=CompleteTask(uow=uow, clock=clock),
-        fail_task=FailTask(uow=uow, clock=clock),
-        retry_task=RetryTask(uow=uow, publisher=publisher, clock=clock),
-        tuning=RunnerTuning(
-            progress_interval=0.05, heartbeat_interval=0.05, poll_interval=0.02, cancel_grace=0.1
-        ),
+def runner(uow: InMemoryUnitOfWork, clock: FixedClock, publisher: TaskPublisher) -> RunTask:
+    return run_task_on(
+        uow,
+        clock,
+        REGISTRY,
+        publisher=publisher,
+        supervisor=watchdog_on(uow, clock, heartbeat_interval=0.05, poll_interval=0.02, grace=0.1),
+        tuning=RunTuning(progress_interval=0.05),
     )
 
 
@@ -147,11 +136,11 @@ def stored(uow: InMemoryUnitOfWork, task: Task) -> Task:
 
 
 def test_a_task_runs_to_completion_with_its_result(
-    runner: TaskRunner, uow: InMemoryUnitOfWork, alice: User
+    runner: RunTask, uow: InMemoryUnitOfWork, alice: User
 ) -> None:
     task = submitted(uow, alice, "chatty", steps=4)
 
-    outcome = runner.run(task.id)
+    outcome = runner.execute(task.id)
 
     row = stored(uow, task)
     assert outcome == Completed({"steps": 4})
@@ -163,13 +152,13 @@ def test_a_task_runs_to_completion_with_its_result(
 
 
 def test_a_completed_task_shows_the_last_progress_message_it_reported_at_100_percent(
-    runner: TaskRunner, uow: InMemoryUnitOfWork, alice: User
+    runner: RunTask, uow: InMemoryUnitOfWork, alice: User
 ) -> None:
     task = submitted(uow, alice, "counts_to_the_end", steps=8)
     # Only the first report is written before the completion; the last one is still pending.
     unhurried = replace(runner, tuning=replace(runner.tuning, progress_interval=60))
 
-    unhurried.run(task.id)
+    unhurried.execute(task.id)
 
     row = stored(uow, task)
     assert (row.status, row.progress.percent) == (TaskStatus.COMPLETED, 100)
@@ -177,11 +166,11 @@ def test_a_completed_task_shows_the_last_progress_message_it_reported_at_100_per
 
 
 def test_a_completed_task_keeps_no_message_of_an_unfinished_stage(
-    runner: TaskRunner, uow: InMemoryUnitOfWork, alice: User
+    runner: RunTask, uow: InMemoryUnitOfWork, alice: User
 ) -> None:
     task = submitted(uow, alice, "stops_half_way")
 
-    runner.run(task.id)
+    runner.execute(task.id)
 
     row = stored(uow, task)
     assert (row.status, row.progress.percent, row.progress_message) == (
@@ -192,23 +181,23 @@ def test_a_completed_task_keeps_no_message_of_an_unfinished_stage(
 
 
 def test_ten_thousand_progress_reports_cost_a_bounded_number_of_writes(
-    runner: TaskRunner, uow: InMemoryUnitOfWork, alice: User
+    runner: RunTask, uow: InMemoryUnitOfWork, alice: User
 ) -> None:
     task = submitted(uow, alice, "chatty", steps=10_000)
     commits_before = uow.commits
 
-    runner.run(task.id)
+    runner.execute(task.id)
 
     # claim + complete + a handful of throttled progress writes, not ten thousand
     assert uow.commits - commits_before < 50
 
 
 def test_a_raising_task_fails_with_its_error_and_keeps_its_last_progress(
-    runner: TaskRunner, uow: InMemoryUnitOfWork, alice: User
+    runner: RunTask, uow: InMemoryUnitOfWork, alice: User
 ) -> None:
     task = submitted(uow, alice, "boom")
 
-    assert runner.run(task.id) == Failed("ValueError", "boom")
+    assert runner.execute(task.id) == Failed("ValueError", "boom")
 
     row = stored(uow, task)
     assert row.error == TaskError("ValueError", "boom")
@@ -216,12 +205,12 @@ def test_a_raising_task_fails_with_its_error_and_keeps_its_last_progress(
 
 
 def test_a_failure_caused_by_the_input_is_logged_at_info_without_a_traceback(
-    runner: TaskRunner, uow: InMemoryUnitOfWork, alice: User, caplog: pytest.LogCaptureFixture
+    runner: RunTask, uow: InMemoryUnitOfWork, alice: User, caplog: pytest.LogCaptureFixture
 ) -> None:
     task = submitted(uow, alice, "missing_file")
 
-    with caplog.at_level(logging.INFO, logger="entrypoints.worker.runner"):
-        assert runner.run(task.id) == Failed(
+    with caplog.at_level(logging.INFO, logger="adapters.task_types.executor"):
+        assert runner.execute(task.id) == Failed(
             "UnreadableFileError", "data/input.csv: no such file or directory"
         )
 
@@ -233,12 +222,12 @@ def test_a_failure_caused_by_the_input_is_logged_at_info_without_a_traceback(
 
 
 def test_an_unexpected_error_is_still_logged_with_its_traceback(
-    runner: TaskRunner, uow: InMemoryUnitOfWork, alice: User, caplog: pytest.LogCaptureFixture
+    runner: RunTask, uow: InMemoryUnitOfWork, alice: User, caplog: pytest.LogCaptureFixture
 ) -> None:
     task = submitted(uow, alice, "boom")
 
-    with caplog.at_level(logging.INFO, logger="entrypoints.worker.runner"):
-        runner.run(task.id)
+    with caplog.at_level(logging.INFO, logger="adapters.task_types.executor"):
+        runner.execute(task.id)
 
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1
@@ -246,12 +235,12 @@ def test_an_unexpected_error_is_still_logged_with_its_traceback(
 
 
 def test_a_retryable_error_requeues_with_backoff(
-    runner: TaskRunner, uow: InMemoryUnitOfWork, dispatcher: RecordingTaskDispatcher, alice: User
+    runner: RunTask, uow: InMemoryUnitOfWork, dispatcher: RecordingTaskDispatcher, alice: User
 ) -> None:
     task = submitted(uow, alice, "flaky")
 
-    assert isinstance(runner.run(task.id), Retried)
-    assert isinstance(runner.run(task.id), Retried)
+    assert isinstance(runner.execute(task.id), Retried)
+    assert isinstance(runner.execute(task.id), Retried)
 
     row = stored(uow, task)
     assert (row.status, row.attempts) == (TaskStatus.PENDING, 2)
@@ -259,11 +248,11 @@ def test_a_retryable_error_requeues_with_backoff(
 
 
 def test_a_result_that_is_not_json_fails_the_task(
-    runner: TaskRunner, uow: InMemoryUnitOfWork, alice: User
+    runner: RunTask, uow: InMemoryUnitOfWork, alice: User
 ) -> None:
     task = submitted(uow, alice, "unserialisable")
 
-    runner.run(task.id)
+    runner.execute(task.id)
 
     error = stored(uow, task).error
     assert error is not None
@@ -271,33 +260,33 @@ def test_a_result_that_is_not_json_fails_the_task(
 
 
 def test_a_duplicate_delivery_is_skipped(
-    runner: TaskRunner, uow: InMemoryUnitOfWork, alice: User
+    runner: RunTask, uow: InMemoryUnitOfWork, alice: User
 ) -> None:
     task = submitted(uow, alice, "chatty")
-    runner.run(task.id)
+    runner.execute(task.id)
 
-    assert runner.run(task.id) == Skipped("completed")
+    assert runner.execute(task.id) == Skipped("completed")
     assert stored(uow, task).attempts == 1
 
 
 def test_a_delivery_of_a_task_cancelled_while_pending_says_it_found_it_cancelled(
-    runner: TaskRunner, uow: InMemoryUnitOfWork, clock: FixedClock, alice: User
+    runner: RunTask, uow: InMemoryUnitOfWork, clock: FixedClock, alice: User
 ) -> None:
     task = submitted(uow, alice, "chatty")
     CancelTask(uow=uow, dispatcher=RecordingTaskDispatcher(), clock=clock).execute(alice, task.id)
 
-    assert runner.run(task.id) == Skipped("cancelled")
+    assert runner.execute(task.id) == Skipped("cancelled")
 
 
 def test_a_delivery_of_a_deleted_task_says_it_found_it_deleted(
-    runner: TaskRunner, uow: InMemoryUnitOfWork, alice: User
+    runner: RunTask, uow: InMemoryUnitOfWork, alice: User
 ) -> None:
     task = submitted(uow, alice, "chatty")
     with uow:
         uow.tasks.delete(uow.tasks.get(task.id))
         uow.commit()
 
-    assert runner.run(task.id) == Skipped("deleted")
+    assert runner.execute(task.id) == Skipped("deleted")
 
 
 def cancel_soon(uow: InMemoryUnitOfWork, clock: FixedClock, alice: User, task: Task) -> None:
@@ -312,13 +301,13 @@ def cancel_soon(uow: InMemoryUnitOfWork, clock: FixedClock, alice: User, task: T
 
 
 def test_a_cooperative_task_stops_soon_after_it_is_cancelled(
-    runner: TaskRunner, uow: InMemoryUnitOfWork, clock: FixedClock, alice: User
+    runner: RunTask, uow: InMemoryUnitOfWork, clock: FixedClock, alice: User
 ) -> None:
     task = submitted(uow, alice, "cooperative")
     cancel_soon(uow, clock, alice, task)
     started = time.monotonic()
 
-    outcome = runner.run(task.id)
+    outcome = runner.execute(task.id)
 
     assert outcome == Cancelled()
     assert time.monotonic() - started < 2
@@ -326,13 +315,13 @@ def test_a_cooperative_task_stops_soon_after_it_is_cancelled(
 
 
 def test_a_task_that_ignores_cancellation_is_interrupted(
-    runner: TaskRunner, uow: InMemoryUnitOfWork, clock: FixedClock, alice: User
+    runner: RunTask, uow: InMemoryUnitOfWork, clock: FixedClock, alice: User
 ) -> None:
     task = submitted(uow, alice, "stubborn")
     cancel_soon(uow, clock, alice, task)
     started = time.monotonic()
 
-    outcome = runner.run(task.id)
+    outcome = runner.execute(task.id)
 
     assert outcome == Cancelled()
     assert time.monotonic() - started < 2
@@ -356,7 +345,7 @@ def reap_once_running(uow: InMemoryUnitOfWork, publisher: TaskPublisher, task: T
     threading.Thread(target=reap, daemon=True).start()
 
 
-class Outcomes:
+class Outcomes(RunObserver):
     def __init__(self) -> None:
         self.seen: list[Outcome] = []
 
@@ -368,14 +357,14 @@ class Outcomes:
 
 
 def test_a_run_taken_back_by_the_reaper_is_counted_as_taken_back_not_cancelled(
-    runner: TaskRunner, uow: InMemoryUnitOfWork, publisher: TaskPublisher, alice: User
+    runner: RunTask, uow: InMemoryUnitOfWork, publisher: TaskPublisher, alice: User
 ) -> None:
     observed = Outcomes()
     observing = replace(runner, observer=observed)
     task = submitted(uow, alice, "cooperative")
     reap_once_running(uow, publisher, task)
 
-    outcome = observing.run(task.id)
+    outcome = observing.execute(task.id)
 
     assert outcome == TakenBack(status="pending")
     assert observed.seen == [TakenBack(status="pending")]
@@ -383,13 +372,13 @@ def test_a_run_taken_back_by_the_reaper_is_counted_as_taken_back_not_cancelled(
 
 
 def test_a_cancelled_run_is_still_counted_as_cancelled(
-    runner: TaskRunner, uow: InMemoryUnitOfWork, clock: FixedClock, alice: User
+    runner: RunTask, uow: InMemoryUnitOfWork, clock: FixedClock, alice: User
 ) -> None:
     observed = Outcomes()
     observing = replace(runner, observer=observed)
     task = submitted(uow, alice, "cooperative")
     cancel_soon(uow, clock, alice, task)
 
-    observing.run(task.id)
+    observing.execute(task.id)
 
     assert observed.seen == [Cancelled()]

@@ -44,7 +44,7 @@ class TaskPublisher:
 
 
 @dataclass(frozen=True, slots=True)
-class RecordDispatchedNow:
+class RecordDispatchedNow(DispatchRecorder):
     """A DispatchRecorder that writes the flags at once, in a transaction of their own."""
 
     uow: UnitOfWork

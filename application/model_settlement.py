@@ -1,4 +1,5 @@
-"""Carrying a finished model task's outcome over to its model, in the task's transaction."""
+"""Carrying a finished model task's outcome over to its model, in the task's transaction
+(called from `application/running/ending.py`, when a run ends)."""
 
 from __future__ import annotations
 

@@ -4,30 +4,11 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
 from application.ports import Clock, UnitOfWork
+from application.running.outcomes import TaskRun
 from domain.errors import NotFoundError
 from domain.task import RunToken, TaskId
-from domain.user import UserId
-
-
-@dataclass(frozen=True, slots=True)
-class TaskRun:
-    """What a worker needs to execute one claimed run; `run_token` signs its later writes."""
-
-    task_id: TaskId
-    run_token: RunToken
-    task_type: str
-    queue: str
-    args: list[Any]
-    kwargs: dict[str, Any]
-    attempt: int
-    max_attempts: int
-    request_id: str | None = None
-    # Whose task it is: a task reads files only in its owner's folder (an admin's, anywhere).
-    owner_id: UserId | None = None
-    owner_is_admin: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from application.errors import DependencyUnavailableError, TaskCancelledError
-from application.use_cases.check_run import CheckRun
-from application.use_cases.report_progress import ReportProgress
+from application.ports import TaskContext
+from application.running.check_run import CheckRun
+from application.running.report_progress import ReportProgress
 from domain.errors import NotFoundError, StaleRunError
 from domain.task import RunToken, TaskId
 from domain.user import UserId
@@ -22,12 +23,12 @@ DELETED = "deleted"
 
 
 @dataclass
-class WorkerTaskContext:
+class RunContext(TaskContext):
     """Progress is written at most once per `min_interval` (the latest value wins, and
     `flush` writes what is left), so a task reporting 10,000 times costs a bounded number of
     writes. A refused write means the run is over: the task sees TaskCancelledError. A
     database outage is not the task's failure: progress waits for the next write, a check
-    passes (the watchdog checks too), and the run goes on to its result, which the runner
+    passes (the watchdog checks too), and the run goes on to its result, which RunTask
     writes with retries. A completion writes no pending progress: it shows 100 percent and
     the `final_message`."""
 

@@ -1,0 +1,16 @@
+"""Cancelling a task inside an open unit of work: what cancelling and deleting share."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from application.ports import UnitOfWork
+from application.running.ending import run_ended
+from domain.task import Task
+
+
+def cancel_in_transaction(uow: UnitOfWork, task: Task, *, at: datetime) -> None:
+    """Cancel `task` inside an open unit of work, undoing the model request it carried."""
+    task.cancel(at=at)
+    uow.tasks.update(task)
+    run_ended(uow, task, at=at)

@@ -1,0 +1,60 @@
+"""RunTask wired on in-memory adapters and the real task-type executor, for the worker's tests."""
+
+from __future__ import annotations
+
+from adapters.in_memory.clock import FixedClock
+from adapters.in_memory.dispatcher import RecordingTaskDispatcher
+from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
+from adapters.task_types.executor import TaskTypeExecutor
+from adapters.task_types.registry import TaskTypeRegistry
+from application.ports import RunObserver, RunSupervisor
+from application.publishing import RecordDispatchedNow, TaskPublisher
+from application.running.check_run import CheckRun
+from application.running.record_heartbeat import RecordHeartbeat
+from application.running.record_outcome import RecordOutcome
+from application.running.report_progress import ReportProgress
+from application.running.run_task import UNOBSERVED, UNSUPERVISED, RunTask, RunTuning
+from application.running.start_task import StartTask
+from entrypoints.worker.watchdog import ProcessRunSupervisor
+
+
+def run_task_on(
+    uow: InMemoryUnitOfWork,
+    clock: FixedClock,
+    registry: TaskTypeRegistry,
+    *,
+    publisher: TaskPublisher | None = None,
+    supervisor: RunSupervisor = UNSUPERVISED,
+    tuning: RunTuning | None = None,
+    observer: RunObserver = UNOBSERVED,
+) -> RunTask:
+    publisher = publisher or TaskPublisher(
+        dispatcher=RecordingTaskDispatcher(), recorder=RecordDispatchedNow(uow), clock=clock
+    )
+    return RunTask(
+        claim=StartTask(uow=uow, clock=clock),
+        executor=TaskTypeExecutor(registry),
+        record_outcome=RecordOutcome(uow=uow, publisher=publisher, clock=clock),
+        report_progress=ReportProgress(uow=uow, clock=clock),
+        check_run=CheckRun(uow=uow),
+        supervisor=supervisor,
+        tuning=tuning or RunTuning(),
+        observer=observer,
+    )
+
+
+def watchdog_on(
+    uow: InMemoryUnitOfWork,
+    clock: FixedClock,
+    *,
+    heartbeat_interval: float,
+    poll_interval: float,
+    grace: float = 1.0,
+) -> ProcessRunSupervisor:
+    return ProcessRunSupervisor(
+        heartbeat=RecordHeartbeat(uow=uow, clock=clock),
+        check_run=CheckRun(uow=uow),
+        heartbeat_interval=heartbeat_interval,
+        poll_interval=poll_interval,
+        grace=grace,
+    )
