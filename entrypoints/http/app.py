@@ -10,7 +10,8 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
-from entrypoints.container import Container, Environment, api_resources
+from entrypoints.api_container import ApiContainer, api_resources
+from entrypoints.container import Environment
 from entrypoints.http.body_limit import install_body_limit
 from entrypoints.http.metrics import install_metrics
 from entrypoints.http.problems import PROBLEM_JSON, install_problem_handlers
@@ -22,15 +23,15 @@ from entrypoints.http.security_headers import SecurityHeadersMiddleware
 API_PREFIX = "/api/v1"
 
 
-def create_app(container: Container | None = None) -> FastAPI:
-    container = container or Container()
+def create_app(container: ApiContainer | None = None) -> FastAPI:
+    container = container or ApiContainer()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with api_resources(container):
             yield
 
-    settings = container.settings()
+    settings = container.core.settings()
     # In production the docs and the OpenAPI document are off unless asked for: a map of
     # every route is no help to a caller who has no account.
     docs = settings.serves_api_docs

@@ -8,17 +8,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
 
-from application.use_cases.cancel_task import CancelTask
-from application.use_cases.delete_task import DeleteTask
-from application.use_cases.get_task import GetTask
-from application.use_cases.list_tasks import ListTasks
-from application.use_cases.submit_task import SubmitTask
-from application.use_cases.submit_task_batch import SubmitTaskBatch
-from application.use_cases.update_task import UpdateTask
 from domain.model import ModelId
 from domain.task import Priority, TaskId, TaskStatus
 from domain.user import UserId
-from entrypoints.http.dependencies import CurrentUser, use_case
+from entrypoints.http.dependencies import CurrentUser
 from entrypoints.http.schemas.common import PlainText, problem_responses
 from entrypoints.http.schemas.tasks import (
     SubmitTaskBatchRequest,
@@ -27,6 +20,15 @@ from entrypoints.http.schemas.tasks import (
     TaskPage,
     TaskResponse,
     UpdateTaskRequest,
+)
+from entrypoints.http.use_cases import (
+    CancelTaskUseCase,
+    DeleteTaskUseCase,
+    GetTaskUseCase,
+    ListTasksUseCase,
+    SubmitTaskBatchUseCase,
+    SubmitTaskUseCase,
+    UpdateTaskUseCase,
 )
 from entrypoints.logs import request_id_var
 
@@ -42,7 +44,7 @@ router = APIRouter(prefix="/tasks", tags=["tasks"])
 def submit_task(
     body: SubmitTaskRequest,
     user: CurrentUser,
-    submit: Annotated[SubmitTask, use_case("submit_task")],
+    submit: SubmitTaskUseCase,
 ) -> TaskResponse:
     """Store the task and queue it. Unknown task types and bad arguments are refused (422)."""
     task = submit.execute(
@@ -67,7 +69,7 @@ def submit_task(
 def submit_task_batch(
     body: SubmitTaskBatchRequest,
     user: CurrentUser,
-    submit: Annotated[SubmitTaskBatch, use_case("submit_task_batch")],
+    submit: SubmitTaskBatchUseCase,
 ) -> TaskBatchResponse:
     """Store up to 500 tasks in one transaction and queue them: all or none. Any invalid
     task refuses the whole batch (422), whose `errors` name each one's field by position,
@@ -79,7 +81,7 @@ def submit_task_batch(
 @router.get("", operation_id="list_tasks", responses=problem_responses(401, 403, 422))
 def list_tasks(
     user: CurrentUser,
-    list_tasks: Annotated[ListTasks, use_case("list_tasks")],
+    list_tasks: ListTasksUseCase,
     status: TaskStatus | None = None,
     task_type: PlainText | None = None,
     priority: Priority | None = None,
@@ -121,9 +123,7 @@ def list_tasks(
 
 
 @router.get("/{task_id}", operation_id="get_task", responses=problem_responses(401, 404, 422))
-def get_task(
-    task_id: UUID, user: CurrentUser, get: Annotated[GetTask, use_case("get_task")]
-) -> TaskResponse:
+def get_task(task_id: UUID, user: CurrentUser, get: GetTaskUseCase) -> TaskResponse:
     return TaskResponse.of(get.execute(user, TaskId(task_id)))
 
 
@@ -134,7 +134,7 @@ def update_task(
     task_id: UUID,
     body: UpdateTaskRequest,
     user: CurrentUser,
-    update: Annotated[UpdateTask, use_case("update_task")],
+    update: UpdateTaskUseCase,
 ) -> TaskResponse:
     """Rename or re-prioritise a task; only while it is pending (409 otherwise)."""
     task = update.execute(user, TaskId(task_id), name=body.name, priority=body.priority)
@@ -144,9 +144,7 @@ def update_task(
 @router.post(
     "/{task_id}/cancel", operation_id="cancel_task", responses=problem_responses(401, 404, 409, 422)
 )
-def cancel_task(
-    task_id: UUID, user: CurrentUser, cancel: Annotated[CancelTask, use_case("cancel_task")]
-) -> TaskResponse:
+def cancel_task(task_id: UUID, user: CurrentUser, cancel: CancelTaskUseCase) -> TaskResponse:
     """Cancel a pending or running task; 409 when it has already finished."""
     return TaskResponse.of(cancel.execute(user, TaskId(task_id)))
 
@@ -157,9 +155,7 @@ def cancel_task(
     operation_id="delete_task",
     responses=problem_responses(401, 404, 409, 422),
 )
-def delete_task(
-    task_id: UUID, user: CurrentUser, delete: Annotated[DeleteTask, use_case("delete_task")]
-) -> Response:
+def delete_task(task_id: UUID, user: CurrentUser, delete: DeleteTaskUseCase) -> Response:
     """Delete a task. A pending or running task is cancelled first, so it never runs (on)."""
     delete.execute(user, TaskId(task_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,83 @@
+"""The use cases routes receive: one typed dependency each, from the API's container.
+
+A route names the alias (`submit: SubmitTaskUseCase`); mypy checks that the provider builds
+the type the alias declares, and tests/unit/http/test_injected_use_cases.py that every alias
+resolves to it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from application.argument_limits import ArgumentLimits
+from application.ports import TaskTypeCatalog
+from application.use_cases.authenticate import Authenticate
+from application.use_cases.cancel_task import CancelTask
+from application.use_cases.change_password import ChangePassword
+from application.use_cases.check_readiness import CheckReadiness
+from application.use_cases.delete_model import DeleteModel
+from application.use_cases.delete_task import DeleteTask
+from application.use_cases.end_sessions import EndSessions
+from application.use_cases.get_model import GetModel
+from application.use_cases.get_quota import GetQuota
+from application.use_cases.get_task import GetTask
+from application.use_cases.list_models import ListModels
+from application.use_cases.list_tasks import ListTasks
+from application.use_cases.list_users import ListUsers
+from application.use_cases.register_model import RegisterModel
+from application.use_cases.register_user import RegisterUser
+from application.use_cases.request_model_deployment import RequestModelDeployment
+from application.use_cases.request_model_validation import RequestModelValidation
+from application.use_cases.sign_up import SignUp
+from application.use_cases.submit_task import SubmitTask
+from application.use_cases.submit_task_batch import SubmitTaskBatch
+from application.use_cases.update_model import UpdateModel
+from application.use_cases.update_task import UpdateTask
+from application.use_cases.update_user import UpdateUser
+from entrypoints.container import CoreContainer
+from entrypoints.http.dependencies import Provided
+
+AuthenticateUseCase = Annotated[Authenticate, Provided(Authenticate).by(CoreContainer.authenticate)]
+CancelTaskUseCase = Annotated[CancelTask, Provided(CancelTask).by(CoreContainer.cancel_task)]
+ChangePasswordUseCase = Annotated[
+    ChangePassword, Provided(ChangePassword).by(CoreContainer.change_password)
+]
+CheckReadinessUseCase = Annotated[
+    CheckReadiness, Provided(CheckReadiness).by(CoreContainer.check_readiness)
+]
+ConfiguredArgumentLimits = Annotated[
+    ArgumentLimits, Provided(ArgumentLimits).by(CoreContainer.argument_limits)
+]
+DeleteModelUseCase = Annotated[DeleteModel, Provided(DeleteModel).by(CoreContainer.delete_model)]
+DeleteTaskUseCase = Annotated[DeleteTask, Provided(DeleteTask).by(CoreContainer.delete_task)]
+EndSessionsUseCase = Annotated[EndSessions, Provided(EndSessions).by(CoreContainer.end_sessions)]
+GetModelUseCase = Annotated[GetModel, Provided(GetModel).by(CoreContainer.get_model)]
+GetQuotaUseCase = Annotated[GetQuota, Provided(GetQuota).by(CoreContainer.get_quota)]
+GetTaskUseCase = Annotated[GetTask, Provided(GetTask).by(CoreContainer.get_task)]
+InstalledTaskTypes = Annotated[
+    TaskTypeCatalog, Provided(TaskTypeCatalog).by(CoreContainer.task_type_catalog)
+]
+ListModelsUseCase = Annotated[ListModels, Provided(ListModels).by(CoreContainer.list_models)]
+ListTasksUseCase = Annotated[ListTasks, Provided(ListTasks).by(CoreContainer.list_tasks)]
+ListUsersUseCase = Annotated[ListUsers, Provided(ListUsers).by(CoreContainer.list_users)]
+RegisterModelUseCase = Annotated[
+    RegisterModel, Provided(RegisterModel).by(CoreContainer.register_model)
+]
+RegisterUserUseCase = Annotated[
+    RegisterUser, Provided(RegisterUser).by(CoreContainer.register_user)
+]
+RequestModelDeploymentUseCase = Annotated[
+    RequestModelDeployment,
+    Provided(RequestModelDeployment).by(CoreContainer.request_model_deployment),
+]
+RequestModelValidationUseCase = Annotated[
+    RequestModelValidation,
+    Provided(RequestModelValidation).by(CoreContainer.request_model_validation),
+]
+SignUpUseCase = Annotated[SignUp, Provided(SignUp).by(CoreContainer.sign_up)]
+SubmitTaskBatchUseCase = Annotated[
+    SubmitTaskBatch, Provided(SubmitTaskBatch).by(CoreContainer.submit_task_batch)
+]
+SubmitTaskUseCase = Annotated[SubmitTask, Provided(SubmitTask).by(CoreContainer.submit_task)]
+UpdateModelUseCase = Annotated[UpdateModel, Provided(UpdateModel).by(CoreContainer.update_model)]
+UpdateTaskUseCase = Annotated[UpdateTask, Provided(UpdateTask).by(CoreContainer.update_task)]
+UpdateUserUseCase = Annotated[UpdateUser, Provided(UpdateUser).by(CoreContainer.update_user)]
