@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from adapters.sqlalchemy.tables import ModelRow, TaskRow, UserRow
 from domain.model import Model, ModelId, ModelStatus, ModelType
 from domain.task import Priority, Progress, RunToken, Task, TaskError, TaskId, TaskStatus
 from domain.user import Email, User, UserId
@@ -46,7 +45,7 @@ def task_values(task: Task) -> dict[str, Any]:
     }
 
 
-def task_from_row(row: TaskRow | Row[Any]) -> Task:
+def task_from_row(row: Row[Any]) -> Task:
     error = None
     if row.error_type is not None:
         error = TaskError(type=row.error_type, message=row.error_message or "")
@@ -89,11 +88,7 @@ def user_values(user: User) -> dict[str, Any]:
     }
 
 
-def user_to_row(user: User) -> UserRow:
-    return UserRow(**user_values(user))
-
-
-def user_from_row(row: UserRow | Row[Any]) -> User:
+def user_from_row(row: Row[Any]) -> User:
     return User(
         id=UserId(row.id),
         email=Email.stored(row.email),
@@ -123,11 +118,7 @@ def model_values(model: Model) -> dict[str, Any]:
     }
 
 
-def model_to_row(model: Model) -> ModelRow:
-    return ModelRow(**model_values(model))
-
-
-def model_from_row(row: ModelRow) -> Model:
+def model_from_row(row: Row[Any]) -> Model:
     return Model(
         id=ModelId(row.id),
         name=row.name,
