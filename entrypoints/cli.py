@@ -190,6 +190,27 @@ def beat(loglevel: str = "INFO") -> None:
     )
 
 
+@app.command("scheduler")
+def scheduler() -> None:
+    """Run the scheduler loop alone (Beat runs one too): delayed tasks and schedules. Run
+    several for high availability: one works at a time, another takes over within
+    TASKHUB_SCHEDULER_LEASE_SECONDS of its death."""
+    import signal
+
+    from entrypoints.logs import configure_logging
+    from entrypoints.worker.app import scheduler_loop
+
+    container = _container()
+    settings = container.settings()
+    configure_logging(level=settings.log_level, json_lines=settings.json_logs)
+    loop = scheduler_loop(container)
+    signal.signal(signal.SIGTERM, lambda *_: loop.stop())
+    try:
+        loop.run()
+    except KeyboardInterrupt:
+        loop.stop()
+
+
 @app.command("flower")
 def flower(
     address: Annotated[str | None, typer.Option(help="[TASKHUB_FLOWER_ADDRESS]")] = None,
