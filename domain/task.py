@@ -6,13 +6,16 @@ import enum
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NewType
+from typing import TYPE_CHECKING, Any, NewType
 from uuid import UUID, uuid4
 
 from domain.errors import ConflictError, InvalidTransitionError, StaleRunError, ValidationError
 from domain.model import ModelId
 from domain.text import check_plain_text
 from domain.user import UserId
+
+if TYPE_CHECKING:
+    from domain.workflow import WorkflowId
 
 TaskId = NewType("TaskId", UUID)
 RunToken = NewType("RunToken", str)
@@ -23,6 +26,7 @@ DEFAULT_MAX_ATTEMPTS = 3
 
 
 class TaskStatus(enum.StrEnum):
+    WAITING = "waiting"
     PENDING = "pending"
     RUNNING = "running"
     COMPLETED = "completed"
@@ -36,7 +40,10 @@ class TaskStatus(enum.StrEnum):
 
 # The whole state machine. RUNNING -> PENDING is a retry: the run ended without a result
 # and the task waits for another delivery. Terminal states have no way out.
+# WAITING is a workflow task whose dependencies have not all completed: no broker message,
+# invisible to the relay and the overdue sweep, until it is released to PENDING.
 TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
+    TaskStatus.WAITING: frozenset({TaskStatus.PENDING, TaskStatus.CANCELLED}),
     TaskStatus.PENDING: frozenset({TaskStatus.RUNNING, TaskStatus.CANCELLED}),
     TaskStatus.RUNNING: frozenset(
         {TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED, TaskStatus.PENDING}
@@ -129,6 +136,10 @@ class Task:
     due_at: datetime | None = None
     # The id of the API request that submitted the task, to follow it through the logs.
     request_id: str | None = None
+    # A workflow's task: its workflow, its key there, and the keys of the tasks it waits for.
+    workflow_id: WorkflowId | None = None
+    workflow_key: str | None = None
+    depends_on: list[str] = field(default_factory=list)
 
     @classmethod
     def submit(
@@ -145,7 +156,11 @@ class Task:
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         task_id: TaskId | None = None,
         request_id: str | None = None,
+        workflow_id: WorkflowId | None = None,
+        workflow_key: str | None = None,
+        depends_on: list[str] | None = None,
     ) -> Task:
+        """A new task: pending, or waiting when it depends on other tasks of its workflow."""
         if not _TASK_TYPE.fullmatch(task_type):
             raise ValidationError(
                 "task_type must be lower-case letters, digits, '_' or '.'", field="task_type"
@@ -164,6 +179,10 @@ class Task:
             model_id=model_id,
             max_attempts=max_attempts,
             request_id=request_id,
+            status=TaskStatus.WAITING if depends_on else TaskStatus.PENDING,
+            workflow_id=workflow_id,
+            workflow_key=workflow_key,
+            depends_on=list(depends_on or []),
         )
 
     def __eq__(self, other: object) -> bool:
@@ -200,10 +219,22 @@ class Task:
         self._require_pending("re-prioritised")
         self.priority = priority
 
-    def cancel(self, *, at: datetime) -> None:
+    def cancel(self, *, at: datetime, error: TaskError | None = None) -> None:
+        """Cancel the task; `error` says why when the client did not ask for it (a task it
+        depends on failed)."""
         self._move_to(TaskStatus.CANCELLED)
         self.completed_at = at
         self.run_token = None
+        if error is not None:
+            self.error = error
+
+    # --- a workflow's release ------------------------------------------------------------
+
+    def release(self) -> None:
+        """Every task this one waited for has completed: it becomes pending, undispatched,
+        and is published like any new task (the relay's, if the publish fails)."""
+        self._move_to(TaskStatus.PENDING)
+        self.dispatched = False
 
     # --- worker-side transitions ---------------------------------------------------------
 
