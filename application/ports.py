@@ -16,6 +16,7 @@ from application.running.outcomes import Execution, Outcome, TaskRun
 from domain.model import Model, ModelId, ModelStatus
 from domain.task import Priority, Task, TaskId, TaskStatus
 from domain.user import Email, User, UserId
+from domain.workflow import Workflow, WorkflowId, WorkflowStatus
 
 if TYPE_CHECKING:
     from application.running.context import RunContext
@@ -39,6 +40,14 @@ class TaskQuery:
     name_contains: str | None = None  # a substring of the name, whatever its case
     created_after: datetime | None = None  # strictly after
     created_before: datetime | None = None  # strictly before
+    after: Cursor | None = None
+    limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowQuery:
+    owner_id: UserId | None = None  # None: every owner (admins only)
+    status: WorkflowStatus | None = None
     after: Cursor | None = None
     limit: int = 50
 
@@ -118,7 +127,41 @@ class TaskRepository(ABC):
 
     @abstractmethod
     def delete_finished_before(self, cutoff: datetime, *, limit: int) -> int:
-        """Delete up to `limit` terminal tasks that finished before `cutoff`; how many went."""
+        """Delete up to `limit` terminal tasks that finished before `cutoff`; how many went.
+        A workflow's tasks are not: they go with their workflow."""
+
+    @abstractmethod
+    def of_workflow(self, workflow_id: WorkflowId) -> list[Task]:
+        """Every task of the workflow, in no particular order."""
+
+
+class WorkflowRepository(ABC):
+    @abstractmethod
+    def add(self, workflow: Workflow) -> None:
+        """Stage a new workflow; add its tasks after it."""
+
+    @abstractmethod
+    def get(self, workflow_id: WorkflowId) -> Workflow:
+        """Raises NotFoundError."""
+
+    @abstractmethod
+    def lock(self, workflow_id: WorkflowId) -> None:
+        """Hold the workflow until the transaction ends, as `UserRepository.lock` holds a
+        user: what decides the next steps of its tasks (releases, cancels) happens one
+        transaction at a time per workflow, each seeing what the one before committed.
+        Raises NotFoundError."""
+
+    @abstractmethod
+    def update(self, workflow: Workflow) -> None:
+        """Write the workflow's status and completion time."""
+
+    @abstractmethod
+    def delete(self, workflow: Workflow) -> None:
+        """Delete the workflow and its tasks."""
+
+    @abstractmethod
+    def find(self, query: WorkflowQuery) -> list[Workflow]:
+        """Workflows matching `query`, newest first, like the task listing."""
 
 
 class UserRepository(ABC):
@@ -177,6 +220,7 @@ class UnitOfWork(ABC):
     tasks: TaskRepository
     users: UserRepository
     models: ModelRepository
+    workflows: WorkflowRepository
 
     @abstractmethod
     def __enter__(self) -> Self: ...

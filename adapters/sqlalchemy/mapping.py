@@ -11,10 +11,11 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from adapters.sqlalchemy.tables import ModelRow, TaskRow, UserRow
+from adapters.sqlalchemy.tables import ModelRow, TaskRow, UserRow, WorkflowRow
 from domain.model import Model, ModelId, ModelStatus, ModelType
 from domain.task import Priority, Progress, RunToken, Task, TaskError, TaskId, TaskStatus
 from domain.user import Email, User, UserId
+from domain.workflow import OnFailure, Workflow, WorkflowId, WorkflowStatus
 
 
 def task_values(task: Task) -> dict[str, Any]:
@@ -43,6 +44,9 @@ def task_values(task: Task) -> dict[str, Any]:
         "dispatched": task.dispatched,
         "due_at": task.due_at,
         "request_id": task.request_id,
+        "workflow_id": task.workflow_id,
+        "workflow_key": task.workflow_key,
+        "depends_on": list(task.depends_on) if task.workflow_id is not None else None,
     }
 
 
@@ -74,6 +78,9 @@ def task_from_row(row: TaskRow | Row[Any]) -> Task:
         dispatched=row.dispatched,
         due_at=row.due_at,
         request_id=row.request_id,
+        workflow_id=WorkflowId(row.workflow_id) if row.workflow_id is not None else None,
+        workflow_key=row.workflow_key,
+        depends_on=list(row.depends_on or []),
     )
 
 
@@ -142,4 +149,28 @@ def model_from_row(row: ModelRow) -> Model:
         user_id=UserId(row.user_id),
         created_at=row.created_at,
         updated_at=row.updated_at,
+    )
+
+
+def workflow_values(workflow: Workflow) -> dict[str, Any]:
+    return {
+        "id": workflow.id,
+        "name": workflow.name,
+        "status": workflow.status.value,
+        "on_failure": workflow.on_failure.value,
+        "user_id": workflow.user_id,
+        "created_at": workflow.created_at,
+        "completed_at": workflow.completed_at,
+    }
+
+
+def workflow_from_row(row: WorkflowRow | Row[Any]) -> Workflow:
+    return Workflow(
+        id=WorkflowId(row.id),
+        name=row.name,
+        user_id=UserId(row.user_id),
+        created_at=row.created_at,
+        on_failure=OnFailure(row.on_failure),
+        status=WorkflowStatus(row.status),
+        completed_at=row.completed_at,
     )

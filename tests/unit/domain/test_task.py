@@ -657,7 +657,8 @@ def test_terminal_statuses_are_reported_as_terminal() -> None:
     terminal = {status for status in TaskStatus if status.is_terminal}
 
     assert terminal == {TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED}
-    assert frozenset({TaskStatus.WAITING, TaskStatus.PENDING, TaskStatus.RUNNING}) == ACTIVE_STATUSES
+    active = frozenset({TaskStatus.WAITING, TaskStatus.PENDING, TaskStatus.RUNNING})
+    assert active == ACTIVE_STATUSES
     assert _completed_task().is_terminal is True
     assert make_task().is_terminal is False
 
