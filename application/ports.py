@@ -401,6 +401,9 @@ class TaskContext(ABC):
 
     task_id: TaskId
     attempt: int
+    # A workflow's task: key -> how each task it depends on ended, as
+    # {"status": "completed", "result": ..., "error": None}; empty for any other task.
+    upstream: dict[str, dict[str, Any]]
 
     @property
     @abstractmethod

@@ -10,6 +10,7 @@ from adapters.in_memory.repositories import (
     InMemoryStore,
     InMemoryTaskRepository,
     InMemoryUserRepository,
+    InMemoryWorkflowRepository,
 )
 from adapters.in_memory.table import InMemoryTable
 from application.ports import UnitOfWork
@@ -31,11 +32,13 @@ class InMemoryUnitOfWork(UnitOfWork):
             ),
             InMemoryTable(self.store.users, name="user"),
             InMemoryTable(self.store.models, name="model", version_of=lambda m: m.status),
+            InMemoryTable(self.store.workflows, name="workflow"),
         )
-        tasks, users, models = self._tables
+        tasks, users, models, workflows = self._tables
         self.tasks = InMemoryTaskRepository(tasks)
         self.users = InMemoryUserRepository(users)
         self.models = InMemoryModelRepository(models, tasks)
+        self.workflows = InMemoryWorkflowRepository(workflows, tasks)
 
     def __exit__(
         self,

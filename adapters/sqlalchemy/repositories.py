@@ -26,8 +26,10 @@ from adapters.sqlalchemy.mapping import (
     user_from_row,
     user_to_row,
     user_values,
+    workflow_from_row,
+    workflow_values,
 )
-from adapters.sqlalchemy.tables import ModelRow, TaskRow, UserRow
+from adapters.sqlalchemy.tables import ModelRow, TaskRow, UserRow, WorkflowRow
 from application.ports import (
     Cursor,
     ModelQuery,
@@ -35,11 +37,14 @@ from application.ports import (
     TaskQuery,
     TaskRepository,
     UserRepository,
+    WorkflowQuery,
+    WorkflowRepository,
 )
 from domain.errors import AlreadyExistsError, NotFoundError
 from domain.model import Model, ModelId
 from domain.task import ACTIVE_STATUSES, Priority, Task, TaskId, TaskStatus
 from domain.user import Email, User, UserId
+from domain.workflow import Workflow, WorkflowId
 
 # Reads refresh rows already in the session: our guarded UPDATEs bypass its identity map.
 _FRESH = {"populate_existing": True}
@@ -50,6 +55,7 @@ _UNSYNCHRONIZED = {"synchronize_session": False}
 # identity map and flush took a quarter of the time of each (profiled under load).
 _TASKS = cast(Table, TaskRow.__table__)
 _USERS = cast(Table, UserRow.__table__)
+_WORKFLOWS = cast(Table, WorkflowRow.__table__)
 
 
 class SqlAlchemyTaskRepository(TaskRepository):
@@ -221,6 +227,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
             .where(
                 TaskRow.status.in_([s.value for s in TaskStatus if s.is_terminal]),
                 TaskRow.completed_at < cutoff,
+                TaskRow.workflow_id.is_(None),
             )
             .order_by(TaskRow.completed_at)
             .limit(limit)
@@ -228,6 +235,10 @@ class SqlAlchemyTaskRepository(TaskRepository):
         )
         statement = delete(TaskRow).where(TaskRow.id.in_(doomed))
         return rows_written(self._session, statement.execution_options(**_UNSYNCHRONIZED))
+
+    def of_workflow(self, workflow_id: WorkflowId) -> list[Task]:
+        statement = select(_TASKS).where(_TASKS.c.workflow_id == workflow_id)
+        return [self._remember(row) for row in self._session.execute(statement)]
 
     def _remember(self, row: TaskRow | Row[Any]) -> Task:
         task = task_from_row(row)
@@ -383,3 +394,69 @@ class SqlAlchemyModelRepository(ModelRepository):
         )
         if self._session.scalar(taken) is not None:
             raise AlreadyExistsError(f"you already have a model named {model.name!r}", field="name")
+
+
+class SqlAlchemyWorkflowRepository(WorkflowRepository):
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, workflow: Workflow) -> None:
+        with unique_violations_as_already_exists("workflow"):
+            self._session.execute(insert(_WORKFLOWS), workflow_values(workflow))
+
+    def get(self, workflow_id: WorkflowId) -> Workflow:
+        row = self._session.execute(
+            select(_WORKFLOWS).where(_WORKFLOWS.c.id == workflow_id)
+        ).first()
+        if row is None:
+            raise NotFoundError(f"workflow {workflow_id} not found", workflow_id=str(workflow_id))
+        return workflow_from_row(row)
+
+    def lock(self, workflow_id: WorkflowId) -> None:
+        if self._session.get_bind().dialect.name == "sqlite":
+            # As UserRepository.lock: a write takes SQLite's one write lock at once.
+            writing = update(_WORKFLOWS).where(_WORKFLOWS.c.id == workflow_id)
+            locked = rows_written(self._session, writing.values(name=_WORKFLOWS.c.name))
+        else:
+            locking = select(_WORKFLOWS.c.id).where(_WORKFLOWS.c.id == workflow_id)
+            locked = len(self._session.execute(locking.with_for_update()).all())
+        if not locked:
+            raise NotFoundError(f"workflow {workflow_id} not found", workflow_id=str(workflow_id))
+
+    def update(self, workflow: Workflow) -> None:
+        values = workflow_values(workflow)
+        statement = (
+            update(_WORKFLOWS)
+            .where(_WORKFLOWS.c.id == workflow.id)
+            .values(status=values["status"], completed_at=values["completed_at"])
+        )
+        if not rows_written(self._session, statement):
+            raise NotFoundError(f"workflow {workflow.id} not found", workflow_id=str(workflow.id))
+
+    def delete(self, workflow: Workflow) -> None:
+        # The tasks' foreign key is ON DELETE CASCADE; deleted here as well, so SQLite
+        # without foreign keys enforced behaves the same.
+        self._session.execute(
+            delete(TaskRow)
+            .where(TaskRow.workflow_id == workflow.id)
+            .execution_options(**_UNSYNCHRONIZED)
+        )
+        self._session.execute(delete(_WORKFLOWS).where(_WORKFLOWS.c.id == workflow.id))
+
+    def find(self, query: WorkflowQuery) -> list[Workflow]:
+        statement = select(WorkflowRow)
+        if query.owner_id is not None:
+            statement = statement.where(WorkflowRow.user_id == query.owner_id)
+        if query.status is not None:
+            statement = statement.where(WorkflowRow.status == query.status.value)
+        statement = newest_first(
+            statement,
+            created_at=WorkflowRow.created_at,
+            id_=WorkflowRow.id,
+            after=query.after,
+            limit=query.limit,
+        )
+        return [
+            workflow_from_row(row)
+            for row in self._session.scalars(statement, execution_options=_FRESH)
+        ]

@@ -181,5 +181,10 @@ Index(
     WorkflowRow.created_at,
     WorkflowRow.id,
 )
-Index("ix_workflows_user_id_created_at_id", WorkflowRow.user_id, WorkflowRow.created_at, WorkflowRow.id)
+Index(
+    "ix_workflows_user_id_created_at_id",
+    WorkflowRow.user_id,
+    WorkflowRow.created_at,
+    WorkflowRow.id,
+)
 Index("ix_workflows_created_at_id", WorkflowRow.created_at, WorkflowRow.id)

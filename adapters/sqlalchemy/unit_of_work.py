@@ -13,6 +13,7 @@ from adapters.sqlalchemy.repositories import (
     SqlAlchemyModelRepository,
     SqlAlchemyTaskRepository,
     SqlAlchemyUserRepository,
+    SqlAlchemyWorkflowRepository,
 )
 from application.ports import UnitOfWork
 
@@ -31,6 +32,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.tasks = SqlAlchemyTaskRepository(self._session)
         self.users = SqlAlchemyUserRepository(self._session)
         self.models = SqlAlchemyModelRepository(self._session)
+        self.workflows = SqlAlchemyWorkflowRepository(self._session)
         return self
 
     def __exit__(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from domain.task import RunToken, TaskId
@@ -25,6 +25,10 @@ class TaskRun:
     # Whose task it is: a task reads files only in its owner's folder (an admin's, anywhere).
     owner_id: UserId | None = None
     owner_is_admin: bool = False
+    # A workflow's task: key -> how each task it depends on ended ({"status", "result",
+    # "error"}), and the size of that as JSON.
+    upstream: dict[str, dict[str, Any]] = field(default_factory=dict)
+    upstream_bytes: int = 0
 
 
 @dataclass(frozen=True)

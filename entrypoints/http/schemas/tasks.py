@@ -76,9 +76,19 @@ class TaskResponse(BaseModel):
     request_id: str | None = Field(
         None, description="The id of the request that submitted the task (X-Request-ID)."
     )
+    workflow_id: UUID | None = Field(None, description="The workflow the task belongs to.")
+    key: str | None = Field(None, description="The task's key in its workflow.")
+    depends_on: list[str] = Field(
+        default_factory=list, description="Keys of the tasks of its workflow it waits for."
+    )
+    waiting_for: list[str] | None = Field(
+        None,
+        description="While the task is waiting: the keys of its dependencies not yet "
+        "completed (GET /tasks/{id} and the workflow's own listing).",
+    )
 
     @classmethod
-    def of(cls, task: Task) -> TaskResponse:
+    def of(cls, task: Task, *, waiting_for: list[str] | None = None) -> TaskResponse:
         return cls(
             id=task.id,
             name=task.name,
@@ -102,6 +112,10 @@ class TaskResponse(BaseModel):
             started_at=task.started_at,
             completed_at=task.completed_at,
             request_id=task.request_id,
+            workflow_id=task.workflow_id,
+            key=task.workflow_key,
+            depends_on=list(task.depends_on),
+            waiting_for=waiting_for,
         )
 
 

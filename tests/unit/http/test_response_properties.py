@@ -128,12 +128,23 @@ def room_for_tasks(override_settings: Any) -> Settings:
 def fresh_resources(
     client: TestClient, store: InMemoryStore, admin: Account, bob: Account, endpoint: Endpoint
 ) -> dict[str, str]:
-    """A pending task and a registered model of the admin's (validated, for a deployment)."""
+    """A pending task, a registered model (validated, for a deployment) and a workflow
+    (cancelled, to delete or retry it) of the admin's."""
     model = create_model(client, admin, name=f"model-{uuid.uuid4().hex[:8]}")
     if endpoint.path.endswith("/deploy"):
         client.post(f"{API}/models/{model['id']}/validate", headers=admin.headers)
         mark_validated(store, model["id"])
-    return {"task_id": create_task(client, admin)["id"], "model_id": model["id"], "user_id": bob.id}
+    workflow = {"name": "w", "tasks": [{"key": "a", "name": "a", "task_type": "noop"}]}
+    workflow_id = client.post(f"{API}/workflows", json=workflow, headers=admin.headers).json()["id"]
+    if endpoint.method == "DELETE" or endpoint.path.endswith("/retry"):
+        # Deleting and retrying need a finished workflow.
+        client.post(f"{API}/workflows/{workflow_id}/cancel", headers=admin.headers)
+    return {
+        "task_id": create_task(client, admin)["id"],
+        "model_id": model["id"],
+        "user_id": bob.id,
+        "workflow_id": workflow_id,
+    }
 
 
 # --- no secrets out ------------------------------------------------------------------------

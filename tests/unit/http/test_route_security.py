@@ -207,6 +207,10 @@ def two_users_data(
     client.post(f"{API}/tasks/{cancelled['id']}/cancel", headers=alice.headers)
     bobs_model = create_model(client, bob)
     create_task(client, bob, model_id=bobs_model["id"])
+    for account, names in ((alice, ["a workflow", "another"]), (bob, ["bob's"])):
+        for name in names:
+            workflow = {"name": name, "tasks": [{"key": "a", "name": "a", "task_type": "noop"}]}
+            client.post(f"{API}/workflows", json=workflow, headers=account.headers)
     return {
         "model_id": [model["id"], busy["id"], bobs_model["id"]],
         "task_type": ["noop", "countdown", "file_checksum", "bulk_checksum", "validate_model"],
