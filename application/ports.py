@@ -5,7 +5,7 @@ defined."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -131,8 +131,25 @@ class TaskRepository(ABC):
         A workflow's tasks are not: they go with their workflow."""
 
     @abstractmethod
-    def of_workflow(self, workflow_id: WorkflowId) -> list[Task]:
-        """Every task of the workflow, in no particular order."""
+    def of_workflow(
+        self, workflow_id: WorkflowId, *, keys: Collection[str] | None = None
+    ) -> list[Task]:
+        """Every task of the workflow (only those of `keys`, if given), in no order."""
+
+    @abstractmethod
+    def workflow_states(self, workflow_id: WorkflowId) -> list[WorkflowTaskState]:
+        """Where each task of the workflow stands, read without loading the tasks whole:
+        what deciding the workflow's next steps needs, at every task's end."""
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowTaskState:
+    """One task of a workflow as its graph sees it."""
+
+    id: TaskId
+    key: str
+    status: TaskStatus
+    depends_on: tuple[str, ...]
 
 
 class WorkflowRepository(ABC):

@@ -21,7 +21,7 @@ UPSTREAM_FAILED = "UpstreamFailed"
 def graph_of(tasks: Sequence[Task]) -> Graph:
     """The graph the tasks of one workflow form (checked when it was submitted)."""
     nodes = [Node(task.workflow_key or str(task.id), tuple(task.depends_on)) for task in tasks]
-    return Graph(nodes, max_tasks=max(len(nodes), 1))
+    return Graph(nodes, checked=True)
 
 
 def in_topological_order(tasks: Sequence[Task]) -> list[Task]:
@@ -56,19 +56,21 @@ def advance_workflow(uow: UnitOfWork, task: Task, *, at: datetime) -> list[Task]
     workflow = uow.workflows.get(task.workflow_id)
     if workflow.status is WorkflowStatus.CANCELLED:
         return []  # its cancel ends every task itself
-    tasks = uow.tasks.of_workflow(workflow.id)
-    by_key = {t.workflow_key or str(t.id): t for t in tasks}
-    statuses = {key: t.status for key, t in by_key.items()}
-    steps = graph_of(tasks).next_steps(statuses, workflow.on_failure)
+    # Only where each task stands is read here; a task is loaded whole only to change it.
+    states = uow.tasks.workflow_states(workflow.id)
+    ids = {state.key: state.id for state in states}
+    statuses = {state.key: state.status for state in states}
+    graph = Graph([Node(s.key, s.depends_on) for s in states], checked=True)
+    steps = graph.next_steps(statuses, workflow.on_failure)
     for key, upstream in steps.cancel.items():
-        below = by_key[key]
+        below = uow.tasks.get(ids[key])
         what = "failed" if statuses[upstream] is TaskStatus.FAILED else "was cancelled"
         below.cancel(at=at, error=TaskError(UPSTREAM_FAILED, f"task {upstream!r} {what}"))
         uow.tasks.update(below)
         statuses[key] = below.status
     released = []
     for key in steps.release:
-        below = by_key[key]
+        below = uow.tasks.get(ids[key])
         below.release()
         uow.tasks.update(below)
         statuses[key] = below.status
@@ -88,7 +90,8 @@ def waiting_for(uow: UnitOfWork, task: Task) -> list[str]:
     """The keys of the tasks a waiting task still waits for; none for any other task."""
     if task.status is not TaskStatus.WAITING or task.workflow_id is None:
         return []
-    statuses = {t.workflow_key: t.status for t in uow.tasks.of_workflow(task.workflow_id)}
+    parents = uow.tasks.of_workflow(task.workflow_id, keys=set(task.depends_on))
+    statuses = {t.workflow_key: t.status for t in parents}
     return [key for key in task.depends_on if statuses.get(key) is not TaskStatus.COMPLETED]
 
 
@@ -108,13 +111,12 @@ def upstream_of(uow: UnitOfWork, task: Task) -> dict[str, Upstream]:
     """Key -> how each task `task` depends on ended, for the task's function (`ctx.upstream`)."""
     if not task.depends_on or task.workflow_id is None:
         return {}
-    parents = set(task.depends_on)
     return {
         t.workflow_key: Upstream(
             status=t.status.value, result=t.result, error=str(t.error) if t.error else None
         )
-        for t in uow.tasks.of_workflow(task.workflow_id)
-        if t.workflow_key in parents
+        for t in uow.tasks.of_workflow(task.workflow_id, keys=set(task.depends_on))
+        if t.workflow_key is not None
     }
 
 

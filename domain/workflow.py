@@ -56,7 +56,18 @@ class Graph:
     unique, every dependency a known key other than itself, no cycle, at most `max_tasks`
     nodes. Errors name the field by position (`tasks[3].depends_on`), all at once."""
 
-    def __init__(self, nodes: Sequence[Node], *, max_tasks: int = DEFAULT_MAX_WORKFLOW_TASKS):
+    def __init__(
+        self,
+        nodes: Sequence[Node],
+        *,
+        max_tasks: int = DEFAULT_MAX_WORKFLOW_TASKS,
+        checked: bool = False,
+    ):
+        """`checked=True`: the nodes were checked when the workflow was submitted (a stored
+        workflow), so only the edges are built; every task's end builds one."""
+        if checked:
+            self._build(nodes)
+            return
         if not 1 <= len(nodes) <= max_tasks:
             raise ValidationError(
                 f"a workflow holds 1 to {max_tasks} tasks, not {len(nodes)}",
@@ -66,12 +77,7 @@ class Graph:
         errors = _node_errors(nodes)
         if errors:
             raise InvalidFieldsError(errors)
-        self.keys: tuple[str, ...] = tuple(node.key for node in nodes)
-        self._parents = {node.key: tuple(dict.fromkeys(node.depends_on)) for node in nodes}
-        self._children: dict[str, list[str]] = {node.key: [] for node in nodes}
-        for node in nodes:
-            for parent in self._parents[node.key]:
-                self._children[parent].append(node.key)
+        self._build(nodes)
         cycle = self._cycle()
         if cycle:
             # Named from the task submitted first, in the direction the work would flow.
@@ -81,6 +87,14 @@ class Graph:
             raise InvalidFieldsError(
                 [(f"tasks[{position}].depends_on", "cycle: " + " -> ".join([*cycle, cycle[0]]))]
             )
+
+    def _build(self, nodes: Sequence[Node]) -> None:
+        self.keys: tuple[str, ...] = tuple(node.key for node in nodes)
+        self._parents = {node.key: tuple(dict.fromkeys(node.depends_on)) for node in nodes}
+        self._children: dict[str, list[str]] = {node.key: [] for node in nodes}
+        for node in nodes:
+            for parent in self._parents[node.key]:
+                self._children[parent].append(node.key)
 
     def parents(self, key: str) -> tuple[str, ...]:
         return self._parents[key]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
@@ -19,6 +19,7 @@ from application.ports import (
     UserRepository,
     WorkflowQuery,
     WorkflowRepository,
+    WorkflowTaskState,
 )
 from domain.errors import AlreadyExistsError
 from domain.model import Model, ModelId
@@ -164,9 +165,20 @@ class InMemoryTaskRepository(TaskRepository):
             self._table.delete(task.id)
         return len(doomed)
 
-    def of_workflow(self, workflow_id: WorkflowId) -> list[Task]:
+    def of_workflow(
+        self, workflow_id: WorkflowId, *, keys: Collection[str] | None = None
+    ) -> list[Task]:
         return [
-            self._table.loaded(t, t.id) for t in self._table.rows() if t.workflow_id == workflow_id
+            self._table.loaded(t, t.id)
+            for t in self._table.rows()
+            if t.workflow_id == workflow_id and (keys is None or t.workflow_key in keys)
+        ]
+
+    def workflow_states(self, workflow_id: WorkflowId) -> list[WorkflowTaskState]:
+        return [
+            WorkflowTaskState(t.id, t.workflow_key or "", t.status, tuple(t.depends_on))
+            for t in self._table.rows()
+            if t.workflow_id == workflow_id
         ]
 
 

@@ -6,7 +6,7 @@ write only the changed columns, guarded by the status (and run token) it saw.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -39,6 +39,7 @@ from application.ports import (
     UserRepository,
     WorkflowQuery,
     WorkflowRepository,
+    WorkflowTaskState,
 )
 from domain.errors import AlreadyExistsError, NotFoundError
 from domain.model import Model, ModelId
@@ -236,9 +237,21 @@ class SqlAlchemyTaskRepository(TaskRepository):
         statement = delete(TaskRow).where(TaskRow.id.in_(doomed))
         return rows_written(self._session, statement.execution_options(**_UNSYNCHRONIZED))
 
-    def of_workflow(self, workflow_id: WorkflowId) -> list[Task]:
+    def of_workflow(
+        self, workflow_id: WorkflowId, *, keys: Collection[str] | None = None
+    ) -> list[Task]:
         statement = select(_TASKS).where(_TASKS.c.workflow_id == workflow_id)
+        if keys is not None:
+            statement = statement.where(_TASKS.c.workflow_key.in_(list(keys)))
         return [self._remember(row) for row in self._session.execute(statement)]
+
+    def workflow_states(self, workflow_id: WorkflowId) -> list[WorkflowTaskState]:
+        columns = (_TASKS.c.id, _TASKS.c.workflow_key, _TASKS.c.status, _TASKS.c.depends_on)
+        statement = select(*columns).where(_TASKS.c.workflow_id == workflow_id)
+        return [
+            WorkflowTaskState(TaskId(id_), key, TaskStatus(status), tuple(depends_on or ()))
+            for id_, key, status, depends_on in self._session.execute(statement)
+        ]
 
     def _remember(self, row: TaskRow | Row[Any]) -> Task:
         task = task_from_row(row)
