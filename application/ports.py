@@ -16,7 +16,7 @@ from application.running.outcomes import Execution, Outcome, TaskRun
 from domain.model import Model, ModelId, ModelStatus
 from domain.task import Priority, Task, TaskId, TaskStatus
 from domain.user import Email, User, UserId
-from domain.workflow import Workflow, WorkflowId, WorkflowStatus
+from domain.workflow import Node, Workflow, WorkflowId, WorkflowStatus
 
 if TYPE_CHECKING:
     from application.running.context import RunContext
@@ -137,19 +137,13 @@ class TaskRepository(ABC):
         """Every task of the workflow (only those of `keys`, if given), in no order."""
 
     @abstractmethod
-    def workflow_states(self, workflow_id: WorkflowId) -> list[WorkflowTaskState]:
-        """Where each task of the workflow stands, read without loading the tasks whole:
-        what deciding the workflow's next steps needs, at every task's end."""
+    def workflow_statuses(self, workflow_id: WorkflowId) -> dict[str, TaskStatus]:
+        """Key -> status of each task of the workflow, read without loading the tasks: what
+        deciding the workflow's next steps needs at every task's end."""
 
-
-@dataclass(frozen=True, slots=True)
-class WorkflowTaskState:
-    """One task of a workflow as its graph sees it."""
-
-    id: TaskId
-    key: str
-    status: TaskStatus
-    depends_on: tuple[str, ...]
+    @abstractmethod
+    def workflow_nodes(self, workflow_id: WorkflowId) -> list[Node]:
+        """The workflow's graph: each task's key and the keys it depends on."""
 
 
 class WorkflowRepository(ABC):
@@ -166,7 +160,7 @@ class WorkflowRepository(ABC):
         """Hold the workflow until the transaction ends, as `UserRepository.lock` holds a
         user: what decides the next steps of its tasks (releases, cancels) happens one
         transaction at a time per workflow, each seeing what the one before committed.
-        Raises NotFoundError."""
+        Holding it again in the same transaction costs nothing. Raises NotFoundError."""
 
     @abstractmethod
     def update(self, workflow: Workflow) -> None:

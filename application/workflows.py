@@ -13,7 +13,7 @@ from application.ports import UnitOfWork
 from domain.policy import Action, ensure_may_act_on
 from domain.task import Task, TaskError, TaskId, TaskStatus
 from domain.user import User
-from domain.workflow import Graph, Node, Workflow, WorkflowId, WorkflowStatus
+from domain.workflow import Graph, Node, Steps, Workflow, WorkflowId, WorkflowStatus
 
 UPSTREAM_FAILED = "UpstreamFailed"
 
@@ -30,14 +30,15 @@ def in_topological_order(tasks: Sequence[Task]) -> list[Task]:
     return [by_key[key] for level in graph_of(tasks).levels() for key in sorted(level)]
 
 
-def load_task_holding_its_workflow(uow: UnitOfWork, task_id: TaskId) -> Task:
-    """The task, read after its workflow (if any) is held: whoever ends a task of a workflow
-    holds the workflow before the task's row, in the same order as a workflow's cancel does,
-    so the two wait for each other instead of deadlocking."""
-    task = uow.tasks.get(task_id)
-    if task.workflow_id is None:
-        return task
-    uow.workflows.lock(task.workflow_id)
+def load_task_holding_its_workflow(
+    uow: UnitOfWork, task_id: TaskId, workflow_id: WorkflowId | None
+) -> Task:
+    """The task, read after its workflow (if any: `workflow_id`, as the run's claim found
+    it) is held: whoever ends a task of a workflow holds the workflow before the task's row,
+    in the same order as a workflow's cancel does, so the two wait for each other instead of
+    deadlocking."""
+    if workflow_id is not None:
+        uow.workflows.lock(workflow_id)
     return uow.tasks.get(task_id)
 
 
@@ -56,27 +57,48 @@ def advance_workflow(uow: UnitOfWork, task: Task, *, at: datetime) -> list[Task]
     workflow = uow.workflows.get(task.workflow_id)
     if workflow.status is WorkflowStatus.CANCELLED:
         return []  # its cancel ends every task itself
-    # Only where each task stands is read here; a task is loaded whole only to change it.
-    states = uow.tasks.workflow_states(workflow.id)
-    ids = {state.key: state.id for state in states}
-    statuses = {state.key: state.status for state in states}
-    graph = Graph([Node(s.key, s.depends_on) for s in states], checked=True)
-    steps = graph.next_steps(statuses, workflow.on_failure)
+    # Only each task's status is read here; a task is loaded whole only to change it.
+    statuses = uow.tasks.workflow_statuses(workflow.id)
+    steps = _graph(uow, workflow.id).next_steps(statuses, workflow.on_failure)
+    keys = _keys(steps)
+    changing = (
+        {t.workflow_key: t for t in uow.tasks.of_workflow(workflow.id, keys=keys)} if keys else {}
+    )
     for key, upstream in steps.cancel.items():
-        below = uow.tasks.get(ids[key])
+        below = changing[key]
         what = "failed" if statuses[upstream] is TaskStatus.FAILED else "was cancelled"
         below.cancel(at=at, error=TaskError(UPSTREAM_FAILED, f"task {upstream!r} {what}"))
         uow.tasks.update(below)
         statuses[key] = below.status
     released = []
     for key in steps.release:
-        below = uow.tasks.get(ids[key])
+        below = changing[key]
         below.release()
         uow.tasks.update(below)
         statuses[key] = below.status
         released.append(below)
     _settle(uow, workflow, statuses.values(), at=at)
     return released
+
+
+# A stored workflow's graph never changes (a retry keeps its keys and dependencies): each
+# process keeps the latest ones it built, so a task's end reads statuses only.
+_GRAPHS: dict[WorkflowId, Graph] = {}
+_GRAPHS_KEPT = 256
+
+
+def _graph(uow: UnitOfWork, workflow_id: WorkflowId) -> Graph:
+    graph = _GRAPHS.get(workflow_id)
+    if graph is None:
+        graph = Graph(uow.tasks.workflow_nodes(workflow_id), checked=True)
+        if len(_GRAPHS) >= _GRAPHS_KEPT:
+            _GRAPHS.pop(next(iter(_GRAPHS)))
+        _GRAPHS[workflow_id] = graph
+    return graph
+
+
+def _keys(steps: Steps) -> set[str]:
+    return set(steps.release) | set(steps.cancel)
 
 
 def _settle(uow: UnitOfWork, workflow: Workflow, statuses: Any, *, at: datetime) -> None:

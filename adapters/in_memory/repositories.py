@@ -19,13 +19,12 @@ from application.ports import (
     UserRepository,
     WorkflowQuery,
     WorkflowRepository,
-    WorkflowTaskState,
 )
 from domain.errors import AlreadyExistsError
 from domain.model import Model, ModelId
 from domain.task import ACTIVE_STATUSES, Task, TaskId, TaskStatus
 from domain.user import Email, User, UserId
-from domain.workflow import Workflow, WorkflowId
+from domain.workflow import Node, Workflow, WorkflowId
 
 R = TypeVar("R", Task, User, Model, Workflow)
 
@@ -174,10 +173,17 @@ class InMemoryTaskRepository(TaskRepository):
             if t.workflow_id == workflow_id and (keys is None or t.workflow_key in keys)
         ]
 
-    def workflow_states(self, workflow_id: WorkflowId) -> list[WorkflowTaskState]:
-        return [
-            WorkflowTaskState(t.id, t.workflow_key or "", t.status, tuple(t.depends_on))
+    def workflow_statuses(self, workflow_id: WorkflowId) -> dict[str, TaskStatus]:
+        return {
+            t.workflow_key or str(t.id): t.status
             for t in self._table.rows()
+            if t.workflow_id == workflow_id
+        }
+
+    def workflow_nodes(self, workflow_id: WorkflowId) -> list[Node]:
+        return [
+            Node(t.workflow_key or str(t.id), tuple(t.depends_on))
+            for t in sorted(self._table.rows(), key=lambda t: t.workflow_key or "")
             if t.workflow_id == workflow_id
         ]
 

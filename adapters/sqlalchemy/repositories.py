@@ -39,13 +39,12 @@ from application.ports import (
     UserRepository,
     WorkflowQuery,
     WorkflowRepository,
-    WorkflowTaskState,
 )
 from domain.errors import AlreadyExistsError, NotFoundError
 from domain.model import Model, ModelId
 from domain.task import ACTIVE_STATUSES, Priority, Task, TaskId, TaskStatus
 from domain.user import Email, User, UserId
-from domain.workflow import Workflow, WorkflowId
+from domain.workflow import Node, Workflow, WorkflowId
 
 # Reads refresh rows already in the session: our guarded UPDATEs bypass its identity map.
 _FRESH = {"populate_existing": True}
@@ -245,13 +244,19 @@ class SqlAlchemyTaskRepository(TaskRepository):
             statement = statement.where(_TASKS.c.workflow_key.in_(list(keys)))
         return [self._remember(row) for row in self._session.execute(statement)]
 
-    def workflow_states(self, workflow_id: WorkflowId) -> list[WorkflowTaskState]:
-        columns = (_TASKS.c.id, _TASKS.c.workflow_key, _TASKS.c.status, _TASKS.c.depends_on)
-        statement = select(*columns).where(_TASKS.c.workflow_id == workflow_id)
-        return [
-            WorkflowTaskState(TaskId(id_), key, TaskStatus(status), tuple(depends_on or ()))
-            for id_, key, status, depends_on in self._session.execute(statement)
-        ]
+    def workflow_statuses(self, workflow_id: WorkflowId) -> dict[str, TaskStatus]:
+        statement = select(_TASKS.c.workflow_key, _TASKS.c.status).where(
+            _TASKS.c.workflow_id == workflow_id
+        )
+        return {key: TaskStatus(status) for key, status in self._session.execute(statement)}
+
+    def workflow_nodes(self, workflow_id: WorkflowId) -> list[Node]:
+        statement = (
+            select(_TASKS.c.workflow_key, _TASKS.c.depends_on)
+            .where(_TASKS.c.workflow_id == workflow_id)
+            .order_by(_TASKS.c.workflow_key)
+        )
+        return [Node(key, tuple(deps or ())) for key, deps in self._session.execute(statement)]
 
     def _remember(self, row: TaskRow | Row[Any]) -> Task:
         task = task_from_row(row)
@@ -412,6 +417,7 @@ class SqlAlchemyModelRepository(ModelRepository):
 class SqlAlchemyWorkflowRepository(WorkflowRepository):
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._held: set[WorkflowId] = set()  # in this transaction (one repository each)
 
     def add(self, workflow: Workflow) -> None:
         with unique_violations_as_already_exists("workflow"):
@@ -426,6 +432,8 @@ class SqlAlchemyWorkflowRepository(WorkflowRepository):
         return workflow_from_row(row)
 
     def lock(self, workflow_id: WorkflowId) -> None:
+        if workflow_id in self._held:
+            return
         if self._session.get_bind().dialect.name == "sqlite":
             # As UserRepository.lock: a write takes SQLite's one write lock at once.
             writing = update(_WORKFLOWS).where(_WORKFLOWS.c.id == workflow_id)

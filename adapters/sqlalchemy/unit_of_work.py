@@ -50,9 +50,15 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     def commit(self) -> None:
         self._session.commit()
         self._committed = True
+        self._locks_released()
 
     def rollback(self) -> None:
         self._session.rollback()
+        self._locks_released()
+
+    def _locks_released(self) -> None:
+        # The workflow repository remembers what this transaction holds; a new one holds none.
+        self.workflows = SqlAlchemyWorkflowRepository(self._session)
 
     def _connect(self) -> None:
         # Check a connection out now, so an unreachable database fails at the `with` line.

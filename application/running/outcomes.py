@@ -7,6 +7,7 @@ from typing import Any
 
 from domain.task import RunToken, TaskId
 from domain.user import UserId
+from domain.workflow import WorkflowId
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,7 @@ class TaskRun:
     # "error"}), and the size of that as JSON.
     upstream: dict[str, dict[str, Any]] = field(default_factory=dict)
     upstream_bytes: int = 0
+    workflow_id: WorkflowId | None = None
 
 
 @dataclass(frozen=True)

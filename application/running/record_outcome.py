@@ -32,7 +32,7 @@ class RecordOutcome:
     def execute(self, run: TaskRun, outcome: Execution) -> Task:
         now = self.clock.now()
         with self.uow:
-            task = load_task_holding_its_workflow(self.uow, run.task_id)
+            task = load_task_holding_its_workflow(self.uow, run.task_id, run.workflow_id)
             if isinstance(outcome, Completed):
                 task.complete(
                     run_token=run.run_token, result=outcome.result, at=now, message=outcome.message

@@ -51,4 +51,5 @@ class StartTask:
             owner_is_admin=owner_is_admin,
             upstream=upstream,
             upstream_bytes=len(json.dumps(upstream)) if upstream else 0,
+            workflow_id=task.workflow_id,
         )
