@@ -126,7 +126,8 @@ def list_tasks(
 def get_task(
     task_id: UUID, user: CurrentUser, get: Annotated[GetTask, use_case("get_task")]
 ) -> TaskResponse:
-    return TaskResponse.of(get.execute(user, TaskId(task_id)))
+    task, waiting_for = get.with_waits(user, TaskId(task_id))
+    return TaskResponse.of(task, waiting_for=waiting_for)
 
 
 @router.patch(
