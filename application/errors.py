@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from domain.errors import DomainError, InvalidFieldsError, ValidationError
+from domain.errors import ConflictError, DomainError, InvalidFieldsError, ValidationError
 
 
 class DependencyUnavailableError(DomainError):
@@ -70,3 +70,11 @@ class UnknownTaskTypeError(ValidationError):
             field="task_type",
             task_types=sorted(known),
         )
+
+
+class IdempotencyKeyInUseError(ConflictError):
+    """Another request with the same idempotency key is still being processed: retry later,
+    and get its response then."""
+
+    code = "idempotency_key_in_use"
+    title = "A request with this idempotency key is in progress"

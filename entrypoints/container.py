@@ -20,6 +20,12 @@ from adapters.celery.queue_depth import CeleryQueueDepths
 from adapters.celery.topology import TASK_NAME_PREFIX, task_name
 from adapters.clock import SystemClock
 from adapters.in_memory.login_throttle import InMemoryLoginThrottle
+from adapters.redis.event_channel import (
+    EventFanOut,
+    PollingFanOut,
+    RedisEventChannel,
+    SilentEventChannel,
+)
 from adapters.redis.login_throttle import RedisLoginThrottle
 from adapters.security.bcrypt_hasher import BcryptPasswordHasher
 from adapters.security.jose_tokens import JoseTokenService
@@ -38,7 +44,7 @@ from adapters.write_behind import WriteBehindDispatchRecorder
 from application.argument_limits import ArgumentLimits
 from application.login_backoff import LoginBackoff
 from application.model_tasks import ModelTaskRequester
-from application.ports import Clock, DispatchRecorder, LoginThrottle
+from application.ports import Clock, DispatchRecorder, EventChannel, LoginThrottle
 from application.publishing import RecordDispatchedNow, TaskPublisher
 from application.running.check_run import CheckRun
 from application.running.record_heartbeat import RecordHeartbeat
@@ -60,10 +66,13 @@ from application.use_cases.get_model import GetModel
 from application.use_cases.get_quota import GetQuota
 from application.use_cases.get_task import GetTask
 from application.use_cases.identify_user import IdentifyUser
+from application.use_cases.issue_stream_token import IssueStreamToken
 from application.use_cases.list_models import ListModels
 from application.use_cases.list_tasks import ListTasks
 from application.use_cases.list_users import ListUsers
+from application.use_cases.purge_expired_events import PurgeExpiredEvents
 from application.use_cases.purge_expired_tasks import PurgeExpiredTasks
+from application.use_cases.read_task_events import ReadTaskEvents
 from application.use_cases.reap_stale_tasks import DatabaseUptime, ReapStaleTasks
 from application.use_cases.register_model import RegisterModel
 from application.use_cases.register_user import RegisterUser
@@ -89,6 +98,7 @@ __all__ = [
     "Environment",
     "Settings",
     "api_resources",
+    "close_event_streams",
     "create_broker_client",
     "downgrade_database",
     "task_name",
@@ -147,6 +157,29 @@ def login_throttle_for(broker_url: str, backoff: LoginBackoff, clock: Clock) -> 
     return InMemoryLoginThrottle(backoff, clock)
 
 
+def _redis_broker(broker_url: str) -> bool:
+    return broker_url.startswith(("redis://", "rediss://"))
+
+
+def event_channel_for(broker_url: str) -> EventChannel:
+    """Task events fan out through the broker's Redis; without one, streams poll the table."""
+    if _redis_broker(broker_url):
+        return RedisEventChannel.from_url(broker_url)
+    return SilentEventChannel()
+
+
+def event_fan_out_for(broker_url: str) -> EventFanOut | PollingFanOut:
+    if _redis_broker(broker_url):
+        return EventFanOut(broker_url)
+    return PollingFanOut()
+
+
+async def close_event_streams(container: Container) -> None:
+    """The API's subscription ends with the process (or a test's app)."""
+    await container.event_fan_out().close()
+    container.event_fan_out.reset()
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Singleton(Settings)
 
@@ -189,8 +222,11 @@ class Container(containers.DeclarativeContainer):
         providers.Singleton(CeleryBrokerProbe, celery_app),
     )
 
+    event_channel = providers.Singleton(event_channel_for, settings.provided.broker_url)
+    event_fan_out = providers.Singleton(event_fan_out_for, settings.provided.broker_url)
+
     # --- per call: a unit of work per use-case call ----------------------------------------
-    unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, session_factory)
+    unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, session_factory, event_channel)
     record_dispatched_now = providers.Factory(RecordDispatchedNow, uow=unit_of_work)
     # The API process switches this to `write_behind` while it serves (`api_resources`).
     dispatch_recording = providers.Object("now")
@@ -227,6 +263,12 @@ class Container(containers.DeclarativeContainer):
         throttle=login_throttle,
     )
     identify_user = providers.Factory(IdentifyUser, uow=unit_of_work, tokens=token_service)
+    issue_stream_token = providers.Factory(
+        IssueStreamToken,
+        tokens=token_service,
+        lifetime_seconds=settings.provided.stream_token_lifetime_seconds,
+    )
+    read_task_events = providers.Factory(ReadTaskEvents, uow=unit_of_work, clock=clock)
     end_sessions = providers.Factory(EndSessions, uow=unit_of_work)
     change_password = providers.Factory(ChangePassword, uow=unit_of_work, hasher=password_hasher)
     list_users = providers.Factory(
@@ -384,6 +426,17 @@ class Container(containers.DeclarativeContainer):
         uow=unit_of_work,
         clock=clock,
         retention=providers.Factory(timedelta, days=settings.provided.retention_days),
+        batch_size=settings.provided.relay_batch_size,
+    )
+
+    purge_expired_events = providers.Factory(
+        PurgeExpiredEvents,
+        uow=unit_of_work,
+        clock=clock,
+        event_retention=providers.Factory(timedelta, hours=settings.provided.event_retention_hours),
+        key_retention=providers.Factory(
+            timedelta, hours=settings.provided.idempotency_key_retention_hours
+        ),
         batch_size=settings.provided.relay_batch_size,
     )
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
+from adapters.in_memory.events import EventStore
 from adapters.in_memory.table import InMemoryTable
 from application.ports import (
     Cursor,
@@ -33,6 +34,7 @@ class InMemoryStore:
     tasks: dict[TaskId, Task] = field(default_factory=dict)
     users: dict[UserId, User] = field(default_factory=dict)
     models: dict[ModelId, Model] = field(default_factory=dict)
+    events: EventStore = field(default_factory=EventStore)
 
 
 def newest_first(rows: Iterable[R], after: Cursor | None, limit: int) -> list[R]:

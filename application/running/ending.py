@@ -7,6 +7,8 @@ from datetime import datetime
 
 from application.model_settlement import settle_model_task
 from application.ports import UnitOfWork
+from application.task_events import record_task_event
+from domain.event import EventKind
 from domain.task import Task
 
 
@@ -16,3 +18,4 @@ def run_ended(uow: UnitOfWork, task: Task, *, at: datetime) -> None:
     the same transaction, or not at all. A run's end is where later consequences hook in
     (releasing dependent tasks, a concurrency slot, events)."""
     settle_model_task(uow, task, at=at)
+    record_task_event(uow, task, EventKind.STATUS, at=at)
