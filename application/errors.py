@@ -78,3 +78,11 @@ class IdempotencyKeyInUseError(ConflictError):
 
     code = "idempotency_key_in_use"
     title = "A request with this idempotency key is in progress"
+
+
+class FencedOffError(ConflictError):
+    """A scheduler wrote with a lease older than one that has written since: it lost its
+    lease (paused, partitioned) and another scheduler took over. Nothing it did is stored."""
+
+    code = "fenced_off"
+    title = "Superseded scheduler lease"

@@ -15,6 +15,8 @@ from adapters.sqlalchemy.event_repositories import (
 )
 from adapters.sqlalchemy.repositories import (
     SqlAlchemyModelRepository,
+    SqlAlchemyScheduleFireRepository,
+    SqlAlchemyScheduleRepository,
     SqlAlchemyTaskRepository,
     SqlAlchemyUserRepository,
 )
@@ -42,6 +44,8 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.idempotency_keys = SqlAlchemyIdempotencyKeyRepository(self._session)
         self._events = SqlAlchemyEventRepository(self._session)
         self.events = self._events
+        self.schedules = SqlAlchemyScheduleRepository(self._session)
+        self.schedule_fires = SqlAlchemyScheduleFireRepository(self._session)
         return self
 
     def __exit__(

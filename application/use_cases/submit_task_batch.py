@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from application.access import load_model
 from application.argument_limits import ArgumentLimits
@@ -12,7 +13,7 @@ from application.idempotency import IdempotencyClaim, remember, replay
 from application.ports import Clock, TaskTypeCatalog, UnitOfWork
 from application.publishing import TaskPublisher
 from application.quota import ensure_within_active_task_quota
-from application.submission import SubmissionRules, TaskSubmission
+from application.submission import SubmissionRules, TaskSubmission, due_now
 from application.task_events import record_status_events
 from domain.errors import NotFoundError, ValidationError
 from domain.model import ModelId
@@ -29,7 +30,8 @@ class SubmitTaskBatch:
     checked before anything is stored, and one invalid task refuses the whole batch, naming
     each invalid task's field by its position (`tasks[3].kwargs.seconds`). The owner's quota
     must hold the whole batch. The rows are committed in one transaction, then published
-    together; a broker outage leaves them all to the relay, as for one task.
+    together (delayed ones when due); a broker outage leaves them all to the relay, as for
+    one task.
 
     Raises ValidationError (InvalidBatchError for invalid tasks), QuotaExceededError,
     PermissionDeniedError.
@@ -65,7 +67,8 @@ class SubmitTaskBatch:
                 field="tasks",
                 limit=self.max_batch_size,
             )
-        tasks, errors = self._new_tasks(actor, submissions, request_id)
+        now = self.clock.now()
+        tasks, errors = self._new_tasks(actor, submissions, request_id, now)
         with self.uow:
             if claim is not None and (earlier := replay(self.uow, actor.id, claim)) is not None:
                 return earlier, True
@@ -81,14 +84,17 @@ class SubmitTaskBatch:
             if claim is not None:
                 remember(self.uow, actor.id, claim, tasks, at=self.clock.now())
             self.uow.commit()
-        self.publisher.publish(tasks)
+        self.publisher.publish(due_now(tasks, now))
         return tasks, False
 
     def _new_tasks(
-        self, actor: User, submissions: Sequence[TaskSubmission], request_id: str | None
+        self,
+        actor: User,
+        submissions: Sequence[TaskSubmission],
+        request_id: str | None,
+        now: datetime,
     ) -> tuple[list[Task], list[tuple[str, str]]]:
         rules = SubmissionRules(self.catalog, self.argument_limits)
-        now = self.clock.now()
         tasks: list[Task] = []
         errors: list[tuple[str, str]] = []
         for n, submission in enumerate(submissions):

@@ -11,6 +11,7 @@ import typer
 from entrypoints.client import arguments
 from entrypoints.client.output import (
     console,
+    local_time,
     print_json,
     print_table,
     reported_errors,
@@ -56,11 +57,23 @@ def submit(
     ] = None,
     args: Annotated[str | None, typer.Option("--args", help="A JSON array.")] = None,
     model_id: Annotated[UUID | None, typer.Option(help="The model the task is about.")] = None,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at", help="Start it at this time, with its offset: 2026-12-24T18:00+01:00."
+        ),
+    ] = None,
+    in_: Annotated[
+        str | None, typer.Option("--in", help="Start it after this long: 90s, 10m, 1h30m, 2d.")
+    ] = None,
     watch: Annotated[bool, typer.Option("--watch", help="Follow it until it ends.")] = False,
     interval: Interval = 0.5,
     as_json: JsonFlag = False,
 ) -> None:
-    """Submit a task; with --watch, follow it and exit 0 only if it completes."""
+    """Submit a task, now or later (--at, --in); with --watch, follow it and exit 0 only if
+    it completes."""
+    if at is not None and in_ is not None:
+        raise typer.BadParameter("give --at or --in, not both", param_hint="--at/--in")
     body: dict[str, Any] = {
         "name": name or task_type,
         "task_type": task_type,
@@ -73,6 +86,10 @@ def submit(
         body["priority"] = priority.value
     if model_id is not None:
         body["model_id"] = str(model_id)
+    if at is not None:
+        body["run_at"] = arguments.moment(at, option="--at")
+    if in_ is not None:
+        body["delay_seconds"] = arguments.duration_seconds(in_, option="--in")
     with reported_errors(), logged_in_client() as client:
         task = client.submit_task(body)
         if watch:  # exits with the task's outcome
@@ -81,6 +98,8 @@ def submit(
         print_json(task)
     else:
         line = f"submitted {task['id']} ({task['task_type']}, {task['priority']} priority)"
+        if task.get("run_at"):
+            line += f", runs at {local_time(task['run_at'])}"
         typer.echo(shown(line))
 
 

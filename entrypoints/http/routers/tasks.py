@@ -48,8 +48,9 @@ def submit_task(
     response: Response,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> TaskResponse:
-    """Store the task and queue it. Unknown task types and bad arguments are refused (422).
-    With an `Idempotency-Key`, a retry returns the task the first request created."""
+    """Store the task and queue it; with `run_at` or `delay_seconds`, queue it only then.
+    Unknown task types and bad arguments are refused (422). With an `Idempotency-Key`, a
+    retry returns the task the first request created."""
     task, replayed = submit.execute_once(
         user,
         claim_of(request, idempotency_key, body),
@@ -60,6 +61,7 @@ def submit_task(
         kwargs=body.kwargs,
         model_id=ModelId(body.model_id) if body.model_id else None,
         request_id=request_id_var.get(),
+        run_at=body.start_time(),
     )
     mark_replayed(response, replayed)
     return TaskResponse.of(task)
@@ -150,8 +152,11 @@ def update_task(
     user: CurrentUser,
     update: Annotated[UpdateTask, use_case("update_task")],
 ) -> TaskResponse:
-    """Rename or re-prioritise a task; only while it is pending (409 otherwise)."""
-    task = update.execute(user, TaskId(task_id), name=body.name, priority=body.priority)
+    """Rename or re-prioritise a task; only while it is pending (409 otherwise). `run_at`
+    moves a delayed task while it still waits (409 once published)."""
+    task = update.execute(
+        user, TaskId(task_id), name=body.name, priority=body.priority, run_at=body.run_at
+    )
     return TaskResponse.of(task)
 
 

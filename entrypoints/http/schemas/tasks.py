@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from application.submission import TaskSubmission
 from domain.model import ModelId
@@ -21,6 +21,29 @@ class SubmitTaskRequest(StrictRequest):
     args: list[Any] = Field(default_factory=list)
     kwargs: dict[str, Any] = Field(default_factory=dict)
     model_id: UUID | None = None
+    run_at: AwareDatetime | None = Field(
+        None,
+        description="Publish the task only at this time (RFC 3339 with an offset); a time "
+        "past runs now, more than a year ahead is refused.",
+        examples=["2026-12-24T18:00:00+01:00"],
+    )
+    delay_seconds: float | None = Field(
+        None,
+        ge=0,
+        le=365 * 86400,
+        description="Publish the task this many seconds from now (instead of run_at).",
+    )
+
+    @model_validator(mode="after")
+    def _one_time_at_most(self) -> SubmitTaskRequest:
+        if self.run_at is not None and self.delay_seconds is not None:
+            raise ValueError("give run_at or delay_seconds, not both")
+        return self
+
+    def start_time(self) -> datetime | None:
+        if self.delay_seconds is not None:
+            return datetime.now(UTC) + timedelta(seconds=self.delay_seconds)
+        return self.run_at
 
     def submission(self) -> TaskSubmission:
         return TaskSubmission(
@@ -30,6 +53,7 @@ class SubmitTaskRequest(StrictRequest):
             args=self.args,
             kwargs=self.kwargs,
             model_id=ModelId(self.model_id) if self.model_id else None,
+            run_at=self.start_time(),
         )
 
 
@@ -46,6 +70,9 @@ class SubmitTaskBatchRequest(StrictRequest):
 class UpdateTaskRequest(StrictRequest):
     name: PlainText | None = Field(None, min_length=1, max_length=200)
     priority: Priority | None = None
+    run_at: AwareDatetime | None = Field(
+        None, description="A new time for a delayed task that has not been published yet."
+    )
 
 
 class TaskErrorResponse(BaseModel):
@@ -76,6 +103,9 @@ class TaskResponse(BaseModel):
     request_id: str | None = Field(
         None, description="The id of the request that submitted the task (X-Request-ID)."
     )
+    run_at: datetime | None = Field(None, description="A delayed task's time.")
+    schedule_id: UUID | None = Field(None, description="The schedule that fired the task.")
+    fire_time: datetime | None = Field(None, description="The fire time that created it.")
 
     @classmethod
     def of(cls, task: Task) -> TaskResponse:
@@ -102,6 +132,9 @@ class TaskResponse(BaseModel):
             started_at=task.started_at,
             completed_at=task.completed_at,
             request_id=task.request_id,
+            run_at=task.run_at,
+            schedule_id=task.schedule_id,
+            fire_time=task.fire_time,
         )
 
 

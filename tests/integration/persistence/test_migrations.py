@@ -15,7 +15,16 @@ from adapters.sqlalchemy.migrate import downgrade_database, upgrade_database
 from adapters.sqlalchemy.tables import Base
 from tests.support.databases import database_backends, empty_database
 
-TABLES = {"users", "models", "tasks", "readiness_probe", "idempotency_keys", "task_events"}
+TABLES = {
+    "users",
+    "models",
+    "tasks",
+    "readiness_probe",
+    "schedules",
+    "schedule_fires",
+    "idempotency_keys",
+    "task_events",
+}
 
 
 @pytest.fixture(params=database_backends())

@@ -1,7 +1,7 @@
 """Task events numbered per user, and idempotency keys of submissions.
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-12-20
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 TIMESTAMP = sa.DateTime(timezone=True)
 
 revision: str = "0007"
-down_revision: str | None = "0004"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
