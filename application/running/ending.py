@@ -7,7 +7,9 @@ from datetime import datetime
 
 from application.model_settlement import settle_model_task
 from application.ports import UnitOfWork
+from application.task_events import record_task_event
 from application.workflows import advance_workflow
+from domain.event import EventKind
 from domain.task import Task
 
 
@@ -20,4 +22,8 @@ def run_ended(uow: UnitOfWork, task: Task, *, at: datetime) -> list[Task]:
     Returns the tasks of `task`'s workflow it released: the caller publishes them after the
     commit; one that does not leaves them to the relay, as any unpublished task."""
     settle_model_task(uow, task, at=at)
-    return advance_workflow(uow, task, at=at)
+    record_task_event(uow, task, EventKind.STATUS, at=at)
+    released = advance_workflow(uow, task, at=at)
+    for dependent in released:
+        record_task_event(uow, dependent, EventKind.STATUS, at=at)
+    return released
