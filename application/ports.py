@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from application.running.outcomes import Execution, Outcome, TaskRun
+from domain.attempt import Attempt, TaskLogLine
 from domain.model import Model, ModelId, ModelStatus
 from domain.task import Priority, Task, TaskId, TaskStatus
 from domain.user import Email, User, UserId
@@ -168,6 +169,32 @@ class ModelRepository(ABC):
     def find(self, query: ModelQuery) -> list[Model]: ...
 
 
+class AttemptRepository(ABC):
+    """Each task's ended runs. Rows go with their task (purged, deleted)."""
+
+    @abstractmethod
+    def add(self, attempt: Attempt) -> None:
+        """Stage the attempt; one per (task, number): adding a recorded one again does nothing."""
+
+    @abstractmethod
+    def list(self, task_id: TaskId) -> list[Attempt]:
+        """The task's attempts, first first."""
+
+
+class TaskLogRepository(ABC):
+    """The lines each task's runs logged, at most a fixed number per task (oldest dropped).
+    Rows go with their task."""
+
+    @abstractmethod
+    def append(self, lines: Sequence[TaskLogLine], *, keep: int) -> None:
+        """Stage the lines of one task, numbered after its last; then drop all but the task's
+        newest `keep`."""
+
+    @abstractmethod
+    def page(self, task_id: TaskId, *, after: int | None, limit: int) -> list[TaskLogLine]:
+        """The task's lines oldest first, those with `seq` above `after`, at most `limit`."""
+
+
 class UnitOfWork(ABC):
     """One transaction per `with` block: rolled back on exit unless `commit()` was called.
 
@@ -177,6 +204,8 @@ class UnitOfWork(ABC):
     tasks: TaskRepository
     users: UserRepository
     models: ModelRepository
+    attempts: AttemptRepository
+    task_logs: TaskLogRepository
 
     @abstractmethod
     def __enter__(self) -> Self: ...
@@ -376,6 +405,12 @@ class TaskContext(ABC):
     @abstractmethod
     def check_cancelled(self) -> None:
         """Raise TaskCancelledError if the task was cancelled; cheap enough for a loop."""
+
+    @abstractmethod
+    def log(self, message: str, *, level: str = "info") -> None:
+        """Keep a line in the task's log (GET /tasks/{id}/logs), with this attempt's number
+        and the time; written in batches, like progress. `level` is debug, info, warning,
+        error or critical."""
 
 
 class TaskExecutor(ABC):

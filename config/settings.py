@@ -141,6 +141,18 @@ class Settings(BaseSettings):
         description="Interface a worker's metrics server binds to; 0.0.0.0 when Prometheus "
         "scrapes from another host (the metrics carry no ids, arguments or results).",
     )
+    traceback_max_chars: int = Field(
+        16 * 1024,
+        ge=100,
+        description="The most of a failed run's traceback kept with the task and its attempt "
+        "(its end: the raising frame and the error).",
+    )
+    task_log_max_lines: int = Field(
+        1000,
+        ge=1,
+        description="Log lines kept per task (ctx.log and its module's logging), the oldest "
+        "dropped first.",
+    )
     progress_interval_seconds: float = Field(
         0.5, gt=0, description="Least time between two progress writes of one run."
     )

@@ -40,6 +40,7 @@ from application.login_backoff import LoginBackoff
 from application.model_tasks import ModelTaskRequester
 from application.ports import Clock, DispatchRecorder, LoginThrottle
 from application.publishing import RecordDispatchedNow, TaskPublisher
+from application.running.append_task_logs import AppendTaskLogs
 from application.running.check_run import CheckRun
 from application.running.record_heartbeat import RecordHeartbeat
 from application.running.record_outcome import RecordOutcome
@@ -61,6 +62,8 @@ from application.use_cases.get_quota import GetQuota
 from application.use_cases.get_task import GetTask
 from application.use_cases.identify_user import IdentifyUser
 from application.use_cases.list_models import ListModels
+from application.use_cases.list_task_attempts import ListTaskAttempts
+from application.use_cases.list_task_logs import ListTaskLogs
 from application.use_cases.list_tasks import ListTasks
 from application.use_cases.list_users import ListUsers
 from application.use_cases.purge_expired_tasks import PurgeExpiredTasks
@@ -71,6 +74,7 @@ from application.use_cases.relay_undispatched_tasks import RelayUndispatchedTask
 from application.use_cases.republish_overdue_tasks import RepublishOverdueTasks
 from application.use_cases.request_model_deployment import RequestModelDeployment
 from application.use_cases.request_model_validation import RequestModelValidation
+from application.use_cases.rerun_task import RerunTask
 from application.use_cases.sign_up import SignUp
 from application.use_cases.submit_task import SubmitTask
 from application.use_cases.submit_task_batch import SubmitTaskBatch
@@ -267,6 +271,16 @@ class Container(containers.DeclarativeContainer):
         GetQuota, uow=unit_of_work, max_active_tasks=settings.provided.max_active_tasks_per_user
     )
     get_task = providers.Factory(GetTask, uow=unit_of_work)
+    list_task_attempts = providers.Factory(ListTaskAttempts, uow=unit_of_work)
+    list_task_logs = providers.Factory(ListTaskLogs, uow=unit_of_work)
+    rerun_task = providers.Factory(
+        RerunTask,
+        uow=unit_of_work,
+        catalog=task_type_catalog,
+        publisher=publisher,
+        clock=clock,
+        max_active_tasks=settings.provided.max_active_tasks_per_user,
+    )
     list_tasks = providers.Factory(
         ListTasks,
         uow=unit_of_work,
@@ -328,7 +342,14 @@ class Container(containers.DeclarativeContainer):
     record_outcome = providers.Factory(
         RecordOutcome, uow=unit_of_work, publisher=publisher, clock=clock
     )
-    task_executor = providers.Singleton(TaskTypeExecutor, registry=task_type_catalog)
+    task_executor = providers.Singleton(
+        TaskTypeExecutor,
+        registry=task_type_catalog,
+        traceback_limit=settings.provided.traceback_max_chars,
+    )
+    append_task_logs = providers.Factory(
+        AppendTaskLogs, uow=unit_of_work, keep=settings.provided.task_log_max_lines
+    )
     run_supervisor = providers.Factory(
         ProcessRunSupervisor,
         heartbeat=record_heartbeat,
@@ -366,6 +387,7 @@ class Container(containers.DeclarativeContainer):
         supervisor=run_supervisor,
         tuning=run_tuning,
         observer=run_observer,
+        append_logs=append_task_logs,
     )
     # What Beat's reaper saw of the database, from its first run: silence during an outage
     # is no sign of a dead worker.

@@ -18,6 +18,7 @@ from application.ports import (
     TaskRepository,
     UserRepository,
 )
+from domain.attempt import Attempt, TaskLogLine
 from domain.errors import AlreadyExistsError
 from domain.model import Model, ModelId
 from domain.task import ACTIVE_STATUSES, Task, TaskId, TaskStatus
@@ -33,6 +34,8 @@ class InMemoryStore:
     tasks: dict[TaskId, Task] = field(default_factory=dict)
     users: dict[UserId, User] = field(default_factory=dict)
     models: dict[ModelId, Model] = field(default_factory=dict)
+    attempts: dict[tuple[TaskId, int], Attempt] = field(default_factory=dict)
+    task_logs: dict[TaskId, list[TaskLogLine]] = field(default_factory=dict)
 
 
 def newest_first(rows: Iterable[R], after: Cursor | None, limit: int) -> list[R]:

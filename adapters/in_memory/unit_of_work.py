@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
+from adapters.in_memory.history import InMemoryAttemptRepository, InMemoryTaskLogRepository
 from adapters.in_memory.repositories import (
     InMemoryModelRepository,
     InMemoryStore,
@@ -36,6 +37,13 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.tasks = InMemoryTaskRepository(tasks)
         self.users = InMemoryUserRepository(users)
         self.models = InMemoryModelRepository(models, tasks)
+        exists = lambda task_id: any(t.id == task_id for t in tasks.rows())  # noqa: E731
+        self.attempts: InMemoryAttemptRepository = InMemoryAttemptRepository(
+            self.store.attempts, exists
+        )
+        self.task_logs: InMemoryTaskLogRepository = InMemoryTaskLogRepository(
+            self.store.task_logs, exists
+        )
 
     def __exit__(
         self,
@@ -50,6 +58,8 @@ class InMemoryUnitOfWork(UnitOfWork):
             table.check()
         for table in self._tables:
             table.apply()
+        self.attempts.apply()
+        self.task_logs.apply()
         self.commits += 1
 
     def rollback(self) -> None:

@@ -18,6 +18,9 @@ from adapters.sqlalchemy.compare_and_set import lost_race, rows_written, write_c
 from adapters.sqlalchemy.errors import unique_violations_as_already_exists
 from adapters.sqlalchemy.keyset import newest_first
 from adapters.sqlalchemy.mapping import (
+    attempt_from_row,
+    attempt_values,
+    log_line_from_row,
     model_from_row,
     model_to_row,
     model_values,
@@ -27,15 +30,18 @@ from adapters.sqlalchemy.mapping import (
     user_to_row,
     user_values,
 )
-from adapters.sqlalchemy.tables import ModelRow, TaskRow, UserRow
+from adapters.sqlalchemy.tables import ModelRow, TaskAttemptRow, TaskLogRow, TaskRow, UserRow
 from application.ports import (
+    AttemptRepository,
     Cursor,
     ModelQuery,
     ModelRepository,
+    TaskLogRepository,
     TaskQuery,
     TaskRepository,
     UserRepository,
 )
+from domain.attempt import Attempt, TaskLogLine
 from domain.errors import AlreadyExistsError, NotFoundError
 from domain.model import Model, ModelId
 from domain.task import ACTIVE_STATUSES, Priority, Task, TaskId, TaskStatus
@@ -50,6 +56,8 @@ _UNSYNCHRONIZED = {"synchronize_session": False}
 # identity map and flush took a quarter of the time of each (profiled under load).
 _TASKS = cast(Table, TaskRow.__table__)
 _USERS = cast(Table, UserRow.__table__)
+_ATTEMPTS = cast(Table, TaskAttemptRow.__table__)
+_LOGS = cast(Table, TaskLogRow.__table__)
 
 
 class SqlAlchemyTaskRepository(TaskRepository):
@@ -383,3 +391,65 @@ class SqlAlchemyModelRepository(ModelRepository):
         )
         if self._session.scalar(taken) is not None:
             raise AlreadyExistsError(f"you already have a model named {model.name!r}", field="name")
+
+
+class SqlAlchemyAttemptRepository(AttemptRepository):
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, attempt: Attempt) -> None:
+        recorded = self._session.execute(
+            select(TaskAttemptRow.number).where(
+                TaskAttemptRow.task_id == attempt.task_id, TaskAttemptRow.number == attempt.number
+            )
+        ).first()
+        if recorded is None:
+            self._session.execute(insert(TaskAttemptRow), attempt_values(attempt))
+
+    def list(self, task_id: TaskId) -> list[Attempt]:
+        statement = (
+            select(_ATTEMPTS)
+            .where(TaskAttemptRow.task_id == task_id)
+            .order_by(TaskAttemptRow.number)
+        )
+        return [attempt_from_row(row) for row in self._session.execute(statement)]
+
+
+class SqlAlchemyTaskLogRepository(TaskLogRepository):
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def append(self, lines: Sequence[TaskLogLine], *, keep: int) -> None:
+        if not lines:
+            return
+        task_id = lines[0].task_id
+        last = self._session.execute(
+            select(func.max(TaskLogRow.seq)).where(TaskLogRow.task_id == task_id)
+        ).scalar_one_or_none()
+        first = (last or 0) + 1
+        rows = [
+            {
+                "task_id": line.task_id,
+                "seq": first + offset,
+                "attempt": line.attempt,
+                "level": line.level.value,
+                "message": line.message,
+                "logged_at": line.logged_at,
+            }
+            for offset, line in enumerate(lines)
+        ]
+        self._session.execute(insert(TaskLogRow), rows)
+        newest = first + len(rows) - 1
+        if newest > keep:
+            self._session.execute(
+                delete(TaskLogRow)
+                .where(TaskLogRow.task_id == task_id, TaskLogRow.seq <= newest - keep)
+                .execution_options(**_UNSYNCHRONIZED)
+            )
+
+    def page(self, task_id: TaskId, *, after: int | None, limit: int) -> list[TaskLogLine]:
+        statement = select(_LOGS).where(TaskLogRow.task_id == task_id)
+        if after is not None:
+            statement = statement.where(TaskLogRow.seq > after)
+        statement = statement.order_by(TaskLogRow.seq).limit(limit)
+        return [log_line_from_row(row) for row in self._session.execute(statement)]

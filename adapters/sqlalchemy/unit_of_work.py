@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.sqlalchemy.errors import database_unavailable
 from adapters.sqlalchemy.repositories import (
+    SqlAlchemyAttemptRepository,
     SqlAlchemyModelRepository,
+    SqlAlchemyTaskLogRepository,
     SqlAlchemyTaskRepository,
     SqlAlchemyUserRepository,
 )
@@ -31,6 +33,8 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.tasks = SqlAlchemyTaskRepository(self._session)
         self.users = SqlAlchemyUserRepository(self._session)
         self.models = SqlAlchemyModelRepository(self._session)
+        self.attempts = SqlAlchemyAttemptRepository(self._session)
+        self.task_logs = SqlAlchemyTaskLogRepository(self._session)
         return self
 
     def __exit__(

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from application.model_settlement import settle_model_task
 from application.ports import UnitOfWork
+from domain.attempt import Attempt
 from domain.task import Task
 
 
@@ -16,3 +17,7 @@ def run_ended(uow: UnitOfWork, task: Task, *, at: datetime) -> None:
     the same transaction, or not at all. A run's end is where later consequences hook in
     (releasing dependent tasks, a concurrency slot, events)."""
     settle_model_task(uow, task, at=at)
+    if task.attempts:
+        # Its latest attempt, unless that ended before (a retried task cancelled while it
+        # waits for its next run): the repository keeps the first record of each number.
+        uow.attempts.add(Attempt.ended(task, at=at))

@@ -37,6 +37,7 @@ class Completed:
 class Failed:
     error_type: str
     message: str
+    traceback: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class Retried:
     error_type: str
     message: str
     countdown: float
+    traceback: str | None = None
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from application.ports import Clock, UnitOfWork
 from application.running.outcomes import TaskRun
 from domain.errors import NotFoundError
-from domain.task import RunToken, TaskId
+from domain.task import RunToken, TaskId, WorkerId
+
+
+def this_process() -> WorkerId:
+    """The process a claim is made in: a pool process of a worker, when run by one."""
+    return WorkerId(socket.gethostname(), os.getpid())
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,12 +30,13 @@ class StartTask:
 
     uow: UnitOfWork
     clock: Clock
+    worker: Callable[[], WorkerId] = this_process
 
     def execute(self, task_id: TaskId) -> TaskRun:
         token = RunToken(secrets.token_hex(16))
         with self.uow:
             task = self.uow.tasks.get(task_id)
-            task.start(run_token=token, at=self.clock.now())
+            task.start(run_token=token, at=self.clock.now(), worker=self.worker())
             self.uow.tasks.update(task)
             try:
                 owner_is_admin = self.uow.users.get(task.user_id).is_admin

@@ -128,12 +128,16 @@ def room_for_tasks(override_settings: Any) -> Settings:
 def fresh_resources(
     client: TestClient, store: InMemoryStore, admin: Account, bob: Account, endpoint: Endpoint
 ) -> dict[str, str]:
-    """A pending task and a registered model of the admin's (validated, for a deployment)."""
+    """A pending task (cancelled, to be re-run) and a registered model of the admin's
+    (validated, for a deployment)."""
     model = create_model(client, admin, name=f"model-{uuid.uuid4().hex[:8]}")
     if endpoint.path.endswith("/deploy"):
         client.post(f"{API}/models/{model['id']}/validate", headers=admin.headers)
         mark_validated(store, model["id"])
-    return {"task_id": create_task(client, admin)["id"], "model_id": model["id"], "user_id": bob.id}
+    task_id = create_task(client, admin)["id"]
+    if endpoint.path.endswith("/retry"):  # only a failed or cancelled task is re-run
+        client.post(f"{API}/tasks/{task_id}/cancel", headers=admin.headers)
+    return {"task_id": task_id, "model_id": model["id"], "user_id": bob.id}
 
 
 # --- no secrets out ------------------------------------------------------------------------
