@@ -35,7 +35,13 @@ class SubmissionRules:
     argument_limits: ArgumentLimits
 
     def new_task(
-        self, submission: TaskSubmission, *, owner_id: UserId, at: datetime, request_id: str | None
+        self,
+        submission: TaskSubmission,
+        *,
+        owner_id: UserId,
+        at: datetime,
+        request_id: str | None,
+        trace_id: str | None = None,
     ) -> Task:
         """The pending task `submission` describes. The task type must exist and be one
         clients may submit (not an internal model task); its arguments stay within the
@@ -64,4 +70,5 @@ class SubmissionRules:
             model_id=submission.model_id,
             max_attempts=spec.max_attempts,
             request_id=request_id,
+            trace_id=trace_id,
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -214,6 +214,12 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", description="Root log level of every process.")
     log_format: str | None = Field(
         None, description="json or text; json in production, text elsewhere when unset."
+    )
+    otel_exporter: Literal["otlp", "console", "none"] | None = Field(
+        None,
+        description="Where OpenTelemetry traces go: otlp (OTEL_EXPORTER_OTLP_ENDPOINT and the "
+        "other standard OTEL_* variables apply), console (one JSON line per span on stdout) or "
+        "none. Unset or none: no tracing at all, nothing instrumented (ADR 22).",
     )
     forwarded_allow_ips: str = Field(
         "127.0.0.1",

@@ -224,7 +224,9 @@ class Task:
 
     # --- client-side changes -------------------------------------------------------------
 
-    def rerun(self, *, at: datetime, request_id: str | None = None) -> Task:
+    def rerun(
+        self, *, at: datetime, request_id: str | None = None, trace_id: str | None = None
+    ) -> Task:
         """A new task doing this one's work again (same type, arguments, priority, owner and
         attempts), linked to it by `retry_of`; this task is left as it is. Only a task that
         failed or was cancelled is re-run: a completed one has its result, an active one may
@@ -245,6 +247,7 @@ class Task:
             model_id=self.model_id,
             max_attempts=self.max_attempts,
             request_id=request_id,
+            trace_id=trace_id,
             retry_of=self.id,
         )
 

@@ -32,7 +32,14 @@ class RerunTask:
     clock: Clock
     max_active_tasks: int
 
-    def execute(self, actor: User, task_id: TaskId, *, request_id: str | None = None) -> Task:
+    def execute(
+        self,
+        actor: User,
+        task_id: TaskId,
+        *,
+        request_id: str | None = None,
+        trace_id: str | None = None,
+    ) -> Task:
         ensure_active(actor)
         with self.uow:
             original = load_task(self.uow, actor, task_id, Action.CHANGE)
@@ -41,7 +48,7 @@ class RerunTask:
                     "a model's task is re-run by requesting its validation or deployment again",
                     task_id=str(task_id),
                 )
-            task = original.rerun(at=self.clock.now(), request_id=request_id)
+            task = original.rerun(at=self.clock.now(), request_id=request_id, trace_id=trace_id)
             ensure_within_active_task_quota(self.uow, task.user_id, self.max_active_tasks)
             self.uow.tasks.add(task)
             self.uow.commit()

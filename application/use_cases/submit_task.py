@@ -47,12 +47,17 @@ class SubmitTask:
         kwargs: dict[str, Any] | None = None,
         model_id: ModelId | None = None,
         request_id: str | None = None,
+        trace_id: str | None = None,
     ) -> Task:
         ensure_active(actor)
         submission = TaskSubmission(name, task_type, priority, args, kwargs, model_id)
         rules = SubmissionRules(self.catalog, self.argument_limits)
         task = rules.new_task(
-            submission, owner_id=actor.id, at=self.clock.now(), request_id=request_id
+            submission,
+            owner_id=actor.id,
+            at=self.clock.now(),
+            request_id=request_id,
+            trace_id=trace_id,
         )
         with self.uow:
             if model_id is not None:

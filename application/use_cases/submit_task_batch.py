@@ -42,7 +42,12 @@ class SubmitTaskBatch:
     argument_limits: ArgumentLimits = field(default_factory=ArgumentLimits)
 
     def execute(
-        self, actor: User, submissions: Sequence[TaskSubmission], *, request_id: str | None = None
+        self,
+        actor: User,
+        submissions: Sequence[TaskSubmission],
+        *,
+        request_id: str | None = None,
+        trace_id: str | None = None,
     ) -> list[Task]:
         ensure_active(actor)
         if not 1 <= len(submissions) <= self.max_batch_size:
@@ -51,7 +56,7 @@ class SubmitTaskBatch:
                 field="tasks",
                 limit=self.max_batch_size,
             )
-        tasks, errors = self._new_tasks(actor, submissions, request_id)
+        tasks, errors = self._new_tasks(actor, submissions, request_id, trace_id)
         with self.uow:
             errors += self._unreadable_models(actor, submissions)
             if errors:
@@ -65,7 +70,11 @@ class SubmitTaskBatch:
         return tasks
 
     def _new_tasks(
-        self, actor: User, submissions: Sequence[TaskSubmission], request_id: str | None
+        self,
+        actor: User,
+        submissions: Sequence[TaskSubmission],
+        request_id: str | None,
+        trace_id: str | None,
     ) -> tuple[list[Task], list[tuple[str, str]]]:
         rules = SubmissionRules(self.catalog, self.argument_limits)
         now = self.clock.now()
@@ -74,7 +83,13 @@ class SubmitTaskBatch:
         for n, submission in enumerate(submissions):
             try:
                 tasks.append(
-                    rules.new_task(submission, owner_id=actor.id, at=now, request_id=request_id)
+                    rules.new_task(
+                        submission,
+                        owner_id=actor.id,
+                        at=now,
+                        request_id=request_id,
+                        trace_id=trace_id,
+                    )
                 )
             except ValidationError as exc:
                 errors += [(f"tasks[{n}].{name}", message) for name, message in exc.field_errors]

@@ -18,6 +18,7 @@ from entrypoints.http.query_parameters import refuse_unknown_query_parameters
 from entrypoints.http.request_ids import RequestIdMiddleware
 from entrypoints.http.routers import auth, health, models, task_history, task_types, tasks, users
 from entrypoints.http.security_headers import SecurityHeadersMiddleware
+from entrypoints.tracing import start_tracing, trace_api
 
 API_PREFIX = "/api/v1"
 
@@ -57,6 +58,8 @@ def create_app(container: Container | None = None) -> FastAPI:
     install_metrics(app, token=token, serve=token is not None or not production)
     _allow_cross_origin_calls(app, settings.cors_origins)
     app.openapi = lambda: _openapi_with_problem_documents(app)  # type: ignore[method-assign]
+    if start_tracing(settings.otel_exporter, service_name="taskhub-api"):
+        trace_api(app, container.engine())
     return app
 
 

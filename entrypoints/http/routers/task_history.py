@@ -21,6 +21,7 @@ from entrypoints.http.schemas.task_history import (
 )
 from entrypoints.http.schemas.tasks import TaskResponse
 from entrypoints.logs import request_id_var
+from entrypoints.tracing import current_trace_id
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 
@@ -72,4 +73,8 @@ def retry_task(
 ) -> TaskResponse:
     """Run a failed or cancelled task again, as a new task (same type, arguments, priority)
     whose `retry_of` names this one, which is left as it was; 409 for any other status."""
-    return TaskResponse.of(rerun.execute(user, TaskId(task_id), request_id=request_id_var.get()))
+    return TaskResponse.of(
+        rerun.execute(
+            user, TaskId(task_id), request_id=request_id_var.get(), trace_id=current_trace_id()
+        )
+    )

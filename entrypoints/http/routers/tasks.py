@@ -29,6 +29,7 @@ from entrypoints.http.schemas.tasks import (
     UpdateTaskRequest,
 )
 from entrypoints.logs import request_id_var
+from entrypoints.tracing import current_trace_id
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 
@@ -54,6 +55,7 @@ def submit_task(
         kwargs=body.kwargs,
         model_id=ModelId(body.model_id) if body.model_id else None,
         request_id=request_id_var.get(),
+        trace_id=current_trace_id(),
     )
     return TaskResponse.of(task)
 
@@ -72,7 +74,9 @@ def submit_task_batch(
     """Store up to 500 tasks in one transaction and queue them: all or none. Any invalid
     task refuses the whole batch (422), whose `errors` name each one's field by position,
     e.g. `tasks[3].kwargs.seconds`; the quota must hold the whole batch (429)."""
-    tasks = submit.execute(user, body.submissions(), request_id=request_id_var.get())
+    tasks = submit.execute(
+        user, body.submissions(), request_id=request_id_var.get(), trace_id=current_trace_id()
+    )
     return TaskBatchResponse(items=[TaskResponse.of(task) for task in tasks])
 
 
