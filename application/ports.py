@@ -103,6 +103,15 @@ class TaskRepository(ABC):
         publishes them again (their messages may be lost); how many had it set."""
 
     @abstractmethod
+    def oldest_waiting_by_queue(self) -> dict[str, datetime]:
+        """Per queue, the earliest time a pending task became due to run (its `due_at`, else
+        its creation); a queue without pending tasks is left out. One aggregate query."""
+
+    @abstractmethod
+    def count_undispatched(self) -> int:
+        """Pending tasks the broker never accepted: the relay's backlog."""
+
+    @abstractmethod
     def count_overdue(self, *, due_before: datetime) -> dict[str, int]:
         """Per queue, pending tasks whose message went out and was due before `due_before`,
         yet no worker has claimed them."""

@@ -66,6 +66,7 @@ from application.use_cases.list_task_attempts import ListTaskAttempts
 from application.use_cases.list_task_logs import ListTaskLogs
 from application.use_cases.list_tasks import ListTasks
 from application.use_cases.list_users import ListUsers
+from application.use_cases.measure_waiting_tasks import MeasureWaitingTasks
 from application.use_cases.purge_expired_tasks import PurgeExpiredTasks
 from application.use_cases.reap_stale_tasks import DatabaseUptime, ReapStaleTasks
 from application.use_cases.register_model import RegisterModel
@@ -412,6 +413,7 @@ class Container(containers.DeclarativeContainer):
     # --- metrics (worker side; the API's are in entrypoints/http/metrics.py) -------------
     queue_depths = providers.Singleton(CeleryQueueDepths, celery_app)
     count_tasks_by_status = providers.Factory(CountTasksByStatus, uow=unit_of_work)
+    measure_waiting_tasks = providers.Factory(MeasureWaitingTasks, uow=unit_of_work, clock=clock)
     republish_overdue_tasks = providers.Factory(
         RepublishOverdueTasks,
         uow=unit_of_work,
@@ -425,6 +427,7 @@ class Container(containers.DeclarativeContainer):
         BacklogCollector,
         queue_depths=queue_depths.provided.read,
         count_tasks=count_tasks_by_status.provider,
+        measure_waiting=measure_waiting_tasks.provider,
     )
 
 

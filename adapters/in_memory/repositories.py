@@ -93,6 +93,19 @@ class InMemoryTaskRepository(TaskRepository):
         for task_id in task_ids:
             self._table.force(task_id, dispatched=True, due_at=due_at)
 
+    def oldest_waiting_by_queue(self) -> dict[str, datetime]:
+        oldest: dict[str, datetime] = {}
+        for t in self._table.rows():
+            if t.status is TaskStatus.PENDING:
+                at = t.due_at or t.created_at
+                oldest[t.queue] = min(oldest.get(t.queue, at), at)
+        return oldest
+
+    def count_undispatched(self) -> int:
+        return sum(
+            1 for t in self._table.rows() if t.status is TaskStatus.PENDING and not t.dispatched
+        )
+
     def count_overdue(self, *, due_before: datetime) -> dict[str, int]:
         return dict(Counter(t.queue for t in self._overdue(due_before)))
 

@@ -7,7 +7,7 @@ write only the changed columns, guarded by the status (and run token) it saw.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Row, Table, case, delete, false, func, insert, select, true, update
@@ -180,6 +180,26 @@ class SqlAlchemyTaskRepository(TaskRepository):
             .values(dispatched=False)
         )
         return rows_written(self._session, statement.execution_options(**_UNSYNCHRONIZED))
+
+    def oldest_waiting_by_queue(self) -> dict[str, datetime]:
+        since = func.min(func.coalesce(TaskRow.due_at, TaskRow.created_at))
+        statement = (
+            select(TaskRow.priority, since)
+            .where(TaskRow.status == TaskStatus.PENDING.value)
+            .group_by(TaskRow.priority)
+        )
+        oldest: dict[str, datetime] = {}
+        for priority, at in self._session.execute(statement):
+            at = at if at.tzinfo else at.replace(tzinfo=UTC)  # SQLite keeps no zone
+            queue = Priority(priority).queue
+            oldest[queue] = min(oldest.get(queue, at), at)
+        return oldest
+
+    def count_undispatched(self) -> int:
+        statement = select(func.count()).where(
+            TaskRow.status == TaskStatus.PENDING.value, TaskRow.dispatched == false()
+        )
+        return int(self._session.scalar(statement) or 0)
 
     def count_overdue(self, *, due_before: datetime) -> dict[str, int]:
         statement = (
