@@ -108,6 +108,11 @@ class TaskRepository(ABC):
         its creation); a queue without pending tasks is left out. One aggregate query."""
 
     @abstractmethod
+    def count_active_by_queue(self) -> dict[str, int]:
+        """Per queue, tasks pending or running: the work its workers have or will have,
+        whether its message waits on the broker, sits in a worker's prefetch or runs."""
+
+    @abstractmethod
     def count_undispatched(self) -> int:
         """Pending tasks the broker never accepted: the relay's backlog."""
 

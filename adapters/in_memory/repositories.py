@@ -101,6 +101,10 @@ class InMemoryTaskRepository(TaskRepository):
                 oldest[t.queue] = min(oldest.get(t.queue, at), at)
         return oldest
 
+    def count_active_by_queue(self) -> dict[str, int]:
+        active = (TaskStatus.PENDING, TaskStatus.RUNNING)
+        return dict(Counter(t.queue for t in self._table.rows() if t.status in active))
+
     def count_undispatched(self) -> int:
         return sum(
             1 for t in self._table.rows() if t.status is TaskStatus.PENDING and not t.dispatched

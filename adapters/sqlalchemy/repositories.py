@@ -195,6 +195,18 @@ class SqlAlchemyTaskRepository(TaskRepository):
             oldest[queue] = min(oldest.get(queue, at), at)
         return oldest
 
+    def count_active_by_queue(self) -> dict[str, int]:
+        statement = (
+            select(TaskRow.priority, func.count())
+            .where(TaskRow.status.in_([TaskStatus.PENDING.value, TaskStatus.RUNNING.value]))
+            .group_by(TaskRow.priority)
+        )
+        counts: dict[str, int] = {}
+        for priority, count in self._session.execute(statement):
+            queue = Priority(priority).queue
+            counts[queue] = counts.get(queue, 0) + count
+        return counts
+
     def count_undispatched(self) -> int:
         statement = select(func.count()).where(
             TaskRow.status == TaskStatus.PENDING.value, TaskRow.dispatched == false()

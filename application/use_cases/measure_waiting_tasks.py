@@ -1,5 +1,5 @@
-"""How long each queue's oldest pending task has waited, and the relay's backlog: what the
-waiting-time and undispatched gauges (and the alert rules on them) show."""
+"""How long each queue's oldest pending task has waited, each queue's work (pending plus
+running) and the relay's backlog: what the gauges that alerts and autoscalers read show."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from domain.task import Priority
 class WaitingTasks:
     oldest_seconds: dict[str, float]
     undispatched: int
+    # Pending plus running, per queue: what an autoscaler sizes a queue's workers by.
+    work: dict[str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,9 +30,12 @@ class MeasureWaitingTasks:
         with self.uow:
             oldest = self.uow.tasks.oldest_waiting_by_queue()
             undispatched = self.uow.tasks.count_undispatched()
+            active = self.uow.tasks.count_active_by_queue()
         now = self.clock.now()
+        queues = sorted({priority.queue for priority in Priority})
         seconds = {
             queue: max(0.0, (now - oldest[queue]).total_seconds()) if queue in oldest else 0.0
-            for queue in sorted({priority.queue for priority in Priority})
+            for queue in queues
         }
-        return WaitingTasks(oldest_seconds=seconds, undispatched=undispatched)
+        work = {queue: active.get(queue, 0) for queue in queues}
+        return WaitingTasks(oldest_seconds=seconds, undispatched=undispatched, work=work)

@@ -118,6 +118,12 @@ class BacklogCollector(Collector):
             "taskhub_tasks_undispatched",
             "Pending tasks the broker never accepted: the outbox relay's backlog.",
         )
+        work = GaugeMetricFamily(
+            "taskhub_queue_work",
+            "Per queue, tasks pending or running: what to scale its workers by (unlike "
+            "taskhub_queue_depth, it counts the messages workers have prefetched or run).",
+            labels=["queue"],
+        )
         measure = self._measure_waiting
         if measure is not None:
             waiting = _read_waiting(lambda: measure().execute())
@@ -125,7 +131,10 @@ class BacklogCollector(Collector):
                 for queue, seconds in waiting.oldest_seconds.items():
                     oldest.add_metric([queue], seconds)
                 undispatched.add_metric([], waiting.undispatched)
+                for queue, count in waiting.work.items():
+                    work.add_metric([queue], count)
         yield oldest
+        yield work
         yield undispatched
 
 

@@ -1,5 +1,5 @@
-"""`oldest_waiting_by_queue` and `count_undispatched` agree on every backend: only pending
-tasks count, waiting from when they became due (else from their creation)."""
+"""`oldest_waiting_by_queue`, `count_active_by_queue` and `count_undispatched` agree on
+every backend: the waiting ones count from when they became due (else their creation)."""
 
 from __future__ import annotations
 
@@ -26,9 +26,11 @@ def test_the_oldest_pending_task_of_each_queue_and_the_undispatched_ones_are_fou
     with new_uow() as uow:
         oldest = uow.tasks.oldest_waiting_by_queue()
         undispatched = uow.tasks.count_undispatched()
+        work = uow.tasks.count_active_by_queue()
 
     assert oldest == {
         "default": T0 + timedelta(minutes=1),
         "high_priority": T0 + timedelta(minutes=2),
     }
     assert undispatched == 2  # newer and never_published
+    assert work == {"default": 2, "high_priority": 1, "low_priority": 1}

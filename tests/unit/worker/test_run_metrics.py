@@ -229,3 +229,5 @@ def test_the_waiting_gauges_show_each_queues_oldest_wait_and_the_relays_backlog(
     assert samples[("taskhub_oldest_waiting_task_seconds", "default")] == 0.0
     assert samples[("taskhub_oldest_waiting_task_seconds", "low_priority")] == 0.0
     assert samples[("taskhub_tasks_undispatched", None)] == 1
+    assert samples[("taskhub_queue_work", "high_priority")] == 1
+    assert samples[("taskhub_queue_work", "default")] == 0
