@@ -45,6 +45,7 @@ class SubmissionRules:
         request_id: str | None,
         schedule_id: UUID | None = None,
         fire_time: datetime | None = None,
+        trace_id: str | None = None,
     ) -> Task:
         """The pending task `submission` describes. The task type must exist and be one
         clients may submit (not an internal model task); its arguments stay within the
@@ -76,6 +77,7 @@ class SubmissionRules:
             run_at=submission.run_at,
             schedule_id=schedule_id,
             fire_time=fire_time,
+            trace_id=trace_id,
         )
 
 

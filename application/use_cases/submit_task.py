@@ -58,6 +58,7 @@ class SubmitTask:
         model_id: ModelId | None = None,
         request_id: str | None = None,
         run_at: datetime | None = None,
+        trace_id: str | None = None,
     ) -> Task:
         task, _ = self.execute_once(
             actor,
@@ -70,6 +71,7 @@ class SubmitTask:
             model_id=model_id,
             request_id=request_id,
             run_at=run_at,
+            trace_id=trace_id,
         )
         return task
 
@@ -86,13 +88,16 @@ class SubmitTask:
         model_id: ModelId | None = None,
         request_id: str | None = None,
         run_at: datetime | None = None,
+        trace_id: str | None = None,
     ) -> tuple[Task, bool]:
         """The task, and whether it is the replay of an earlier request with the claim's key."""
         ensure_active(actor)
         submission = TaskSubmission(name, task_type, priority, args, kwargs, model_id, run_at)
         rules = SubmissionRules(self.catalog, self.argument_limits)
         now = self.clock.now()
-        task = rules.new_task(submission, owner_id=actor.id, at=now, request_id=request_id)
+        task = rules.new_task(
+            submission, owner_id=actor.id, at=now, request_id=request_id, trace_id=trace_id
+        )
         with self.uow:
             if claim is not None and (earlier := replay(self.uow, actor.id, claim)) is not None:
                 return earlier[0], True

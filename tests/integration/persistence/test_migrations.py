@@ -26,6 +26,7 @@ TABLES = {
     "idempotency_keys",
     "task_events",
 }
+TABLES = {"users", "models", "tasks", "readiness_probe", "task_attempts", "task_logs"}
 
 
 @pytest.fixture(params=database_backends())
