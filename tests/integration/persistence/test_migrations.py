@@ -25,8 +25,9 @@ TABLES = {
     "workflows",
     "idempotency_keys",
     "task_events",
+    "task_attempts",
+    "task_logs",
 }
-TABLES = {"users", "models", "tasks", "readiness_probe", "task_attempts", "task_logs"}
 
 
 @pytest.fixture(params=database_backends())
