@@ -12,6 +12,7 @@ from fastapi.openapi.utils import get_openapi
 
 from entrypoints.container import Container, Environment, api_resources
 from entrypoints.http.body_limit import install_body_limit
+from entrypoints.http.console.pages import install_console
 from entrypoints.http.metrics import install_metrics
 from entrypoints.http.problems import PROBLEM_JSON, install_problem_handlers
 from entrypoints.http.query_parameters import refuse_unknown_query_parameters
@@ -52,6 +53,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     for module in (auth, users, tasks, task_types, models, health):
         api.include_router(module.router)
     app.include_router(api)
+    install_console(app)
     token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
     production = settings.environment is Environment.PRODUCTION
     install_metrics(app, token=token, serve=token is not None or not production)
