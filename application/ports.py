@@ -5,7 +5,7 @@ defined."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,9 +13,14 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from application.running.outcomes import Execution, Outcome, TaskRun
+from domain.attempt import Attempt, TaskLogLine
+from domain.event import EventKind, TaskEvent
+from domain.idempotency import IdempotentRequest
 from domain.model import Model, ModelId, ModelStatus
+from domain.schedule import Cron, Fire, Schedule, ScheduleId
 from domain.task import Priority, Task, TaskId, TaskStatus
 from domain.user import Email, User, UserId
+from domain.workflow import Node, Workflow, WorkflowId, WorkflowStatus
 
 if TYPE_CHECKING:
     from application.running.context import RunContext
@@ -39,6 +44,15 @@ class TaskQuery:
     name_contains: str | None = None  # a substring of the name, whatever its case
     created_after: datetime | None = None  # strictly after
     created_before: datetime | None = None  # strictly before
+    schedule_id: ScheduleId | None = None  # the runs of one schedule
+    after: Cursor | None = None
+    limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowQuery:
+    owner_id: UserId | None = None  # None: every owner (admins only)
+    status: WorkflowStatus | None = None
     after: Cursor | None = None
     limit: int = 50
 
@@ -102,6 +116,20 @@ class TaskRepository(ABC):
         publishes them again (their messages may be lost); how many had it set."""
 
     @abstractmethod
+    def oldest_waiting_by_queue(self) -> dict[str, datetime]:
+        """Per queue, the earliest time a pending task became due to run (its `due_at`, else
+        its creation); a queue without pending tasks is left out. One aggregate query."""
+
+    @abstractmethod
+    def count_active_by_queue(self) -> dict[str, int]:
+        """Per queue, tasks pending or running: the work its workers have or will have,
+        whether its message waits on the broker, sits in a worker's prefetch or runs."""
+
+    @abstractmethod
+    def count_undispatched(self) -> int:
+        """Pending tasks the broker never accepted: the relay's backlog."""
+
+    @abstractmethod
     def count_overdue(self, *, due_before: datetime) -> dict[str, int]:
         """Per queue, pending tasks whose message went out and was due before `due_before`,
         yet no worker has claimed them."""
@@ -112,13 +140,68 @@ class TaskRepository(ABC):
         concurrent caller where the database can tell."""
 
     @abstractmethod
+    def list_due_delayed(self, *, now: datetime, limit: int) -> list[Task]:
+        """Delayed tasks whose run_at has come (pending, unpublished, run_at <= now), run_at
+        earliest first, skipping rows locked by a concurrent caller where the database can
+        tell."""
+
+    @abstractmethod
+    def list_unfinished_of_schedule(self, schedule_id: ScheduleId) -> list[Task]:
+        """The schedule's runs that are pending or running, oldest first."""
+
+    @abstractmethod
     def list_stale_running(self, *, heartbeat_before: datetime, limit: int) -> list[Task]:
         """Running tasks whose last heartbeat is older than `heartbeat_before`, oldest first,
         skipping rows locked by a concurrent caller where the database can tell."""
 
     @abstractmethod
     def delete_finished_before(self, cutoff: datetime, *, limit: int) -> int:
-        """Delete up to `limit` terminal tasks that finished before `cutoff`; how many went."""
+        """Delete up to `limit` terminal tasks that finished before `cutoff`; how many went.
+        A workflow's tasks are not: they go with their workflow."""
+
+    @abstractmethod
+    def of_workflow(
+        self, workflow_id: WorkflowId, *, keys: Collection[str] | None = None
+    ) -> list[Task]:
+        """Every task of the workflow (only those of `keys`, if given), in no order."""
+
+    @abstractmethod
+    def workflow_statuses(self, workflow_id: WorkflowId) -> dict[str, TaskStatus]:
+        """Key -> status of each task of the workflow, read without loading the tasks: what
+        deciding the workflow's next steps needs at every task's end."""
+
+    @abstractmethod
+    def workflow_nodes(self, workflow_id: WorkflowId) -> list[Node]:
+        """The workflow's graph: each task's key and the keys it depends on."""
+
+
+class WorkflowRepository(ABC):
+    @abstractmethod
+    def add(self, workflow: Workflow) -> None:
+        """Stage a new workflow; add its tasks after it."""
+
+    @abstractmethod
+    def get(self, workflow_id: WorkflowId) -> Workflow:
+        """Raises NotFoundError."""
+
+    @abstractmethod
+    def lock(self, workflow_id: WorkflowId) -> None:
+        """Hold the workflow until the transaction ends, as `UserRepository.lock` holds a
+        user: what decides the next steps of its tasks (releases, cancels) happens one
+        transaction at a time per workflow, each seeing what the one before committed.
+        Holding it again in the same transaction costs nothing. Raises NotFoundError."""
+
+    @abstractmethod
+    def update(self, workflow: Workflow) -> None:
+        """Write the workflow's status and completion time."""
+
+    @abstractmethod
+    def delete(self, workflow: Workflow) -> None:
+        """Delete the workflow and its tasks."""
+
+    @abstractmethod
+    def find(self, query: WorkflowQuery) -> list[Workflow]:
+        """Workflows matching `query`, newest first, like the task listing."""
 
 
 class UserRepository(ABC):
@@ -168,6 +251,144 @@ class ModelRepository(ABC):
     def find(self, query: ModelQuery) -> list[Model]: ...
 
 
+class IdempotencyKeyRepository(ABC):
+    """The idempotency keys of submissions, per user."""
+
+    @abstractmethod
+    def hold(self, user_id: UserId, key: str) -> bool:
+        """Hold the key until the transaction ends; False when another transaction holds
+        it (a concurrent request with that key), where the database can tell. Hold before
+        reading it."""
+
+    @abstractmethod
+    def get(self, user_id: UserId, key: str) -> IdempotentRequest | None: ...
+
+    @abstractmethod
+    def add(self, request: IdempotentRequest) -> None:
+        """Stage the key with what its request created. Raises AlreadyExistsError."""
+
+    @abstractmethod
+    def delete_created_before(self, cutoff: datetime) -> int:
+        """Forget the keys made before `cutoff`; how many went."""
+
+
+class EventRepository(ABC):
+    """Task events, numbered per user in the order their transactions commit."""
+
+    @abstractmethod
+    def next_sequence(self, user_id: UserId) -> int:
+        """The user's next event number. Holds the user until the transaction ends, so a
+        later number is never visible before an earlier one."""
+
+    @abstractmethod
+    def add(self, event: TaskEvent) -> None:
+        """Stage the event; after the commit it is also handed to the EventChannel."""
+
+    @abstractmethod
+    def after(
+        self, user_id: UserId, sequence: int, *, task_id: TaskId | None = None, limit: int
+    ) -> list[TaskEvent]:
+        """The user's events numbered above `sequence` (of one task if given), in order."""
+
+    @abstractmethod
+    def latest(self, task_id: TaskId, kind: EventKind | None = None) -> TaskEvent | None:
+        """The task's newest event (of that kind)."""
+
+    @abstractmethod
+    def last_sequence(self, user_id: UserId) -> int:
+        """The user's newest event number; 0 when none."""
+
+    @abstractmethod
+    def delete_before(self, cutoff: datetime, *, limit: int) -> int:
+        """Delete up to `limit` events older than `cutoff`; how many went."""
+
+
+class EventChannel(ABC):
+    """Fans committed events out to whoever follows them live (the API's streams). Only a
+    hint that something is new: the events table is the truth, so a lost message costs a
+    stream a late event at most, never a wrong one."""
+
+    @abstractmethod
+    def publish(self, events: Sequence[TaskEvent]) -> None:
+        """Called after the commit. Never raises."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleQuery:
+    owner_id: UserId | None = None  # None: every owner (admins only)
+    after: Cursor | None = None
+    limit: int = 50
+
+
+class ScheduleRepository(ABC):
+    @abstractmethod
+    def add(self, schedule: Schedule) -> None: ...
+
+    @abstractmethod
+    def get(self, schedule_id: ScheduleId) -> Schedule:
+        """Raises NotFoundError."""
+
+    @abstractmethod
+    def update(self, schedule: Schedule) -> None:
+        """Write the schedule, fenced: refused with FencedOffError when a scheduler holding a
+        newer lease than `schedule.fence` has written it since, and with
+        ConcurrencyConflictError when another writer changed it since it was read."""
+
+    @abstractmethod
+    def delete(self, schedule: Schedule) -> None:
+        """Remove the schedule and its ledger; its past runs stay, unlinked."""
+
+    @abstractmethod
+    def find(self, query: ScheduleQuery) -> list[Schedule]:
+        """Newest first, like the task listing."""
+
+    @abstractmethod
+    def count_of_owner(self, owner_id: UserId) -> int: ...
+
+    @abstractmethod
+    def list_due(self, *, now: datetime, limit: int) -> list[Schedule]:
+        """Unpaused schedules whose next fire time has come, earliest first."""
+
+
+class ScheduleFireRepository(ABC):
+    """The fire ledger: one row per (schedule, fire time), enforced by the database."""
+
+    @abstractmethod
+    def add_many(self, fires: Sequence[Fire]) -> None:
+        """Stage ledger rows. Raises AlreadyExistsError, at the latest on commit, when a fire
+        time of the schedule is already recorded."""
+
+    @abstractmethod
+    def find(self, schedule_id: ScheduleId, *, before: datetime | None, limit: int) -> list[Fire]:
+        """The schedule's ledger, latest fire time first, strictly before `before`."""
+
+
+class AttemptRepository(ABC):
+    """Each task's ended runs. Rows go with their task (purged, deleted)."""
+
+    @abstractmethod
+    def add(self, attempt: Attempt) -> None:
+        """Stage the attempt; one per (task, number): adding a recorded one again does nothing."""
+
+    @abstractmethod
+    def list(self, task_id: TaskId) -> list[Attempt]:
+        """The task's attempts, first first."""
+
+
+class TaskLogRepository(ABC):
+    """The lines each task's runs logged, at most a fixed number per task (oldest dropped).
+    Rows go with their task."""
+
+    @abstractmethod
+    def append(self, lines: Sequence[TaskLogLine], *, keep: int) -> None:
+        """Stage the lines of one task, numbered after its last; then drop all but the task's
+        newest `keep`."""
+
+    @abstractmethod
+    def page(self, task_id: TaskId, *, after: int | None, limit: int) -> list[TaskLogLine]:
+        """The task's lines oldest first, those with `seq` above `after`, at most `limit`."""
+
+
 class UnitOfWork(ABC):
     """One transaction per `with` block: rolled back on exit unless `commit()` was called.
 
@@ -177,6 +398,13 @@ class UnitOfWork(ABC):
     tasks: TaskRepository
     users: UserRepository
     models: ModelRepository
+    idempotency_keys: IdempotencyKeyRepository
+    events: EventRepository
+    schedules: ScheduleRepository
+    schedule_fires: ScheduleFireRepository
+    workflows: WorkflowRepository
+    attempts: AttemptRepository
+    task_logs: TaskLogRepository
 
     @abstractmethod
     def __enter__(self) -> Self: ...
@@ -297,14 +525,25 @@ class TokenSubject:
     version: int
 
 
+STREAM_SCOPE = "events:read"
+
+
 class TokenService(ABC):
     @abstractmethod
     def issue(self, user_id: UserId, version: int) -> AccessToken: ...
 
     @abstractmethod
-    def verify(self, token: str) -> TokenSubject:
-        """Whom the token was issued to. Raises AuthenticationError for a token that is
-        malformed, too long, expired, valid for longer than tokens are issued for,
+    def issue_scoped(
+        self, user_id: UserId, version: int, *, scope: str, lifetime_seconds: int
+    ) -> AccessToken:
+        """A short-lived token good only where `scope` is accepted (STREAM_SCOPE: reading
+        event streams, where browsers must pass it in the URL)."""
+
+    @abstractmethod
+    def verify(self, token: str, *, scope: str | None = None) -> TokenSubject:
+        """Whom the token was issued to. A scoped token is refused unless `scope` names its
+        scope; an unscoped one is good everywhere. Raises AuthenticationError for a token
+        that is malformed, too long, expired, valid for longer than tokens are issued for,
         unsigned or signed otherwise."""
 
 
@@ -341,6 +580,43 @@ class Clock(ABC):
         """The current time, timezone-aware UTC."""
 
 
+class CronCalendar(ABC):
+    """Reads cron expressions: when a Cron trigger fires, in its own time zone."""
+
+    @abstractmethod
+    def check(self, cron: Cron) -> None:
+        """Raise ValidationError(field='cron') for an expression that cannot be read."""
+
+    @abstractmethod
+    def next_after(self, cron: Cron, after: datetime) -> datetime:
+        """The first fire time strictly after `after`, timezone-aware UTC. On a day a wall
+        time is skipped (spring forward) it fires once, right after the gap; on a day it
+        repeats (fall back) once, at its first occurrence."""
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A lease on a lock held now. `generation` grows with every new holder: the fencing
+    token written beside what the holder does, so an older holder's late writes are refused."""
+
+    generation: int
+
+
+class LeaseLock(ABC):
+    """A named lock for a singleton job (the scheduler, the relay, the reaper) shared by
+    every process that could run it: at most one holds it at a time, for a lease that
+    expires unless renewed, so another takes over soon after the holder dies."""
+
+    @abstractmethod
+    def hold(self) -> Lease | None:
+        """Acquire the lock or renew this holder's lease: the lease when this process holds
+        it now, None when another does. Raises DependencyUnavailableError."""
+
+    @abstractmethod
+    def release(self) -> None:
+        """Give the lock up if held, so another may take it at once. Never raises."""
+
+
 class DependencyProbe(ABC):
     """A cheap liveness check of one backing service, for readiness reports."""
 
@@ -357,6 +633,9 @@ class TaskContext(ABC):
 
     task_id: TaskId
     attempt: int
+    # A workflow's task: key -> how each task it depends on ended, as
+    # {"status": "completed", "result": ..., "error": None}; empty for any other task.
+    upstream: dict[str, dict[str, Any]]
 
     @property
     @abstractmethod
@@ -376,6 +655,12 @@ class TaskContext(ABC):
     @abstractmethod
     def check_cancelled(self) -> None:
         """Raise TaskCancelledError if the task was cancelled; cheap enough for a loop."""
+
+    @abstractmethod
+    def log(self, message: str, *, level: str = "info") -> None:
+        """Keep a line in the task's log (GET /tasks/{id}/logs), with this attempt's number
+        and the time; written in batches, like progress. `level` is debug, info, warning,
+        error or critical."""
 
 
 class TaskExecutor(ABC):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -71,6 +71,15 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(
         1024 * 1024, ge=1, description="The largest request body the API reads; 413 beyond."
+    )
+    max_workflow_tasks: int = Field(
+        1000, ge=1, description="The most tasks one workflow (POST /api/v1/workflows) may hold."
+    )
+    max_upstream_bytes: int = Field(
+        1024 * 1024,
+        ge=1,
+        description="The most the results of the tasks a workflow task depends on may take as "
+        "JSON (its ctx.upstream); a task whose upstream is larger fails with UpstreamTooLarge.",
     )
     max_arguments_bytes: int = Field(
         64 * 1024, ge=1, description="The largest a task's args or kwargs may be, as JSON."
@@ -141,6 +150,18 @@ class Settings(BaseSettings):
         description="Interface a worker's metrics server binds to; 0.0.0.0 when Prometheus "
         "scrapes from another host (the metrics carry no ids, arguments or results).",
     )
+    traceback_max_chars: int = Field(
+        16 * 1024,
+        ge=100,
+        description="The most of a failed run's traceback kept with the task and its attempt "
+        "(its end: the raising frame and the error).",
+    )
+    task_log_max_lines: int = Field(
+        1000,
+        ge=1,
+        description="Log lines kept per task (ctx.log and its module's logging), the oldest "
+        "dropped first.",
+    )
     progress_interval_seconds: float = Field(
         0.5, gt=0, description="Least time between two progress writes of one run."
     )
@@ -179,6 +200,56 @@ class Settings(BaseSettings):
     retention_days: float = Field(
         30.0, gt=0, description="How long finished tasks are kept before they are purged."
     )
+    idempotency_key_retention_hours: float = Field(
+        24.0,
+        gt=0,
+        description="How long a submission's Idempotency-Key is remembered (at least; purged "
+        "by the maintenance job).",
+    )
+    event_retention_hours: float = Field(
+        72.0,
+        gt=0,
+        description="How long task events are kept for clients resuming a stream by "
+        "Last-Event-ID (purged by the maintenance job).",
+    )
+    stream_heartbeat_seconds: float = Field(
+        15.0, gt=0, description="Silence after which an event stream sends a heartbeat comment."
+    )
+    stream_token_lifetime_seconds: int = Field(
+        60,
+        gt=0,
+        le=3600,
+        description="How long a stream token (POST /api/v1/auth/stream-token) is valid.",
+    )
+    scheduler_tick_seconds: float = Field(
+        0.25,
+        gt=0,
+        le=1,
+        description="How often the scheduler loop publishes due delayed tasks and fires due "
+        "schedules (it runs in Beat, or in `taskhub scheduler`).",
+    )
+    scheduler_lease_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="How long the scheduler's lease (and the relay's and reaper's) outlives its "
+        "holder's last renewal: a second Beat or scheduler takes over within this after the "
+        "first dies.",
+    )
+    schedule_misfire_grace_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="A fire time older than this when the scheduler reaches it (the system "
+        "was down) is recorded as missed, or fired with catch_up=latest; a younger one fires "
+        "late.",
+    )
+    max_schedules_per_user: int = Field(
+        100, ge=0, description="Schedules one user may have at once."
+    )
+    min_schedule_interval_seconds: int = Field(
+        60,
+        ge=1,
+        description="The shortest interval_seconds a non-admin's schedule may use.",
+    )
     metrics_token: SecretStr | None = Field(
         None,
         description="Bearer token the API's /metrics requires (Prometheus: `authorization`). "
@@ -202,6 +273,12 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", description="Root log level of every process.")
     log_format: str | None = Field(
         None, description="json or text; json in production, text elsewhere when unset."
+    )
+    otel_exporter: Literal["otlp", "console", "none"] | None = Field(
+        None,
+        description="Where OpenTelemetry traces go: otlp (OTEL_EXPORTER_OTLP_ENDPOINT and the "
+        "other standard OTEL_* variables apply), console (one JSON line per span on stdout) or "
+        "none. Unset or none: no tracing at all, nothing instrumented (ADR 22).",
     )
     forwarded_allow_ips: str = Field(
         "127.0.0.1",

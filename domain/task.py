@@ -5,8 +5,8 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, NewType
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, NewType
 from uuid import UUID, uuid4
 
 from domain.errors import ConflictError, InvalidTransitionError, StaleRunError, ValidationError
@@ -14,15 +14,22 @@ from domain.model import ModelId
 from domain.text import check_plain_text
 from domain.user import UserId
 
+if TYPE_CHECKING:
+    from domain.workflow import WorkflowId
+
 TaskId = NewType("TaskId", UUID)
 RunToken = NewType("RunToken", str)
 
 MAX_NAME_LENGTH = 200
 _TASK_TYPE = re.compile(r"[a-z][a-z0-9_.]{0,99}")
 DEFAULT_MAX_ATTEMPTS = 3
+# A delayed task may wait this long at most: further ahead is more likely a mistake (a year
+# typed wrong) than a plan, and a schedule is the tool for it.
+MAX_DELAY = timedelta(days=365)
 
 
 class TaskStatus(enum.StrEnum):
+    WAITING = "waiting"
     PENDING = "pending"
     RUNNING = "running"
     COMPLETED = "completed"
@@ -36,7 +43,10 @@ class TaskStatus(enum.StrEnum):
 
 # The whole state machine. RUNNING -> PENDING is a retry: the run ended without a result
 # and the task waits for another delivery. Terminal states have no way out.
+# WAITING is a workflow task whose dependencies have not all completed: no broker message,
+# invisible to the relay and the overdue sweep, until it is released to PENDING.
 TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
+    TaskStatus.WAITING: frozenset({TaskStatus.PENDING, TaskStatus.CANCELLED}),
     TaskStatus.PENDING: frozenset({TaskStatus.RUNNING, TaskStatus.CANCELLED}),
     TaskStatus.RUNNING: frozenset(
         {TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED, TaskStatus.PENDING}
@@ -77,13 +87,35 @@ class Progress:
 
 @dataclass(frozen=True, slots=True)
 class TaskError:
-    """Why a run failed: the error's type name and its message."""
+    """Why a run failed: the error's type name, its message, and where it was raised (the
+    traceback, when the error came from the task's own code)."""
 
     type: str
     message: str
+    traceback: str | None = None
 
     def __str__(self) -> str:
         return f"{self.type}: {self.message}"
+
+
+def clip_traceback(text: str, limit: int) -> str:
+    """`text` within `limit` characters: a traceback's end (the raising frame and the error)
+    matters most, so the start is what goes."""
+    if len(text) <= limit:
+        return text
+    marker = f"... ({len(text) - limit} characters clipped)\n"
+    return marker + text[len(text) - max(limit - len(marker), 0) :]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerId:
+    """The worker process that runs (or ran) a task's latest attempt."""
+
+    host: str
+    pid: int
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.pid}"
 
 
 def _validate_name(name: str) -> str:
@@ -93,6 +125,14 @@ def _validate_name(name: str) -> str:
     if len(stripped) > MAX_NAME_LENGTH:
         raise ValidationError(f"name must be at most {MAX_NAME_LENGTH} characters", field="name")
     return stripped
+
+
+def _check_run_at(run_at: datetime, now: datetime) -> datetime:
+    if run_at.tzinfo is None or run_at.utcoffset() is None:
+        raise ValidationError("run_at must carry a time zone offset", field="run_at")
+    if run_at - now > MAX_DELAY:
+        raise ValidationError(f"run_at must be at most {MAX_DELAY.days} days ahead", field="run_at")
+    return run_at
 
 
 @dataclass(eq=False, kw_only=True)
@@ -129,6 +169,22 @@ class Task:
     due_at: datetime | None = None
     # The id of the API request that submitted the task, to follow it through the logs.
     request_id: str | None = None
+    # A delayed task: no message is published before this time (held in the database, not
+    # in the broker or a worker's memory). None: as soon as submitted.
+    run_at: datetime | None = None
+    # The schedule whose fire created the task, and that fire's time.
+    schedule_id: UUID | None = None
+    fire_time: datetime | None = None
+    # A workflow's task: its workflow, its key there, and the keys of the tasks it waits for.
+    workflow_id: WorkflowId | None = None
+    workflow_key: str | None = None
+    depends_on: list[str] = field(default_factory=list)
+    # The trace the submission started, when tracing is on: a bug report leads to it.
+    trace_id: str | None = None
+    # The task this one re-runs (POST /tasks/{id}/retry); the original is left as it was.
+    retry_of: TaskId | None = None
+    # Who runs, or last ran, the task.
+    worker: WorkerId | None = None
 
     @classmethod
     def submit(
@@ -145,7 +201,16 @@ class Task:
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         task_id: TaskId | None = None,
         request_id: str | None = None,
+        run_at: datetime | None = None,
+        schedule_id: UUID | None = None,
+        fire_time: datetime | None = None,
+        workflow_id: WorkflowId | None = None,
+        workflow_key: str | None = None,
+        depends_on: list[str] | None = None,
+        trace_id: str | None = None,
+        retry_of: TaskId | None = None,
     ) -> Task:
+        """A new task: pending, or waiting when it depends on other tasks of its workflow."""
         if not _TASK_TYPE.fullmatch(task_type):
             raise ValidationError(
                 "task_type must be lower-case letters, digits, '_' or '.'", field="task_type"
@@ -164,6 +229,15 @@ class Task:
             model_id=model_id,
             max_attempts=max_attempts,
             request_id=request_id,
+            run_at=_check_run_at(run_at, at) if run_at is not None else None,
+            schedule_id=schedule_id,
+            fire_time=fire_time,
+            status=TaskStatus.WAITING if depends_on else TaskStatus.PENDING,
+            workflow_id=workflow_id,
+            workflow_key=workflow_key,
+            depends_on=list(depends_on or []),
+            trace_id=trace_id,
+            retry_of=retry_of,
         )
 
     def __eq__(self, other: object) -> bool:
@@ -184,6 +258,16 @@ class Task:
     def can_retry(self) -> bool:
         return self.attempts < self.max_attempts
 
+    def is_waiting(self, now: datetime) -> bool:
+        """A delayed task not due yet: pending, unpublished, its run_at still ahead. The relay
+        and the overdue sweep leave it alone; it is published once due."""
+        return (
+            self.status is TaskStatus.PENDING
+            and not self.dispatched
+            and self.run_at is not None
+            and self.run_at > now
+        )
+
     def mark_dispatched(self, *, due_at: datetime) -> None:
         """The broker accepted the task's message, which a worker may take from `due_at`;
         the relay can leave it alone."""
@@ -191,6 +275,33 @@ class Task:
         self.due_at = due_at
 
     # --- client-side changes -------------------------------------------------------------
+
+    def rerun(
+        self, *, at: datetime, request_id: str | None = None, trace_id: str | None = None
+    ) -> Task:
+        """A new task doing this one's work again (same type, arguments, priority, owner and
+        attempts), linked to it by `retry_of`; this task is left as it is. Only a task that
+        failed or was cancelled is re-run: a completed one has its result, an active one may
+        still get it."""
+        if self.status not in (TaskStatus.FAILED, TaskStatus.CANCELLED):
+            raise ConflictError(
+                f"only a failed or cancelled task can be re-run; it is {self.status.value}",
+                task_id=str(self.id),
+            )
+        return Task.submit(
+            name=self.name,
+            task_type=self.task_type,
+            user_id=self.user_id,
+            at=at,
+            priority=self.priority,
+            args=self.args,
+            kwargs=self.kwargs,
+            model_id=self.model_id,
+            max_attempts=self.max_attempts,
+            request_id=request_id,
+            trace_id=trace_id,
+            retry_of=self.id,
+        )
 
     def rename(self, name: str) -> None:
         self._require_pending("renamed")
@@ -200,17 +311,40 @@ class Task:
         self._require_pending("re-prioritised")
         self.priority = priority
 
-    def cancel(self, *, at: datetime) -> None:
+    def move_run_at(self, run_at: datetime, *, at: datetime) -> None:
+        """Delay the task to `run_at` (a time already past: run now). Only while it waits:
+        once its message is out, the broker holds it and the time can no longer change."""
+        self._require_pending("rescheduled")
+        if self.dispatched:
+            raise ConflictError(
+                "task was already queued; its run_at can no longer change", task_id=str(self.id)
+            )
+        self.run_at = _check_run_at(run_at, at)
+
+    def cancel(self, *, at: datetime, error: TaskError | None = None) -> None:
+        """Cancel the task; `error` says why when the client did not ask for it (a task it
+        depends on failed)."""
         self._move_to(TaskStatus.CANCELLED)
         self.completed_at = at
         self.run_token = None
+        if error is not None:
+            self.error = error
+
+    # --- a workflow's release ------------------------------------------------------------
+
+    def release(self) -> None:
+        """Every task this one waited for has completed: it becomes pending, undispatched,
+        and is published like any new task (the relay's, if the publish fails)."""
+        self._move_to(TaskStatus.PENDING)
+        self.dispatched = False
 
     # --- worker-side transitions ---------------------------------------------------------
 
-    def start(self, *, run_token: RunToken, at: datetime) -> None:
+    def start(self, *, run_token: RunToken, at: datetime, worker: WorkerId | None = None) -> None:
         """Claim the task for one run; every later write of that run must present the token."""
         self._move_to(TaskStatus.RUNNING)
         self.run_token = run_token
+        self.worker = worker
         self.attempts += 1
         self.started_at = at
         self.heartbeat_at = at

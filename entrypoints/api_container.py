@@ -10,11 +10,12 @@ from contextlib import contextmanager
 
 from dependency_injector import containers, providers
 
+from adapters.redis.event_channel import EventFanOut, PollingFanOut
 from adapters.write_behind import WriteBehindDispatchRecorder
 from application.ports import DispatchRecorder
 from entrypoints.container import CoreContainer
 
-__all__ = ["ApiContainer", "api_resources"]
+__all__ = ["ApiContainer", "api_resources", "close_event_streams"]
 
 
 def write_behind(inner: DispatchRecorder, interval: float) -> Iterator[DispatchRecorder]:
@@ -28,6 +29,13 @@ def write_behind(inner: DispatchRecorder, interval: float) -> Iterator[DispatchR
         recorder.close()
 
 
+def event_fan_out_for(broker_url: str) -> EventFanOut | PollingFanOut:
+    """Event streams follow the broker's Redis; without one, they poll the table."""
+    if broker_url.startswith(("redis://", "rediss://")):
+        return EventFanOut(broker_url)
+    return PollingFanOut()
+
+
 class ApiContainer(containers.DeclarativeContainer):
     core = providers.Container(CoreContainer)
 
@@ -36,6 +44,8 @@ class ApiContainer(containers.DeclarativeContainer):
         inner=core.record_dispatched_now,
         interval=core.settings.provided.dispatch_record_interval_seconds,
     )
+    # One subscription per API process, shared by its event streams.
+    event_fan_out = providers.Singleton(event_fan_out_for, core.settings.provided.broker_url)
 
 
 @contextmanager
@@ -56,3 +66,9 @@ def api_resources(container: ApiContainer) -> Iterator[None]:
             container.shutdown_resources()
             core.dispatch_recorder.reset_override()
         core.engine().dispose()
+
+
+async def close_event_streams(container: ApiContainer) -> None:
+    """The API's subscription ends with the process (or a test's app)."""
+    await container.event_fan_out().close()
+    container.event_fan_out.reset()

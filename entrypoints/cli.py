@@ -11,7 +11,9 @@ from pydantic import ValidationError as SettingsError
 
 from domain.errors import DomainError
 from entrypoints.client.commands import tasks_app
+from entrypoints.client.schedule_commands import schedules_app
 from entrypoints.client.session import login, logout
+from entrypoints.client.workflows import workflows_app
 
 app = typer.Typer(help="taskhub: long-running background work over REST.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
@@ -20,6 +22,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 # The REST client, in a help panel of its own: it talks to a running API from any machine.
 app.add_typer(tasks_app, name="tasks", rich_help_panel="Client")
+app.add_typer(schedules_app, name="schedules", rich_help_panel="Client")
+app.add_typer(workflows_app, name="workflows", rich_help_panel="Client")
 app.command("login", rich_help_panel="Client")(login)
 app.command("logout", rich_help_panel="Client")(logout)
 
@@ -197,6 +201,27 @@ def beat(loglevel: str = "INFO") -> None:
             f"--loglevel={loglevel}",
         ]
     )
+
+
+@app.command("scheduler")
+def scheduler() -> None:
+    """Run the scheduler loop alone (Beat runs one too): delayed tasks and schedules. Run
+    several for high availability: one works at a time, another takes over within
+    TASKHUB_SCHEDULER_LEASE_SECONDS of its death."""
+    import signal
+
+    from entrypoints.beat_container import BeatContainer
+    from entrypoints.logs import configure_logging
+
+    container = _built(BeatContainer)
+    settings = container.core.settings()
+    configure_logging(level=settings.log_level, json_lines=settings.json_logs)
+    loop = container.scheduler_loop()
+    signal.signal(signal.SIGTERM, lambda *_: loop.stop())
+    try:
+        loop.run()
+    except KeyboardInterrupt:
+        loop.stop()
 
 
 @app.command("flower")

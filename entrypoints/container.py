@@ -20,7 +20,9 @@ from adapters.celery.dispatcher import CeleryBrokerProbe, CeleryTaskDispatcher
 from adapters.celery.queue_depth import CeleryQueueDepths
 from adapters.celery.topology import TASK_NAME_PREFIX, task_name
 from adapters.clock import SystemClock
+from adapters.cron.calendar import CronsimCalendar
 from adapters.in_memory.login_throttle import InMemoryLoginThrottle
+from adapters.redis.event_channel import RedisEventChannel, SilentEventChannel
 from adapters.redis.login_throttle import RedisLoginThrottle
 from adapters.security.bcrypt_hasher import BcryptPasswordHasher
 from adapters.security.jose_tokens import JoseTokenService
@@ -38,43 +40,68 @@ from adapters.task_types.registry import TaskTypeRegistry
 from application.argument_limits import ArgumentLimits
 from application.login_backoff import LoginBackoff
 from application.model_tasks import ModelTaskRequester
-from application.ports import Clock, LoginThrottle
+from application.ports import Clock, EventChannel, LoginThrottle
 from application.publishing import RecordDispatchedNow, TaskPublisher
+from application.running.append_task_logs import AppendTaskLogs
 from application.running.check_run import CheckRun
 from application.running.record_heartbeat import RecordHeartbeat
 from application.running.record_outcome import RecordOutcome
 from application.running.report_progress import ReportProgress
 from application.running.run_task import RunTuning
 from application.running.start_task import StartTask
+from application.scheduling import ScheduleRules
 from application.use_cases.authenticate import Authenticate
 from application.use_cases.cancel_task import CancelTask
+from application.use_cases.cancel_workflow import CancelWorkflow
 from application.use_cases.change_password import ChangePassword
 from application.use_cases.check_readiness import CheckReadiness
 from application.use_cases.count_tasks_by_status import CountTasksByStatus
 from application.use_cases.create_administrator import CreateAdministrator
+from application.use_cases.create_schedule import CreateSchedule
 from application.use_cases.delete_model import DeleteModel
+from application.use_cases.delete_schedule import DeleteSchedule
 from application.use_cases.delete_task import DeleteTask
+from application.use_cases.delete_workflow import DeleteWorkflow
 from application.use_cases.end_sessions import EndSessions
 from application.use_cases.fail_overrun_task import FailOverrunTask
+from application.use_cases.fire_due_schedules import FireDueSchedules
 from application.use_cases.get_model import GetModel
 from application.use_cases.get_quota import GetQuota
+from application.use_cases.get_schedule import GetSchedule
 from application.use_cases.get_task import GetTask
+from application.use_cases.get_workflow import GetWorkflow
 from application.use_cases.identify_user import IdentifyUser
+from application.use_cases.issue_stream_token import IssueStreamToken
 from application.use_cases.list_models import ListModels
+from application.use_cases.list_schedule_fires import ListScheduleFires
+from application.use_cases.list_schedules import ListSchedules
+from application.use_cases.list_task_attempts import ListTaskAttempts
+from application.use_cases.list_task_logs import ListTaskLogs
 from application.use_cases.list_tasks import ListTasks
 from application.use_cases.list_users import ListUsers
+from application.use_cases.list_workflows import ListWorkflows
+from application.use_cases.measure_waiting_tasks import MeasureWaitingTasks
+from application.use_cases.pause_schedule import PauseSchedule, ResumeSchedule
+from application.use_cases.purge_expired_events import PurgeExpiredEvents
 from application.use_cases.purge_expired_tasks import PurgeExpiredTasks
+from application.use_cases.read_task_events import ReadTaskEvents
 from application.use_cases.reap_stale_tasks import DatabaseUptime, ReapStaleTasks
 from application.use_cases.register_model import RegisterModel
 from application.use_cases.register_user import RegisterUser
 from application.use_cases.relay_undispatched_tasks import RelayUndispatchedTasks
+from application.use_cases.release_due_tasks import ReleaseDueTasks
 from application.use_cases.republish_overdue_tasks import RepublishOverdueTasks
 from application.use_cases.request_model_deployment import RequestModelDeployment
 from application.use_cases.request_model_validation import RequestModelValidation
+from application.use_cases.rerun_task import RerunTask
+from application.use_cases.retry_workflow import RetryWorkflow
 from application.use_cases.sign_up import SignUp
 from application.use_cases.submit_task import SubmitTask
 from application.use_cases.submit_task_batch import SubmitTaskBatch
+from application.use_cases.submit_workflow import SubmitWorkflow
+from application.use_cases.trigger_schedule import TriggerSchedule
 from application.use_cases.update_model import UpdateModel
+from application.use_cases.update_schedule import UpdateSchedule
 from application.use_cases.update_task import UpdateTask
 from application.use_cases.update_user import UpdateUser
 from config.settings import Environment, Settings
@@ -133,6 +160,17 @@ def login_throttle_for(broker_url: str, backoff: LoginBackoff, clock: Clock) -> 
     return InMemoryLoginThrottle(backoff, clock)
 
 
+def _redis_broker(broker_url: str) -> bool:
+    return broker_url.startswith(("redis://", "rediss://"))
+
+
+def event_channel_for(broker_url: str) -> EventChannel:
+    """Task events fan out through the broker's Redis; without one, streams poll the table."""
+    if _redis_broker(broker_url):
+        return RedisEventChannel.from_url(broker_url)
+    return SilentEventChannel()
+
+
 class CoreContainer(containers.DeclarativeContainer):
     settings = providers.Singleton(Settings)
 
@@ -175,8 +213,10 @@ class CoreContainer(containers.DeclarativeContainer):
         providers.Singleton(CeleryBrokerProbe, celery_app),
     )
 
+    event_channel = providers.Singleton(event_channel_for, settings.provided.broker_url)
+
     # --- per call: a unit of work per use-case call ----------------------------------------
-    unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, session_factory)
+    unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, session_factory, event_channel)
     record_dispatched_now = providers.Factory(RecordDispatchedNow, uow=unit_of_work)
     # The API process puts its write-behind recorder here while it serves (`api_resources`);
     # workers and Beat record each publish at once.
@@ -206,6 +246,12 @@ class CoreContainer(containers.DeclarativeContainer):
         throttle=login_throttle,
     )
     identify_user = providers.Factory(IdentifyUser, uow=unit_of_work, tokens=token_service)
+    issue_stream_token = providers.Factory(
+        IssueStreamToken,
+        tokens=token_service,
+        lifetime_seconds=settings.provided.stream_token_lifetime_seconds,
+    )
+    read_task_events = providers.Factory(ReadTaskEvents, uow=unit_of_work, clock=clock)
     end_sessions = providers.Factory(EndSessions, uow=unit_of_work)
     change_password = providers.Factory(ChangePassword, uow=unit_of_work, hasher=password_hasher)
     list_users = providers.Factory(
@@ -246,18 +292,57 @@ class CoreContainer(containers.DeclarativeContainer):
         GetQuota, uow=unit_of_work, max_active_tasks=settings.provided.max_active_tasks_per_user
     )
     get_task = providers.Factory(GetTask, uow=unit_of_work)
+    list_task_attempts = providers.Factory(ListTaskAttempts, uow=unit_of_work)
+    list_task_logs = providers.Factory(ListTaskLogs, uow=unit_of_work)
+    rerun_task = providers.Factory(
+        RerunTask,
+        uow=unit_of_work,
+        catalog=task_type_catalog,
+        publisher=publisher,
+        clock=clock,
+        max_active_tasks=settings.provided.max_active_tasks_per_user,
+    )
     list_tasks = providers.Factory(
         ListTasks,
         uow=unit_of_work,
         max_page_size=max_page_size,
         default_page_size=default_page_size,
     )
-    update_task = providers.Factory(UpdateTask, uow=unit_of_work)
+    update_task = providers.Factory(UpdateTask, uow=unit_of_work, clock=clock)
     cancel_task = providers.Factory(
         CancelTask, uow=unit_of_work, dispatcher=dispatcher, clock=clock
     )
     delete_task = providers.Factory(
         DeleteTask, uow=unit_of_work, dispatcher=dispatcher, clock=clock
+    )
+    # Workflows: tasks with dependencies.
+    submit_workflow = providers.Factory(
+        SubmitWorkflow,
+        uow=unit_of_work,
+        catalog=task_type_catalog,
+        publisher=publisher,
+        clock=clock,
+        max_active_tasks=settings.provided.max_active_tasks_per_user,
+        max_tasks=settings.provided.max_workflow_tasks,
+        argument_limits=argument_limits,
+    )
+    get_workflow = providers.Factory(GetWorkflow, uow=unit_of_work)
+    list_workflows = providers.Factory(
+        ListWorkflows,
+        uow=unit_of_work,
+        max_page_size=max_page_size,
+        default_page_size=default_page_size,
+    )
+    cancel_workflow = providers.Factory(
+        CancelWorkflow, uow=unit_of_work, dispatcher=dispatcher, clock=clock
+    )
+    delete_workflow = providers.Factory(DeleteWorkflow, uow=unit_of_work)
+    retry_workflow = providers.Factory(
+        RetryWorkflow,
+        uow=unit_of_work,
+        publisher=publisher,
+        clock=clock,
+        max_active_tasks=settings.provided.max_active_tasks_per_user,
     )
     relay_undispatched_tasks = providers.Factory(
         RelayUndispatchedTasks,
@@ -307,7 +392,14 @@ class CoreContainer(containers.DeclarativeContainer):
     record_outcome = providers.Factory(
         RecordOutcome, uow=unit_of_work, publisher=publisher, clock=clock
     )
-    task_executor = providers.Singleton(TaskTypeExecutor, registry=task_type_catalog)
+    task_executor = providers.Singleton(
+        TaskTypeExecutor,
+        registry=task_type_catalog,
+        traceback_limit=settings.provided.traceback_max_chars,
+    )
+    append_task_logs = providers.Factory(
+        AppendTaskLogs, uow=unit_of_work, keep=settings.provided.task_log_max_lines
+    )
     run_tuning = providers.Factory(
         RunTuning,
         progress_interval=settings.provided.progress_interval_seconds,
@@ -316,6 +408,7 @@ class CoreContainer(containers.DeclarativeContainer):
         write_backoff_cap=providers.Callable(
             lambda stale_after: min(8.0, stale_after / 3), settings.provided.stale_after_seconds
         ),
+        max_upstream_bytes=settings.provided.max_upstream_bytes,
     )
     # What Beat's reaper saw of the database, from its first run: silence during an outage
     # is no sign of a dead worker.
@@ -337,9 +430,21 @@ class CoreContainer(containers.DeclarativeContainer):
         batch_size=settings.provided.relay_batch_size,
     )
 
+    purge_expired_events = providers.Factory(
+        PurgeExpiredEvents,
+        uow=unit_of_work,
+        clock=clock,
+        event_retention=providers.Factory(timedelta, hours=settings.provided.event_retention_hours),
+        key_retention=providers.Factory(
+            timedelta, hours=settings.provided.idempotency_key_retention_hours
+        ),
+        batch_size=settings.provided.relay_batch_size,
+    )
+
     # --- metrics (worker side; the API's are in entrypoints/http/metrics.py) -------------
     queue_depths = providers.Singleton(CeleryQueueDepths, celery_app)
     count_tasks_by_status = providers.Factory(CountTasksByStatus, uow=unit_of_work)
+    measure_waiting_tasks = providers.Factory(MeasureWaitingTasks, uow=unit_of_work, clock=clock)
     republish_overdue_tasks = providers.Factory(
         RepublishOverdueTasks,
         uow=unit_of_work,
@@ -347,6 +452,71 @@ class CoreContainer(containers.DeclarativeContainer):
         queue_depths=queue_depths,
         clock=clock,
         overdue_after=providers.Factory(timedelta, seconds=settings.provided.overdue_after_seconds),
+        batch_size=settings.provided.relay_batch_size,
+    )
+    # --- scheduling: delayed tasks and schedules -----------------------------------------
+    cron_calendar = providers.Singleton(CronsimCalendar)
+    schedule_rules = providers.Factory(
+        ScheduleRules,
+        catalog=task_type_catalog,
+        calendar=cron_calendar,
+        min_interval_seconds=settings.provided.min_schedule_interval_seconds,
+        argument_limits=argument_limits,
+    )
+    create_schedule = providers.Factory(
+        CreateSchedule,
+        uow=unit_of_work,
+        rules=schedule_rules,
+        clock=clock,
+        max_schedules=settings.provided.max_schedules_per_user,
+    )
+    get_schedule = providers.Factory(GetSchedule, uow=unit_of_work, rules=schedule_rules)
+    list_schedules = providers.Factory(
+        ListSchedules,
+        uow=unit_of_work,
+        max_page_size=max_page_size,
+        default_page_size=default_page_size,
+    )
+    list_schedule_fires = providers.Factory(
+        ListScheduleFires,
+        uow=unit_of_work,
+        max_page_size=max_page_size,
+        default_page_size=default_page_size,
+    )
+    update_schedule = providers.Factory(
+        UpdateSchedule, uow=unit_of_work, rules=schedule_rules, clock=clock
+    )
+    delete_schedule = providers.Factory(DeleteSchedule, uow=unit_of_work)
+    pause_schedule = providers.Factory(PauseSchedule, uow=unit_of_work, clock=clock)
+    resume_schedule = providers.Factory(
+        ResumeSchedule, uow=unit_of_work, rules=schedule_rules, clock=clock
+    )
+    trigger_schedule = providers.Factory(
+        TriggerSchedule,
+        uow=unit_of_work,
+        rules=schedule_rules,
+        publisher=publisher,
+        clock=clock,
+        max_active_tasks=settings.provided.max_active_tasks_per_user,
+    )
+    release_due_tasks = providers.Factory(
+        ReleaseDueTasks,
+        uow=unit_of_work,
+        publisher=publisher,
+        clock=clock,
+        batch_size=settings.provided.relay_batch_size,
+    )
+    fire_due_schedules = providers.Factory(
+        FireDueSchedules,
+        uow=unit_of_work,
+        rules=schedule_rules,
+        publisher=publisher,
+        dispatcher=dispatcher,
+        clock=clock,
+        misfire_grace=providers.Factory(
+            timedelta, seconds=settings.provided.schedule_misfire_grace_seconds
+        ),
+        max_active_tasks=settings.provided.max_active_tasks_per_user,
         batch_size=settings.provided.relay_batch_size,
     )
 

@@ -47,9 +47,11 @@ class WorkerContainer(containers.DeclarativeContainer):
         supervisor=run_supervisor,
         tuning=core.run_tuning,
         observer=run_observer,
+        append_logs=core.append_task_logs,
     )
     backlog_collector = providers.Factory(
         BacklogCollector,
         queue_depths=core.queue_depths.provided.read,
         count_tasks=core.count_tasks_by_status.provider,
+        measure_waiting=core.measure_waiting_tasks.provider,
     )

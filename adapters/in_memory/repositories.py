@@ -3,26 +3,36 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
+from adapters.in_memory.events import EventStore
 from adapters.in_memory.table import InMemoryTable
+from application.errors import FencedOffError
 from application.ports import (
     Cursor,
     ModelQuery,
     ModelRepository,
+    ScheduleFireRepository,
+    ScheduleQuery,
+    ScheduleRepository,
     TaskQuery,
     TaskRepository,
     UserRepository,
+    WorkflowQuery,
+    WorkflowRepository,
 )
+from domain.attempt import Attempt, TaskLogLine
 from domain.errors import AlreadyExistsError
 from domain.model import Model, ModelId
+from domain.schedule import Fire, Schedule, ScheduleId
 from domain.task import ACTIVE_STATUSES, Task, TaskId, TaskStatus
 from domain.user import Email, User, UserId
+from domain.workflow import Node, Workflow, WorkflowId
 
-R = TypeVar("R", Task, User, Model)
+R = TypeVar("R", Task, User, Model, Schedule, Workflow)
 
 
 @dataclass
@@ -32,6 +42,12 @@ class InMemoryStore:
     tasks: dict[TaskId, Task] = field(default_factory=dict)
     users: dict[UserId, User] = field(default_factory=dict)
     models: dict[ModelId, Model] = field(default_factory=dict)
+    events: EventStore = field(default_factory=EventStore)
+    schedules: dict[ScheduleId, Schedule] = field(default_factory=dict)
+    schedule_fires: dict[tuple[ScheduleId, datetime], Fire] = field(default_factory=dict)
+    workflows: dict[WorkflowId, Workflow] = field(default_factory=dict)
+    attempts: dict[tuple[TaskId, int], Attempt] = field(default_factory=dict)
+    task_logs: dict[TaskId, list[TaskLogLine]] = field(default_factory=dict)
 
 
 def newest_first(rows: Iterable[R], after: Cursor | None, limit: int) -> list[R]:
@@ -74,6 +90,7 @@ class InMemoryTaskRepository(TaskRepository):
             and (query.name_contains is None or query.name_contains.casefold() in t.name.casefold())
             and (query.created_after is None or t.created_at > query.created_after)
             and (query.created_before is None or t.created_at < query.created_before)
+            and (query.schedule_id is None or t.schedule_id == query.schedule_id)
         )
         return [self._table.loaded(t, t.id) for t in newest_first(rows, query.after, query.limit)]
 
@@ -88,6 +105,23 @@ class InMemoryTaskRepository(TaskRepository):
     def mark_dispatched(self, task_ids: Sequence[TaskId], *, due_at: datetime) -> None:
         for task_id in task_ids:
             self._table.force(task_id, dispatched=True, due_at=due_at)
+
+    def oldest_waiting_by_queue(self) -> dict[str, datetime]:
+        oldest: dict[str, datetime] = {}
+        for t in self._table.rows():
+            if t.status is TaskStatus.PENDING:
+                at = t.due_at or t.created_at
+                oldest[t.queue] = min(oldest.get(t.queue, at), at)
+        return oldest
+
+    def count_active_by_queue(self) -> dict[str, int]:
+        active = (TaskStatus.PENDING, TaskStatus.RUNNING)
+        return dict(Counter(t.queue for t in self._table.rows() if t.status in active))
+
+    def count_undispatched(self) -> int:
+        return sum(
+            1 for t in self._table.rows() if t.status is TaskStatus.PENDING and not t.dispatched
+        )
 
     def count_overdue(self, *, due_before: datetime) -> dict[str, int]:
         return dict(Counter(t.queue for t in self._overdue(due_before)))
@@ -116,7 +150,7 @@ class InMemoryTaskRepository(TaskRepository):
                 for t in self._table.rows()
                 if t.status is TaskStatus.PENDING
                 and not t.dispatched
-                and t.created_at < created_before
+                and (t.run_at or t.created_at) < created_before
             ),
             key=lambda t: t.created_at,
         )
@@ -129,6 +163,31 @@ class InMemoryTaskRepository(TaskRepository):
         for task_id in marked:
             self._table.force(task_id, dispatched=False)
         return len(marked)
+
+    def list_due_delayed(self, *, now: datetime, limit: int) -> list[Task]:
+        rows = sorted(
+            (
+                t
+                for t in self._table.rows()
+                if t.status is TaskStatus.PENDING
+                and not t.dispatched
+                and t.run_at is not None
+                and t.run_at <= now
+            ),
+            key=lambda t: (t.run_at or now, str(t.id)),
+        )
+        return [self._table.loaded(t, t.id) for t in rows[:limit]]
+
+    def list_unfinished_of_schedule(self, schedule_id: ScheduleId) -> list[Task]:
+        rows = sorted(
+            (
+                t
+                for t in self._table.rows()
+                if t.schedule_id == schedule_id and t.status in ACTIVE_STATUSES
+            ),
+            key=lambda t: (t.created_at, str(t.id)),
+        )
+        return [self._table.loaded(t, t.id) for t in rows]
 
     def list_stale_running(self, *, heartbeat_before: datetime, limit: int) -> list[Task]:
         rows = sorted(
@@ -148,13 +207,39 @@ class InMemoryTaskRepository(TaskRepository):
             (
                 t
                 for t in self._table.rows()
-                if t.is_terminal and t.completed_at is not None and t.completed_at < cutoff
+                if t.is_terminal
+                and t.workflow_id is None
+                and t.completed_at is not None
+                and t.completed_at < cutoff
             ),
             key=lambda t: t.completed_at or cutoff,
         )[:limit]
         for task in doomed:
             self._table.delete(task.id)
         return len(doomed)
+
+    def of_workflow(
+        self, workflow_id: WorkflowId, *, keys: Collection[str] | None = None
+    ) -> list[Task]:
+        return [
+            self._table.loaded(t, t.id)
+            for t in self._table.rows()
+            if t.workflow_id == workflow_id and (keys is None or t.workflow_key in keys)
+        ]
+
+    def workflow_statuses(self, workflow_id: WorkflowId) -> dict[str, TaskStatus]:
+        return {
+            t.workflow_key or str(t.id): t.status
+            for t in self._table.rows()
+            if t.workflow_id == workflow_id
+        }
+
+    def workflow_nodes(self, workflow_id: WorkflowId) -> list[Node]:
+        return [
+            Node(t.workflow_key or str(t.id), tuple(t.depends_on))
+            for t in sorted(self._table.rows(), key=lambda t: t.workflow_key or "")
+            if t.workflow_id == workflow_id
+        ]
 
 
 class InMemoryUserRepository(UserRepository):
@@ -225,3 +310,115 @@ class InMemoryModelRepository(ModelRepository):
                 raise AlreadyExistsError(
                     f"you already have a model named {model.name!r}", field="name"
                 )
+
+
+def schedule_version(schedule: Schedule) -> object:
+    """What the SQL adapter's version number stands for: any write since the read."""
+    return (
+        schedule.fence,
+        schedule.runs,
+        schedule.next_fire_at,
+        schedule.paused,
+        schedule.updated_at,
+    )
+
+
+class InMemoryScheduleRepository(ScheduleRepository):
+    def __init__(self, table: InMemoryTable[ScheduleId, Schedule]) -> None:
+        self._table = table
+
+    def add(self, schedule: Schedule) -> None:
+        self._table.add(schedule.id, schedule)
+
+    def get(self, schedule_id: ScheduleId) -> Schedule:
+        return self._table.get(schedule_id)
+
+    def update(self, schedule: Schedule) -> None:
+        stored = next((s for s in self._table.rows() if s.id == schedule.id), None)
+        if stored is not None and stored.fence > schedule.fence:
+            raise FencedOffError(
+                f"schedule {schedule.id} was written under a newer lease ({stored.fence})",
+                schedule_id=str(schedule.id),
+            )
+        self._table.update(schedule.id, schedule)
+
+    def delete(self, schedule: Schedule) -> None:
+        self._table.delete(schedule.id)
+
+    def find(self, query: ScheduleQuery) -> list[Schedule]:
+        rows = (
+            s for s in self._table.rows() if query.owner_id is None or s.user_id == query.owner_id
+        )
+        return [self._table.loaded(s, s.id) for s in newest_first(rows, query.after, query.limit)]
+
+    def count_of_owner(self, owner_id: UserId) -> int:
+        return sum(1 for s in self._table.rows() if s.user_id == owner_id)
+
+    def list_due(self, *, now: datetime, limit: int) -> list[Schedule]:
+        rows = sorted(
+            (
+                s
+                for s in self._table.rows()
+                if not s.paused and s.next_fire_at is not None and s.next_fire_at <= now
+            ),
+            key=lambda s: (s.next_fire_at or now, str(s.id)),
+        )
+        return [self._table.loaded(s, s.id) for s in rows[:limit]]
+
+
+class InMemoryScheduleFireRepository(ScheduleFireRepository):
+    def __init__(self, table: InMemoryTable[tuple[ScheduleId, datetime], Fire]) -> None:
+        self._table = table
+
+    def add_many(self, fires: Sequence[Fire]) -> None:
+        for fire in fires:
+            self._table.add((fire.schedule_id, fire.fire_time), fire)
+
+    def find(self, schedule_id: ScheduleId, *, before: datetime | None, limit: int) -> list[Fire]:
+        rows = sorted(
+            (
+                f
+                for f in self._table.rows()
+                if f.schedule_id == schedule_id and (before is None or f.fire_time < before)
+            ),
+            key=lambda f: f.fire_time,
+            reverse=True,
+        )
+        return rows[:limit]
+
+
+class InMemoryWorkflowRepository(WorkflowRepository):
+    def __init__(
+        self, table: InMemoryTable[WorkflowId, Workflow], tasks: InMemoryTable[TaskId, Task]
+    ) -> None:
+        self._table = table
+        self._tasks = tasks
+
+    def add(self, workflow: Workflow) -> None:
+        self._table.add(workflow.id, workflow)
+
+    def get(self, workflow_id: WorkflowId) -> Workflow:
+        return self._table.get(workflow_id)
+
+    def lock(self, workflow_id: WorkflowId) -> None:
+        """Nothing to hold (one test's thread); a missing workflow is still an error."""
+        self._table.get(workflow_id)
+
+    def update(self, workflow: Workflow) -> None:
+        self._table.update(workflow.id, workflow)
+
+    def delete(self, workflow: Workflow) -> None:
+        self._table.delete(workflow.id)
+        # Mirrors the foreign key's ON DELETE CASCADE.
+        for task in list(self._tasks.rows()):
+            if task.workflow_id == workflow.id:
+                self._tasks.delete(task.id)
+
+    def find(self, query: WorkflowQuery) -> list[Workflow]:
+        rows = (
+            w
+            for w in self._table.rows()
+            if (query.owner_id is None or w.user_id == query.owner_id)
+            and (query.status is None or w.status is query.status)
+        )
+        return [self._table.loaded(w, w.id) for w in newest_first(rows, query.after, query.limit)]

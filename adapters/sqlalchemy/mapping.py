@@ -11,9 +11,32 @@ from typing import Any
 
 from sqlalchemy import Row
 
+from domain.attempt import Attempt, AttemptOutcome, LogLevel, TaskLogLine
 from domain.model import Model, ModelId, ModelStatus, ModelType
-from domain.task import Priority, Progress, RunToken, Task, TaskError, TaskId, TaskStatus
+from domain.schedule import (
+    CatchUp,
+    Cron,
+    Fire,
+    FireOutcome,
+    Interval,
+    Overlap,
+    Schedule,
+    ScheduleId,
+    TaskTemplate,
+    Trigger,
+)
+from domain.task import (
+    Priority,
+    Progress,
+    RunToken,
+    Task,
+    TaskError,
+    TaskId,
+    TaskStatus,
+    WorkerId,
+)
 from domain.user import Email, User, UserId
+from domain.workflow import OnFailure, Workflow, WorkflowId, WorkflowStatus
 
 
 def task_values(task: Task) -> dict[str, Any]:
@@ -42,13 +65,26 @@ def task_values(task: Task) -> dict[str, Any]:
         "dispatched": task.dispatched,
         "due_at": task.due_at,
         "request_id": task.request_id,
+        "run_at": task.run_at,
+        "schedule_id": task.schedule_id,
+        "fire_time": task.fire_time,
+        "workflow_id": task.workflow_id,
+        "workflow_key": task.workflow_key,
+        "depends_on": list(task.depends_on) if task.workflow_id is not None else None,
+        "error_traceback": task.error.traceback if task.error else None,
+        "trace_id": task.trace_id,
+        "retry_of": task.retry_of,
+        "worker_host": task.worker.host if task.worker else None,
+        "worker_pid": task.worker.pid if task.worker else None,
     }
 
 
 def task_from_row(row: Row[Any]) -> Task:
     error = None
     if row.error_type is not None:
-        error = TaskError(type=row.error_type, message=row.error_message or "")
+        error = TaskError(
+            type=row.error_type, message=row.error_message or "", traceback=row.error_traceback
+        )
     return Task(
         id=TaskId(row.id),
         name=row.name,
@@ -73,6 +109,151 @@ def task_from_row(row: Row[Any]) -> Task:
         dispatched=row.dispatched,
         due_at=row.due_at,
         request_id=row.request_id,
+        run_at=row.run_at,
+        schedule_id=row.schedule_id,
+        fire_time=row.fire_time,
+        workflow_id=WorkflowId(row.workflow_id) if row.workflow_id is not None else None,
+        workflow_key=row.workflow_key,
+        depends_on=list(row.depends_on or []),
+        trace_id=row.trace_id,
+        retry_of=TaskId(row.retry_of) if row.retry_of is not None else None,
+        worker=worker_from(row.worker_host, row.worker_pid),
+    )
+
+
+def schedule_values(schedule: Schedule) -> dict[str, Any]:
+    template = schedule.template
+    trigger = schedule.trigger
+    return {
+        "id": schedule.id,
+        "name": schedule.name,
+        "user_id": schedule.user_id,
+        "template": {
+            "name": template.name,
+            "task_type": template.task_type,
+            "priority": template.priority.value if template.priority else None,
+            "args": copy.deepcopy(template.args),
+            "kwargs": copy.deepcopy(template.kwargs),
+        },
+        "cron": trigger.expression if isinstance(trigger, Cron) else None,
+        "timezone": trigger.timezone if isinstance(trigger, Cron) else None,
+        "interval_seconds": trigger.seconds if isinstance(trigger, Interval) else None,
+        "anchor": schedule.anchor,
+        "start_at": schedule.start_at,
+        "end_at": schedule.end_at,
+        "max_runs": schedule.max_runs,
+        "overlap": schedule.overlap.value,
+        "catch_up": schedule.catch_up.value,
+        "paused": schedule.paused,
+        "runs": schedule.runs,
+        "next_fire_at": schedule.next_fire_at,
+        "fence": schedule.fence,
+        "created_at": schedule.created_at,
+        "updated_at": schedule.updated_at,
+    }
+
+
+def schedule_from_row(row: Row[Any]) -> Schedule:
+    template = row.template
+    trigger: Trigger
+    if row.cron is not None:
+        trigger = Cron(row.cron, row.timezone or "UTC")
+    else:
+        trigger = Interval(int(row.interval_seconds or 0))
+    return Schedule(
+        id=ScheduleId(row.id),
+        name=row.name,
+        user_id=UserId(row.user_id),
+        template=TaskTemplate(
+            name=template["name"],
+            task_type=template["task_type"],
+            priority=Priority(template["priority"]) if template.get("priority") else None,
+            args=copy.deepcopy(template.get("args") or []),
+            kwargs=copy.deepcopy(template.get("kwargs") or {}),
+        ),
+        trigger=trigger,
+        anchor=row.anchor,
+        created_at=row.created_at,
+        start_at=row.start_at,
+        end_at=row.end_at,
+        max_runs=row.max_runs,
+        overlap=Overlap(row.overlap),
+        catch_up=CatchUp(row.catch_up),
+        paused=row.paused,
+        runs=row.runs,
+        next_fire_at=row.next_fire_at,
+        fence=row.fence,
+        updated_at=row.updated_at,
+    )
+
+
+def fire_values(fire: Fire) -> dict[str, Any]:
+    return {
+        "schedule_id": fire.schedule_id,
+        "fire_time": fire.fire_time,
+        "outcome": fire.outcome.value,
+        "task_id": fire.task_id,
+        "reason": fire.reason,
+        "fence": fire.fence,
+        "recorded_at": fire.recorded_at,
+    }
+
+
+def fire_from_row(row: Row[Any]) -> Fire:
+    return Fire(
+        schedule_id=ScheduleId(row.schedule_id),
+        fire_time=row.fire_time,
+        outcome=FireOutcome(row.outcome),
+        recorded_at=row.recorded_at,
+        task_id=TaskId(row.task_id) if row.task_id is not None else None,
+        reason=row.reason,
+        fence=row.fence,
+    )
+
+
+def worker_from(host: str | None, pid: int | None) -> WorkerId | None:
+    return WorkerId(host, pid) if host is not None and pid is not None else None
+
+
+def attempt_values(attempt: Attempt) -> dict[str, Any]:
+    error = attempt.error
+    return {
+        "task_id": attempt.task_id,
+        "number": attempt.number,
+        "worker_host": attempt.worker.host if attempt.worker else None,
+        "worker_pid": attempt.worker.pid if attempt.worker else None,
+        "started_at": attempt.started_at,
+        "ended_at": attempt.ended_at,
+        "outcome": attempt.outcome.value,
+        "error_type": error.type if error else None,
+        "error_message": error.message if error else None,
+        "error_traceback": error.traceback if error else None,
+    }
+
+
+def attempt_from_row(row: Row[Any]) -> Attempt:
+    error = None
+    if row.error_type is not None:
+        error = TaskError(row.error_type, row.error_message or "", row.error_traceback)
+    return Attempt(
+        task_id=TaskId(row.task_id),
+        number=row.number,
+        worker=worker_from(row.worker_host, row.worker_pid),
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        outcome=AttemptOutcome(row.outcome),
+        error=error,
+    )
+
+
+def log_line_from_row(row: Row[Any]) -> TaskLogLine:
+    return TaskLogLine(
+        task_id=TaskId(row.task_id),
+        attempt=row.attempt,
+        level=LogLevel(row.level),
+        message=row.message,
+        logged_at=row.logged_at,
+        seq=row.seq,
     )
 
 
@@ -133,4 +314,28 @@ def model_from_row(row: Row[Any]) -> Model:
         user_id=UserId(row.user_id),
         created_at=row.created_at,
         updated_at=row.updated_at,
+    )
+
+
+def workflow_values(workflow: Workflow) -> dict[str, Any]:
+    return {
+        "id": workflow.id,
+        "name": workflow.name,
+        "status": workflow.status.value,
+        "on_failure": workflow.on_failure.value,
+        "user_id": workflow.user_id,
+        "created_at": workflow.created_at,
+        "completed_at": workflow.completed_at,
+    }
+
+
+def workflow_from_row(row: Row[Any]) -> Workflow:
+    return Workflow(
+        id=WorkflowId(row.id),
+        name=row.name,
+        user_id=UserId(row.user_id),
+        created_at=row.created_at,
+        on_failure=OnFailure(row.on_failure),
+        status=WorkflowStatus(row.status),
+        completed_at=row.completed_at,
     )

@@ -53,6 +53,9 @@ class UserRow(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     token_version: Mapped[int] = mapped_column(Integer, server_default="0")
+    # The number of the user's latest task event (TaskEventRow.sequence): bumped in the
+    # transaction that records one, whose row lock orders the user's events by commit.
+    event_sequence: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
 class ModelRow(Base):
@@ -82,6 +85,18 @@ class ReadinessProbeRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class WorkflowRow(Base):
+    __tablename__ = "workflows"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))
+    on_failure: Mapped[str] = mapped_column(String(30))
+    user_id: Mapped[UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class TaskRow(Base):
@@ -117,7 +132,137 @@ class TaskRow(Base):
     # RepublishOverdueTasks.
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     request_id: Mapped[str | None] = mapped_column(String(64))
+    # A delayed task's time; a scheduled run's schedule and fire time (no foreign key: a
+    # deleted schedule leaves its runs as ordinary tasks).
+    run_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    schedule_id: Mapped[UUID | None] = mapped_column(Uuid)
+    fire_time: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # A workflow's task: deleted with its workflow.
+    workflow_id: Mapped[UUID | None] = mapped_column(
+        Uuid, ForeignKey("workflows.id", ondelete="CASCADE")
+    )
+    workflow_key: Mapped[str | None] = mapped_column(String(100))
+    depends_on: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    error_traceback: Mapped[str | None] = mapped_column(Text)
+    trace_id: Mapped[str | None] = mapped_column(String(32))
+    retry_of: Mapped[UUID | None] = mapped_column(Uuid)
+    worker_host: Mapped[str | None] = mapped_column(String(255))
+    worker_pid: Mapped[int | None] = mapped_column(Integer)
 
+
+class TaskAttemptRow(Base):
+    """One ended run of a task; goes with its task."""
+
+    __tablename__ = "task_attempts"
+
+    task_id: Mapped[UUID] = mapped_column(
+        Uuid, ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
+    )
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    worker_host: Mapped[str | None] = mapped_column(String(255))
+    worker_pid: Mapped[int | None] = mapped_column(Integer)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    outcome: Mapped[str] = mapped_column(String(20))
+    error_type: Mapped[str | None] = mapped_column(Text)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    error_traceback: Mapped[str | None] = mapped_column(Text)
+
+
+class TaskLogRow(Base):
+    """One line a run of a task logged; goes with its task."""
+
+    __tablename__ = "task_logs"
+    __table_args__ = (UniqueConstraint("task_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    task_id: Mapped[UUID] = mapped_column(Uuid, ForeignKey("tasks.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    attempt: Mapped[int] = mapped_column(Integer)
+    level: Mapped[str] = mapped_column(String(10))
+    message: Mapped[str] = mapped_column(Text)
+    logged_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ScheduleRow(Base):
+    __tablename__ = "schedules"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    user_id: Mapped[UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
+    # The task template: name, task_type, priority, args, kwargs.
+    template: Mapped[dict[str, Any]] = mapped_column(JSON)
+    cron: Mapped[str | None] = mapped_column(String(200))
+    timezone: Mapped[str | None] = mapped_column(String(100))
+    interval_seconds: Mapped[int | None] = mapped_column(Integer)
+    anchor: Mapped[datetime] = mapped_column(UtcDateTime)
+    start_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    end_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    max_runs: Mapped[int | None] = mapped_column(Integer)
+    overlap: Mapped[str] = mapped_column(String(20))
+    catch_up: Mapped[str] = mapped_column(String(20))
+    paused: Mapped[bool] = mapped_column(Boolean)
+    runs: Mapped[int] = mapped_column(Integer)
+    next_fire_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The highest scheduler lease generation that wrote the row (a fencing token).
+    fence: Mapped[int] = mapped_column(BigInteger)
+    # Bumped by every write: the compare-and-set of an update.
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ScheduleFireRow(Base):
+    """The fire ledger: the unique (schedule_id, fire_time) is what makes a fire happen once,
+    whichever scheduler records it."""
+
+    __tablename__ = "schedule_fires"
+    __table_args__ = (UniqueConstraint("schedule_id", "fire_time"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    schedule_id: Mapped[UUID] = mapped_column(Uuid, ForeignKey("schedules.id", ondelete="CASCADE"))
+    fire_time: Mapped[datetime] = mapped_column(UtcDateTime)
+    outcome: Mapped[str] = mapped_column(String(20))
+    task_id: Mapped[UUID | None] = mapped_column(Uuid)
+    reason: Mapped[str | None] = mapped_column(String(100))
+    fence: Mapped[int] = mapped_column(BigInteger)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class IdempotencyKeyRow(Base):
+    """A submission's idempotency key and the tasks its first request created."""
+
+    __tablename__ = "idempotency_keys"
+
+    user_id: Mapped[UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    task_ids: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class TaskEventRow(Base):
+    """A change of a task's status or progress, numbered per user. No foreign key to the
+    task: a deleted task's events stay until pruned, so a follower still sees how it ended."""
+
+    __tablename__ = "task_events"
+
+    user_id: Mapped[UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    sequence: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    task_id: Mapped[UUID] = mapped_column(Uuid)
+    kind: Mapped[str] = mapped_column(String(20))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+# A task's own stream, and its latest event.
+Index("ix_task_events_task_id_sequence", TaskEventRow.task_id, TaskEventRow.sequence)
 
 # Every listing is keyset-paginated newest first on (created_at, id); each index below
 # serves one query shape of the repositories, named after it.
@@ -153,3 +298,33 @@ Index("ix_tasks_status_dispatched_due_at", TaskRow.status, TaskRow.dispatched, T
 Index("ix_tasks_status_heartbeat_at", TaskRow.status, TaskRow.heartbeat_at)
 # Filtering by model, and the ON DELETE SET NULL when a model goes.
 Index("ix_tasks_model_id", TaskRow.model_id)
+# Delayed tasks coming due: pending, unpublished, earliest run_at first.
+Index("ix_tasks_status_dispatched_run_at", TaskRow.status, TaskRow.dispatched, TaskRow.run_at)
+# A schedule's runs (its overlap rule, its latest runs).
+Index("ix_tasks_schedule_id_created_at", TaskRow.schedule_id, TaskRow.created_at)
+# The scheduler's tick: unpaused schedules due soonest; a user's schedules, newest first.
+Index("ix_schedules_paused_next_fire_at", ScheduleRow.paused, ScheduleRow.next_fire_at)
+Index(
+    "ix_schedules_user_id_created_at_id",
+    ScheduleRow.user_id,
+    ScheduleRow.created_at.desc(),
+    ScheduleRow.id.desc(),
+)
+Index("ix_schedules_created_at_id", ScheduleRow.created_at, ScheduleRow.id)
+# A workflow's tasks, read whenever one of them ends.
+Index("ix_tasks_workflow_id", TaskRow.workflow_id)
+# A user's workflows newest first, optionally in one status; admins list every workflow.
+Index(
+    "ix_workflows_user_id_status_created_at_id",
+    WorkflowRow.user_id,
+    WorkflowRow.status,
+    WorkflowRow.created_at,
+    WorkflowRow.id,
+)
+Index(
+    "ix_workflows_user_id_created_at_id",
+    WorkflowRow.user_id,
+    WorkflowRow.created_at,
+    WorkflowRow.id,
+)
+Index("ix_workflows_created_at_id", WorkflowRow.created_at, WorkflowRow.id)

@@ -7,12 +7,28 @@ from datetime import datetime
 
 from application.model_settlement import settle_model_task
 from application.ports import UnitOfWork
+from application.task_events import record_task_event
+from application.workflows import advance_workflow
+from domain.attempt import Attempt
+from domain.event import EventKind
 from domain.task import Task
 
 
-def run_ended(uow: UnitOfWork, task: Task, *, at: datetime) -> None:
+def run_ended(uow: UnitOfWork, task: Task, *, at: datetime) -> list[Task]:
     """Called inside the unit of work that stored `task` leaving its run (terminal, or back
     to pending for a retry), before the commit: what follows from a run's end is written in
     the same transaction, or not at all. A run's end is where later consequences hook in
-    (releasing dependent tasks, a concurrency slot, events)."""
+    (releasing dependent tasks, a concurrency slot, events).
+
+    Returns the tasks of `task`'s workflow it released: the caller publishes them after the
+    commit; one that does not leaves them to the relay, as any unpublished task."""
     settle_model_task(uow, task, at=at)
+    if task.attempts:
+        # Its latest attempt, unless that ended before (a retried task cancelled while it
+        # waits for its next run): the repository keeps the first record of each number.
+        uow.attempts.add(Attempt.ended(task, at=at))
+    record_task_event(uow, task, EventKind.STATUS, at=at)
+    released = advance_workflow(uow, task, at=at)
+    for dependent in released:
+        record_task_event(uow, dependent, EventKind.STATUS, at=at)
+    return released

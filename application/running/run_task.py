@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from application.errors import DependencyUnavailableError, TaskCancelledError
 from application.ports import RunObserver, RunSupervisor, TaskExecutor
+from application.running.append_task_logs import AppendTaskLogs
 from application.running.check_run import CheckRun
 from application.running.context import DELETED, RunContext, status_found
 from application.running.outcomes import (
@@ -35,6 +36,7 @@ from domain.task import TaskId, TaskStatus
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+UPSTREAM_TOO_LARGE = "UpstreamTooLarge"
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,9 @@ class RunTuning:
     # stay below the reaper's stale_after: once the database is back, the reaper waits that
     # long before it may take the run back, and the write lands first.
     write_backoff_cap: float = 8.0
+    # The most the results of a workflow task's dependencies may take as JSON: a run
+    # whose `ctx.upstream` would be larger fails instead of loading it.
+    max_upstream_bytes: int = 1_048_576
 
 
 class Unobserved(RunObserver):
@@ -105,6 +110,7 @@ class RunTask:
     tuning: RunTuning = RunTuning()
     observer: RunObserver = UNOBSERVED
     sleep: Callable[[float], None] = time.sleep
+    append_logs: AppendTaskLogs | None = None
 
     def execute(self, task_id: TaskId) -> RunOutcome:
         """What happened to the delivery, as stored. Raises DependencyUnavailableError
@@ -136,11 +142,21 @@ class RunTask:
             min_interval=self.tuning.progress_interval,
             owner_id=run.owner_id,
             owner_is_admin=run.owner_is_admin,
+            upstream=run.upstream,
+            append_logs=self.append_logs,
         )
         started = time.monotonic()
         with self.supervisor.watch(context):
             try:
-                execution = self.executor.execute(run, context)
+                if run.upstream_bytes > self.tuning.max_upstream_bytes:
+                    execution: Execution = Failed(
+                        UPSTREAM_TOO_LARGE,
+                        f"the results of the tasks it depends on take {run.upstream_bytes} "
+                        f"bytes, more than TASKHUB_MAX_UPSTREAM_BYTES "
+                        f"({self.tuning.max_upstream_bytes})",
+                    )
+                else:
+                    execution = self.executor.execute(run, context)
             except TaskCancelledError:
                 outcome: Outcome = _ended_elsewhere(context.over_because)
             else:
@@ -156,6 +172,7 @@ class RunTask:
         if isinstance(execution, Completed):
             execution = replace(execution, message=context.final_message())
         try:
+            context.flush_logs()
             if not isinstance(execution, Completed):
                 context.flush()  # keep the last progress reported before the failure
             task = self._persist(lambda: self.record_outcome.execute(run, execution), attempts=None)
@@ -164,7 +181,7 @@ class RunTask:
             found = status_found(exc) if isinstance(exc, StaleRunError | NotFoundError) else None
             return _ended_elsewhere(context.over_because or found)
         if isinstance(execution, Retried) and task.status is TaskStatus.FAILED:
-            return Failed(execution.error_type, execution.message)  # its last attempt
+            return Failed(execution.error_type, execution.message, execution.traceback)
         return execution
 
     def _persist(self, write: Callable[[], T], *, attempts: int | None) -> T:

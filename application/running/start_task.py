@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import json
+import os
 import secrets
+import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from application.ports import Clock, UnitOfWork
 from application.running.outcomes import TaskRun
+from application.task_events import record_task_event
+from application.workflows import upstream_of
 from domain.errors import NotFoundError
-from domain.task import RunToken, TaskId
+from domain.event import EventKind
+from domain.task import RunToken, TaskId, WorkerId
+
+
+def this_process() -> WorkerId:
+    """The process a claim is made in: a pool process of a worker, when run by one."""
+    return WorkerId(socket.gethostname(), os.getpid())
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,17 +34,21 @@ class StartTask:
 
     uow: UnitOfWork
     clock: Clock
+    worker: Callable[[], WorkerId] = this_process
 
     def execute(self, task_id: TaskId) -> TaskRun:
         token = RunToken(secrets.token_hex(16))
         with self.uow:
             task = self.uow.tasks.get(task_id)
-            task.start(run_token=token, at=self.clock.now())
+            now = self.clock.now()
+            task.start(run_token=token, at=now, worker=self.worker())
             self.uow.tasks.update(task)
+            record_task_event(self.uow, task, EventKind.STATUS, at=now)
             try:
                 owner_is_admin = self.uow.users.get(task.user_id).is_admin
             except NotFoundError:  # cannot be while the task row exists (cascade); be safe
                 owner_is_admin = False
+            upstream = {key: u.as_json() for key, u in upstream_of(self.uow, task).items()}
             self.uow.commit()
         return TaskRun(
             task_id=task.id,
@@ -46,4 +62,7 @@ class StartTask:
             request_id=task.request_id,
             owner_id=task.user_id,
             owner_is_admin=owner_is_admin,
+            upstream=upstream,
+            upstream_bytes=len(json.dumps(upstream)) if upstream else 0,
+            workflow_id=task.workflow_id,
         )

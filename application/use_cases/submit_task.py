@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from application.access import load_model
 from application.argument_limits import ArgumentLimits
+from application.idempotency import IdempotencyClaim, remember, replay
 from application.ports import Clock, TaskTypeCatalog, UnitOfWork
 from application.publishing import TaskPublisher
 from application.quota import ensure_within_active_task_quota
-from application.submission import SubmissionRules, TaskSubmission
+from application.submission import SubmissionRules, TaskSubmission, due_now
+from application.task_events import record_status_events
 from domain.model import ModelId
 from domain.policy import Action, ensure_active
 from domain.task import Priority, Task
@@ -22,11 +25,18 @@ class SubmitTask:
     """Rules: the task type must exist and be one clients may submit (not an internal model
     task), and its arguments stay within `argument_limits` (size and nesting, checked before
     anything else reads them) and validate; a referenced model must be one the actor may read;
-    an owner has at most `max_active_tasks` pending or running tasks. The row is committed
+    an owner has at most `max_active_tasks` pending or running tasks. A task with a `run_at`
+    still ahead (at most a year) is stored and not published: ReleaseDueTasks publishes it
+    when due; one in the past runs now. The row is committed
     before publishing; if the broker is down the task stays undispatched for the relay and
     the submission still succeeds.
 
-    Raises ValidationError, NotFoundError (model), QuotaExceededError, PermissionDeniedError.
+    With an idempotency claim, a key already used for the same request returns the task
+    that request created (`replayed`), and the key is stored with the new task in its
+    transaction; see application/idempotency.py.
+
+    Raises ValidationError, NotFoundError (model), QuotaExceededError, PermissionDeniedError,
+    IdempotencyKeyInUseError.
     """
 
     uow: UnitOfWork
@@ -47,18 +57,57 @@ class SubmitTask:
         kwargs: dict[str, Any] | None = None,
         model_id: ModelId | None = None,
         request_id: str | None = None,
+        run_at: datetime | None = None,
+        trace_id: str | None = None,
     ) -> Task:
+        task, _ = self.execute_once(
+            actor,
+            None,
+            name=name,
+            task_type=task_type,
+            priority=priority,
+            args=args,
+            kwargs=kwargs,
+            model_id=model_id,
+            request_id=request_id,
+            run_at=run_at,
+            trace_id=trace_id,
+        )
+        return task
+
+    def execute_once(
+        self,
+        actor: User,
+        claim: IdempotencyClaim | None,
+        *,
+        name: str,
+        task_type: str,
+        priority: Priority | None = None,
+        args: list[Any] | None = None,
+        kwargs: dict[str, Any] | None = None,
+        model_id: ModelId | None = None,
+        request_id: str | None = None,
+        run_at: datetime | None = None,
+        trace_id: str | None = None,
+    ) -> tuple[Task, bool]:
+        """The task, and whether it is the replay of an earlier request with the claim's key."""
         ensure_active(actor)
-        submission = TaskSubmission(name, task_type, priority, args, kwargs, model_id)
+        submission = TaskSubmission(name, task_type, priority, args, kwargs, model_id, run_at)
         rules = SubmissionRules(self.catalog, self.argument_limits)
+        now = self.clock.now()
         task = rules.new_task(
-            submission, owner_id=actor.id, at=self.clock.now(), request_id=request_id
+            submission, owner_id=actor.id, at=now, request_id=request_id, trace_id=trace_id
         )
         with self.uow:
+            if claim is not None and (earlier := replay(self.uow, actor.id, claim)) is not None:
+                return earlier[0], True
             if model_id is not None:
                 load_model(self.uow, actor, model_id, Action.READ)
             ensure_within_active_task_quota(self.uow, actor.id, self.max_active_tasks)
             self.uow.tasks.add(task)
+            record_status_events(self.uow, [task], at=task.created_at)
+            if claim is not None:
+                remember(self.uow, actor.id, claim, [task], at=task.created_at)
             self.uow.commit()
-        self.publisher.publish([task])
-        return task
+        self.publisher.publish(due_now([task], now))
+        return task, False

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from application.access import load_model
 from application.argument_limits import ArgumentLimits
 from application.errors import InvalidBatchError
+from application.idempotency import IdempotencyClaim, remember, replay
 from application.ports import Clock, TaskTypeCatalog, UnitOfWork
 from application.publishing import TaskPublisher
 from application.quota import ensure_within_active_task_quota
-from application.submission import SubmissionRules, TaskSubmission
+from application.submission import SubmissionRules, TaskSubmission, due_now
+from application.task_events import record_status_events
 from domain.errors import NotFoundError, ValidationError
 from domain.model import ModelId
 from domain.policy import Action, ensure_active
@@ -27,7 +30,8 @@ class SubmitTaskBatch:
     checked before anything is stored, and one invalid task refuses the whole batch, naming
     each invalid task's field by its position (`tasks[3].kwargs.seconds`). The owner's quota
     must hold the whole batch. The rows are committed in one transaction, then published
-    together; a broker outage leaves them all to the relay, as for one task.
+    together (delayed ones when due); a broker outage leaves them all to the relay, as for
+    one task.
 
     Raises ValidationError (InvalidBatchError for invalid tasks), QuotaExceededError,
     PermissionDeniedError.
@@ -42,8 +46,28 @@ class SubmitTaskBatch:
     argument_limits: ArgumentLimits = field(default_factory=ArgumentLimits)
 
     def execute(
-        self, actor: User, submissions: Sequence[TaskSubmission], *, request_id: str | None = None
+        self,
+        actor: User,
+        submissions: Sequence[TaskSubmission],
+        *,
+        request_id: str | None = None,
+        trace_id: str | None = None,
     ) -> list[Task]:
+        tasks, _ = self.execute_once(
+            actor, None, submissions, request_id=request_id, trace_id=trace_id
+        )
+        return tasks
+
+    def execute_once(
+        self,
+        actor: User,
+        claim: IdempotencyClaim | None,
+        submissions: Sequence[TaskSubmission],
+        *,
+        request_id: str | None = None,
+        trace_id: str | None = None,
+    ) -> tuple[list[Task], bool]:
+        """The tasks, and whether they replay an earlier request with the claim's key."""
         ensure_active(actor)
         if not 1 <= len(submissions) <= self.max_batch_size:
             raise ValidationError(
@@ -51,8 +75,11 @@ class SubmitTaskBatch:
                 field="tasks",
                 limit=self.max_batch_size,
             )
-        tasks, errors = self._new_tasks(actor, submissions, request_id)
+        now = self.clock.now()
+        tasks, errors = self._new_tasks(actor, submissions, request_id, now, trace_id)
         with self.uow:
+            if claim is not None and (earlier := replay(self.uow, actor.id, claim)) is not None:
+                return earlier, True
             errors += self._unreadable_models(actor, submissions)
             if errors:
                 raise InvalidBatchError(sorted(errors, key=_position))
@@ -60,21 +87,35 @@ class SubmitTaskBatch:
                 self.uow, actor.id, self.max_active_tasks, adding=len(tasks)
             )
             self.uow.tasks.add_many(tasks)
+            if tasks:
+                record_status_events(self.uow, tasks, at=tasks[0].created_at)
+            if claim is not None:
+                remember(self.uow, actor.id, claim, tasks, at=self.clock.now())
             self.uow.commit()
-        self.publisher.publish(tasks)
-        return tasks
+        self.publisher.publish(due_now(tasks, now))
+        return tasks, False
 
     def _new_tasks(
-        self, actor: User, submissions: Sequence[TaskSubmission], request_id: str | None
+        self,
+        actor: User,
+        submissions: Sequence[TaskSubmission],
+        request_id: str | None,
+        now: datetime,
+        trace_id: str | None,
     ) -> tuple[list[Task], list[tuple[str, str]]]:
         rules = SubmissionRules(self.catalog, self.argument_limits)
-        now = self.clock.now()
         tasks: list[Task] = []
         errors: list[tuple[str, str]] = []
         for n, submission in enumerate(submissions):
             try:
                 tasks.append(
-                    rules.new_task(submission, owner_id=actor.id, at=now, request_id=request_id)
+                    rules.new_task(
+                        submission,
+                        owner_id=actor.id,
+                        at=now,
+                        request_id=request_id,
+                        trace_id=trace_id,
+                    )
                 )
             except ValidationError as exc:
                 errors += [(f"tasks[{n}].{name}", message) for name, message in exc.field_errors]

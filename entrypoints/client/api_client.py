@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
@@ -62,6 +64,61 @@ class ApiClient:
     def cancel_task(self, task_id: UUID) -> dict[str, Any]:
         return self._request("POST", f"/tasks/{task_id}/cancel")
 
+    def task_events(self, task_id: UUID) -> Iterator[dict[str, Any]]:
+        """The task as each of its events shows it, first its current state, until the
+        stream ends (after the terminal event). Raises httpx.HTTPError when the stream
+        cannot be had or breaks; the caller falls back to polling."""
+        # No read timeout: a quiet stream sends a heartbeat comment every 15 s or so.
+        timeout = httpx.Timeout(TIMEOUT_SECONDS, read=60.0)
+        with self._http.stream("GET", f"/tasks/{task_id}/events", timeout=timeout) as stream:
+            stream.raise_for_status()
+            for line in stream.iter_lines():
+                if line.startswith("data: "):
+                    yield json.loads(line[len("data: ") :])
+
+    def create_schedule(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._request("POST", "/schedules", json=body)
+
+    def list_schedules(self, **filters: Any) -> dict[str, Any]:
+        """One page {items, next_cursor}; filters that are None are left out."""
+        params = {key: str(value) for key, value in filters.items() if value is not None}
+        return self._request("GET", "/schedules", params=params)
+
+    def get_schedule(self, schedule_id: UUID) -> dict[str, Any]:
+        return self._request("GET", f"/schedules/{schedule_id}")
+
+    def schedule_action(self, schedule_id: UUID, action: str) -> dict[str, Any]:
+        """pause, resume (the schedule back) or trigger (the ledger row of the run)."""
+        return self._request("POST", f"/schedules/{schedule_id}/{action}")
+
+    def delete_schedule(self, schedule_id: UUID) -> None:
+        self._request("DELETE", f"/schedules/{schedule_id}", empty=True)
+
+    def submit_workflow(self, body: dict[str, Any], *, dry_run: bool = False) -> dict[str, Any]:
+        params = {"dry_run": "true"} if dry_run else None
+        return self._request("POST", "/workflows", json=body, params=params)
+
+    def get_workflow(self, workflow_id: UUID) -> dict[str, Any]:
+        return self._request("GET", f"/workflows/{workflow_id}")
+
+    def list_workflows(self, **filters: Any) -> dict[str, Any]:
+        params = {key: str(value) for key, value in filters.items() if value is not None}
+        return self._request("GET", "/workflows", params=params)
+
+    def cancel_workflow(self, workflow_id: UUID) -> dict[str, Any]:
+        return self._request("POST", f"/workflows/{workflow_id}/cancel")
+
+    def task_attempts(self, task_id: UUID) -> dict[str, Any]:
+        return self._request("GET", f"/tasks/{task_id}/attempts")
+
+    def task_logs(self, task_id: UUID, cursor: str | None = None) -> dict[str, Any]:
+        """One page {items, next_cursor, task_status} of the task's log, after `cursor`."""
+        params = {"cursor": cursor} if cursor else {}
+        return self._request("GET", f"/tasks/{task_id}/logs", params=params)
+
+    def retry_task(self, task_id: UUID) -> dict[str, Any]:
+        return self._request("POST", f"/tasks/{task_id}/retry")
+
     def close(self) -> None:
         self._http.close()
 
@@ -76,7 +133,10 @@ class ApiClient:
     ) -> None:
         self.close()
 
-    def _request(self, method: str, path: str, **options: Any) -> dict[str, Any]:
+    def _request(
+        self, method: str, path: str, *, empty: bool = False, **options: Any
+    ) -> dict[str, Any]:
+        """The answer's JSON object; with `empty`, an answer without a body (204) is {}."""
         try:
             response = self._http.request(method, path, **options)
         except httpx.TimeoutException:
@@ -89,6 +149,8 @@ class ApiClient:
             ) from None
         if response.is_error:
             raise ProblemError.of(response.status_code, response.reason_phrase, _json(response))
+        if empty and not response.content:
+            return {}
         body = _json(response)
         if not isinstance(body, dict):
             raise ClientError(f"{self.url} did not answer like a taskhub API")

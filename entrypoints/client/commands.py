@@ -1,8 +1,11 @@
-"""`taskhub tasks ...`: submit, get, list, cancel and watch tasks through the REST API."""
+"""`taskhub tasks ...`: submit, get, list, cancel, watch and re-run tasks, and read their
+attempts and logs, through the REST API."""
 
 from __future__ import annotations
 
 import enum
+import json
+import time
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -10,7 +13,10 @@ import typer
 
 from entrypoints.client import arguments
 from entrypoints.client.output import (
+    attempt_table,
     console,
+    local_time,
+    log_line,
     print_json,
     print_table,
     reported_errors,
@@ -56,11 +62,23 @@ def submit(
     ] = None,
     args: Annotated[str | None, typer.Option("--args", help="A JSON array.")] = None,
     model_id: Annotated[UUID | None, typer.Option(help="The model the task is about.")] = None,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at", help="Start it at this time, with its offset: 2026-12-24T18:00+01:00."
+        ),
+    ] = None,
+    in_: Annotated[
+        str | None, typer.Option("--in", help="Start it after this long: 90s, 10m, 1h30m, 2d.")
+    ] = None,
     watch: Annotated[bool, typer.Option("--watch", help="Follow it until it ends.")] = False,
     interval: Interval = 0.5,
     as_json: JsonFlag = False,
 ) -> None:
-    """Submit a task; with --watch, follow it and exit 0 only if it completes."""
+    """Submit a task, now or later (--at, --in); with --watch, follow it and exit 0 only if
+    it completes."""
+    if at is not None and in_ is not None:
+        raise typer.BadParameter("give --at or --in, not both", param_hint="--at/--in")
     body: dict[str, Any] = {
         "name": name or task_type,
         "task_type": task_type,
@@ -73,6 +91,10 @@ def submit(
         body["priority"] = priority.value
     if model_id is not None:
         body["model_id"] = str(model_id)
+    if at is not None:
+        body["run_at"] = arguments.moment(at, option="--at")
+    if in_ is not None:
+        body["delay_seconds"] = arguments.duration_seconds(in_, option="--in")
     with reported_errors(), logged_in_client() as client:
         task = client.submit_task(body)
         if watch:  # exits with the task's outcome
@@ -81,6 +103,8 @@ def submit(
         print_json(task)
     else:
         line = f"submitted {task['id']} ({task['task_type']}, {task['priority']} priority)"
+        if task.get("run_at"):
+            line += f", runs at {local_time(task['run_at'])}"
         typer.echo(shown(line))
 
 
@@ -147,3 +171,62 @@ def watch(task_id: TaskIdArgument, interval: Interval = 0.5, as_json: JsonFlag =
     """
     with reported_errors(), logged_in_client() as client:
         watch_until_done(client, task_id, interval=interval, as_json=as_json)
+
+
+@tasks_app.command("attempts")
+def attempts(task_id: TaskIdArgument, as_json: JsonFlag = False) -> None:
+    """Every run the task had: outcome, worker, start, duration and error."""
+    with reported_errors(), logged_in_client() as client:
+        found = client.task_attempts(task_id)
+    if as_json:
+        print_json(found)
+    elif not found["items"]:
+        typer.echo("no attempt has ended yet")
+    else:
+        print_table(attempt_table(found["items"]))
+
+
+_FINISHED = {"completed", "failed", "cancelled"}
+
+
+@tasks_app.command("logs")
+def logs(
+    task_id: TaskIdArgument,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing new lines until the task ends.")
+    ] = False,
+    interval: Interval = 1.0,
+    as_json: JsonFlag = False,
+) -> None:
+    """Print what the task's runs logged, oldest first; with --follow, new lines as they come,
+    until the task has finished. Ctrl-C stops following; the task goes on."""
+    with reported_errors(), logged_in_client() as client:
+        cursor: str | None = None
+        while True:
+            page = client.task_logs(task_id, cursor)
+            for line in page["items"]:
+                typer.echo(print_json_line(line) if as_json else log_line(line))
+            cursor = page.get("next_cursor") or cursor
+            if page["items"]:
+                continue  # there may be more right away
+            if not follow or page["task_status"] in _FINISHED:
+                return
+            try:
+                time.sleep(interval)
+            except KeyboardInterrupt:
+                return
+
+
+def print_json_line(line: dict[str, Any]) -> str:
+    return json.dumps(line, ensure_ascii=True)
+
+
+@tasks_app.command("retry")
+def retry(task_id: TaskIdArgument, as_json: JsonFlag = False) -> None:
+    """Run a failed or cancelled task again, as a new task; prints the new task's id."""
+    with reported_errors(), logged_in_client() as client:
+        task = client.retry_task(task_id)
+    if as_json:
+        print_json(task)
+    else:
+        typer.echo(shown(f"task {task['id']} {task['status']} (re-runs {task_id})"))

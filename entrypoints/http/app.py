@@ -10,15 +10,28 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
-from entrypoints.api_container import ApiContainer, api_resources
+from entrypoints.api_container import ApiContainer, api_resources, close_event_streams
 from entrypoints.container import Environment
 from entrypoints.http.body_limit import install_body_limit
+from entrypoints.http.console.pages import install_console
 from entrypoints.http.metrics import install_metrics
 from entrypoints.http.problems import PROBLEM_JSON, install_problem_handlers
 from entrypoints.http.query_parameters import refuse_unknown_query_parameters
 from entrypoints.http.request_ids import RequestIdMiddleware
-from entrypoints.http.routers import auth, health, models, task_types, tasks, users
+from entrypoints.http.routers import (
+    auth,
+    events,
+    health,
+    models,
+    schedules,
+    task_history,
+    task_types,
+    tasks,
+    users,
+    workflows,
+)
 from entrypoints.http.security_headers import SecurityHeadersMiddleware
+from entrypoints.tracing import start_tracing, trace_api
 
 API_PREFIX = "/api/v1"
 
@@ -29,7 +42,10 @@ def create_app(container: ApiContainer | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with api_resources(container):
-            yield
+            try:
+                yield
+            finally:
+                await close_event_streams(container)
 
     settings = container.core.settings()
     # In production the docs and the OpenAPI document are off unless asked for: a map of
@@ -50,14 +66,19 @@ def create_app(container: ApiContainer | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(refuse_unknown_query_parameters)])
-    for module in (auth, users, tasks, task_types, models, health):
+    routers = (auth, users, tasks, task_history, task_types, models, schedules, workflows, health)
+    for module in routers:
         api.include_router(module.router)
+    api.include_router(events.router)
     app.include_router(api)
+    install_console(app)
     token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
     production = settings.environment is Environment.PRODUCTION
     install_metrics(app, token=token, serve=token is not None or not production)
     _allow_cross_origin_calls(app, settings.cors_origins)
     app.openapi = lambda: _openapi_with_problem_documents(app)  # type: ignore[method-assign]
+    if start_tracing(settings.otel_exporter, service_name="taskhub-api"):
+        trace_api(app, container.core.engine())
     return app
 
 
@@ -76,8 +97,14 @@ def _allow_cross_origin_calls(app: FastAPI, origins: list[str]) -> None:
         allow_origins=origins,
         allow_methods=["GET", "POST", "PATCH", "DELETE"],
         # Bearer tokens, not cookies: no credentials mode needed.
-        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
-        expose_headers=["X-Request-ID", "Retry-After", "WWW-Authenticate"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "X-Request-ID",
+            "Idempotency-Key",
+            "Last-Event-ID",
+        ],
+        expose_headers=["X-Request-ID", "Retry-After", "WWW-Authenticate", "Idempotent-Replayed"],
         max_age=600,
     )
 

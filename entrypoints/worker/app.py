@@ -12,13 +12,15 @@ from uuid import UUID
 
 from celery import Celery
 from celery.exceptions import Reject
-from celery.signals import setup_logging, worker_process_init
+from celery.signals import beat_init, setup_logging, worker_process_init
 
 from application.errors import DependencyUnavailableError
 from domain.task import TaskId
 from entrypoints.beat_container import BeatContainer
 from entrypoints.container import CoreContainer, Settings, provider_name, task_name
 from entrypoints.logs import configure_logging, request_id_var, task_id_var
+from entrypoints.tracing import start_tracing, trace_worker
+from entrypoints.worker.beat import InProcessMaintenanceScheduler
 from entrypoints.worker.celery_states import EXPECTED_ERRORS, report_to_celery
 from entrypoints.worker.metrics import serve_worker_metrics
 from entrypoints.worker.time_limits import fail_runs_stopped_at_their_time_limit
@@ -49,6 +51,7 @@ MAINTENANCE_JOBS = (
     MaintenanceJob(CoreContainer.republish_overdue_tasks, lambda s: s.relay_interval_seconds),
     MaintenanceJob(CoreContainer.reap_stale_tasks, lambda s: s.reap_interval_seconds),
     MaintenanceJob(CoreContainer.purge_expired_tasks, lambda s: s.purge_interval_seconds),
+    MaintenanceJob(CoreContainer.purge_expired_events, lambda s: s.purge_interval_seconds),
 )
 
 
@@ -65,6 +68,7 @@ def create_worker_app(container: WorkerContainer) -> Celery:
     for job in MAINTENANCE_JOBS:
         _register_maintenance_job(app, core, job)
     _reset_connections_after_fork(core)
+    _trace_runs_when_asked(app, core)
     fail_runs_stopped_at_their_time_limit(core.fail_overrun_task)
     _use_taskhub_logging(core)
     serve_worker_metrics(
@@ -84,6 +88,7 @@ def create_beat_app(container: BeatContainer) -> Celery:
         _register_maintenance_job(app, core, job)
     app.conf.beat_schedule = beat_schedule(core.settings())
     app.conf.beat_scheduler = "entrypoints.worker.beat:InProcessMaintenanceScheduler"
+    _lease_maintenance_and_run_the_scheduler(container)
     _use_taskhub_logging(core)
     return app
 
@@ -166,6 +171,19 @@ def _reset_connections_after_fork(core: Any) -> None:
         core.engine().dispose(close=False)
 
 
+def _trace_runs_when_asked(app: Celery, core: Any) -> None:
+    exporter = core.settings().otel_exporter
+    if exporter in (None, "none"):
+        return  # not even a signal handler: a run costs nothing more with tracing off
+
+    @worker_process_init.connect(weak=False)
+    def start_in_pool_process(**_: Any) -> None:
+        # In each pool process, after the fork: an exporter's thread and connections do not
+        # survive one, and the runs happen here.
+        if start_tracing(exporter, service_name="taskhub-worker"):
+            trace_worker(app, core.engine())
+
+
 def _use_taskhub_logging(core: Any) -> None:
     settings = core.settings()
 
@@ -177,3 +195,18 @@ def _use_taskhub_logging(core: Any) -> None:
         # Celery's "Task ... succeeded" line repeats the runner's outcome line, without the
         # request id; formatting it was a twentieth of a no-op task's run (profiled).
         logging.getLogger("celery.app.trace").setLevel(max(logging.WARNING, logging.root.level))
+
+
+def _lease_maintenance_and_run_the_scheduler(container: BeatContainer) -> None:
+    def holds_lease() -> bool:
+        try:
+            return container.maintenance_lease().hold() is not None
+        except DependencyUnavailableError as exc:
+            logger.warning("maintenance jobs skipped: %s", exc)
+            return False
+
+    InProcessMaintenanceScheduler.holds_lease = staticmethod(holds_lease)
+
+    @beat_init.connect(weak=False)
+    def start_scheduler(**_: Any) -> None:
+        container.scheduler_loop().start_in_background()

@@ -4,8 +4,8 @@ time of each (profiled under load)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Collection, Sequence
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Row, Table, delete, false, func, insert, select, true, update
@@ -19,8 +19,10 @@ from adapters.sqlalchemy.mapping import task_from_row, task_values
 from adapters.sqlalchemy.tables import TaskRow
 from application.ports import TaskQuery, TaskRepository
 from domain.errors import NotFoundError
+from domain.schedule import ScheduleId
 from domain.task import ACTIVE_STATUSES, Priority, Task, TaskId, TaskStatus
 from domain.user import UserId
+from domain.workflow import Node, WorkflowId
 
 _TASKS = cast(Table, TaskRow.__table__)
 _COLUMNS = _TASKS.c
@@ -74,6 +76,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
             _COLUMNS.task_type: query.task_type,
             _COLUMNS.priority: query.priority and query.priority.value,
             _COLUMNS.model_id: query.model_id,
+            _COLUMNS.schedule_id: query.schedule_id,
         }
         statement = select(_TASKS).where(
             *(column == value for column, value in filters.items() if value is not None)
@@ -122,7 +125,8 @@ class SqlAlchemyTaskRepository(TaskRepository):
             .where(
                 _COLUMNS.status == TaskStatus.PENDING.value,
                 _COLUMNS.dispatched == false(),
-                _COLUMNS.created_at < created_before,
+                # A delayed task is not undispatched before its run_at: it waits by design.
+                func.coalesce(_COLUMNS.run_at, _COLUMNS.created_at) < created_before,
             )
             .order_by(_COLUMNS.created_at, _COLUMNS.id)
             .limit(limit)
@@ -139,6 +143,38 @@ class SqlAlchemyTaskRepository(TaskRepository):
             .values(dispatched=False)
         )
         return rows_written(self._session, statement)
+
+    def oldest_waiting_by_queue(self) -> dict[str, datetime]:
+        since = func.min(func.coalesce(_COLUMNS.due_at, _COLUMNS.created_at))
+        statement = (
+            select(_COLUMNS.priority, since)
+            .where(_COLUMNS.status == TaskStatus.PENDING.value)
+            .group_by(_COLUMNS.priority)
+        )
+        oldest: dict[str, datetime] = {}
+        for priority, at in self._session.execute(statement):
+            at = at if at.tzinfo else at.replace(tzinfo=UTC)  # SQLite keeps no zone
+            queue = Priority(priority).queue
+            oldest[queue] = min(oldest.get(queue, at), at)
+        return oldest
+
+    def count_active_by_queue(self) -> dict[str, int]:
+        statement = (
+            select(_COLUMNS.priority, func.count())
+            .where(_COLUMNS.status.in_([TaskStatus.PENDING.value, TaskStatus.RUNNING.value]))
+            .group_by(_COLUMNS.priority)
+        )
+        counts: dict[str, int] = {}
+        for priority, count in self._session.execute(statement):
+            queue = Priority(priority).queue
+            counts[queue] = counts.get(queue, 0) + count
+        return counts
+
+    def count_undispatched(self) -> int:
+        statement = select(func.count()).where(
+            _COLUMNS.status == TaskStatus.PENDING.value, _COLUMNS.dispatched == false()
+        )
+        return int(self._session.scalar(statement) or 0)
 
     def count_overdue(self, *, due_before: datetime) -> dict[str, int]:
         statement = (
@@ -158,6 +194,31 @@ class SqlAlchemyTaskRepository(TaskRepository):
             .order_by(_COLUMNS.due_at, _COLUMNS.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
+        )
+        return [self._remember(row) for row in self._session.execute(statement)]
+
+    def list_due_delayed(self, *, now: datetime, limit: int) -> list[Task]:
+        statement = (
+            select(_TASKS)
+            .where(
+                _COLUMNS.status == TaskStatus.PENDING.value,
+                _COLUMNS.dispatched == false(),
+                _COLUMNS.run_at <= now,
+            )
+            .order_by(_COLUMNS.run_at, _COLUMNS.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [self._remember(row) for row in self._session.execute(statement)]
+
+    def list_unfinished_of_schedule(self, schedule_id: ScheduleId) -> list[Task]:
+        statement = (
+            select(_TASKS)
+            .where(
+                _COLUMNS.schedule_id == schedule_id,
+                _COLUMNS.status.in_([status.value for status in ACTIVE_STATUSES]),
+            )
+            .order_by(_COLUMNS.created_at, _COLUMNS.id)
         )
         return [self._remember(row) for row in self._session.execute(statement)]
 
@@ -182,6 +243,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
             .where(
                 _COLUMNS.status.in_([s.value for s in TaskStatus if s.is_terminal]),
                 _COLUMNS.completed_at < cutoff,
+                _COLUMNS.workflow_id.is_(None),
             )
             .order_by(_COLUMNS.completed_at)
             .limit(limit)
@@ -189,6 +251,28 @@ class SqlAlchemyTaskRepository(TaskRepository):
         )
         statement = delete(_TASKS).where(_COLUMNS.id.in_(doomed))
         return rows_written(self._session, statement)
+
+    def of_workflow(
+        self, workflow_id: WorkflowId, *, keys: Collection[str] | None = None
+    ) -> list[Task]:
+        statement = select(_TASKS).where(_COLUMNS.workflow_id == workflow_id)
+        if keys is not None:
+            statement = statement.where(_COLUMNS.workflow_key.in_(list(keys)))
+        return [self._remember(row) for row in self._session.execute(statement)]
+
+    def workflow_statuses(self, workflow_id: WorkflowId) -> dict[str, TaskStatus]:
+        statement = select(_COLUMNS.workflow_key, _COLUMNS.status).where(
+            _COLUMNS.workflow_id == workflow_id
+        )
+        return {key: TaskStatus(status) for key, status in self._session.execute(statement)}
+
+    def workflow_nodes(self, workflow_id: WorkflowId) -> list[Node]:
+        statement = (
+            select(_COLUMNS.workflow_key, _COLUMNS.depends_on)
+            .where(_COLUMNS.workflow_id == workflow_id)
+            .order_by(_COLUMNS.workflow_key)
+        )
+        return [Node(key, tuple(deps or ())) for key, deps in self._session.execute(statement)]
 
     def _remember(self, row: Row[Any]) -> Task:
         task = task_from_row(row)

@@ -6,12 +6,13 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from domain.model import ModelId
 from domain.task import Priority, TaskId, TaskStatus
 from domain.user import UserId
 from entrypoints.http.dependencies import CurrentUser
+from entrypoints.http.idempotency import IdempotencyKeyHeader, claim_of, mark_replayed
 from entrypoints.http.schemas.common import PlainText, problem_responses
 from entrypoints.http.schemas.tasks import (
     SubmitTaskBatchRequest,
@@ -31,6 +32,7 @@ from entrypoints.http.use_cases import (
     UpdateTaskUseCase,
 )
 from entrypoints.logs import request_id_var
+from entrypoints.tracing import current_trace_id
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 
@@ -39,16 +41,22 @@ router = APIRouter(prefix="/tasks", tags=["tasks"])
     "",
     status_code=status.HTTP_201_CREATED,
     operation_id="submit_task",
-    responses=problem_responses(401, 404, 422, 429, 503),
+    responses=problem_responses(401, 404, 409, 422, 429, 503),
 )
 def submit_task(
     body: SubmitTaskRequest,
     user: CurrentUser,
     submit: SubmitTaskUseCase,
+    request: Request,
+    response: Response,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> TaskResponse:
-    """Store the task and queue it. Unknown task types and bad arguments are refused (422)."""
-    task = submit.execute(
+    """Store the task and queue it; with `run_at` or `delay_seconds`, queue it only then.
+    Unknown task types and bad arguments are refused (422). With an `Idempotency-Key`, a
+    retry returns the task the first request created."""
+    task, replayed = submit.execute_once(
         user,
+        claim_of(request, idempotency_key, body),
         name=body.name,
         task_type=body.task_type,
         priority=body.priority,
@@ -56,7 +64,10 @@ def submit_task(
         kwargs=body.kwargs,
         model_id=ModelId(body.model_id) if body.model_id else None,
         request_id=request_id_var.get(),
+        run_at=body.start_time(),
+        trace_id=current_trace_id(),
     )
+    mark_replayed(response, replayed)
     return TaskResponse.of(task)
 
 
@@ -64,17 +75,28 @@ def submit_task(
     "/batch",
     status_code=status.HTTP_201_CREATED,
     operation_id="submit_task_batch",
-    responses=problem_responses(401, 422, 429, 503),
+    responses=problem_responses(401, 409, 422, 429, 503),
 )
 def submit_task_batch(
     body: SubmitTaskBatchRequest,
     user: CurrentUser,
     submit: SubmitTaskBatchUseCase,
+    request: Request,
+    response: Response,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> TaskBatchResponse:
     """Store up to 500 tasks in one transaction and queue them: all or none. Any invalid
     task refuses the whole batch (422), whose `errors` name each one's field by position,
     e.g. `tasks[3].kwargs.seconds`; the quota must hold the whole batch (429)."""
-    tasks = submit.execute(user, body.submissions(), request_id=request_id_var.get())
+    claim = claim_of(request, idempotency_key, body)
+    tasks, replayed = submit.execute_once(
+        user,
+        claim,
+        body.submissions(),
+        request_id=request_id_var.get(),
+        trace_id=current_trace_id(),
+    )
+    mark_replayed(response, replayed)
     return TaskBatchResponse(items=[TaskResponse.of(task) for task in tasks])
 
 
@@ -124,7 +146,8 @@ def list_tasks(
 
 @router.get("/{task_id}", operation_id="get_task", responses=problem_responses(401, 404, 422))
 def get_task(task_id: UUID, user: CurrentUser, get: GetTaskUseCase) -> TaskResponse:
-    return TaskResponse.of(get.execute(user, TaskId(task_id)))
+    task, waiting_for = get.with_waits(user, TaskId(task_id))
+    return TaskResponse.of(task, waiting_for=waiting_for)
 
 
 @router.patch(
@@ -136,8 +159,11 @@ def update_task(
     user: CurrentUser,
     update: UpdateTaskUseCase,
 ) -> TaskResponse:
-    """Rename or re-prioritise a task; only while it is pending (409 otherwise)."""
-    task = update.execute(user, TaskId(task_id), name=body.name, priority=body.priority)
+    """Rename or re-prioritise a task; only while it is pending (409 otherwise). `run_at`
+    moves a delayed task while it still waits (409 once published)."""
+    task = update.execute(
+        user, TaskId(task_id), name=body.name, priority=body.priority, run_at=body.run_at
+    )
     return TaskResponse.of(task)
 
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from application.submission import TaskSubmission
 from domain.model import ModelId
-from domain.task import Priority, Task, TaskStatus
+from domain.task import Priority, Task, TaskError, TaskStatus
 from entrypoints.http.schemas.common import PlainText, StrictRequest
 
 
@@ -21,6 +21,29 @@ class SubmitTaskRequest(StrictRequest):
     args: list[Any] = Field(default_factory=list)
     kwargs: dict[str, Any] = Field(default_factory=dict)
     model_id: UUID | None = None
+    run_at: AwareDatetime | None = Field(
+        None,
+        description="Publish the task only at this time (RFC 3339 with an offset); a time "
+        "past runs now, more than a year ahead is refused.",
+        examples=["2026-12-24T18:00:00+01:00"],
+    )
+    delay_seconds: float | None = Field(
+        None,
+        ge=0,
+        le=365 * 86400,
+        description="Publish the task this many seconds from now (instead of run_at).",
+    )
+
+    @model_validator(mode="after")
+    def _one_time_at_most(self) -> SubmitTaskRequest:
+        if self.run_at is not None and self.delay_seconds is not None:
+            raise ValueError("give run_at or delay_seconds, not both")
+        return self
+
+    def start_time(self) -> datetime | None:
+        if self.delay_seconds is not None:
+            return datetime.now(UTC) + timedelta(seconds=self.delay_seconds)
+        return self.run_at
 
     def submission(self) -> TaskSubmission:
         return TaskSubmission(
@@ -30,6 +53,7 @@ class SubmitTaskRequest(StrictRequest):
             args=self.args,
             kwargs=self.kwargs,
             model_id=ModelId(self.model_id) if self.model_id else None,
+            run_at=self.start_time(),
         )
 
 
@@ -46,11 +70,25 @@ class SubmitTaskBatchRequest(StrictRequest):
 class UpdateTaskRequest(StrictRequest):
     name: PlainText | None = Field(None, min_length=1, max_length=200)
     priority: Priority | None = None
+    run_at: AwareDatetime | None = Field(
+        None, description="A new time for a delayed task that has not been published yet."
+    )
 
 
 class TaskErrorResponse(BaseModel):
     type: str
     message: str
+    traceback: str | None = Field(
+        None,
+        description="Where the error was raised, its end kept up to TASKHUB_TRACEBACK_MAX_CHARS; "
+        "none for an error in the task's input.",
+    )
+
+    @classmethod
+    def of(cls, error: TaskError | None) -> TaskErrorResponse | None:
+        if error is None:
+            return None
+        return cls(type=error.type, message=error.message, traceback=error.traceback)
 
 
 class TaskResponse(BaseModel):
@@ -76,9 +114,26 @@ class TaskResponse(BaseModel):
     request_id: str | None = Field(
         None, description="The id of the request that submitted the task (X-Request-ID)."
     )
+    run_at: datetime | None = Field(None, description="A delayed task's time.")
+    schedule_id: UUID | None = Field(None, description="The schedule that fired the task.")
+    fire_time: datetime | None = Field(None, description="The fire time that created it.")
+    workflow_id: UUID | None = Field(None, description="The workflow the task belongs to.")
+    key: str | None = Field(None, description="The task's key in its workflow.")
+    depends_on: list[str] = Field(
+        default_factory=list, description="Keys of the tasks of its workflow it waits for."
+    )
+    waiting_for: list[str] | None = Field(
+        None,
+        description="While the task is waiting: the keys of its dependencies not yet "
+        "completed (GET /tasks/{id} and the workflow's own listing).",
+    )
+    trace_id: str | None = Field(
+        None, description="The OpenTelemetry trace of the submission, when tracing is on."
+    )
+    retry_of: UUID | None = Field(None, description="The task this one re-runs.")
 
     @classmethod
-    def of(cls, task: Task) -> TaskResponse:
+    def of(cls, task: Task, *, waiting_for: list[str] | None = None) -> TaskResponse:
         return cls(
             id=task.id,
             name=task.name,
@@ -89,9 +144,7 @@ class TaskResponse(BaseModel):
             args=task.args,
             kwargs=task.kwargs,
             result=task.result,
-            error=TaskErrorResponse(type=task.error.type, message=task.error.message)
-            if task.error
-            else None,
+            error=TaskErrorResponse.of(task.error),
             progress=task.progress.percent,
             progress_message=task.progress_message,
             attempts=task.attempts,
@@ -102,6 +155,15 @@ class TaskResponse(BaseModel):
             started_at=task.started_at,
             completed_at=task.completed_at,
             request_id=task.request_id,
+            run_at=task.run_at,
+            schedule_id=task.schedule_id,
+            fire_time=task.fire_time,
+            workflow_id=task.workflow_id,
+            key=task.workflow_key,
+            depends_on=list(task.depends_on),
+            waiting_for=waiting_for,
+            trace_id=task.trace_id,
+            retry_of=task.retry_of,
         )
 
 

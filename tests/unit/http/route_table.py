@@ -46,6 +46,14 @@ BODY_SAMPLES: dict[str, Any] = {
     "is_active": False,
     "is_admin": True,
     "tasks": [{"name": "one of a batch", "task_type": "noop"}],
+    "task": {"name": "nightly", "task_type": "noop"},
+    "interval_seconds": 3600,
+}
+# Where one body model needs another sample for a field of the same name.
+BODY_SAMPLES_OF: dict[str, dict[str, Any]] = {
+    "SubmitWorkflowRequest": {
+        "tasks": [{"key": "only", "name": "one of a workflow", "task_type": "noop"}]
+    },
 }
 
 
@@ -72,7 +80,8 @@ class Endpoint:
         if self.body_model is None:
             return None
         fields = self.body_model.model_fields
-        body = {name: BODY_SAMPLES[name] for name in fields if name in BODY_SAMPLES}
+        samples = {**BODY_SAMPLES, **BODY_SAMPLES_OF.get(self.body_model.__name__, {})}
+        body = {name: samples[name] for name in fields if name in samples}
         missing = [name for name, f in fields.items() if f.is_required() and name not in body]
         assert not missing, f"{self}: add a value for {missing} to BODY_SAMPLES"
         self.body_model.model_validate(body)  # valid, so a 404 is never a masked 422
@@ -88,6 +97,16 @@ class Endpoint:
         ids = ids or {}
         values = {name: ids.get(name) or str(uuid.uuid4()) for name in self.path_params}
         url = self.path.format(**values)
+        if self.path.endswith("/events"):
+            # An event stream does not end while its task is live: its first frame will do.
+            with client.stream(self.method, url, headers=headers, params=params) as stream:
+                body = b"" if stream.is_success else stream.read()
+                return httpx.Response(
+                    stream.status_code,
+                    headers=stream.headers,
+                    content=body,
+                    request=stream.request,
+                )
         if self.form:
             return client.request(
                 self.method, url, data=self.body(), headers=headers, params=params

@@ -30,8 +30,10 @@ from tests.unit.http.support import (
 )
 
 SECRET_KEY = re.compile(r"password|secret|token", re.IGNORECASE)
-# The one place a token may travel: the login's answer (RFC 6749 section 5.1).
+# The places a token may travel: the login's answer (RFC 6749 section 5.1), and the
+# stream token's, a token good only for reading event streams.
 LOGIN = ("POST", f"{API}/auth/token")
+STREAM_TOKEN = ("POST", f"{API}/auth/stream-token")
 LOGIN_KEYS = {"access_token", "token_type"}
 BCRYPT_PREFIX = "$2b$"
 
@@ -79,7 +81,7 @@ def secret_keys(value: Any, path: str = "$") -> list[str]:
 def leaks(endpoint: Endpoint, response: httpx.Response) -> list[str]:
     if not response.content:
         return []
-    allowed = LOGIN_KEYS if (endpoint.method, endpoint.path) == LOGIN else set()
+    allowed = LOGIN_KEYS if (endpoint.method, endpoint.path) in (LOGIN, STREAM_TOKEN) else set()
     found = [key for key in secret_keys(response.json()) if key.split(".")[-1] not in allowed]
     if BCRYPT_PREFIX in response.text:
         found.append("a bcrypt hash")
@@ -128,12 +130,37 @@ def room_for_tasks(override_settings: Any) -> Settings:
 def fresh_resources(
     client: TestClient, store: InMemoryStore, admin: Account, bob: Account, endpoint: Endpoint
 ) -> dict[str, str]:
-    """A pending task and a registered model of the admin's (validated, for a deployment)."""
+    """A pending task (cancelled, to be re-run), a registered model (validated, for a
+    deployment), a schedule and a workflow (cancelled, to delete or retry it) of the
+    admin's."""
     model = create_model(client, admin, name=f"model-{uuid.uuid4().hex[:8]}")
     if endpoint.path.endswith("/deploy"):
         client.post(f"{API}/models/{model['id']}/validate", headers=admin.headers)
         mark_validated(store, model["id"])
-    return {"task_id": create_task(client, admin)["id"], "model_id": model["id"], "user_id": bob.id}
+    schedule = client.post(
+        f"{API}/schedules",
+        json={
+            "name": "hourly",
+            "task": {"name": "n", "task_type": "noop"},
+            "interval_seconds": 3600,
+        },
+        headers=admin.headers,
+    ).json()
+    workflow = {"name": "w", "tasks": [{"key": "a", "name": "a", "task_type": "noop"}]}
+    workflow_id = client.post(f"{API}/workflows", json=workflow, headers=admin.headers).json()["id"]
+    if endpoint.method == "DELETE" or endpoint.path.endswith("/retry"):
+        # Deleting and retrying need a finished workflow.
+        client.post(f"{API}/workflows/{workflow_id}/cancel", headers=admin.headers)
+    task_id = create_task(client, admin)["id"]
+    if endpoint.path.endswith("/retry"):  # only a failed or cancelled task is re-run
+        client.post(f"{API}/tasks/{task_id}/cancel", headers=admin.headers)
+    return {
+        "task_id": task_id,
+        "model_id": model["id"],
+        "user_id": bob.id,
+        "schedule_id": schedule["id"],
+        "workflow_id": workflow_id,
+    }
 
 
 # --- no secrets out ------------------------------------------------------------------------
@@ -166,7 +193,7 @@ def test_no_documented_response_schema_has_a_secret_field(client: TestClient) ->
 
     for path, item in document["paths"].items():
         for method, operation in item.items():
-            allowed = LOGIN_KEYS if (method.upper(), path) == LOGIN else set()
+            allowed = LOGIN_KEYS if (method.upper(), path) in (LOGIN, STREAM_TOKEN) else set()
             for status, response in operation["responses"].items():
                 for media in response.get("content", {}).values():
                     for name in property_names(media.get("schema", {}), components):

@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from adapters.in_memory.dispatcher import RecordingTaskDispatcher
 from adapters.in_memory.repositories import InMemoryStore
 from entrypoints.http.dependencies import admin_user, current_user
+from entrypoints.http.routers.events import stream_caller
 from tests.unit.http.conftest import Account
 from tests.unit.http.route_table import ENDPOINTS, PUBLIC, Endpoint
 from tests.unit.http.support import API, PROBLEM_JSON, create_model, create_task, start_task
@@ -73,7 +74,10 @@ def test_the_route_table_holds_every_kind_of_route_these_checks_need() -> None:
 
 
 def test_every_route_but_the_public_ones_depends_on_the_current_user() -> None:
-    unguarded = [str(e) for e in PROTECTED if not e.depends_on(current_user)]
+    # Event streams identify the caller by stream_caller: a bearer token, or a stream token.
+    unguarded = [
+        str(e) for e in PROTECTED if not (e.depends_on(current_user) or e.depends_on(stream_caller))
+    ]
 
     assert unguarded == []
 
@@ -193,7 +197,7 @@ def test_every_admin_route_lets_an_admin_through(
 def two_users_data(
     client: TestClient, alice: Account, bob: Account, store: InMemoryStore
 ) -> dict[str, list[str]]:
-    """Alice has tasks and models of every kind; Bob has one of each."""
+    """Alice has tasks and models of every kind, and two schedules; Bob has one of each."""
     model = create_model(client, alice)
     busy = create_model(client, alice, name="busy")
     client.post(f"{API}/models/{busy['id']}/validate", headers=alice.headers)
@@ -207,6 +211,18 @@ def two_users_data(
     client.post(f"{API}/tasks/{cancelled['id']}/cancel", headers=alice.headers)
     bobs_model = create_model(client, bob)
     create_task(client, bob, model_id=bobs_model["id"])
+    for owner, count in ((alice, 2), (bob, 1)):
+        for n in range(count):
+            schedule = {
+                "name": f"every hour {n}",
+                "task": {"name": "hourly", "task_type": "noop"},
+                "interval_seconds": 3600,
+            }
+            client.post(f"{API}/schedules", json=schedule, headers=owner.headers)
+    for account, names in ((alice, ["a workflow", "another"]), (bob, ["bob's"])):
+        for name in names:
+            workflow = {"name": name, "tasks": [{"key": "a", "name": "a", "task_type": "noop"}]}
+            client.post(f"{API}/workflows", json=workflow, headers=account.headers)
     return {
         "model_id": [model["id"], busy["id"], bobs_model["id"]],
         "task_type": ["noop", "countdown", "file_checksum", "bulk_checksum", "validate_model"],

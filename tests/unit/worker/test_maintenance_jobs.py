@@ -31,6 +31,10 @@ def test_each_job_keeps_its_task_name_and_runs_at_its_settings_interval() -> Non
             "task": "taskhub.maintenance.purge_expired_tasks",
             "schedule": timedelta(seconds=5),
         },
+        "purge_expired_events": {
+            "task": "taskhub.maintenance.purge_expired_events",
+            "schedule": timedelta(seconds=5),
+        },
     }
 
 
@@ -43,4 +47,5 @@ def test_a_job_is_run_by_the_use_case_its_provider_builds() -> None:
         "republish_overdue_tasks": "RepublishOverdueTasks",
         "reap_stale_tasks": "ReapStaleTasks",
         "purge_expired_tasks": "PurgeExpiredTasks",
+        "purge_expired_events": "PurgeExpiredEvents",
     }
