@@ -9,8 +9,9 @@ from application.running.ending import run_ended
 from domain.task import Task
 
 
-def cancel_in_transaction(uow: UnitOfWork, task: Task, *, at: datetime) -> None:
-    """Cancel `task` inside an open unit of work, undoing the model request it carried."""
+def cancel_in_transaction(uow: UnitOfWork, task: Task, *, at: datetime) -> list[Task]:
+    """Cancel `task` inside an open unit of work, undoing the model request it carried;
+    returns the tasks its end released, to publish after the commit."""
     task.cancel(at=at)
     uow.tasks.update(task)
-    run_ended(uow, task, at=at)
+    return run_ended(uow, task, at=at)

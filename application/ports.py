@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from application.running.outcomes import Execution, Outcome, TaskRun
+from domain.flow import ConcurrencyRule
 from domain.model import Model, ModelId, ModelStatus
 from domain.task import Priority, Task, TaskId, TaskStatus
 from domain.user import Email, User, UserId
@@ -119,6 +120,27 @@ class TaskRepository(ABC):
     @abstractmethod
     def delete_finished_before(self, cutoff: datetime, *, limit: int) -> int:
         """Delete up to `limit` terminal tasks that finished before `cutoff`; how many went."""
+
+    # --- flow control: concurrency keys (application/flow_control.py) -------------------
+
+    @abstractmethod
+    def lock_concurrency_key(self, key: str) -> None:
+        """Hold the concurrency key until the transaction ends: whoever counts its slots
+        and admits or releases tasks of it does so one at a time (PostgreSQL: a transaction
+        advisory lock; SQLite: its write lock). Take it before counting."""
+
+    @abstractmethod
+    def count_slot_holders(self, key: str) -> int:
+        """Tasks of the key that hold a slot: running, or pending and not held back."""
+
+    @abstractmethod
+    def count_queued_ahead(self, task: Task) -> int:
+        """Dispatched, pending, unclaimed tasks of `task`'s queue that became due before it."""
+
+    @abstractmethod
+    def list_held(self, key: str, *, limit: int) -> list[Task]:
+        """Pending tasks of the key held back for a slot, in release order (priority, then
+        age), skipping rows another transaction has locked where the database can tell."""
 
 
 class UserRepository(ABC):
@@ -253,6 +275,8 @@ class TaskTypeSpec:
     time_limit: float | None = None
     arguments_schema: dict[str, Any] = field(default_factory=dict)
     internal: bool = False  # created by taskhub itself (model tasks); clients cannot submit it
+    # At most so many tasks of one key at once (domain/flow.py); None: no restriction.
+    concurrency: ConcurrencyRule | None = None
 
 
 class TaskTypeCatalog(ABC):

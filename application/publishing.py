@@ -22,6 +22,7 @@ class TaskPublisher:
     publishes them later. Publishing before the commit could let a worker receive an id
     whose row it cannot see yet. Each task is recorded as due when a worker may take its
     message: now, or after the `countdown` (RepublishOverdueTasks counts from then).
+    A task held back (flow control) is passed by: it is published when released.
     """
 
     dispatcher: TaskDispatcher
@@ -29,6 +30,7 @@ class TaskPublisher:
     clock: Clock
 
     def publish(self, tasks: Sequence[Task], *, countdown: float | None = None) -> bool:
+        tasks = [task for task in tasks if task.held is None]
         if not tasks:
             return True
         try:

@@ -25,6 +25,8 @@ class TaskSubmission:
     args: list[Any] | None = None
     kwargs: dict[str, Any] | None = None
     model_id: ModelId | None = None
+    # Only for task types whose concurrency rule takes one (domain/flow.py).
+    concurrency_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,13 @@ class SubmissionRules:
         args, kwargs = submission.args or [], submission.kwargs or {}
         self.argument_limits.check(args=args, kwargs=kwargs)
         args, kwargs = self.catalog.validate_arguments(task_type, args, kwargs)
+        concurrency = None
+        if spec.concurrency is not None:
+            concurrency = spec.concurrency.concurrency(kwargs, submission.concurrency_key)
+        elif submission.concurrency_key is not None:
+            raise ValidationError(
+                f"{task_type} tasks do not take a concurrency_key", field="concurrency_key"
+            )
         return Task.submit(
             name=submission.name,
             task_type=task_type,
@@ -64,4 +73,5 @@ class SubmissionRules:
             model_id=submission.model_id,
             max_attempts=spec.max_attempts,
             request_id=request_id,
+            concurrency=concurrency,
         )

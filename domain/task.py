@@ -10,6 +10,7 @@ from typing import Any, NewType
 from uuid import UUID, uuid4
 
 from domain.errors import ConflictError, InvalidTransitionError, StaleRunError, ValidationError
+from domain.flow import Concurrency, HoldReason
 from domain.model import ModelId
 from domain.text import check_plain_text
 from domain.user import UserId
@@ -129,6 +130,11 @@ class Task:
     due_at: datetime | None = None
     # The id of the API request that submitted the task, to follow it through the logs.
     request_id: str | None = None
+    # The key whose slots the task needs, if its type restricts concurrency (domain/flow.py).
+    concurrency: Concurrency | None = None
+    # Why a pending task is held in the database, unpublished; None once released. A held
+    # task holds no slot and no broker message, and the relay and the sweep pass it by.
+    held: HoldReason | None = None
 
     @classmethod
     def submit(
@@ -145,6 +151,7 @@ class Task:
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         task_id: TaskId | None = None,
         request_id: str | None = None,
+        concurrency: Concurrency | None = None,
     ) -> Task:
         if not _TASK_TYPE.fullmatch(task_type):
             raise ValidationError(
@@ -164,6 +171,7 @@ class Task:
             model_id=model_id,
             max_attempts=max_attempts,
             request_id=request_id,
+            concurrency=concurrency,
         )
 
     def __eq__(self, other: object) -> bool:
@@ -184,6 +192,32 @@ class Task:
     def can_retry(self) -> bool:
         return self.attempts < self.max_attempts
 
+    @property
+    def holds_slot(self) -> bool:
+        """Whether the task occupies a slot of its concurrency key: from its release (or an
+        admission with a slot free) until its last run ends. A retry keeps the slot, so a
+        requeued run cannot be overtaken by a task of the same key."""
+        return self.concurrency is not None and (
+            self.status is TaskStatus.RUNNING
+            or (self.status is TaskStatus.PENDING and self.held is None)
+        )
+
+    def hold(self, reason: HoldReason) -> None:
+        """Keep a new, unpublished task in the database until it is released."""
+        if self.status is not TaskStatus.PENDING or self.dispatched or self.attempts:
+            raise ConflictError(
+                "only a new task not yet published can be held back", task_id=str(self.id)
+            )
+        self.held = reason
+
+    def release(self) -> None:
+        """Let a held task go to the broker: it now takes its slot, and until published it
+        is undispatched like any other, so the relay publishes it if the publish fails."""
+        if self.status is not TaskStatus.PENDING or self.held is None:
+            raise ConflictError("only a held pending task can be released", task_id=str(self.id))
+        self.held = None
+        self.dispatched = False
+
     def mark_dispatched(self, *, due_at: datetime) -> None:
         """The broker accepted the task's message, which a worker may take from `due_at`;
         the relay can leave it alone."""
@@ -202,6 +236,7 @@ class Task:
 
     def cancel(self, *, at: datetime) -> None:
         self._move_to(TaskStatus.CANCELLED)
+        self.held = None
         self.completed_at = at
         self.run_token = None
 

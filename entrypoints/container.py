@@ -55,6 +55,7 @@ from application.use_cases.create_administrator import CreateAdministrator
 from application.use_cases.delete_model import DeleteModel
 from application.use_cases.delete_task import DeleteTask
 from application.use_cases.end_sessions import EndSessions
+from application.use_cases.explain_wait import ExplainWait
 from application.use_cases.fail_overrun_task import FailOverrunTask
 from application.use_cases.get_model import GetModel
 from application.use_cases.get_quota import GetQuota
@@ -267,6 +268,7 @@ class Container(containers.DeclarativeContainer):
         GetQuota, uow=unit_of_work, max_active_tasks=settings.provided.max_active_tasks_per_user
     )
     get_task = providers.Factory(GetTask, uow=unit_of_work)
+    explain_wait = providers.Factory(ExplainWait, uow=unit_of_work, clock=clock)
     list_tasks = providers.Factory(
         ListTasks,
         uow=unit_of_work,
@@ -275,10 +277,10 @@ class Container(containers.DeclarativeContainer):
     )
     update_task = providers.Factory(UpdateTask, uow=unit_of_work)
     cancel_task = providers.Factory(
-        CancelTask, uow=unit_of_work, dispatcher=dispatcher, clock=clock
+        CancelTask, uow=unit_of_work, dispatcher=dispatcher, clock=clock, publisher=publisher
     )
     delete_task = providers.Factory(
-        DeleteTask, uow=unit_of_work, dispatcher=dispatcher, clock=clock
+        DeleteTask, uow=unit_of_work, dispatcher=dispatcher, clock=clock, publisher=publisher
     )
     relay_undispatched_tasks = providers.Factory(
         RelayUndispatchedTasks,
@@ -324,7 +326,9 @@ class Container(containers.DeclarativeContainer):
     report_progress = providers.Factory(ReportProgress, uow=unit_of_work, clock=clock)
     check_run = providers.Factory(CheckRun, uow=unit_of_work)
     record_heartbeat = providers.Factory(RecordHeartbeat, uow=unit_of_work, clock=clock)
-    fail_overrun_task = providers.Factory(FailOverrunTask, uow=unit_of_work, clock=clock)
+    fail_overrun_task = providers.Factory(
+        FailOverrunTask, uow=unit_of_work, clock=clock, publisher=publisher
+    )
     record_outcome = providers.Factory(
         RecordOutcome, uow=unit_of_work, publisher=publisher, clock=clock
     )

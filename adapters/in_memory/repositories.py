@@ -19,6 +19,7 @@ from application.ports import (
     UserRepository,
 )
 from domain.errors import AlreadyExistsError
+from domain.flow import release_rank
 from domain.model import Model, ModelId
 from domain.task import ACTIVE_STATUSES, Task, TaskId, TaskStatus
 from domain.user import Email, User, UserId
@@ -106,6 +107,7 @@ class InMemoryTaskRepository(TaskRepository):
             for t in self._table.rows()
             if t.status is TaskStatus.PENDING
             and t.dispatched
+            and t.held is None
             and t.due_at is not None
             and t.due_at < due_before
         ]
@@ -117,6 +119,7 @@ class InMemoryTaskRepository(TaskRepository):
                 for t in self._table.rows()
                 if t.status is TaskStatus.PENDING
                 and not t.dispatched
+                and t.held is None
                 and t.created_at < created_before
             ),
             key=lambda t: t.created_at,
@@ -125,7 +128,9 @@ class InMemoryTaskRepository(TaskRepository):
 
     def mark_pending_undispatched(self) -> int:
         marked = [
-            t.id for t in self._table.rows() if t.status is TaskStatus.PENDING and t.dispatched
+            t.id
+            for t in self._table.rows()
+            if t.status is TaskStatus.PENDING and t.dispatched and t.held is None
         ]
         for task_id in marked:
             self._table.force(task_id, dispatched=False)
@@ -141,6 +146,43 @@ class InMemoryTaskRepository(TaskRepository):
                 and t.heartbeat_at < heartbeat_before
             ),
             key=lambda t: t.heartbeat_at or t.created_at,
+        )
+        return [self._table.loaded(t, t.id) for t in rows[:limit]]
+
+    def lock_concurrency_key(self, key: str) -> None:
+        """Nothing to hold: an in-memory unit of work serves one test's thread."""
+
+    def count_slot_holders(self, key: str) -> int:
+        return sum(
+            1
+            for t in self._table.rows()
+            if t.concurrency is not None and t.concurrency.key == key and t.holds_slot
+        )
+
+    def count_queued_ahead(self, task: Task) -> int:
+        return sum(
+            1
+            for t in self._table.rows()
+            if t.status is TaskStatus.PENDING
+            and t.dispatched
+            and t.held is None
+            and t.queue == task.queue
+            and t.due_at is not None
+            and task.due_at is not None
+            and t.due_at < task.due_at
+        )
+
+    def list_held(self, key: str, *, limit: int) -> list[Task]:
+        rows = sorted(
+            (
+                t
+                for t in self._table.rows()
+                if t.concurrency is not None
+                and t.concurrency.key == key
+                and t.status is TaskStatus.PENDING
+                and t.held is not None
+            ),
+            key=lambda t: (*release_rank(t.priority.value, t.created_at), str(t.id)),
         )
         return [self._table.loaded(t, t.id) for t in rows[:limit]]
 

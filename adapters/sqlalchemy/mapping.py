@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Row
 
 from adapters.sqlalchemy.tables import ModelRow, TaskRow, UserRow
+from domain.flow import Concurrency, HoldReason
 from domain.model import Model, ModelId, ModelStatus, ModelType
 from domain.task import Priority, Progress, RunToken, Task, TaskError, TaskId, TaskStatus
 from domain.user import Email, User, UserId
@@ -43,6 +44,9 @@ def task_values(task: Task) -> dict[str, Any]:
         "dispatched": task.dispatched,
         "due_at": task.due_at,
         "request_id": task.request_id,
+        "concurrency_key": task.concurrency.key if task.concurrency else None,
+        "concurrency_limit": task.concurrency.limit if task.concurrency else None,
+        "held": task.held.value if task.held else None,
     }
 
 
@@ -74,6 +78,10 @@ def task_from_row(row: TaskRow | Row[Any]) -> Task:
         dispatched=row.dispatched,
         due_at=row.due_at,
         request_id=row.request_id,
+        concurrency=Concurrency(row.concurrency_key, row.concurrency_limit or 1)
+        if row.concurrency_key is not None
+        else None,
+        held=HoldReason(row.held) if row.held is not None else None,
     )
 
 

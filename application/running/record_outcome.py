@@ -42,8 +42,9 @@ class RecordOutcome:
                 error = TaskError(outcome.error_type, outcome.message)
                 task.retry(run_token=run.run_token, error=error, at=now)
             self.uow.tasks.update(task)
-            run_ended(self.uow, task, at=now)
+            released = run_ended(self.uow, task, at=now)
             self.uow.commit()
+        self.publisher.publish(released)
         if isinstance(outcome, Retried) and task.status is TaskStatus.PENDING:
             self.publisher.publish([task], countdown=outcome.countdown)
         return task

@@ -7,6 +7,7 @@ from typing import Any
 
 from application.access import load_model
 from application.argument_limits import ArgumentLimits
+from application.flow_control import admit
 from application.ports import Clock, TaskTypeCatalog, UnitOfWork
 from application.publishing import TaskPublisher
 from application.quota import ensure_within_active_task_quota
@@ -58,6 +59,7 @@ class SubmitTask:
             if model_id is not None:
                 load_model(self.uow, actor, model_id, Action.READ)
             ensure_within_active_task_quota(self.uow, actor.id, self.max_active_tasks)
+            admit(self.uow, [task])
             self.uow.tasks.add(task)
             self.uow.commit()
         self.publisher.publish([task])

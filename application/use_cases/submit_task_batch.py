@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from application.access import load_model
 from application.argument_limits import ArgumentLimits
 from application.errors import InvalidBatchError
+from application.flow_control import admit
 from application.ports import Clock, TaskTypeCatalog, UnitOfWork
 from application.publishing import TaskPublisher
 from application.quota import ensure_within_active_task_quota
@@ -59,6 +60,7 @@ class SubmitTaskBatch:
             ensure_within_active_task_quota(
                 self.uow, actor.id, self.max_active_tasks, adding=len(tasks)
             )
+            admit(self.uow, tasks)
             self.uow.tasks.add_many(tasks)
             self.uow.commit()
         self.publisher.publish(tasks)
