@@ -23,9 +23,10 @@ class SubmitTask:
     """Rules: the task type must exist and be one clients may submit (not an internal model
     task), and its arguments stay within `argument_limits` (size and nesting, checked before
     anything else reads them) and validate; a referenced model must be one the actor may read;
-    an owner has at most `max_active_tasks` pending or running tasks. The row is committed
-    before publishing; if the broker is down the task stays undispatched for the relay and
-    the submission still succeeds.
+    an owner has at most `max_active_tasks` pending or running tasks; a task whose
+    concurrency key has no free slot is stored held back, and published when released. The
+    row is committed before publishing; if the broker is down the task stays undispatched
+    for the relay and the submission still succeeds.
 
     Raises ValidationError, NotFoundError (model), QuotaExceededError, PermissionDeniedError.
     """
@@ -48,9 +49,12 @@ class SubmitTask:
         kwargs: dict[str, Any] | None = None,
         model_id: ModelId | None = None,
         request_id: str | None = None,
+        concurrency_key: str | None = None,
     ) -> Task:
         ensure_active(actor)
-        submission = TaskSubmission(name, task_type, priority, args, kwargs, model_id)
+        submission = TaskSubmission(
+            name, task_type, priority, args, kwargs, model_id, concurrency_key
+        )
         rules = SubmissionRules(self.catalog, self.argument_limits)
         task = rules.new_task(
             submission, owner_id=actor.id, at=self.clock.now(), request_id=request_id

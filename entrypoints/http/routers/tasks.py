@@ -54,6 +54,7 @@ def submit_task(
         kwargs=body.kwargs,
         model_id=ModelId(body.model_id) if body.model_id else None,
         request_id=request_id_var.get(),
+        concurrency_key=body.concurrency_key,
     )
     return TaskResponse.of(task)
 
