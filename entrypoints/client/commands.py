@@ -56,6 +56,10 @@ def submit(
     ] = None,
     args: Annotated[str | None, typer.Option("--args", help="A JSON array.")] = None,
     model_id: Annotated[UUID | None, typer.Option(help="The model the task is about.")] = None,
+    concurrency_key: Annotated[
+        str | None,
+        typer.Option(help="Tasks of one key run at most the type's limit at once; the rest wait."),
+    ] = None,
     watch: Annotated[bool, typer.Option("--watch", help="Follow it until it ends.")] = False,
     interval: Interval = 0.5,
     as_json: JsonFlag = False,
@@ -73,6 +77,8 @@ def submit(
         body["priority"] = priority.value
     if model_id is not None:
         body["model_id"] = str(model_id)
+    if concurrency_key is not None:
+        body["concurrency_key"] = concurrency_key
     with reported_errors(), logged_in_client() as client:
         task = client.submit_task(body)
         if watch:  # exits with the task's outcome
