@@ -7,7 +7,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -50,6 +50,42 @@ class ModelQuery:
     status: ModelStatus | None = None
     after: Cursor | None = None
     limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class QueueLoad:
+    """One queue's tasks as the database sees them: `unclaimed` were published and no worker
+    has claimed them (waiting on the broker, or reserved by a worker's prefetch), `held`
+    are kept back unpublished, per reason; `oldest_pending_at` is the oldest of both."""
+
+    queue: str
+    unclaimed: int = 0
+    running: int = 0
+    held: dict[str, int] = field(default_factory=dict)
+    oldest_pending_at: datetime | None = None
+
+    @staticmethod
+    def add_up(
+        groups: Sequence[tuple[str, TaskStatus, str | None, int, datetime | None]],
+    ) -> list[QueueLoad]:
+        """Loads from (queue, status, held, count, oldest created_at) groups of pending and
+        running tasks, so every repository adds them up alike; ordered by queue."""
+        loads: dict[str, QueueLoad] = {}
+        for queue, status, held, count, oldest in groups:
+            load = loads.setdefault(queue, QueueLoad(queue))
+            if status is TaskStatus.RUNNING:
+                load = replace(load, running=load.running + count)
+            else:
+                if held is None:
+                    load = replace(load, unclaimed=load.unclaimed + count)
+                else:
+                    load = replace(load, held={**load.held, held: load.held.get(held, 0) + count})
+                if oldest is not None and (
+                    load.oldest_pending_at is None or oldest < load.oldest_pending_at
+                ):
+                    load = replace(load, oldest_pending_at=oldest)
+            loads[queue] = load
+        return [loads[queue] for queue in sorted(loads)]
 
 
 class TaskRepository(ABC):
@@ -132,6 +168,10 @@ class TaskRepository(ABC):
     @abstractmethod
     def count_slot_holders(self, key: str) -> int:
         """Tasks of the key that hold a slot: running, or pending and not held back."""
+
+    @abstractmethod
+    def queue_loads(self) -> list[QueueLoad]:
+        """Per queue with any pending or running task, its load, from one aggregate query."""
 
     @abstractmethod
     def count_queued_ahead(self, task: Task) -> int:

@@ -54,6 +54,7 @@ from application.use_cases.count_tasks_by_status import CountTasksByStatus
 from application.use_cases.create_administrator import CreateAdministrator
 from application.use_cases.delete_model import DeleteModel
 from application.use_cases.delete_task import DeleteTask
+from application.use_cases.describe_queues import DescribeQueues
 from application.use_cases.end_sessions import EndSessions
 from application.use_cases.explain_wait import ExplainWait
 from application.use_cases.fail_overrun_task import FailOverrunTask
@@ -394,6 +395,9 @@ class Container(containers.DeclarativeContainer):
     # --- metrics (worker side; the API's are in entrypoints/http/metrics.py) -------------
     queue_depths = providers.Singleton(CeleryQueueDepths, celery_app)
     count_tasks_by_status = providers.Factory(CountTasksByStatus, uow=unit_of_work)
+    describe_queues = providers.Factory(
+        DescribeQueues, uow=unit_of_work, queue_depths=queue_depths, clock=clock
+    )
     republish_overdue_tasks = providers.Factory(
         RepublishOverdueTasks,
         uow=unit_of_work,

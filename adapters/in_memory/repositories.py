@@ -14,6 +14,7 @@ from application.ports import (
     Cursor,
     ModelQuery,
     ModelRepository,
+    QueueLoad,
     TaskQuery,
     TaskRepository,
     UserRepository,
@@ -157,6 +158,19 @@ class InMemoryTaskRepository(TaskRepository):
             1
             for t in self._table.rows()
             if t.concurrency is not None and t.concurrency.key == key and t.holds_slot
+        )
+
+    def queue_loads(self) -> list[QueueLoad]:
+        groups: dict[tuple[str, TaskStatus, str | None], list[Task]] = {}
+        for t in self._table.rows():
+            if t.status in ACTIVE_STATUSES:
+                held = t.held.value if t.held else None
+                groups.setdefault((t.queue, t.status, held), []).append(t)
+        return QueueLoad.add_up(
+            [
+                (queue, status, held, len(tasks), min(t.created_at for t in tasks))
+                for (queue, status, held), tasks in groups.items()
+            ]
         )
 
     def count_queued_ahead(self, task: Task) -> int:

@@ -32,6 +32,7 @@ from application.ports import (
     Cursor,
     ModelQuery,
     ModelRepository,
+    QueueLoad,
     TaskQuery,
     TaskRepository,
     UserRepository,
@@ -256,6 +257,24 @@ class SqlAlchemyTaskRepository(TaskRepository):
             | ((TaskRow.status == TaskStatus.PENDING.value) & TaskRow.held.is_(None)),
         )
         return self._session.scalar(statement) or 0
+
+    def queue_loads(self) -> list[QueueLoad]:
+        statement = (
+            select(
+                TaskRow.priority,
+                TaskRow.status,
+                TaskRow.held,
+                func.count(),
+                func.min(TaskRow.created_at),
+            )
+            .where(TaskRow.status.in_([TaskStatus.PENDING.value, TaskStatus.RUNNING.value]))
+            .group_by(TaskRow.priority, TaskRow.status, TaskRow.held)
+        )
+        rows = [
+            (Priority(priority).queue, TaskStatus(status), held, count, oldest)
+            for priority, status, held, count, oldest in self._session.execute(statement)
+        ]
+        return QueueLoad.add_up(rows)
 
     def count_queued_ahead(self, task: Task) -> int:
         if task.due_at is None:

@@ -16,7 +16,15 @@ from entrypoints.http.metrics import install_metrics
 from entrypoints.http.problems import PROBLEM_JSON, install_problem_handlers
 from entrypoints.http.query_parameters import refuse_unknown_query_parameters
 from entrypoints.http.request_ids import RequestIdMiddleware
-from entrypoints.http.routers import auth, health, models, task_types, tasks, users
+from entrypoints.http.routers import (
+    admin_queues,
+    auth,
+    health,
+    models,
+    task_types,
+    tasks,
+    users,
+)
 from entrypoints.http.security_headers import SecurityHeadersMiddleware
 
 API_PREFIX = "/api/v1"
@@ -49,7 +57,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(refuse_unknown_query_parameters)])
-    for module in (auth, users, tasks, task_types, models, health):
+    for module in (auth, users, tasks, task_types, models, health, admin_queues):
         api.include_router(module.router)
     app.include_router(api)
     token = settings.metrics_token.get_secret_value() if settings.metrics_token else None

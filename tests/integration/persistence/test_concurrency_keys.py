@@ -188,3 +188,22 @@ def clean_up(new_uow: NewUnitOfWork, owner: User) -> None:
             uow.tasks.update(task)
         uow.commit()
     assert holders(new_uow) == 0
+
+
+def test_queue_loads_count_unclaimed_running_and_held_tasks_per_queue(
+    new_uow: NewUnitOfWork, owner: User
+) -> None:
+    running, _unclaimed, _held = submit(
+        new_uow, *(keyed(owner, limit=2, at_minute=n) for n in range(3))
+    )
+    start(new_uow, running)
+    submit(new_uow, make_task(user=owner, priority=Priority.LOW, at=T0 - timedelta(minutes=5)))
+
+    with new_uow() as uow:
+        loads = {load.queue: load for load in uow.tasks.queue_loads()}
+
+    assert set(loads) == {"default", "low_priority"}
+    default = loads["default"]
+    assert (default.unclaimed, default.running, default.held) == (1, 1, {"concurrency": 1})
+    assert default.oldest_pending_at == T0 + timedelta(minutes=1)
+    assert loads["low_priority"].oldest_pending_at == T0 - timedelta(minutes=5)
