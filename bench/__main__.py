@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import drain, listing, submit
+from bench import drain, flow, listing, submit
 from bench.environment import Broker, broker, database, machine, postgres_server_url
 from bench.loadgen import Load, generator_name
 from bench.memory import process_tree_mb
@@ -46,6 +46,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer tasks, shorter runs")
     parser.add_argument("--tasks", type=int, help="tasks per throughput run (default 5000)")
     parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL")
+    parser.add_argument(
+        "--flow-only", action="store_true", help="only flow control's figures (concurrency keys)"
+    )
     arguments = parser.parse_args()
     plan = QUICK if arguments.quick else FULL
     if arguments.tasks:
@@ -62,7 +65,9 @@ def main() -> None:
         with stop_on_sigterm(), Processes(logs) as processes, broker(processes) as found:
             for backend in backends:
                 console.print(f"[bold]{backend}[/]: measuring ({logs})")
-                run_backend(report, plan, backend, found, logs / backend)
+                run_backend(
+                    report, plan, backend, found, logs / backend, flow_only=arguments.flow_only
+                )
     except BaseException:
         console.print(f"[red]benchmark stopped; process logs kept in {logs}[/]")
         raise
@@ -73,12 +78,18 @@ def main() -> None:
     console.print(f"saved to {report.save()}")
 
 
-def run_backend(report: Report, plan: Plan, backend: str, found: Broker, logs: Path) -> None:
+def run_backend(
+    report: Report, plan: Plan, backend: str, found: Broker, logs: Path, *, flow_only: bool = False
+) -> None:
     logs.mkdir(parents=True)
     with database(backend, logs) as url, Processes(logs) as processes:
         client = TaskhubClient(url, found)
         try:
-            measure(report, plan, backend, Systems(url, found, processes), client)
+            systems = Systems(url, found, processes)
+            if flow_only:
+                measure_flow(report, plan, backend, systems, client)
+            else:
+                measure(report, plan, backend, systems, client)
         finally:
             processes.stop_all()  # before the database goes
             client.close()
@@ -120,7 +131,30 @@ def measure(report: Report, plan: Plan, db: str, systems: Systems, client: Taskh
                    check=lambda mb: mb < 150)  # fmt: skip
     drain.purge(systems.broker)
     measure_workers(report, plan, db, systems, client)
+    measure_flow(report, plan, db, systems, client)
     measure_listing(report, plan, db, client, api_url)
+
+
+FLOW_KEYS = 50
+
+
+def measure_flow(
+    report: Report, plan: Plan, db: str, systems: Systems, client: TaskhubClient
+) -> None:
+    """countdown(0) tasks without a concurrency key beside as many under FLOW_KEYS keys
+    (limit 1), on one worker, alternating."""
+    drain.purge(systems.broker)
+    worker = systems.start_taskhub_worker()
+    step("flow control: tasks under concurrency keys")
+    flow.keyed_throughput(client, systems.broker, 200, 0)  # warm-up
+    plain, keyed = [], []
+    for _ in range(plan.runs):
+        plain.append(flow.keyed_throughput(client, systems.broker, plan.tasks, 0))
+        keyed.append(flow.keyed_throughput(client, systems.broker, plan.tasks, FLOW_KEYS))
+    report.add(db, f"end-to-end, {plan.tasks} tasks under {FLOW_KEYS} concurrency keys "
+               "(limit 1) vs without keys", Figure(keyed, "tasks/s"), Figure(plain, "tasks/s"),
+               target=">= 0.5x without keys", check=lambda r: r >= 0.5)  # fmt: skip
+    systems.processes.stop(worker)
 
 
 def measure_workers(
