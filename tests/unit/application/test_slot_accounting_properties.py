@@ -56,7 +56,9 @@ class SlotAccounting(RuleBasedStateMachine):
         self.runs: dict[TaskId, TaskRun] = {}
 
     def tasks(self, status: TaskStatus) -> list[TaskId]:
-        return sorted((t.id for t in self.store.tasks.values() if t.status is status), key=str)
+        # In submission order (ids are random), so a replayed example picks the same tasks.
+        found = [t for t in self.store.tasks.values() if t.status is status]
+        return [t.id for t in sorted(found, key=lambda t: t.created_at)]
 
     def published(self) -> list[TaskId]:
         """Pending tasks a worker may be handed: their message went out."""
