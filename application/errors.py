@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from domain.errors import DomainError, InvalidFieldsError, ValidationError
+from domain.errors import ConflictError, DomainError, InvalidFieldsError, ValidationError
 
 
 class DependencyUnavailableError(DomainError):
@@ -70,3 +70,11 @@ class UnknownTaskTypeError(ValidationError):
             field="task_type",
             task_types=sorted(known),
         )
+
+
+class FencedOffError(ConflictError):
+    """A scheduler wrote with a lease older than one that has written since: it lost its
+    lease (paused, partitioned) and another scheduler took over. Nothing it did is stored."""
+
+    code = "fenced_off"
+    title = "Superseded scheduler lease"

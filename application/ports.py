@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Self
 from application.running.outcomes import Execution, Outcome, TaskRun
 from domain.flow import ConcurrencyRule
 from domain.model import Model, ModelId, ModelStatus
+from domain.schedule import Cron, Fire, Schedule, ScheduleId
 from domain.task import Priority, Task, TaskId, TaskStatus
 from domain.user import Email, User, UserId
 
@@ -40,6 +41,7 @@ class TaskQuery:
     name_contains: str | None = None  # a substring of the name, whatever its case
     created_after: datetime | None = None  # strictly after
     created_before: datetime | None = None  # strictly before
+    schedule_id: ScheduleId | None = None  # the runs of one schedule
     after: Cursor | None = None
     limit: int = 50
 
@@ -149,6 +151,16 @@ class TaskRepository(ABC):
         concurrent caller where the database can tell."""
 
     @abstractmethod
+    def list_due_delayed(self, *, now: datetime, limit: int) -> list[Task]:
+        """Delayed tasks whose run_at has come (pending, unpublished, run_at <= now), run_at
+        earliest first, skipping rows locked by a concurrent caller where the database can
+        tell."""
+
+    @abstractmethod
+    def list_unfinished_of_schedule(self, schedule_id: ScheduleId) -> list[Task]:
+        """The schedule's runs that are pending or running, oldest first."""
+
+    @abstractmethod
     def list_stale_running(self, *, heartbeat_before: datetime, limit: int) -> list[Task]:
         """Running tasks whose last heartbeat is older than `heartbeat_before`, oldest first,
         skipping rows locked by a concurrent caller where the database can tell."""
@@ -230,6 +242,56 @@ class ModelRepository(ABC):
     def find(self, query: ModelQuery) -> list[Model]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class ScheduleQuery:
+    owner_id: UserId | None = None  # None: every owner (admins only)
+    after: Cursor | None = None
+    limit: int = 50
+
+
+class ScheduleRepository(ABC):
+    @abstractmethod
+    def add(self, schedule: Schedule) -> None: ...
+
+    @abstractmethod
+    def get(self, schedule_id: ScheduleId) -> Schedule:
+        """Raises NotFoundError."""
+
+    @abstractmethod
+    def update(self, schedule: Schedule) -> None:
+        """Write the schedule, fenced: refused with FencedOffError when a scheduler holding a
+        newer lease than `schedule.fence` has written it since, and with
+        ConcurrencyConflictError when another writer changed it since it was read."""
+
+    @abstractmethod
+    def delete(self, schedule: Schedule) -> None:
+        """Remove the schedule and its ledger; its past runs stay, unlinked."""
+
+    @abstractmethod
+    def find(self, query: ScheduleQuery) -> list[Schedule]:
+        """Newest first, like the task listing."""
+
+    @abstractmethod
+    def count_of_owner(self, owner_id: UserId) -> int: ...
+
+    @abstractmethod
+    def list_due(self, *, now: datetime, limit: int) -> list[Schedule]:
+        """Unpaused schedules whose next fire time has come, earliest first."""
+
+
+class ScheduleFireRepository(ABC):
+    """The fire ledger: one row per (schedule, fire time), enforced by the database."""
+
+    @abstractmethod
+    def add_many(self, fires: Sequence[Fire]) -> None:
+        """Stage ledger rows. Raises AlreadyExistsError, at the latest on commit, when a fire
+        time of the schedule is already recorded."""
+
+    @abstractmethod
+    def find(self, schedule_id: ScheduleId, *, before: datetime | None, limit: int) -> list[Fire]:
+        """The schedule's ledger, latest fire time first, strictly before `before`."""
+
+
 class UnitOfWork(ABC):
     """One transaction per `with` block: rolled back on exit unless `commit()` was called.
 
@@ -239,6 +301,8 @@ class UnitOfWork(ABC):
     tasks: TaskRepository
     users: UserRepository
     models: ModelRepository
+    schedules: ScheduleRepository
+    schedule_fires: ScheduleFireRepository
 
     @abstractmethod
     def __enter__(self) -> Self: ...
@@ -403,6 +467,43 @@ class Clock(ABC):
     @abstractmethod
     def now(self) -> datetime:
         """The current time, timezone-aware UTC."""
+
+
+class CronCalendar(ABC):
+    """Reads cron expressions: when a Cron trigger fires, in its own time zone."""
+
+    @abstractmethod
+    def check(self, cron: Cron) -> None:
+        """Raise ValidationError(field='cron') for an expression that cannot be read."""
+
+    @abstractmethod
+    def next_after(self, cron: Cron, after: datetime) -> datetime:
+        """The first fire time strictly after `after`, timezone-aware UTC. On a day a wall
+        time is skipped (spring forward) it fires once, right after the gap; on a day it
+        repeats (fall back) once, at its first occurrence."""
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A lease on a lock held now. `generation` grows with every new holder: the fencing
+    token written beside what the holder does, so an older holder's late writes are refused."""
+
+    generation: int
+
+
+class LeaseLock(ABC):
+    """A named lock for a singleton job (the scheduler, the relay, the reaper) shared by
+    every process that could run it: at most one holds it at a time, for a lease that
+    expires unless renewed, so another takes over soon after the holder dies."""
+
+    @abstractmethod
+    def hold(self) -> Lease | None:
+        """Acquire the lock or renew this holder's lease: the lease when this process holds
+        it now, None when another does. Raises DependencyUnavailableError."""
+
+    @abstractmethod
+    def release(self) -> None:
+        """Give the lock up if held, so another may take it at once. Never raises."""
 
 
 class DependencyProbe(ABC):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from application.argument_limits import ArgumentLimits
 from application.ports import TaskTypeCatalog
@@ -25,6 +26,7 @@ class TaskSubmission:
     args: list[Any] | None = None
     kwargs: dict[str, Any] | None = None
     model_id: ModelId | None = None
+    run_at: datetime | None = None  # a delayed task: published only once due
     # Only for task types whose concurrency rule takes one (domain/flow.py).
     concurrency_key: str | None = None
 
@@ -37,7 +39,14 @@ class SubmissionRules:
     argument_limits: ArgumentLimits
 
     def new_task(
-        self, submission: TaskSubmission, *, owner_id: UserId, at: datetime, request_id: str | None
+        self,
+        submission: TaskSubmission,
+        *,
+        owner_id: UserId,
+        at: datetime,
+        request_id: str | None,
+        schedule_id: UUID | None = None,
+        fire_time: datetime | None = None,
     ) -> Task:
         """The pending task `submission` describes. The task type must exist and be one
         clients may submit (not an internal model task); its arguments stay within the
@@ -73,5 +82,14 @@ class SubmissionRules:
             model_id=submission.model_id,
             max_attempts=spec.max_attempts,
             request_id=request_id,
+            run_at=submission.run_at,
+            schedule_id=schedule_id,
+            fire_time=fire_time,
             concurrency=concurrency,
         )
+
+
+def due_now(tasks: list[Task], now: datetime) -> list[Task]:
+    """The tasks to publish at once: all but the delayed ones still waiting for their run_at,
+    which ReleaseDueTasks publishes when due."""
+    return [task for task in tasks if not task.is_waiting(now)]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import drain, flow, listing, submit
+from bench import delayed, drain, flow, listing, submit
 from bench.environment import Broker, broker, database, machine, postgres_server_url
 from bench.loadgen import Load, generator_name
 from bench.memory import process_tree_mb
@@ -33,6 +33,8 @@ class Plan:
     latency_samples: int  # per run
     list_rows: int
     list_samples: int  # per run
+    delayed_due: int = 1000  # tasks due at the same second ...
+    delayed_stored: int = 10_000  # ... among these waiting further ahead
 
 
 FULL = Plan(runs=3, tasks=5000, seconds=5, latency_samples=500, list_rows=1_000_000,
@@ -46,13 +48,16 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer tasks, shorter runs")
     parser.add_argument("--tasks", type=int, help="tasks per throughput run (default 5000)")
     parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL")
-    parser.add_argument(
-        "--flow-only", action="store_true", help="only flow control's figures (concurrency keys)"
-    )
+    parser.add_argument("--only", choices=["delayed", "flow"], help="measure this part alone")
+    parser.add_argument("--delayed-due", type=int, help="tasks due at once (default 1000)")
+    parser.add_argument("--delayed-stored", type=int, help="delayed tasks stored (10000)")
     arguments = parser.parse_args()
     plan = QUICK if arguments.quick else FULL
     if arguments.tasks:
         plan = Plan(**{**plan.__dict__, "tasks": arguments.tasks})
+    for name in ("delayed_due", "delayed_stored"):
+        if getattr(arguments, name):
+            plan = Plan(**{**plan.__dict__, name: getattr(arguments, name)})
     backends = ["sqlite"]
     if postgres_server_url() and not arguments.sqlite_only:
         backends.append("postgresql")
@@ -65,9 +70,7 @@ def main() -> None:
         with stop_on_sigterm(), Processes(logs) as processes, broker(processes) as found:
             for backend in backends:
                 console.print(f"[bold]{backend}[/]: measuring ({logs})")
-                run_backend(
-                    report, plan, backend, found, logs / backend, flow_only=arguments.flow_only
-                )
+                run_backend(report, plan, backend, found, logs / backend, arguments.only)
     except BaseException:
         console.print(f"[red]benchmark stopped; process logs kept in {logs}[/]")
         raise
@@ -79,14 +82,16 @@ def main() -> None:
 
 
 def run_backend(
-    report: Report, plan: Plan, backend: str, found: Broker, logs: Path, *, flow_only: bool = False
+    report: Report, plan: Plan, backend: str, found: Broker, logs: Path, only: str | None = None
 ) -> None:
     logs.mkdir(parents=True)
     with database(backend, logs) as url, Processes(logs) as processes:
         client = TaskhubClient(url, found)
         try:
             systems = Systems(url, found, processes)
-            if flow_only:
+            if only == "delayed":
+                measure_delayed(report, plan, backend, systems, client)
+            elif only == "flow":
                 measure_flow(report, plan, backend, systems, client)
             else:
                 measure(report, plan, backend, systems, client)
@@ -132,6 +137,7 @@ def measure(report: Report, plan: Plan, db: str, systems: Systems, client: Taskh
     drain.purge(systems.broker)
     measure_workers(report, plan, db, systems, client)
     measure_flow(report, plan, db, systems, client)
+    measure_delayed(report, plan, db, systems, client)
     measure_listing(report, plan, db, client, api_url)
 
 
@@ -196,6 +202,23 @@ def measure_workers(
                target="< 25 ms", check=lambda _: statistics_median(p99s) < 25)  # fmt: skip
     for process in ("taskhub-worker", "reference-worker"):
         systems.processes.stop(systems.processes.find(process))
+
+
+def measure_delayed(
+    report: Report, plan: Plan, db: str, systems: Systems, client: TaskhubClient
+) -> None:
+    step(f"{plan.delayed_due:,} delayed tasks due at once, {plan.delayed_stored:,} stored")
+    delayed.store_waiting(client, plan.delayed_stored)
+    p50s, p99s = [], []
+    for _ in range(plan.runs):
+        late = delayed.lateness_ms(client, systems, due=plan.delayed_due)
+        p50s.append(percentile(late, 0.5))
+        p99s.append(percentile(late, 0.99))
+    drain.purge(systems.broker)  # the released tasks: nobody consumes them
+    label = f"delayed: {plan.delayed_due:,} due at once, {plan.delayed_stored:,} stored, lateness"
+    report.add(db, f"{label} p50", Figure(p50s, "ms"))
+    report.add(db, f"{label} p99", Figure(p99s, "ms"), target="< 1000 ms",
+               check=_median_below(p99s, 1000))  # fmt: skip
 
 
 def measure_listing(

@@ -16,6 +16,7 @@ SECRET_KEY = "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"  # noq
 # Redis databases, each system its own: what is queued for one no other worker can take.
 TASKHUB_DB, TASKHUB_STAGING_DB, REFERENCE_DB, REFERENCE_STAGING_DB = 0, 1, 2, 3
 WORKER_READY = "ready."
+SCHEDULER_READY = "scheduler loop started"
 CONCURRENCY = 2
 
 
@@ -82,4 +83,11 @@ class Systems:
         command += ["--without-mingle", "--loglevel=INFO"]
         process = self.processes.start("reference-worker", command, self.reference_env())
         process.wait_for_log(WORKER_READY)
+        return process
+
+    def start_taskhub_scheduler(self) -> Process:
+        """`taskhub scheduler`: publishes delayed tasks when due (alone: it holds the lease)."""
+        command = [sys.executable, "-m", "entrypoints.cli", "scheduler"]
+        process = self.processes.start("taskhub-scheduler", command, self.taskhub_env())
+        process.wait_for_log(SCHEDULER_READY)
         return process

@@ -179,6 +179,35 @@ class Settings(BaseSettings):
     retention_days: float = Field(
         30.0, gt=0, description="How long finished tasks are kept before they are purged."
     )
+    scheduler_tick_seconds: float = Field(
+        0.25,
+        gt=0,
+        le=1,
+        description="How often the scheduler loop publishes due delayed tasks and fires due "
+        "schedules (it runs in Beat, or in `taskhub scheduler`).",
+    )
+    scheduler_lease_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="How long the scheduler's lease (and the relay's and reaper's) outlives its "
+        "holder's last renewal: a second Beat or scheduler takes over within this after the "
+        "first dies.",
+    )
+    schedule_misfire_grace_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="A fire time older than this when the scheduler reaches it (the system "
+        "was down) is recorded as missed, or fired with catch_up=latest; a younger one fires "
+        "late.",
+    )
+    max_schedules_per_user: int = Field(
+        100, ge=0, description="Schedules one user may have at once."
+    )
+    min_schedule_interval_seconds: int = Field(
+        60,
+        ge=1,
+        description="The shortest interval_seconds a non-admin's schedule may use.",
+    )
     metrics_token: SecretStr | None = Field(
         None,
         description="Bearer token the API's /metrics requires (Prometheus: `authorization`). "

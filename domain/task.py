@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NewType
 from uuid import UUID, uuid4
 
@@ -21,6 +21,9 @@ RunToken = NewType("RunToken", str)
 MAX_NAME_LENGTH = 200
 _TASK_TYPE = re.compile(r"[a-z][a-z0-9_.]{0,99}")
 DEFAULT_MAX_ATTEMPTS = 3
+# A delayed task may wait this long at most: further ahead is more likely a mistake (a year
+# typed wrong) than a plan, and a schedule is the tool for it.
+MAX_DELAY = timedelta(days=365)
 
 
 class TaskStatus(enum.StrEnum):
@@ -96,6 +99,14 @@ def _validate_name(name: str) -> str:
     return stripped
 
 
+def _check_run_at(run_at: datetime, now: datetime) -> datetime:
+    if run_at.tzinfo is None or run_at.utcoffset() is None:
+        raise ValidationError("run_at must carry a time zone offset", field="run_at")
+    if run_at - now > MAX_DELAY:
+        raise ValidationError(f"run_at must be at most {MAX_DELAY.days} days ahead", field="run_at")
+    return run_at
+
+
 @dataclass(eq=False, kw_only=True)
 class Task:
     """A unit of background work owned by a user.
@@ -135,6 +146,12 @@ class Task:
     # Why a pending task is held in the database, unpublished; None once released. A held
     # task holds no slot and no broker message, and the relay and the sweep pass it by.
     held: HoldReason | None = None
+    # A delayed task: no message is published before this time (held in the database, not
+    # in the broker or a worker's memory). None: as soon as submitted.
+    run_at: datetime | None = None
+    # The schedule whose fire created the task, and that fire's time.
+    schedule_id: UUID | None = None
+    fire_time: datetime | None = None
 
     @classmethod
     def submit(
@@ -152,6 +169,9 @@ class Task:
         task_id: TaskId | None = None,
         request_id: str | None = None,
         concurrency: Concurrency | None = None,
+        run_at: datetime | None = None,
+        schedule_id: UUID | None = None,
+        fire_time: datetime | None = None,
     ) -> Task:
         if not _TASK_TYPE.fullmatch(task_type):
             raise ValidationError(
@@ -172,6 +192,9 @@ class Task:
             max_attempts=max_attempts,
             request_id=request_id,
             concurrency=concurrency,
+            run_at=_check_run_at(run_at, at) if run_at is not None else None,
+            schedule_id=schedule_id,
+            fire_time=fire_time,
         )
 
     def __eq__(self, other: object) -> bool:
@@ -218,6 +241,16 @@ class Task:
         self.held = None
         self.dispatched = False
 
+    def is_waiting(self, now: datetime) -> bool:
+        """A delayed task not due yet: pending, unpublished, its run_at still ahead. The relay
+        and the overdue sweep leave it alone; it is published once due."""
+        return (
+            self.status is TaskStatus.PENDING
+            and not self.dispatched
+            and self.run_at is not None
+            and self.run_at > now
+        )
+
     def mark_dispatched(self, *, due_at: datetime) -> None:
         """The broker accepted the task's message, which a worker may take from `due_at`;
         the relay can leave it alone."""
@@ -233,6 +266,16 @@ class Task:
     def change_priority(self, priority: Priority) -> None:
         self._require_pending("re-prioritised")
         self.priority = priority
+
+    def move_run_at(self, run_at: datetime, *, at: datetime) -> None:
+        """Delay the task to `run_at` (a time already past: run now). Only while it waits:
+        once its message is out, the broker holds it and the time can no longer change."""
+        self._require_pending("rescheduled")
+        if self.dispatched:
+            raise ConflictError(
+                "task was already queued; its run_at can no longer change", task_id=str(self.id)
+            )
+        self.run_at = _check_run_at(run_at, at)
 
     def cancel(self, *, at: datetime) -> None:
         self._move_to(TaskStatus.CANCELLED)

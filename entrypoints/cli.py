@@ -11,6 +11,7 @@ from pydantic import ValidationError as SettingsError
 
 from domain.errors import DomainError
 from entrypoints.client.commands import tasks_app
+from entrypoints.client.schedule_commands import schedules_app
 from entrypoints.client.session import login, logout
 
 app = typer.Typer(help="taskhub: long-running background work over REST.", no_args_is_help=True)
@@ -20,6 +21,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 # The REST client, in a help panel of its own: it talks to a running API from any machine.
 app.add_typer(tasks_app, name="tasks", rich_help_panel="Client")
+app.add_typer(schedules_app, name="schedules", rich_help_panel="Client")
 app.command("login", rich_help_panel="Client")(login)
 app.command("logout", rich_help_panel="Client")(logout)
 
@@ -188,6 +190,27 @@ def beat(loglevel: str = "INFO") -> None:
             f"--loglevel={loglevel}",
         ]
     )
+
+
+@app.command("scheduler")
+def scheduler() -> None:
+    """Run the scheduler loop alone (Beat runs one too): delayed tasks and schedules. Run
+    several for high availability: one works at a time, another takes over within
+    TASKHUB_SCHEDULER_LEASE_SECONDS of its death."""
+    import signal
+
+    from entrypoints.logs import configure_logging
+    from entrypoints.worker.app import scheduler_loop
+
+    container = _container()
+    settings = container.settings()
+    configure_logging(level=settings.log_level, json_lines=settings.json_logs)
+    loop = scheduler_loop(container)
+    signal.signal(signal.SIGTERM, lambda *_: loop.stop())
+    try:
+        loop.run()
+    except KeyboardInterrupt:
+        loop.stop()
 
 
 @app.command("flower")

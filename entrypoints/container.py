@@ -19,7 +19,10 @@ from adapters.celery.dispatcher import CeleryBrokerProbe, CeleryTaskDispatcher
 from adapters.celery.queue_depth import CeleryQueueDepths
 from adapters.celery.topology import TASK_NAME_PREFIX, task_name
 from adapters.clock import SystemClock
+from adapters.cron.calendar import CronsimCalendar
+from adapters.in_memory.lease_lock import InMemoryLeaseLock, LeaseBoard
 from adapters.in_memory.login_throttle import InMemoryLoginThrottle
+from adapters.redis.lease_lock import RedisLeaseLock
 from adapters.redis.login_throttle import RedisLoginThrottle
 from adapters.security.bcrypt_hasher import BcryptPasswordHasher
 from adapters.security.jose_tokens import JoseTokenService
@@ -38,7 +41,7 @@ from adapters.write_behind import WriteBehindDispatchRecorder
 from application.argument_limits import ArgumentLimits
 from application.login_backoff import LoginBackoff
 from application.model_tasks import ModelTaskRequester
-from application.ports import Clock, DispatchRecorder, LoginThrottle
+from application.ports import Clock, DispatchRecorder, LeaseLock, LoginThrottle
 from application.publishing import RecordDispatchedNow, TaskPublisher
 from application.running.check_run import CheckRun
 from application.running.record_heartbeat import RecordHeartbeat
@@ -46,37 +49,48 @@ from application.running.record_outcome import RecordOutcome
 from application.running.report_progress import ReportProgress
 from application.running.run_task import RunObservers, RunTask, RunTuning
 from application.running.start_task import StartTask
+from application.scheduling import ScheduleRules
 from application.use_cases.authenticate import Authenticate
 from application.use_cases.cancel_task import CancelTask
 from application.use_cases.change_password import ChangePassword
 from application.use_cases.check_readiness import CheckReadiness
 from application.use_cases.count_tasks_by_status import CountTasksByStatus
 from application.use_cases.create_administrator import CreateAdministrator
+from application.use_cases.create_schedule import CreateSchedule
 from application.use_cases.delete_model import DeleteModel
+from application.use_cases.delete_schedule import DeleteSchedule
 from application.use_cases.delete_task import DeleteTask
 from application.use_cases.describe_queues import DescribeQueues
 from application.use_cases.end_sessions import EndSessions
 from application.use_cases.explain_wait import ExplainWait
 from application.use_cases.fail_overrun_task import FailOverrunTask
+from application.use_cases.fire_due_schedules import FireDueSchedules
 from application.use_cases.get_model import GetModel
 from application.use_cases.get_quota import GetQuota
+from application.use_cases.get_schedule import GetSchedule
 from application.use_cases.get_task import GetTask
 from application.use_cases.identify_user import IdentifyUser
 from application.use_cases.list_models import ListModels
+from application.use_cases.list_schedule_fires import ListScheduleFires
+from application.use_cases.list_schedules import ListSchedules
 from application.use_cases.list_tasks import ListTasks
 from application.use_cases.list_users import ListUsers
+from application.use_cases.pause_schedule import PauseSchedule, ResumeSchedule
 from application.use_cases.purge_expired_tasks import PurgeExpiredTasks
 from application.use_cases.reap_stale_tasks import DatabaseUptime, ReapStaleTasks
 from application.use_cases.register_model import RegisterModel
 from application.use_cases.register_user import RegisterUser
 from application.use_cases.relay_undispatched_tasks import RelayUndispatchedTasks
+from application.use_cases.release_due_tasks import ReleaseDueTasks
 from application.use_cases.republish_overdue_tasks import RepublishOverdueTasks
 from application.use_cases.request_model_deployment import RequestModelDeployment
 from application.use_cases.request_model_validation import RequestModelValidation
 from application.use_cases.sign_up import SignUp
 from application.use_cases.submit_task import SubmitTask
 from application.use_cases.submit_task_batch import SubmitTaskBatch
+from application.use_cases.trigger_schedule import TriggerSchedule
 from application.use_cases.update_model import UpdateModel
+from application.use_cases.update_schedule import UpdateSchedule
 from application.use_cases.update_task import UpdateTask
 from application.use_cases.update_user import UpdateUser
 from config.settings import Environment, Settings
@@ -147,6 +161,18 @@ def login_throttle_for(broker_url: str, backoff: LoginBackoff, clock: Clock) -> 
     if broker_url.startswith(("redis://", "rediss://")):
         return RedisLoginThrottle.from_url(broker_url, backoff, clock)
     return InMemoryLoginThrottle(backoff, clock)
+
+
+# One board per process for the in-memory lease locks (a broker other than Redis).
+_LOCAL_LEASES = LeaseBoard()
+
+
+def lease_lock_for(broker_url: str, name: str, ttl: float) -> LeaseLock:
+    """In the broker's Redis when there is one, so every Beat and scheduler process contends
+    for the same lease; otherwise in this process's memory: then run one Beat only."""
+    if broker_url.startswith(("redis://", "rediss://")):
+        return RedisLeaseLock.from_url(broker_url, name, ttl=ttl)
+    return InMemoryLeaseLock(_LOCAL_LEASES, name, ttl=ttl)
 
 
 class Container(containers.DeclarativeContainer):
@@ -276,7 +302,7 @@ class Container(containers.DeclarativeContainer):
         max_page_size=max_page_size,
         default_page_size=default_page_size,
     )
-    update_task = providers.Factory(UpdateTask, uow=unit_of_work)
+    update_task = providers.Factory(UpdateTask, uow=unit_of_work, clock=clock)
     cancel_task = providers.Factory(
         CancelTask, uow=unit_of_work, dispatcher=dispatcher, clock=clock, publisher=publisher
     )
@@ -407,6 +433,85 @@ class Container(containers.DeclarativeContainer):
         overdue_after=providers.Factory(timedelta, seconds=settings.provided.overdue_after_seconds),
         batch_size=settings.provided.relay_batch_size,
     )
+    # --- scheduling: delayed tasks and schedules -----------------------------------------
+    cron_calendar = providers.Singleton(CronsimCalendar)
+    schedule_rules = providers.Factory(
+        ScheduleRules,
+        catalog=task_type_catalog,
+        calendar=cron_calendar,
+        min_interval_seconds=settings.provided.min_schedule_interval_seconds,
+        argument_limits=argument_limits,
+    )
+    create_schedule = providers.Factory(
+        CreateSchedule,
+        uow=unit_of_work,
+        rules=schedule_rules,
+        clock=clock,
+        max_schedules=settings.provided.max_schedules_per_user,
+    )
+    get_schedule = providers.Factory(GetSchedule, uow=unit_of_work, rules=schedule_rules)
+    list_schedules = providers.Factory(
+        ListSchedules,
+        uow=unit_of_work,
+        max_page_size=max_page_size,
+        default_page_size=default_page_size,
+    )
+    list_schedule_fires = providers.Factory(
+        ListScheduleFires,
+        uow=unit_of_work,
+        max_page_size=max_page_size,
+        default_page_size=default_page_size,
+    )
+    update_schedule = providers.Factory(
+        UpdateSchedule, uow=unit_of_work, rules=schedule_rules, clock=clock
+    )
+    delete_schedule = providers.Factory(DeleteSchedule, uow=unit_of_work)
+    pause_schedule = providers.Factory(PauseSchedule, uow=unit_of_work, clock=clock)
+    resume_schedule = providers.Factory(
+        ResumeSchedule, uow=unit_of_work, rules=schedule_rules, clock=clock
+    )
+    trigger_schedule = providers.Factory(
+        TriggerSchedule,
+        uow=unit_of_work,
+        rules=schedule_rules,
+        publisher=publisher,
+        clock=clock,
+        max_active_tasks=settings.provided.max_active_tasks_per_user,
+    )
+    release_due_tasks = providers.Factory(
+        ReleaseDueTasks,
+        uow=unit_of_work,
+        publisher=publisher,
+        clock=clock,
+        batch_size=settings.provided.relay_batch_size,
+    )
+    fire_due_schedules = providers.Factory(
+        FireDueSchedules,
+        uow=unit_of_work,
+        rules=schedule_rules,
+        publisher=publisher,
+        dispatcher=dispatcher,
+        clock=clock,
+        misfire_grace=providers.Factory(
+            timedelta, seconds=settings.provided.schedule_misfire_grace_seconds
+        ),
+        max_active_tasks=settings.provided.max_active_tasks_per_user,
+        batch_size=settings.provided.relay_batch_size,
+    )
+    # One lease per singleton duty: the scheduler loop, and Beat's relay and reaper jobs.
+    scheduler_lease = providers.Singleton(
+        lease_lock_for,
+        settings.provided.broker_url,
+        "scheduler",
+        settings.provided.scheduler_lease_seconds,
+    )
+    maintenance_lease = providers.Singleton(
+        lease_lock_for,
+        settings.provided.broker_url,
+        "maintenance",
+        settings.provided.scheduler_lease_seconds,
+    )
+
     backlog_collector = providers.Factory(
         BacklogCollector,
         queue_depths=queue_depths.provided.read,

@@ -10,11 +10,15 @@ from datetime import datetime
 from typing import TypeVar
 
 from adapters.in_memory.table import InMemoryTable
+from application.errors import FencedOffError
 from application.ports import (
     Cursor,
     ModelQuery,
     ModelRepository,
     QueueLoad,
+    ScheduleFireRepository,
+    ScheduleQuery,
+    ScheduleRepository,
     TaskQuery,
     TaskRepository,
     UserRepository,
@@ -22,10 +26,11 @@ from application.ports import (
 from domain.errors import AlreadyExistsError
 from domain.flow import release_rank
 from domain.model import Model, ModelId
+from domain.schedule import Fire, Schedule, ScheduleId
 from domain.task import ACTIVE_STATUSES, Task, TaskId, TaskStatus
 from domain.user import Email, User, UserId
 
-R = TypeVar("R", Task, User, Model)
+R = TypeVar("R", Task, User, Model, Schedule)
 
 
 @dataclass
@@ -35,6 +40,8 @@ class InMemoryStore:
     tasks: dict[TaskId, Task] = field(default_factory=dict)
     users: dict[UserId, User] = field(default_factory=dict)
     models: dict[ModelId, Model] = field(default_factory=dict)
+    schedules: dict[ScheduleId, Schedule] = field(default_factory=dict)
+    schedule_fires: dict[tuple[ScheduleId, datetime], Fire] = field(default_factory=dict)
 
 
 def newest_first(rows: Iterable[R], after: Cursor | None, limit: int) -> list[R]:
@@ -77,6 +84,7 @@ class InMemoryTaskRepository(TaskRepository):
             and (query.name_contains is None or query.name_contains.casefold() in t.name.casefold())
             and (query.created_after is None or t.created_at > query.created_after)
             and (query.created_before is None or t.created_at < query.created_before)
+            and (query.schedule_id is None or t.schedule_id == query.schedule_id)
         )
         return [self._table.loaded(t, t.id) for t in newest_first(rows, query.after, query.limit)]
 
@@ -121,7 +129,7 @@ class InMemoryTaskRepository(TaskRepository):
                 if t.status is TaskStatus.PENDING
                 and not t.dispatched
                 and t.held is None
-                and t.created_at < created_before
+                and (t.run_at or t.created_at) < created_before
             ),
             key=lambda t: t.created_at,
         )
@@ -136,6 +144,32 @@ class InMemoryTaskRepository(TaskRepository):
         for task_id in marked:
             self._table.force(task_id, dispatched=False)
         return len(marked)
+
+    def list_due_delayed(self, *, now: datetime, limit: int) -> list[Task]:
+        rows = sorted(
+            (
+                t
+                for t in self._table.rows()
+                if t.status is TaskStatus.PENDING
+                and not t.dispatched
+                and t.held is None
+                and t.run_at is not None
+                and t.run_at <= now
+            ),
+            key=lambda t: (t.run_at or now, str(t.id)),
+        )
+        return [self._table.loaded(t, t.id) for t in rows[:limit]]
+
+    def list_unfinished_of_schedule(self, schedule_id: ScheduleId) -> list[Task]:
+        rows = sorted(
+            (
+                t
+                for t in self._table.rows()
+                if t.schedule_id == schedule_id and t.status in ACTIVE_STATUSES
+            ),
+            key=lambda t: (t.created_at, str(t.id)),
+        )
+        return [self._table.loaded(t, t.id) for t in rows]
 
     def list_stale_running(self, *, heartbeat_before: datetime, limit: int) -> list[Task]:
         rows = sorted(
@@ -286,3 +320,78 @@ class InMemoryModelRepository(ModelRepository):
                 raise AlreadyExistsError(
                     f"you already have a model named {model.name!r}", field="name"
                 )
+
+
+def schedule_version(schedule: Schedule) -> object:
+    """What the SQL adapter's version number stands for: any write since the read."""
+    return (
+        schedule.fence,
+        schedule.runs,
+        schedule.next_fire_at,
+        schedule.paused,
+        schedule.updated_at,
+    )
+
+
+class InMemoryScheduleRepository(ScheduleRepository):
+    def __init__(self, table: InMemoryTable[ScheduleId, Schedule]) -> None:
+        self._table = table
+
+    def add(self, schedule: Schedule) -> None:
+        self._table.add(schedule.id, schedule)
+
+    def get(self, schedule_id: ScheduleId) -> Schedule:
+        return self._table.get(schedule_id)
+
+    def update(self, schedule: Schedule) -> None:
+        stored = next((s for s in self._table.rows() if s.id == schedule.id), None)
+        if stored is not None and stored.fence > schedule.fence:
+            raise FencedOffError(
+                f"schedule {schedule.id} was written under a newer lease ({stored.fence})",
+                schedule_id=str(schedule.id),
+            )
+        self._table.update(schedule.id, schedule)
+
+    def delete(self, schedule: Schedule) -> None:
+        self._table.delete(schedule.id)
+
+    def find(self, query: ScheduleQuery) -> list[Schedule]:
+        rows = (
+            s for s in self._table.rows() if query.owner_id is None or s.user_id == query.owner_id
+        )
+        return [self._table.loaded(s, s.id) for s in newest_first(rows, query.after, query.limit)]
+
+    def count_of_owner(self, owner_id: UserId) -> int:
+        return sum(1 for s in self._table.rows() if s.user_id == owner_id)
+
+    def list_due(self, *, now: datetime, limit: int) -> list[Schedule]:
+        rows = sorted(
+            (
+                s
+                for s in self._table.rows()
+                if not s.paused and s.next_fire_at is not None and s.next_fire_at <= now
+            ),
+            key=lambda s: (s.next_fire_at or now, str(s.id)),
+        )
+        return [self._table.loaded(s, s.id) for s in rows[:limit]]
+
+
+class InMemoryScheduleFireRepository(ScheduleFireRepository):
+    def __init__(self, table: InMemoryTable[tuple[ScheduleId, datetime], Fire]) -> None:
+        self._table = table
+
+    def add_many(self, fires: Sequence[Fire]) -> None:
+        for fire in fires:
+            self._table.add((fire.schedule_id, fire.fire_time), fire)
+
+    def find(self, schedule_id: ScheduleId, *, before: datetime | None, limit: int) -> list[Fire]:
+        rows = sorted(
+            (
+                f
+                for f in self._table.rows()
+                if f.schedule_id == schedule_id and (before is None or f.fire_time < before)
+            ),
+            key=lambda f: f.fire_time,
+            reverse=True,
+        )
+        return rows[:limit]

@@ -7,9 +7,12 @@ from typing import Self
 
 from adapters.in_memory.repositories import (
     InMemoryModelRepository,
+    InMemoryScheduleFireRepository,
+    InMemoryScheduleRepository,
     InMemoryStore,
     InMemoryTaskRepository,
     InMemoryUserRepository,
+    schedule_version,
 )
 from adapters.in_memory.table import InMemoryTable
 from application.ports import UnitOfWork
@@ -32,6 +35,13 @@ class InMemoryUnitOfWork(UnitOfWork):
             InMemoryTable(self.store.users, name="user"),
             InMemoryTable(self.store.models, name="model", version_of=lambda m: m.status),
         )
+        self._schedule_tables = (
+            InMemoryTable(self.store.schedules, name="schedule", version_of=schedule_version),
+            InMemoryTable(self.store.schedule_fires, name="schedule fire"),
+        )
+        schedules, fires = self._schedule_tables
+        self.schedules = InMemoryScheduleRepository(schedules)
+        self.schedule_fires = InMemoryScheduleFireRepository(fires)
         tasks, users, models = self._tables
         self.tasks = InMemoryTaskRepository(tasks)
         self.users = InMemoryUserRepository(users)
@@ -46,9 +56,10 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.rollback()
 
     def commit(self) -> None:
-        for table in self._tables:
+        tables = (*self._tables, *self._schedule_tables)
+        for table in tables:
             table.check()
-        for table in self._tables:
+        for table in tables:
             table.apply()
         self.commits += 1
 

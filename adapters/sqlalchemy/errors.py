@@ -24,6 +24,8 @@ _UNIQUE_FIELDS = {
     "users.email": "email",
     "uq_models_user_id_name": "name",
     "models.user_id, models.name": "name",
+    "uq_schedule_fires_schedule_id_fire_time": "fire_time",
+    "schedule_fires.schedule_id, schedule_fires.fire_time": "fire_time",
     "pk_users": "id",
     "users.id": "id",
     "pk_models": "id",

@@ -11,9 +11,21 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from adapters.sqlalchemy.tables import ModelRow, TaskRow, UserRow
+from adapters.sqlalchemy.tables import ModelRow, ScheduleFireRow, ScheduleRow, TaskRow, UserRow
 from domain.flow import Concurrency, HoldReason
 from domain.model import Model, ModelId, ModelStatus, ModelType
+from domain.schedule import (
+    CatchUp,
+    Cron,
+    Fire,
+    FireOutcome,
+    Interval,
+    Overlap,
+    Schedule,
+    ScheduleId,
+    TaskTemplate,
+    Trigger,
+)
 from domain.task import Priority, Progress, RunToken, Task, TaskError, TaskId, TaskStatus
 from domain.user import Email, User, UserId
 
@@ -47,6 +59,9 @@ def task_values(task: Task) -> dict[str, Any]:
         "concurrency_key": task.concurrency.key if task.concurrency else None,
         "concurrency_limit": task.concurrency.limit if task.concurrency else None,
         "held": task.held.value if task.held else None,
+        "run_at": task.run_at,
+        "schedule_id": task.schedule_id,
+        "fire_time": task.fire_time,
     }
 
 
@@ -82,6 +97,99 @@ def task_from_row(row: TaskRow | Row[Any]) -> Task:
         if row.concurrency_key is not None
         else None,
         held=HoldReason(row.held) if row.held is not None else None,
+        run_at=row.run_at,
+        schedule_id=row.schedule_id,
+        fire_time=row.fire_time,
+    )
+
+
+def schedule_values(schedule: Schedule) -> dict[str, Any]:
+    template = schedule.template
+    trigger = schedule.trigger
+    return {
+        "id": schedule.id,
+        "name": schedule.name,
+        "user_id": schedule.user_id,
+        "template": {
+            "name": template.name,
+            "task_type": template.task_type,
+            "priority": template.priority.value if template.priority else None,
+            "args": copy.deepcopy(template.args),
+            "kwargs": copy.deepcopy(template.kwargs),
+        },
+        "cron": trigger.expression if isinstance(trigger, Cron) else None,
+        "timezone": trigger.timezone if isinstance(trigger, Cron) else None,
+        "interval_seconds": trigger.seconds if isinstance(trigger, Interval) else None,
+        "anchor": schedule.anchor,
+        "start_at": schedule.start_at,
+        "end_at": schedule.end_at,
+        "max_runs": schedule.max_runs,
+        "overlap": schedule.overlap.value,
+        "catch_up": schedule.catch_up.value,
+        "paused": schedule.paused,
+        "runs": schedule.runs,
+        "next_fire_at": schedule.next_fire_at,
+        "fence": schedule.fence,
+        "created_at": schedule.created_at,
+        "updated_at": schedule.updated_at,
+    }
+
+
+def schedule_from_row(row: ScheduleRow | Row[Any]) -> Schedule:
+    template = row.template
+    trigger: Trigger
+    if row.cron is not None:
+        trigger = Cron(row.cron, row.timezone or "UTC")
+    else:
+        trigger = Interval(int(row.interval_seconds or 0))
+    return Schedule(
+        id=ScheduleId(row.id),
+        name=row.name,
+        user_id=UserId(row.user_id),
+        template=TaskTemplate(
+            name=template["name"],
+            task_type=template["task_type"],
+            priority=Priority(template["priority"]) if template.get("priority") else None,
+            args=copy.deepcopy(template.get("args") or []),
+            kwargs=copy.deepcopy(template.get("kwargs") or {}),
+        ),
+        trigger=trigger,
+        anchor=row.anchor,
+        created_at=row.created_at,
+        start_at=row.start_at,
+        end_at=row.end_at,
+        max_runs=row.max_runs,
+        overlap=Overlap(row.overlap),
+        catch_up=CatchUp(row.catch_up),
+        paused=row.paused,
+        runs=row.runs,
+        next_fire_at=row.next_fire_at,
+        fence=row.fence,
+        updated_at=row.updated_at,
+    )
+
+
+def fire_values(fire: Fire) -> dict[str, Any]:
+    return {
+        "schedule_id": fire.schedule_id,
+        "fire_time": fire.fire_time,
+        "outcome": fire.outcome.value,
+        "task_id": fire.task_id,
+        "reason": fire.reason,
+        "fence": fire.fence,
+        "recorded_at": fire.recorded_at,
+    }
+
+
+def fire_from_row(row: ScheduleFireRow | Row[Any]) -> Fire:
+    return Fire(
+        schedule_id=ScheduleId(row.schedule_id),
+        fire_time=row.fire_time,
+        outcome=FireOutcome(row.outcome),
+        recorded_at=row.recorded_at,
+        task_id=TaskId(row.task_id) if row.task_id is not None else None,
+        reason=row.reason,
+        fence=row.fence,
     )
 
 

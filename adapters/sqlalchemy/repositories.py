@@ -18,27 +18,36 @@ from adapters.sqlalchemy.compare_and_set import lost_race, rows_written, write_c
 from adapters.sqlalchemy.errors import unique_violations_as_already_exists
 from adapters.sqlalchemy.keyset import newest_first
 from adapters.sqlalchemy.mapping import (
+    fire_from_row,
+    fire_values,
     model_from_row,
     model_to_row,
     model_values,
+    schedule_from_row,
+    schedule_values,
     task_from_row,
     task_values,
     user_from_row,
     user_to_row,
     user_values,
 )
-from adapters.sqlalchemy.tables import ModelRow, TaskRow, UserRow
+from adapters.sqlalchemy.tables import ModelRow, ScheduleFireRow, ScheduleRow, TaskRow, UserRow
+from application.errors import FencedOffError
 from application.ports import (
     Cursor,
     ModelQuery,
     ModelRepository,
     QueueLoad,
+    ScheduleFireRepository,
+    ScheduleQuery,
+    ScheduleRepository,
     TaskQuery,
     TaskRepository,
     UserRepository,
 )
-from domain.errors import AlreadyExistsError, NotFoundError
+from domain.errors import AlreadyExistsError, ConcurrencyConflictError, NotFoundError
 from domain.model import Model, ModelId
+from domain.schedule import Fire, Schedule, ScheduleId
 from domain.task import ACTIVE_STATUSES, Priority, Task, TaskId, TaskStatus
 from domain.user import Email, User, UserId
 
@@ -104,6 +113,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
             TaskRow.task_type: query.task_type,
             TaskRow.priority: query.priority and query.priority.value,
             TaskRow.model_id: query.model_id,
+            TaskRow.schedule_id: query.schedule_id,
         }
         statement = select(TaskRow).where(
             *(column == value for column, value in filters.items() if value is not None)
@@ -156,7 +166,8 @@ class SqlAlchemyTaskRepository(TaskRepository):
                 TaskRow.status == TaskStatus.PENDING.value,
                 TaskRow.dispatched == false(),
                 TaskRow.held.is_(None),
-                TaskRow.created_at < created_before,
+                # A delayed task is not undispatched before its run_at: it waits by design.
+                func.coalesce(TaskRow.run_at, TaskRow.created_at) < created_before,
             )
             .order_by(TaskRow.created_at, TaskRow.id)
             .limit(limit)
@@ -199,6 +210,38 @@ class SqlAlchemyTaskRepository(TaskRepository):
             .order_by(TaskRow.due_at, TaskRow.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
+        )
+        return [
+            self._remember(row)
+            for row in self._session.scalars(statement, execution_options=_FRESH)
+        ]
+
+    def list_due_delayed(self, *, now: datetime, limit: int) -> list[Task]:
+        statement = (
+            select(TaskRow)
+            .where(
+                TaskRow.status == TaskStatus.PENDING.value,
+                TaskRow.dispatched == false(),
+                TaskRow.held.is_(None),  # due, yet still waiting for a concurrency slot
+                TaskRow.run_at <= now,
+            )
+            .order_by(TaskRow.run_at, TaskRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [
+            self._remember(row)
+            for row in self._session.scalars(statement, execution_options=_FRESH)
+        ]
+
+    def list_unfinished_of_schedule(self, schedule_id: ScheduleId) -> list[Task]:
+        statement = (
+            select(TaskRow)
+            .where(
+                TaskRow.schedule_id == schedule_id,
+                TaskRow.status.in_([status.value for status in ACTIVE_STATUSES]),
+            )
+            .order_by(TaskRow.created_at, TaskRow.id)
         )
         return [
             self._remember(row)
@@ -466,3 +509,114 @@ class SqlAlchemyModelRepository(ModelRepository):
         )
         if self._session.scalar(taken) is not None:
             raise AlreadyExistsError(f"you already have a model named {model.name!r}", field="name")
+
+
+class SqlAlchemyScheduleRepository(ScheduleRepository):
+    """Every write bumps `version` and is guarded by the version read, so the API's edits
+    and the scheduler's fires never overwrite each other; and by `fence`, so a scheduler
+    with an older lease than the row's last writer cannot write at all."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._versions: dict[ScheduleId, int] = {}
+
+    def add(self, schedule: Schedule) -> None:
+        self._session.execute(insert(ScheduleRow), {**schedule_values(schedule), "version": 0})
+        self._versions[schedule.id] = 0
+
+    def get(self, schedule_id: ScheduleId) -> Schedule:
+        row = self._session.execute(
+            select(ScheduleRow.__table__).where(ScheduleRow.id == schedule_id)
+        ).first()
+        if row is None:
+            raise NotFoundError(f"schedule {schedule_id} not found", schedule_id=str(schedule_id))
+        return self._remember(row)
+
+    def update(self, schedule: Schedule) -> None:
+        version = self._versions.get(schedule.id)
+        statement = (
+            update(ScheduleRow)
+            .where(
+                ScheduleRow.id == schedule.id,
+                ScheduleRow.version == version,
+                ScheduleRow.fence <= schedule.fence,
+            )
+            .values({**schedule_values(schedule), "version": (version or 0) + 1})
+            .execution_options(**_UNSYNCHRONIZED)
+        )
+        if version is not None and rows_written(self._session, statement):
+            self._versions[schedule.id] = version + 1
+            return
+        stored = self._session.execute(
+            select(ScheduleRow.fence).where(ScheduleRow.id == schedule.id)
+        ).scalar_one_or_none()
+        if stored is None:
+            raise NotFoundError(f"schedule {schedule.id} not found", schedule_id=str(schedule.id))
+        if stored > schedule.fence:
+            raise FencedOffError(
+                f"schedule {schedule.id} was written under a newer lease ({stored})",
+                schedule_id=str(schedule.id),
+            )
+        raise ConcurrencyConflictError(
+            f"schedule {schedule.id} was changed meanwhile; try again",
+            schedule_id=str(schedule.id),
+        )
+
+    def delete(self, schedule: Schedule) -> None:
+        statement = delete(ScheduleRow).where(ScheduleRow.id == schedule.id)
+        self._session.execute(statement.execution_options(**_UNSYNCHRONIZED))
+        # SQLite enforces no foreign keys unless asked: remove the ledger explicitly.
+        fires = delete(ScheduleFireRow).where(ScheduleFireRow.schedule_id == schedule.id)
+        self._session.execute(fires.execution_options(**_UNSYNCHRONIZED))
+        self._versions.pop(schedule.id, None)
+
+    def find(self, query: ScheduleQuery) -> list[Schedule]:
+        statement = select(ScheduleRow.__table__)
+        if query.owner_id is not None:
+            statement = statement.where(ScheduleRow.user_id == query.owner_id)
+        statement = newest_first(
+            statement,
+            created_at=ScheduleRow.created_at,
+            id_=ScheduleRow.id,
+            after=query.after,
+            limit=query.limit,
+        )
+        return [self._remember(row) for row in self._session.execute(statement)]
+
+    def count_of_owner(self, owner_id: UserId) -> int:
+        statement = select(func.count()).where(ScheduleRow.user_id == owner_id)
+        return self._session.scalar(statement) or 0
+
+    def list_due(self, *, now: datetime, limit: int) -> list[Schedule]:
+        statement = (
+            select(ScheduleRow.__table__)
+            .where(ScheduleRow.paused == false(), ScheduleRow.next_fire_at <= now)
+            .order_by(ScheduleRow.next_fire_at, ScheduleRow.id)
+            .limit(limit)
+        )
+        return [self._remember(row) for row in self._session.execute(statement)]
+
+    def _remember(self, row: Row[Any]) -> Schedule:
+        schedule = schedule_from_row(row)
+        self._versions[schedule.id] = row.version
+        return schedule
+
+
+class SqlAlchemyScheduleFireRepository(ScheduleFireRepository):
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add_many(self, fires: Sequence[Fire]) -> None:
+        if not fires:
+            return
+        with unique_violations_as_already_exists("schedule fire"):
+            self._session.execute(insert(ScheduleFireRow), [fire_values(f) for f in fires])
+
+    def find(self, schedule_id: ScheduleId, *, before: datetime | None, limit: int) -> list[Fire]:
+        statement = select(ScheduleFireRow.__table__).where(
+            ScheduleFireRow.schedule_id == schedule_id
+        )
+        if before is not None:
+            statement = statement.where(ScheduleFireRow.fire_time < before)
+        statement = statement.order_by(ScheduleFireRow.fire_time.desc()).limit(limit)
+        return [fire_from_row(row) for row in self._session.execute(statement)]

@@ -122,6 +122,56 @@ class TaskRow(Base):
     concurrency_key: Mapped[str | None] = mapped_column(String(300))
     concurrency_limit: Mapped[int | None] = mapped_column(Integer)
     held: Mapped[str | None] = mapped_column(String(20))
+    # A delayed task's time; a scheduled run's schedule and fire time (no foreign key: a
+    # deleted schedule leaves its runs as ordinary tasks).
+    run_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    schedule_id: Mapped[UUID | None] = mapped_column(Uuid)
+    fire_time: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ScheduleRow(Base):
+    __tablename__ = "schedules"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    user_id: Mapped[UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
+    # The task template: name, task_type, priority, args, kwargs.
+    template: Mapped[dict[str, Any]] = mapped_column(JSON)
+    cron: Mapped[str | None] = mapped_column(String(200))
+    timezone: Mapped[str | None] = mapped_column(String(100))
+    interval_seconds: Mapped[int | None] = mapped_column(Integer)
+    anchor: Mapped[datetime] = mapped_column(UtcDateTime)
+    start_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    end_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    max_runs: Mapped[int | None] = mapped_column(Integer)
+    overlap: Mapped[str] = mapped_column(String(20))
+    catch_up: Mapped[str] = mapped_column(String(20))
+    paused: Mapped[bool] = mapped_column(Boolean)
+    runs: Mapped[int] = mapped_column(Integer)
+    next_fire_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The highest scheduler lease generation that wrote the row (a fencing token).
+    fence: Mapped[int] = mapped_column(BigInteger)
+    # Bumped by every write: the compare-and-set of an update.
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ScheduleFireRow(Base):
+    """The fire ledger: the unique (schedule_id, fire_time) is what makes a fire happen once,
+    whichever scheduler records it."""
+
+    __tablename__ = "schedule_fires"
+    __table_args__ = (UniqueConstraint("schedule_id", "fire_time"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    schedule_id: Mapped[UUID] = mapped_column(Uuid, ForeignKey("schedules.id", ondelete="CASCADE"))
+    fire_time: Mapped[datetime] = mapped_column(UtcDateTime)
+    outcome: Mapped[str] = mapped_column(String(20))
+    task_id: Mapped[UUID | None] = mapped_column(Uuid)
+    reason: Mapped[str | None] = mapped_column(String(100))
+    fence: Mapped[int] = mapped_column(BigInteger)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 # Every listing is keyset-paginated newest first on (created_at, id); each index below
@@ -160,3 +210,16 @@ Index("ix_tasks_status_heartbeat_at", TaskRow.status, TaskRow.heartbeat_at)
 Index("ix_tasks_concurrency_key_status", TaskRow.concurrency_key, TaskRow.status)
 # Filtering by model, and the ON DELETE SET NULL when a model goes.
 Index("ix_tasks_model_id", TaskRow.model_id)
+# Delayed tasks coming due: pending, unpublished, earliest run_at first.
+Index("ix_tasks_status_dispatched_run_at", TaskRow.status, TaskRow.dispatched, TaskRow.run_at)
+# A schedule's runs (its overlap rule, its latest runs).
+Index("ix_tasks_schedule_id_created_at", TaskRow.schedule_id, TaskRow.created_at)
+# The scheduler's tick: unpaused schedules due soonest; a user's schedules, newest first.
+Index("ix_schedules_paused_next_fire_at", ScheduleRow.paused, ScheduleRow.next_fire_at)
+Index(
+    "ix_schedules_user_id_created_at_id",
+    ScheduleRow.user_id,
+    ScheduleRow.created_at.desc(),
+    ScheduleRow.id.desc(),
+)
+Index("ix_schedules_created_at_id", ScheduleRow.created_at, ScheduleRow.id)

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.sqlalchemy.errors import database_unavailable
 from adapters.sqlalchemy.repositories import (
     SqlAlchemyModelRepository,
+    SqlAlchemyScheduleFireRepository,
+    SqlAlchemyScheduleRepository,
     SqlAlchemyTaskRepository,
     SqlAlchemyUserRepository,
 )
@@ -31,6 +33,8 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.tasks = SqlAlchemyTaskRepository(self._session)
         self.users = SqlAlchemyUserRepository(self._session)
         self.models = SqlAlchemyModelRepository(self._session)
+        self.schedules = SqlAlchemyScheduleRepository(self._session)
+        self.schedule_fires = SqlAlchemyScheduleFireRepository(self._session)
         return self
 
     def __exit__(

@@ -59,7 +59,10 @@ class ExplainWait:
                 holders=self.uow.tasks.count_slot_holders(task.concurrency.key),
                 limit=task.concurrency.limit,
             )
-        if task.due_at is not None and task.due_at > self.clock.now():
+        now = self.clock.now()
+        if task.is_waiting(now):  # a delayed task, not due yet
+            return Wait(WaitReason.DELAYED, task.queue, until=task.run_at)
+        if task.due_at is not None and task.due_at > now:  # a retry's backoff
             return Wait(WaitReason.DELAYED, task.queue, until=task.due_at)
         ahead = self.uow.tasks.count_queued_ahead(task) if task.dispatched else None
         return Wait(WaitReason.QUEUED, task.queue, position=ahead)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from application.access import load_model
@@ -11,7 +12,7 @@ from application.flow_control import admit
 from application.ports import Clock, TaskTypeCatalog, UnitOfWork
 from application.publishing import TaskPublisher
 from application.quota import ensure_within_active_task_quota
-from application.submission import SubmissionRules, TaskSubmission
+from application.submission import SubmissionRules, TaskSubmission, due_now
 from domain.model import ModelId
 from domain.policy import Action, ensure_active
 from domain.task import Priority, Task
@@ -23,10 +24,12 @@ class SubmitTask:
     """Rules: the task type must exist and be one clients may submit (not an internal model
     task), and its arguments stay within `argument_limits` (size and nesting, checked before
     anything else reads them) and validate; a referenced model must be one the actor may read;
-    an owner has at most `max_active_tasks` pending or running tasks; a task whose
-    concurrency key has no free slot is stored held back, and published when released. The
-    row is committed before publishing; if the broker is down the task stays undispatched
-    for the relay and the submission still succeeds.
+    an owner has at most `max_active_tasks` pending or running tasks. A task with a `run_at`
+    still ahead (at most a year) is stored and not published: ReleaseDueTasks publishes it
+    when due; one in the past runs now. A task whose concurrency key has no free slot is
+    stored held back, and published when released. The row is committed before publishing;
+    if the broker is down the task stays undispatched for the relay and the submission
+    still succeeds.
 
     Raises ValidationError, NotFoundError (model), QuotaExceededError, PermissionDeniedError.
     """
@@ -49,16 +52,16 @@ class SubmitTask:
         kwargs: dict[str, Any] | None = None,
         model_id: ModelId | None = None,
         request_id: str | None = None,
+        run_at: datetime | None = None,
         concurrency_key: str | None = None,
     ) -> Task:
         ensure_active(actor)
         submission = TaskSubmission(
-            name, task_type, priority, args, kwargs, model_id, concurrency_key
+            name, task_type, priority, args, kwargs, model_id, run_at, concurrency_key
         )
         rules = SubmissionRules(self.catalog, self.argument_limits)
-        task = rules.new_task(
-            submission, owner_id=actor.id, at=self.clock.now(), request_id=request_id
-        )
+        now = self.clock.now()
+        task = rules.new_task(submission, owner_id=actor.id, at=now, request_id=request_id)
         with self.uow:
             if model_id is not None:
                 load_model(self.uow, actor, model_id, Action.READ)
@@ -66,5 +69,5 @@ class SubmitTask:
             admit(self.uow, [task])
             self.uow.tasks.add(task)
             self.uow.commit()
-        self.publisher.publish([task])
+        self.publisher.publish(due_now([task], now))
         return task

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from application.access import load_model
 from application.argument_limits import ArgumentLimits
@@ -12,7 +13,7 @@ from application.flow_control import admit
 from application.ports import Clock, TaskTypeCatalog, UnitOfWork
 from application.publishing import TaskPublisher
 from application.quota import ensure_within_active_task_quota
-from application.submission import SubmissionRules, TaskSubmission
+from application.submission import SubmissionRules, TaskSubmission, due_now
 from domain.errors import NotFoundError, ValidationError
 from domain.model import ModelId
 from domain.policy import Action, ensure_active
@@ -28,7 +29,8 @@ class SubmitTaskBatch:
     checked before anything is stored, and one invalid task refuses the whole batch, naming
     each invalid task's field by its position (`tasks[3].kwargs.seconds`). The owner's quota
     must hold the whole batch. The rows are committed in one transaction, then published
-    together; a broker outage leaves them all to the relay, as for one task.
+    together (delayed ones when due); a broker outage leaves them all to the relay, as for
+    one task.
 
     Raises ValidationError (InvalidBatchError for invalid tasks), QuotaExceededError,
     PermissionDeniedError.
@@ -52,7 +54,8 @@ class SubmitTaskBatch:
                 field="tasks",
                 limit=self.max_batch_size,
             )
-        tasks, errors = self._new_tasks(actor, submissions, request_id)
+        now = self.clock.now()
+        tasks, errors = self._new_tasks(actor, submissions, request_id, now)
         with self.uow:
             errors += self._unreadable_models(actor, submissions)
             if errors:
@@ -63,14 +66,17 @@ class SubmitTaskBatch:
             admit(self.uow, tasks)
             self.uow.tasks.add_many(tasks)
             self.uow.commit()
-        self.publisher.publish(tasks)
+        self.publisher.publish(due_now(tasks, now))
         return tasks
 
     def _new_tasks(
-        self, actor: User, submissions: Sequence[TaskSubmission], request_id: str | None
+        self,
+        actor: User,
+        submissions: Sequence[TaskSubmission],
+        request_id: str | None,
+        now: datetime,
     ) -> tuple[list[Task], list[tuple[str, str]]]:
         rules = SubmissionRules(self.catalog, self.argument_limits)
-        now = self.clock.now()
         tasks: list[Task] = []
         errors: list[tuple[str, str]] = []
         for n, submission in enumerate(submissions):

@@ -62,6 +62,24 @@ class ApiClient:
     def cancel_task(self, task_id: UUID) -> dict[str, Any]:
         return self._request("POST", f"/tasks/{task_id}/cancel")
 
+    def create_schedule(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._request("POST", "/schedules", json=body)
+
+    def list_schedules(self, **filters: Any) -> dict[str, Any]:
+        """One page {items, next_cursor}; filters that are None are left out."""
+        params = {key: str(value) for key, value in filters.items() if value is not None}
+        return self._request("GET", "/schedules", params=params)
+
+    def get_schedule(self, schedule_id: UUID) -> dict[str, Any]:
+        return self._request("GET", f"/schedules/{schedule_id}")
+
+    def schedule_action(self, schedule_id: UUID, action: str) -> dict[str, Any]:
+        """pause, resume (the schedule back) or trigger (the ledger row of the run)."""
+        return self._request("POST", f"/schedules/{schedule_id}/{action}")
+
+    def delete_schedule(self, schedule_id: UUID) -> None:
+        self._request("DELETE", f"/schedules/{schedule_id}", empty=True)
+
     def close(self) -> None:
         self._http.close()
 
@@ -76,7 +94,10 @@ class ApiClient:
     ) -> None:
         self.close()
 
-    def _request(self, method: str, path: str, **options: Any) -> dict[str, Any]:
+    def _request(
+        self, method: str, path: str, *, empty: bool = False, **options: Any
+    ) -> dict[str, Any]:
+        """The answer's JSON object; with `empty`, an answer without a body (204) is {}."""
         try:
             response = self._http.request(method, path, **options)
         except httpx.TimeoutException:
@@ -89,6 +110,8 @@ class ApiClient:
             ) from None
         if response.is_error:
             raise ProblemError.of(response.status_code, response.reason_phrase, _json(response))
+        if empty and not response.content:
+            return {}
         body = _json(response)
         if not isinstance(body, dict):
             raise ClientError(f"{self.url} did not answer like a taskhub API")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import datetime
 from typing import Any
 
 import typer
@@ -36,6 +38,42 @@ def pairs(items: list[str] | None, *, option: str) -> dict[str, Any]:
         except ValueError:
             result[key.strip()] = raw
     return result
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration_seconds(text: str, *, option: str) -> float:
+    """'90', '90s', '10m', '1h30m', '2d': seconds."""
+    compact = text.strip().lower().replace(" ", "")
+    try:
+        return float(compact)
+    except ValueError:
+        pass
+    parts = _DURATION.findall(compact)
+    if not parts or "".join(n + unit for n, unit in parts) != compact:
+        raise typer.BadParameter(
+            f"{text!r} is not a duration, e.g. 90s, 10m, 1h30m, 2d", param_hint=option
+        )
+    return sum(float(n) * _UNIT_SECONDS[unit] for n, unit in parts)
+
+
+def moment(text: str, *, option: str) -> str:
+    """An RFC 3339 time with its offset, as the API takes it: a time without one would be
+    read in whichever zone the server is in, so it is refused here."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not a time, e.g. 2026-12-24T18:00+01:00", param_hint=option
+        ) from None
+    if value.tzinfo is None:
+        raise typer.BadParameter(
+            f"{text!r} has no UTC offset, e.g. 2026-12-24T18:00+01:00 or ...Z",
+            param_hint=option,
+        )
+    return value.isoformat()
 
 
 def _json(text: str, *, option: str) -> Any:

@@ -11,6 +11,7 @@ import typer
 from entrypoints.client import arguments
 from entrypoints.client.output import (
     console,
+    local_time,
     print_json,
     print_table,
     reported_errors,
@@ -60,11 +61,23 @@ def submit(
         str | None,
         typer.Option(help="Tasks of one key run at most the type's limit at once; the rest wait."),
     ] = None,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at", help="Start it at this time, with its offset: 2026-12-24T18:00+01:00."
+        ),
+    ] = None,
+    in_: Annotated[
+        str | None, typer.Option("--in", help="Start it after this long: 90s, 10m, 1h30m, 2d.")
+    ] = None,
     watch: Annotated[bool, typer.Option("--watch", help="Follow it until it ends.")] = False,
     interval: Interval = 0.5,
     as_json: JsonFlag = False,
 ) -> None:
-    """Submit a task; with --watch, follow it and exit 0 only if it completes."""
+    """Submit a task, now or later (--at, --in); with --watch, follow it and exit 0 only if
+    it completes."""
+    if at is not None and in_ is not None:
+        raise typer.BadParameter("give --at or --in, not both", param_hint="--at/--in")
     body: dict[str, Any] = {
         "name": name or task_type,
         "task_type": task_type,
@@ -79,6 +92,10 @@ def submit(
         body["model_id"] = str(model_id)
     if concurrency_key is not None:
         body["concurrency_key"] = concurrency_key
+    if at is not None:
+        body["run_at"] = arguments.moment(at, option="--at")
+    if in_ is not None:
+        body["delay_seconds"] = arguments.duration_seconds(in_, option="--in")
     with reported_errors(), logged_in_client() as client:
         task = client.submit_task(body)
         if watch:  # exits with the task's outcome
@@ -87,6 +104,8 @@ def submit(
         print_json(task)
     else:
         line = f"submitted {task['id']} ({task['task_type']}, {task['priority']} priority)"
+        if task.get("run_at"):
+            line += f", runs at {local_time(task['run_at'])}"
         typer.echo(shown(line))
 
 

@@ -192,3 +192,62 @@ def reported_errors(*, login_hint: bool = True) -> Iterator[None]:
     except ClientError as error:
         print_error(error.message)
         raise typer.Exit(1) from None
+
+
+def schedule_when(schedule: dict[str, Any]) -> str:
+    """'cron 0 2 * * * (Europe/Paris)' or 'every 600 s'."""
+    if schedule.get("cron"):
+        return f"cron {schedule['cron']} ({schedule.get('timezone') or 'UTC'})"
+    return f"every {schedule['interval_seconds']} s"
+
+
+def schedule_table(schedules: list[dict[str, Any]]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), collapse_padding=True)
+    table.add_column("id", no_wrap=True, min_width=36)
+    table.add_column("name", overflow="fold", min_width=8, max_width=40)
+    table.add_column("when", overflow="fold")
+    table.add_column("type", overflow="fold", min_width=6)
+    table.add_column("state", overflow="fold")
+    table.add_column("runs", no_wrap=True, justify="right")
+    table.add_column("next fire", overflow="fold")
+    for schedule in schedules:
+        table.add_row(
+            Text(shown(schedule["id"])),
+            Text(shown(schedule["name"])),
+            Text(shown(schedule_when(schedule))),
+            Text(shown(schedule["task"]["task_type"])),
+            "paused" if schedule["paused"] else "active",
+            str(schedule["runs"]),
+            local_time(schedule.get("next_fire_at")) or "-",
+        )
+    return table
+
+
+def schedule_detail(schedule: dict[str, Any]) -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    task = schedule["task"]
+    rows: list[tuple[str, str | Text]] = [
+        ("id", Text(shown(schedule["id"]))),
+        ("name", Text(shown(schedule["name"]))),
+        ("when", Text(shown(schedule_when(schedule)))),
+        ("state", "paused" if schedule["paused"] else "active"),
+        ("task", Text(shown(f"{task['task_type']} {_json(task['kwargs'])}"))),
+        ("overlap", Text(shown(schedule["overlap"]))),
+        ("catch up", Text(shown(schedule["catch_up"]))),
+        (
+            "runs",
+            f"{schedule['runs']}"
+            + (f" of {schedule['max_runs']}" if schedule.get("max_runs") else ""),
+        ),
+    ]
+    upcoming = schedule.get("next_fire_times") or []
+    rows.append(("next fires", "\n".join(local_time(t) for t in upcoming) or "-"))
+    for run in schedule.get("last_runs") or []:
+        line = Text(f"{shown(run['task_id'])} ")
+        line.append_text(status_text(run["status"]))
+        rows.append(("run", line))
+    for label, value in rows:
+        grid.add_row(label, value)
+    return grid

@@ -21,6 +21,7 @@ from entrypoints.http.routers import (
     auth,
     health,
     models,
+    schedules,
     task_types,
     tasks,
     users,
@@ -57,7 +58,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(refuse_unknown_query_parameters)])
-    for module in (auth, users, tasks, task_types, models, health, admin_queues):
+    for module in (auth, users, tasks, task_types, models, schedules, health, admin_queues):
         api.include_router(module.router)
     app.include_router(api)
     token = settings.metrics_token.get_secret_value() if settings.metrics_token else None

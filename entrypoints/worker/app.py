@@ -9,14 +9,16 @@ from uuid import UUID
 
 from celery import Celery
 from celery.exceptions import Reject
-from celery.signals import setup_logging, worker_process_init
+from celery.signals import beat_init, setup_logging, worker_process_init
 
 from application.errors import DependencyUnavailableError
 from domain.task import TaskId
 from entrypoints.container import Container, task_name
 from entrypoints.logs import configure_logging, request_id_var, task_id_var
+from entrypoints.worker.beat import InProcessMaintenanceScheduler
 from entrypoints.worker.celery_states import EXPECTED_ERRORS, report_to_celery
 from entrypoints.worker.metrics import serve_worker_metrics
+from entrypoints.worker.scheduler import SchedulerLoop
 from entrypoints.worker.time_limits import fail_runs_stopped_at_their_time_limit
 
 logger = logging.getLogger(__name__)
@@ -41,6 +43,7 @@ def create_worker_app(container: Container) -> Celery:
         _register_maintenance_job(app, container, job)
     app.conf.beat_schedule = beat_schedule(container)
     app.conf.beat_scheduler = "entrypoints.worker.beat:InProcessMaintenanceScheduler"
+    _lease_maintenance_and_run_the_scheduler_in_beat(container)
     _reset_connections_after_fork(container)
     fail_runs_stopped_at_their_time_limit(container.fail_overrun_task)
     _use_taskhub_logging(container)
@@ -142,3 +145,27 @@ def _use_taskhub_logging(container: Container) -> None:
         # Celery's "Task ... succeeded" line repeats the runner's outcome line, without the
         # request id; formatting it was a twentieth of a no-op task's run (profiled).
         logging.getLogger("celery.app.trace").setLevel(max(logging.WARNING, logging.root.level))
+
+
+def scheduler_loop(container: Container) -> SchedulerLoop:
+    return SchedulerLoop(
+        lease=container.scheduler_lease(),
+        release_due_tasks=container.release_due_tasks,
+        fire_due_schedules=container.fire_due_schedules,
+        tick_seconds=container.settings().scheduler_tick_seconds,
+    )
+
+
+def _lease_maintenance_and_run_the_scheduler_in_beat(container: Container) -> None:
+    def holds_lease() -> bool:
+        try:
+            return container.maintenance_lease().hold() is not None
+        except DependencyUnavailableError as exc:
+            logger.warning("maintenance jobs skipped: %s", exc)
+            return False
+
+    InProcessMaintenanceScheduler.holds_lease = staticmethod(holds_lease)
+
+    @beat_init.connect(weak=False)
+    def start_scheduler(**_: Any) -> None:
+        scheduler_loop(container).start_in_background()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from celery.beat import PersistentScheduler, ScheduleEntry
@@ -17,13 +18,20 @@ class InProcessMaintenanceScheduler(PersistentScheduler):  # type: ignore[misc] 
 
     Queued, they would wait for a free worker process: with every process busy on long
     tasks, the reaper could not take back a dead worker's task until one finished. Each job
-    is a short, batch-limited transaction, and two Beats running by mistake are harmless
-    (every write is a compare-and-set). Other schedule entries are sent as usual.
+    is a short, batch-limited transaction. Only the Beat holding the maintenance lease runs
+    them, so two Beats (one standing by) never double the work; were both to run anyway,
+    every write is a compare-and-set. Other schedule entries are sent as usual.
     """
+
+    # Set by create_worker_app: whether this Beat holds the maintenance lease now.
+    holds_lease: Callable[[], bool] = staticmethod(lambda: True)
 
     def apply_entry(self, entry: ScheduleEntry, producer: Any = None) -> None:
         if not entry.task.startswith(MAINTENANCE_PREFIX):
             super().apply_entry(entry, producer=producer)
+            return
+        if not self.holds_lease():
+            # Another Beat holds the lease and does the work: two would only double it.
             return
         try:
             self.app.tasks[entry.task]()

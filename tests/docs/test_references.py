@@ -180,8 +180,14 @@ def test_each_port_names_its_in_memory_adapter_or_the_text_says_why_it_has_none(
         row[0].split("`")[1] for row in ports_table_rows() if "adapters/in_memory/" not in row[2]
     ]
 
-    explained = text.split("in `adapters/in_memory/` but four:")[1].split(".")[0]
-    assert sorted(without) == ["DispatchRecorder", "RunObserver", "RunSupervisor", "TaskExecutor"]
+    explained = text.split("in `adapters/in_memory/` but five:")[1].split(".")[0]
+    assert sorted(without) == [
+        "CronCalendar",
+        "DispatchRecorder",
+        "RunObserver",
+        "RunSupervisor",
+        "TaskExecutor",
+    ]
     assert all(f"`{port}`" in explained for port in without)
 
 

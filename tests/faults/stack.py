@@ -159,3 +159,15 @@ def sqlite_fault_stack(
         ) as started,
     ):
         yield started
+
+
+SCHEDULER_READY = r"scheduler loop started"
+SCHEDULER_LEASE_HELD = r"holding the taskhub:lease:scheduler lease, generation (\d+)"
+
+
+def start_scheduler(stack: Stack, **settings: str) -> ManagedProcess:
+    """A `taskhub scheduler` process of `stack`, with `settings` (TASKHUB_* variables) on
+    top of the stack's; returns once its loop runs (holding the lease or standing by)."""
+    process = stack._spawn("scheduler", ["scheduler"], stack.env(**settings))
+    process.wait_for_log(SCHEDULER_READY, timeout=60.0)
+    return process

@@ -107,7 +107,7 @@ def test_a_database_outage_answers_503_and_loses_no_computed_result(
     everything = client.http.get("/tasks", params={"limit": 100}).json()["items"]
 
     assert stack.worker is not None
-    retried_writes = stack.worker.log_text().count("database unavailable")
+    retried_writes = stack.worker.log_text().count("the database is unavailable (")
     figures(
         submitted=1,
         completed=int(done["status"] == "completed"),

@@ -79,7 +79,10 @@ def wait_until_ready(process: subprocess.Popen[str], log: Path) -> None:
 
 def wait_until_the_relay_has_run(env: dict[str, str], process: subprocess.Popen[str]) -> None:
     """Until Beat's first relay run has recorded the broker's epoch: it has logged by then."""
-    client = redis.Redis(port=int(env["TASKHUB_DEV_REDIS_PORT"]), socket_timeout=2)
+    password = (Path(env["TASKHUB_DATA_DIR"]) / "redis-password").read_text().strip()
+    client = redis.Redis(
+        port=int(env["TASKHUB_DEV_REDIS_PORT"]), password=password, socket_timeout=2
+    )
     deadline = time.monotonic() + 60
     try:
         while time.monotonic() < deadline and process.poll() is None:
@@ -174,7 +177,7 @@ def test_a_port_in_use_gets_a_clear_message(tmp_path: Path) -> None:
 
 def test_the_embedded_server_is_valkey_behind_a_password_and_its_data_is_private(dev) -> None:  # type: ignore[no-untyped-def]
     process, env, log = dev
-    wait_until_ready(env, process, log)
+    wait_until_ready(process, log)
     data = Path(env["TASKHUB_DATA_DIR"])
     password = (data / "redis-password").read_text().strip()
     port = int(env["TASKHUB_DEV_REDIS_PORT"])

@@ -44,7 +44,8 @@ def submit_task(
     user: CurrentUser,
     submit: Annotated[SubmitTask, use_case("submit_task")],
 ) -> TaskResponse:
-    """Store the task and queue it. Unknown task types and bad arguments are refused (422)."""
+    """Store the task and queue it; with `run_at` or `delay_seconds`, queue it only then.
+    Unknown task types and bad arguments are refused (422)."""
     task = submit.execute(
         user,
         name=body.name,
@@ -55,6 +56,7 @@ def submit_task(
         model_id=ModelId(body.model_id) if body.model_id else None,
         request_id=request_id_var.get(),
         concurrency_key=body.concurrency_key,
+        run_at=body.start_time(),
     )
     return TaskResponse.of(task)
 
@@ -139,8 +141,11 @@ def update_task(
     user: CurrentUser,
     update: Annotated[UpdateTask, use_case("update_task")],
 ) -> TaskResponse:
-    """Rename or re-prioritise a task; only while it is pending (409 otherwise)."""
-    task = update.execute(user, TaskId(task_id), name=body.name, priority=body.priority)
+    """Rename or re-prioritise a task; only while it is pending (409 otherwise). `run_at`
+    moves a delayed task while it still waits (409 once published)."""
+    task = update.execute(
+        user, TaskId(task_id), name=body.name, priority=body.priority, run_at=body.run_at
+    )
     return TaskResponse.of(task)
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from application.submission import TaskSubmission
 from application.use_cases.explain_wait import Wait, WaitReason
@@ -29,6 +29,29 @@ class SubmitTaskRequest(StrictRequest):
         description="Only for task types that take one (see GET /task-types): at most the "
         "type's limit of tasks with the same key run at once; the others wait, pending.",
     )
+    run_at: AwareDatetime | None = Field(
+        None,
+        description="Publish the task only at this time (RFC 3339 with an offset); a time "
+        "past runs now, more than a year ahead is refused.",
+        examples=["2026-12-24T18:00:00+01:00"],
+    )
+    delay_seconds: float | None = Field(
+        None,
+        ge=0,
+        le=365 * 86400,
+        description="Publish the task this many seconds from now (instead of run_at).",
+    )
+
+    @model_validator(mode="after")
+    def _one_time_at_most(self) -> SubmitTaskRequest:
+        if self.run_at is not None and self.delay_seconds is not None:
+            raise ValueError("give run_at or delay_seconds, not both")
+        return self
+
+    def start_time(self) -> datetime | None:
+        if self.delay_seconds is not None:
+            return datetime.now(UTC) + timedelta(seconds=self.delay_seconds)
+        return self.run_at
 
     def submission(self) -> TaskSubmission:
         return TaskSubmission(
@@ -39,6 +62,7 @@ class SubmitTaskRequest(StrictRequest):
             kwargs=self.kwargs,
             model_id=ModelId(self.model_id) if self.model_id else None,
             concurrency_key=self.concurrency_key,
+            run_at=self.start_time(),
         )
 
 
@@ -55,6 +79,9 @@ class SubmitTaskBatchRequest(StrictRequest):
 class UpdateTaskRequest(StrictRequest):
     name: PlainText | None = Field(None, min_length=1, max_length=200)
     priority: Priority | None = None
+    run_at: AwareDatetime | None = Field(
+        None, description="A new time for a delayed task that has not been published yet."
+    )
 
 
 class TaskErrorResponse(BaseModel):
@@ -66,7 +93,8 @@ class WaitingResponse(BaseModel):
     """Why a pending task has not started yet."""
 
     reason: WaitReason = Field(
-        description="queued: its message waits in its queue; delayed: a retry's backoff; "
+        description="queued: its message waits in its queue; delayed: its run_at or a retry's "
+        "backoff; "
         "concurrency: its concurrency key's slots are all taken."
     )
     queue: str
@@ -122,6 +150,9 @@ class TaskResponse(BaseModel):
     waiting: WaitingResponse | None = Field(
         None, description="GET /tasks/{id} of a pending task: what it is waiting for."
     )
+    run_at: datetime | None = Field(None, description="A delayed task's time.")
+    schedule_id: UUID | None = Field(None, description="The schedule that fired the task.")
+    fire_time: datetime | None = Field(None, description="The fire time that created it.")
 
     @classmethod
     def of(cls, task: Task, *, waiting: Wait | None = None) -> TaskResponse:
@@ -150,6 +181,9 @@ class TaskResponse(BaseModel):
             request_id=task.request_id,
             concurrency_key=task.concurrency.key if task.concurrency else None,
             waiting=WaitingResponse.of(waiting) if waiting else None,
+            run_at=task.run_at,
+            schedule_id=task.schedule_id,
+            fire_time=task.fire_time,
         )
 
 

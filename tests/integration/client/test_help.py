@@ -15,6 +15,11 @@ COMMANDS = [
     ["tasks", "list"],
     ["tasks", "cancel"],
     ["tasks", "watch"],
+    ["schedules"],
+    *(
+        ["schedules", command]
+        for command in ("create", "list", "get", "pause", "resume", "trigger", "delete")
+    ),
 ]
 
 

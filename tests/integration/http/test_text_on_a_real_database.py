@@ -15,7 +15,7 @@ from tests.unit.http.support import API, assert_invalid
 def _sign_up_and_log_in(client: TestClient) -> dict[str, str]:
     email = "ada@example.com"
     created = client.post(f"{API}/auth/register", json={"email": email, "password": PASSWORD})
-    assert created.status_code == 201, created.text
+    assert created.status_code == 202, created.text
     token = client.post(f"{API}/auth/token", data={"username": email, "password": PASSWORD})
     return {"Authorization": f"Bearer {token.json()['access_token']}"}
 

@@ -15,7 +15,7 @@ from adapters.sqlalchemy.migrate import downgrade_database, upgrade_database
 from adapters.sqlalchemy.tables import Base
 from tests.support.databases import database_backends, empty_database
 
-TABLES = {"users", "models", "tasks", "readiness_probe"}
+TABLES = {"users", "models", "tasks", "readiness_probe", "schedules", "schedule_fires"}
 
 
 @pytest.fixture(params=database_backends())

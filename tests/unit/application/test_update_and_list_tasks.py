@@ -31,7 +31,9 @@ def test_owner_can_rename_and_reprioritise_a_pending_task(
     task = make_task(user=alice)
     save(uow, task)
 
-    UpdateTask(uow=uow).execute(alice, task.id, name="  renamed ", priority=Priority.HIGH)
+    UpdateTask(uow=uow, clock=FixedClock(T0)).execute(
+        alice, task.id, name="  renamed ", priority=Priority.HIGH
+    )
 
     row = GetTask(uow=uow).execute(alice, task.id)
     assert (row.name, row.priority) == ("renamed", Priority.HIGH)
@@ -45,7 +47,7 @@ def test_a_started_task_cannot_be_changed(
     StartTask(uow=uow, clock=clock).execute(task.id)
 
     with pytest.raises(ConflictError):
-        UpdateTask(uow=uow).execute(alice, task.id, name="too late")
+        UpdateTask(uow=uow, clock=FixedClock(T0)).execute(alice, task.id, name="too late")
 
 
 def test_another_users_task_is_not_found_for_read_and_update(
@@ -57,7 +59,7 @@ def test_another_users_task_is_not_found_for_read_and_update(
     with pytest.raises(NotFoundError):
         GetTask(uow=uow).execute(bob, task.id)
     with pytest.raises(NotFoundError):
-        UpdateTask(uow=uow).execute(bob, task.id, name="mine now")
+        UpdateTask(uow=uow, clock=FixedClock(T0)).execute(bob, task.id, name="mine now")
     assert GetTask(uow=uow).execute(admin, task.id).name == task.name
 
 

@@ -46,6 +46,8 @@ BODY_SAMPLES: dict[str, Any] = {
     "is_active": False,
     "is_admin": True,
     "tasks": [{"name": "one of a batch", "task_type": "noop"}],
+    "task": {"name": "nightly", "task_type": "noop"},
+    "interval_seconds": 3600,
 }
 
 

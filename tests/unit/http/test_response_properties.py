@@ -128,12 +128,27 @@ def room_for_tasks(override_settings: Any) -> Settings:
 def fresh_resources(
     client: TestClient, store: InMemoryStore, admin: Account, bob: Account, endpoint: Endpoint
 ) -> dict[str, str]:
-    """A pending task and a registered model of the admin's (validated, for a deployment)."""
+    """A pending task, a registered model (validated, for a deployment) and a schedule of
+    the admin's."""
     model = create_model(client, admin, name=f"model-{uuid.uuid4().hex[:8]}")
     if endpoint.path.endswith("/deploy"):
         client.post(f"{API}/models/{model['id']}/validate", headers=admin.headers)
         mark_validated(store, model["id"])
-    return {"task_id": create_task(client, admin)["id"], "model_id": model["id"], "user_id": bob.id}
+    schedule = client.post(
+        f"{API}/schedules",
+        json={
+            "name": "hourly",
+            "task": {"name": "n", "task_type": "noop"},
+            "interval_seconds": 3600,
+        },
+        headers=admin.headers,
+    ).json()
+    return {
+        "task_id": create_task(client, admin)["id"],
+        "model_id": model["id"],
+        "user_id": bob.id,
+        "schedule_id": schedule["id"],
+    }
 
 
 # --- no secrets out ------------------------------------------------------------------------

@@ -193,7 +193,7 @@ def test_every_admin_route_lets_an_admin_through(
 def two_users_data(
     client: TestClient, alice: Account, bob: Account, store: InMemoryStore
 ) -> dict[str, list[str]]:
-    """Alice has tasks and models of every kind; Bob has one of each."""
+    """Alice has tasks and models of every kind, and two schedules; Bob has one of each."""
     model = create_model(client, alice)
     busy = create_model(client, alice, name="busy")
     client.post(f"{API}/models/{busy['id']}/validate", headers=alice.headers)
@@ -207,6 +207,14 @@ def two_users_data(
     client.post(f"{API}/tasks/{cancelled['id']}/cancel", headers=alice.headers)
     bobs_model = create_model(client, bob)
     create_task(client, bob, model_id=bobs_model["id"])
+    for owner, count in ((alice, 2), (bob, 1)):
+        for n in range(count):
+            schedule = {
+                "name": f"every hour {n}",
+                "task": {"name": "hourly", "task_type": "noop"},
+                "interval_seconds": 3600,
+            }
+            client.post(f"{API}/schedules", json=schedule, headers=owner.headers)
     return {
         "model_id": [model["id"], busy["id"], bobs_model["id"]],
         "task_type": ["noop", "countdown", "file_checksum", "bulk_checksum", "validate_model"],

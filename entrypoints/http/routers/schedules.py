@@ -1,0 +1,179 @@
+"""Schedules: recurring tasks by cron expression or interval, and their fire ledger."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response, status
+
+from application.use_cases.create_schedule import CreateSchedule
+from application.use_cases.delete_schedule import DeleteSchedule
+from application.use_cases.get_schedule import GetSchedule
+from application.use_cases.list_schedule_fires import ListScheduleFires
+from application.use_cases.list_schedules import ListSchedules
+from application.use_cases.pause_schedule import PauseSchedule, ResumeSchedule
+from application.use_cases.trigger_schedule import TriggerSchedule
+from application.use_cases.update_schedule import UpdateSchedule
+from domain.schedule import CatchUp, Overlap, ScheduleId
+from domain.user import UserId
+from entrypoints.http.dependencies import CurrentUser, use_case
+from entrypoints.http.schemas.common import problem_responses
+from entrypoints.http.schemas.schedules import (
+    CreateScheduleRequest,
+    FirePage,
+    FireResponse,
+    SchedulePage,
+    ScheduleResponse,
+    UpdateScheduleRequest,
+)
+
+router = APIRouter(prefix="/schedules", tags=["schedules"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="create_schedule",
+    responses=problem_responses(401, 403, 422, 429),
+)
+def create_schedule(
+    body: CreateScheduleRequest,
+    user: CurrentUser,
+    create: Annotated[CreateSchedule, use_case("create_schedule")],
+) -> ScheduleResponse:
+    """A recurring task: `cron` (with `timezone`) or `interval_seconds`. The task is checked
+    like a submission (422 naming `task.<field>`), as are the cron expression and zone."""
+    trigger = body.trigger()
+    assert trigger is not None  # the request's validator requires one
+    schedule = create.execute(
+        user,
+        name=body.name,
+        template=body.task.template(),
+        trigger=trigger,
+        start_at=body.start_at,
+        end_at=body.end_at,
+        max_runs=body.max_runs,
+        overlap=body.overlap or Overlap.SKIP,
+        catch_up=body.catch_up or CatchUp.NONE,
+    )
+    return ScheduleResponse.of(schedule)
+
+
+@router.get("", operation_id="list_schedules", responses=problem_responses(401, 403, 422))
+def list_schedules(
+    user: CurrentUser,
+    list_schedules: Annotated[ListSchedules, use_case("list_schedules")],
+    user_id: Annotated[UUID | None, Query(description="Admins only: that user's.")] = None,
+    limit: Annotated[int | None, Query(ge=1)] = None,
+    cursor: str | None = None,
+) -> SchedulePage:
+    """Your schedules (an admin's: everyone's), newest first."""
+    page = list_schedules.execute(
+        user, limit=limit, cursor=cursor, user_id=UserId(user_id) if user_id else None
+    )
+    return SchedulePage(
+        items=[ScheduleResponse.of(s) for s in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.get(
+    "/{schedule_id}", operation_id="get_schedule", responses=problem_responses(401, 404, 422)
+)
+def get_schedule(
+    schedule_id: UUID,
+    user: CurrentUser,
+    get: Annotated[GetSchedule, use_case("get_schedule")],
+) -> ScheduleResponse:
+    """The schedule with its next five fire times and its latest runs."""
+    return ScheduleResponse.of_view(get.execute(user, ScheduleId(schedule_id)))
+
+
+@router.patch(
+    "/{schedule_id}",
+    operation_id="update_schedule",
+    responses=problem_responses(401, 404, 409, 422),
+)
+def update_schedule(
+    schedule_id: UUID,
+    body: UpdateScheduleRequest,
+    user: CurrentUser,
+    update: Annotated[UpdateSchedule, use_case("update_schedule")],
+) -> ScheduleResponse:
+    """Change any field; a new timing counts fire times afresh from now."""
+    return ScheduleResponse.of(update.execute(user, ScheduleId(schedule_id), body.changes()))
+
+
+@router.delete(
+    "/{schedule_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="delete_schedule",
+    responses=problem_responses(401, 404, 422),
+)
+def delete_schedule(
+    schedule_id: UUID,
+    user: CurrentUser,
+    delete: Annotated[DeleteSchedule, use_case("delete_schedule")],
+) -> Response:
+    """Delete the schedule and its ledger; the tasks it created stay."""
+    delete.execute(user, ScheduleId(schedule_id))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{schedule_id}/pause",
+    operation_id="pause_schedule",
+    responses=problem_responses(401, 404, 409, 422),
+)
+def pause_schedule(
+    schedule_id: UUID,
+    user: CurrentUser,
+    pause: Annotated[PauseSchedule, use_case("pause_schedule")],
+) -> ScheduleResponse:
+    return ScheduleResponse.of(pause.execute(user, ScheduleId(schedule_id)))
+
+
+@router.post(
+    "/{schedule_id}/resume",
+    operation_id="resume_schedule",
+    responses=problem_responses(401, 404, 409, 422),
+)
+def resume_schedule(
+    schedule_id: UUID,
+    user: CurrentUser,
+    resume: Annotated[ResumeSchedule, use_case("resume_schedule")],
+) -> ScheduleResponse:
+    """Fires again from the next fire time after now; none is owed for the pause."""
+    return ScheduleResponse.of(resume.execute(user, ScheduleId(schedule_id)))
+
+
+@router.post(
+    "/{schedule_id}/trigger",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="trigger_schedule",
+    responses=problem_responses(401, 404, 409, 422),
+)
+def trigger_schedule(
+    schedule_id: UUID,
+    user: CurrentUser,
+    trigger: Annotated[TriggerSchedule, use_case("trigger_schedule")],
+) -> FireResponse:
+    """One run now, recorded in the ledger (reason `manual`)."""
+    return FireResponse.of(trigger.execute(user, ScheduleId(schedule_id)))
+
+
+@router.get(
+    "/{schedule_id}/fires",
+    operation_id="list_schedule_fires",
+    responses=problem_responses(401, 404, 422),
+)
+def list_schedule_fires(
+    schedule_id: UUID,
+    user: CurrentUser,
+    fires: Annotated[ListScheduleFires, use_case("list_schedule_fires")],
+    limit: Annotated[int | None, Query(ge=1)] = None,
+    cursor: str | None = None,
+) -> FirePage:
+    """The fire ledger, latest first: each fire time once, fired, skipped or missed."""
+    page = fires.execute(user, ScheduleId(schedule_id), limit=limit, cursor=cursor)
+    return FirePage(items=[FireResponse.of(f) for f in page.items], next_cursor=page.next_cursor)
