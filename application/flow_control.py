@@ -47,6 +47,6 @@ def release_freed_slots(uow: UnitOfWork, task: Task) -> list[Task]:
         return []
     released = uow.tasks.list_held(key, limit=free)
     for held in released:
-        held.release()
+        held.release_held()
         uow.tasks.update(held)
     return released

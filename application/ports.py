@@ -5,7 +5,7 @@ defined."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -18,6 +18,7 @@ from domain.model import Model, ModelId, ModelStatus
 from domain.schedule import Cron, Fire, Schedule, ScheduleId
 from domain.task import Priority, Task, TaskId, TaskStatus
 from domain.user import Email, User, UserId
+from domain.workflow import Node, Workflow, WorkflowId, WorkflowStatus
 
 if TYPE_CHECKING:
     from application.running.context import RunContext
@@ -42,6 +43,14 @@ class TaskQuery:
     created_after: datetime | None = None  # strictly after
     created_before: datetime | None = None  # strictly before
     schedule_id: ScheduleId | None = None  # the runs of one schedule
+    after: Cursor | None = None
+    limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowQuery:
+    owner_id: UserId | None = None  # None: every owner (admins only)
+    status: WorkflowStatus | None = None
     after: Cursor | None = None
     limit: int = 50
 
@@ -167,7 +176,23 @@ class TaskRepository(ABC):
 
     @abstractmethod
     def delete_finished_before(self, cutoff: datetime, *, limit: int) -> int:
-        """Delete up to `limit` terminal tasks that finished before `cutoff`; how many went."""
+        """Delete up to `limit` terminal tasks that finished before `cutoff`; how many went.
+        A workflow's tasks are not: they go with their workflow."""
+
+    @abstractmethod
+    def of_workflow(
+        self, workflow_id: WorkflowId, *, keys: Collection[str] | None = None
+    ) -> list[Task]:
+        """Every task of the workflow (only those of `keys`, if given), in no order."""
+
+    @abstractmethod
+    def workflow_statuses(self, workflow_id: WorkflowId) -> dict[str, TaskStatus]:
+        """Key -> status of each task of the workflow, read without loading the tasks: what
+        deciding the workflow's next steps needs at every task's end."""
+
+    @abstractmethod
+    def workflow_nodes(self, workflow_id: WorkflowId) -> list[Node]:
+        """The workflow's graph: each task's key and the keys it depends on."""
 
     # --- flow control: concurrency keys (application/flow_control.py) -------------------
 
@@ -193,6 +218,35 @@ class TaskRepository(ABC):
     def list_held(self, key: str, *, limit: int) -> list[Task]:
         """Pending tasks of the key held back for a slot, in release order (priority, then
         age), skipping rows another transaction has locked where the database can tell."""
+
+
+class WorkflowRepository(ABC):
+    @abstractmethod
+    def add(self, workflow: Workflow) -> None:
+        """Stage a new workflow; add its tasks after it."""
+
+    @abstractmethod
+    def get(self, workflow_id: WorkflowId) -> Workflow:
+        """Raises NotFoundError."""
+
+    @abstractmethod
+    def lock(self, workflow_id: WorkflowId) -> None:
+        """Hold the workflow until the transaction ends, as `UserRepository.lock` holds a
+        user: what decides the next steps of its tasks (releases, cancels) happens one
+        transaction at a time per workflow, each seeing what the one before committed.
+        Holding it again in the same transaction costs nothing. Raises NotFoundError."""
+
+    @abstractmethod
+    def update(self, workflow: Workflow) -> None:
+        """Write the workflow's status and completion time."""
+
+    @abstractmethod
+    def delete(self, workflow: Workflow) -> None:
+        """Delete the workflow and its tasks."""
+
+    @abstractmethod
+    def find(self, query: WorkflowQuery) -> list[Workflow]:
+        """Workflows matching `query`, newest first, like the task listing."""
 
 
 class UserRepository(ABC):
@@ -303,6 +357,7 @@ class UnitOfWork(ABC):
     models: ModelRepository
     schedules: ScheduleRepository
     schedule_fires: ScheduleFireRepository
+    workflows: WorkflowRepository
 
     @abstractmethod
     def __enter__(self) -> Self: ...
@@ -522,6 +577,9 @@ class TaskContext(ABC):
 
     task_id: TaskId
     attempt: int
+    # A workflow's task: key -> how each task it depends on ended, as
+    # {"status": "completed", "result": ..., "error": None}; empty for any other task.
+    upstream: dict[str, dict[str, Any]]
 
     @property
     @abstractmethod

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import delayed, drain, flow, listing, submit
+from bench import delayed, drain, flow, listing, submit, workflows
 from bench.environment import Broker, broker, database, machine, postgres_server_url
 from bench.loadgen import Load, generator_name
 from bench.memory import process_tree_mb
@@ -35,6 +35,8 @@ class Plan:
     list_samples: int  # per run
     delayed_due: int = 1000  # tasks due at the same second ...
     delayed_stored: int = 10_000  # ... among these waiting further ahead
+    workflow_tasks: int = 1000  # in the fan-out/fan-in workflow
+    chain_steps: int = 200
 
 
 FULL = Plan(runs=3, tasks=5000, seconds=5, latency_samples=500, list_rows=1_000_000,
@@ -48,9 +50,17 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer tasks, shorter runs")
     parser.add_argument("--tasks", type=int, help="tasks per throughput run (default 5000)")
     parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL")
-    parser.add_argument("--only", choices=["delayed", "flow"], help="measure this part alone")
+    parser.add_argument(
+        "--only", choices=["delayed", "flow", "workflows"], help="measure this part alone"
+    )
     parser.add_argument("--delayed-due", type=int, help="tasks due at once (default 1000)")
     parser.add_argument("--delayed-stored", type=int, help="delayed tasks stored (10000)")
+    parser.add_argument(
+        "--workflow-tasks", type=int, help="tasks in the fan-out/fan-in (default 1000)"
+    )
+    parser.add_argument(
+        "--workflows-only", action="store_true", help="only the workflow throughput figures"
+    )
     arguments = parser.parse_args()
     plan = QUICK if arguments.quick else FULL
     if arguments.tasks:
@@ -58,6 +68,10 @@ def main() -> None:
     for name in ("delayed_due", "delayed_stored"):
         if getattr(arguments, name):
             plan = Plan(**{**plan.__dict__, name: getattr(arguments, name)})
+    if arguments.workflow_tasks:
+        plan = Plan(**{**plan.__dict__, "workflow_tasks": arguments.workflow_tasks,
+                       "chain_steps": min(plan.chain_steps, arguments.workflow_tasks)})  # fmt: skip
+    only = "workflows" if arguments.workflows_only else arguments.only
     backends = ["sqlite"]
     if postgres_server_url() and not arguments.sqlite_only:
         backends.append("postgresql")
@@ -70,7 +84,7 @@ def main() -> None:
         with stop_on_sigterm(), Processes(logs) as processes, broker(processes) as found:
             for backend in backends:
                 console.print(f"[bold]{backend}[/]: measuring ({logs})")
-                run_backend(report, plan, backend, found, logs / backend, arguments.only)
+                run_backend(report, plan, backend, found, logs / backend, only)
     except BaseException:
         console.print(f"[red]benchmark stopped; process logs kept in {logs}[/]")
         raise
@@ -93,6 +107,9 @@ def run_backend(
                 measure_delayed(report, plan, backend, systems, client)
             elif only == "flow":
                 measure_flow(report, plan, backend, systems, client)
+            elif only == "workflows":
+                systems.start_taskhub_worker()
+                measure_workflows(report, plan, backend, systems, client)
             else:
                 measure(report, plan, backend, systems, client)
         finally:
@@ -179,6 +196,7 @@ def measure_workers(
     report.add(db, f"end-to-end no-op, {plan.tasks} tasks", Figure(ours, "tasks/s"),
                Figure(theirs, "tasks/s"), target=">= 0.6x raw Celery",
                check=lambda r: r >= 0.6)  # fmt: skip
+    measure_workflows(report, plan, db, systems, client)
     after = process_tree_mb(worker.pid)
     for when, sizes in (("idle", idle), ("after the drains", after)):
         each = ", ".join(f"{name} {mb:.0f}" for name, mb in sizes.items())
@@ -219,6 +237,35 @@ def measure_delayed(
     report.add(db, f"{label} p50", Figure(p50s, "ms"))
     report.add(db, f"{label} p99", Figure(p99s, "ms"), target="< 1000 ms",
                check=_median_below(p99s, 1000))  # fmt: skip
+
+
+def measure_workflows(
+    report: Report, plan: Plan, db: str, systems: Systems, client: TaskhubClient
+) -> None:
+    """A fan-out/fan-in of `plan.workflow_tasks` and a chain of `plan.chain_steps`, beside
+    as many independent no-op tasks; per-edge cost is the time beyond the independent
+    tasks', over the edges."""
+    step("workflows")
+    n, steps = plan.workflow_tasks, plan.chain_steps
+    fan, line = workflows.fan_out_fan_in(n), workflows.chain(steps)
+    workflows.workflow_seconds(client, systems.broker, workflows.fan_out_fan_in(20))  # warm-up
+    fans, alone, chains = [], [], []
+    for _ in range(plan.runs):
+        fans.append(n / workflows.workflow_seconds(client, systems.broker, fan))
+        alone.append(drain.taskhub_throughput(client, systems.broker, n))
+        chains.append(steps / workflows.workflow_seconds(client, systems.broker, line))
+    fan_figure, alone_figure = Figure(fans, "tasks/s"), Figure(alone, "tasks/s")
+    report.add(db, f"fan-out/fan-in 1 -> {n - 2} -> 1 vs {n} independent no-ops",
+               fan_figure, alone_figure, target=">= 0.7x independent",
+               check=lambda r: r >= 0.7)  # fmt: skip
+    extra = [
+        (n / f - n / a) / workflows.edges(fan) * 1000 for f, a in zip(fans, alone, strict=True)
+    ]
+    report.add(db, f"fan-out/fan-in cost per edge ({workflows.edges(fan)} edges)",
+               Figure(extra, "ms"))  # fmt: skip
+    report.add(db, f"chain of {steps} steps", Figure(chains, "tasks/s"))
+    report.add(db, "chain: one step to the next (release, publish, claim, run)",
+               Figure([1000 / c for c in chains], "ms"))  # fmt: skip
 
 
 def measure_listing(

@@ -72,6 +72,15 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         1024 * 1024, ge=1, description="The largest request body the API reads; 413 beyond."
     )
+    max_workflow_tasks: int = Field(
+        1000, ge=1, description="The most tasks one workflow (POST /api/v1/workflows) may hold."
+    )
+    max_upstream_bytes: int = Field(
+        1024 * 1024,
+        ge=1,
+        description="The most the results of the tasks a workflow task depends on may take as "
+        "JSON (its ctx.upstream); a task whose upstream is larger fails with UpstreamTooLarge.",
+    )
     max_arguments_bytes: int = Field(
         64 * 1024, ge=1, description="The largest a task's args or kwargs may be, as JSON."
     )

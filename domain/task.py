@@ -6,7 +6,7 @@ import enum
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, NewType
+from typing import TYPE_CHECKING, Any, NewType
 from uuid import UUID, uuid4
 
 from domain.errors import ConflictError, InvalidTransitionError, StaleRunError, ValidationError
@@ -14,6 +14,9 @@ from domain.flow import Concurrency, HoldReason
 from domain.model import ModelId
 from domain.text import check_plain_text
 from domain.user import UserId
+
+if TYPE_CHECKING:
+    from domain.workflow import WorkflowId
 
 TaskId = NewType("TaskId", UUID)
 RunToken = NewType("RunToken", str)
@@ -27,6 +30,7 @@ MAX_DELAY = timedelta(days=365)
 
 
 class TaskStatus(enum.StrEnum):
+    WAITING = "waiting"
     PENDING = "pending"
     RUNNING = "running"
     COMPLETED = "completed"
@@ -40,7 +44,10 @@ class TaskStatus(enum.StrEnum):
 
 # The whole state machine. RUNNING -> PENDING is a retry: the run ended without a result
 # and the task waits for another delivery. Terminal states have no way out.
+# WAITING is a workflow task whose dependencies have not all completed: no broker message,
+# invisible to the relay and the overdue sweep, until it is released to PENDING.
 TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
+    TaskStatus.WAITING: frozenset({TaskStatus.PENDING, TaskStatus.CANCELLED}),
     TaskStatus.PENDING: frozenset({TaskStatus.RUNNING, TaskStatus.CANCELLED}),
     TaskStatus.RUNNING: frozenset(
         {TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED, TaskStatus.PENDING}
@@ -152,6 +159,10 @@ class Task:
     # The schedule whose fire created the task, and that fire's time.
     schedule_id: UUID | None = None
     fire_time: datetime | None = None
+    # A workflow's task: its workflow, its key there, and the keys of the tasks it waits for.
+    workflow_id: WorkflowId | None = None
+    workflow_key: str | None = None
+    depends_on: list[str] = field(default_factory=list)
 
     @classmethod
     def submit(
@@ -172,7 +183,11 @@ class Task:
         run_at: datetime | None = None,
         schedule_id: UUID | None = None,
         fire_time: datetime | None = None,
+        workflow_id: WorkflowId | None = None,
+        workflow_key: str | None = None,
+        depends_on: list[str] | None = None,
     ) -> Task:
+        """A new task: pending, or waiting when it depends on other tasks of its workflow."""
         if not _TASK_TYPE.fullmatch(task_type):
             raise ValidationError(
                 "task_type must be lower-case letters, digits, '_' or '.'", field="task_type"
@@ -195,6 +210,10 @@ class Task:
             run_at=_check_run_at(run_at, at) if run_at is not None else None,
             schedule_id=schedule_id,
             fire_time=fire_time,
+            status=TaskStatus.WAITING if depends_on else TaskStatus.PENDING,
+            workflow_id=workflow_id,
+            workflow_key=workflow_key,
+            depends_on=list(depends_on or []),
         )
 
     def __eq__(self, other: object) -> bool:
@@ -233,7 +252,7 @@ class Task:
             )
         self.held = reason
 
-    def release(self) -> None:
+    def release_held(self) -> None:
         """Let a held task go to the broker: it now takes its slot, and until published it
         is undispatched like any other, so the relay publishes it if the publish fails."""
         if self.status is not TaskStatus.PENDING or self.held is None:
@@ -277,11 +296,23 @@ class Task:
             )
         self.run_at = _check_run_at(run_at, at)
 
-    def cancel(self, *, at: datetime) -> None:
+    def cancel(self, *, at: datetime, error: TaskError | None = None) -> None:
+        """Cancel the task; `error` says why when the client did not ask for it (a task it
+        depends on failed)."""
         self._move_to(TaskStatus.CANCELLED)
         self.held = None
         self.completed_at = at
         self.run_token = None
+        if error is not None:
+            self.error = error
+
+    # --- a workflow's release ------------------------------------------------------------
+
+    def release(self) -> None:
+        """Every task this one waited for has completed: it becomes pending, undispatched,
+        and is published like any new task (the relay's, if the publish fails)."""
+        self._move_to(TaskStatus.PENDING)
+        self.dispatched = False
 
     # --- worker-side transitions ---------------------------------------------------------
 

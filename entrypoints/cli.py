@@ -13,6 +13,7 @@ from domain.errors import DomainError
 from entrypoints.client.commands import tasks_app
 from entrypoints.client.schedule_commands import schedules_app
 from entrypoints.client.session import login, logout
+from entrypoints.client.workflows import workflows_app
 
 app = typer.Typer(help="taskhub: long-running background work over REST.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
@@ -22,6 +23,7 @@ app.add_typer(users_app, name="users")
 # The REST client, in a help panel of its own: it talks to a running API from any machine.
 app.add_typer(tasks_app, name="tasks", rich_help_panel="Client")
 app.add_typer(schedules_app, name="schedules", rich_help_panel="Client")
+app.add_typer(workflows_app, name="workflows", rich_help_panel="Client")
 app.command("login", rich_help_panel="Client")(login)
 app.command("logout", rich_help_panel="Client")(logout)
 

@@ -52,6 +52,7 @@ from application.running.start_task import StartTask
 from application.scheduling import ScheduleRules
 from application.use_cases.authenticate import Authenticate
 from application.use_cases.cancel_task import CancelTask
+from application.use_cases.cancel_workflow import CancelWorkflow
 from application.use_cases.change_password import ChangePassword
 from application.use_cases.check_readiness import CheckReadiness
 from application.use_cases.count_tasks_by_status import CountTasksByStatus
@@ -60,6 +61,7 @@ from application.use_cases.create_schedule import CreateSchedule
 from application.use_cases.delete_model import DeleteModel
 from application.use_cases.delete_schedule import DeleteSchedule
 from application.use_cases.delete_task import DeleteTask
+from application.use_cases.delete_workflow import DeleteWorkflow
 from application.use_cases.describe_queues import DescribeQueues
 from application.use_cases.end_sessions import EndSessions
 from application.use_cases.explain_wait import ExplainWait
@@ -69,12 +71,14 @@ from application.use_cases.get_model import GetModel
 from application.use_cases.get_quota import GetQuota
 from application.use_cases.get_schedule import GetSchedule
 from application.use_cases.get_task import GetTask
+from application.use_cases.get_workflow import GetWorkflow
 from application.use_cases.identify_user import IdentifyUser
 from application.use_cases.list_models import ListModels
 from application.use_cases.list_schedule_fires import ListScheduleFires
 from application.use_cases.list_schedules import ListSchedules
 from application.use_cases.list_tasks import ListTasks
 from application.use_cases.list_users import ListUsers
+from application.use_cases.list_workflows import ListWorkflows
 from application.use_cases.pause_schedule import PauseSchedule, ResumeSchedule
 from application.use_cases.purge_expired_tasks import PurgeExpiredTasks
 from application.use_cases.reap_stale_tasks import DatabaseUptime, ReapStaleTasks
@@ -85,9 +89,11 @@ from application.use_cases.release_due_tasks import ReleaseDueTasks
 from application.use_cases.republish_overdue_tasks import RepublishOverdueTasks
 from application.use_cases.request_model_deployment import RequestModelDeployment
 from application.use_cases.request_model_validation import RequestModelValidation
+from application.use_cases.retry_workflow import RetryWorkflow
 from application.use_cases.sign_up import SignUp
 from application.use_cases.submit_task import SubmitTask
 from application.use_cases.submit_task_batch import SubmitTaskBatch
+from application.use_cases.submit_workflow import SubmitWorkflow
 from application.use_cases.trigger_schedule import TriggerSchedule
 from application.use_cases.update_model import UpdateModel
 from application.use_cases.update_schedule import UpdateSchedule
@@ -309,6 +315,35 @@ class Container(containers.DeclarativeContainer):
     delete_task = providers.Factory(
         DeleteTask, uow=unit_of_work, dispatcher=dispatcher, clock=clock, publisher=publisher
     )
+    # Workflows: tasks with dependencies.
+    submit_workflow = providers.Factory(
+        SubmitWorkflow,
+        uow=unit_of_work,
+        catalog=task_type_catalog,
+        publisher=publisher,
+        clock=clock,
+        max_active_tasks=settings.provided.max_active_tasks_per_user,
+        max_tasks=settings.provided.max_workflow_tasks,
+        argument_limits=argument_limits,
+    )
+    get_workflow = providers.Factory(GetWorkflow, uow=unit_of_work)
+    list_workflows = providers.Factory(
+        ListWorkflows,
+        uow=unit_of_work,
+        max_page_size=max_page_size,
+        default_page_size=default_page_size,
+    )
+    cancel_workflow = providers.Factory(
+        CancelWorkflow, uow=unit_of_work, dispatcher=dispatcher, clock=clock
+    )
+    delete_workflow = providers.Factory(DeleteWorkflow, uow=unit_of_work)
+    retry_workflow = providers.Factory(
+        RetryWorkflow,
+        uow=unit_of_work,
+        publisher=publisher,
+        clock=clock,
+        max_active_tasks=settings.provided.max_active_tasks_per_user,
+    )
     relay_undispatched_tasks = providers.Factory(
         RelayUndispatchedTasks,
         uow=unit_of_work,
@@ -376,6 +411,7 @@ class Container(containers.DeclarativeContainer):
         write_backoff_cap=providers.Callable(
             lambda stale_after: min(8.0, stale_after / 3), settings.provided.stale_after_seconds
         ),
+        max_upstream_bytes=settings.provided.max_upstream_bytes,
     )
     # One per process: it owns the process's counters (see PrometheusRunObserver).
     run_observer = providers.Singleton(

@@ -45,6 +45,8 @@ TASK_LABELS: dict[tuple[TaskStatus | None, TaskStatus], str] = {
     ),
     (TaskStatus.RUNNING, TaskStatus.CANCELLED): "cancel",
     (TaskStatus.RUNNING, TaskStatus.PENDING): "retry or abandon_run (attempts left)",
+    (TaskStatus.WAITING, TaskStatus.PENDING): "release (every dependency completed)",
+    (TaskStatus.WAITING, TaskStatus.CANCELLED): "cancel (or a dependency failed)",
 }
 MODEL_LABELS: dict[tuple[ModelStatus | None, ModelStatus], str] = {
     (None, ModelStatus.REGISTERED): "register",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
@@ -22,6 +22,8 @@ from application.ports import (
     TaskQuery,
     TaskRepository,
     UserRepository,
+    WorkflowQuery,
+    WorkflowRepository,
 )
 from domain.errors import AlreadyExistsError
 from domain.flow import release_rank
@@ -29,8 +31,9 @@ from domain.model import Model, ModelId
 from domain.schedule import Fire, Schedule, ScheduleId
 from domain.task import ACTIVE_STATUSES, Task, TaskId, TaskStatus
 from domain.user import Email, User, UserId
+from domain.workflow import Node, Workflow, WorkflowId
 
-R = TypeVar("R", Task, User, Model, Schedule)
+R = TypeVar("R", Task, User, Model, Schedule, Workflow)
 
 
 @dataclass
@@ -42,6 +45,7 @@ class InMemoryStore:
     models: dict[ModelId, Model] = field(default_factory=dict)
     schedules: dict[ScheduleId, Schedule] = field(default_factory=dict)
     schedule_fires: dict[tuple[ScheduleId, datetime], Fire] = field(default_factory=dict)
+    workflows: dict[WorkflowId, Workflow] = field(default_factory=dict)
 
 
 def newest_first(rows: Iterable[R], after: Cursor | None, limit: int) -> list[R]:
@@ -239,13 +243,39 @@ class InMemoryTaskRepository(TaskRepository):
             (
                 t
                 for t in self._table.rows()
-                if t.is_terminal and t.completed_at is not None and t.completed_at < cutoff
+                if t.is_terminal
+                and t.workflow_id is None
+                and t.completed_at is not None
+                and t.completed_at < cutoff
             ),
             key=lambda t: t.completed_at or cutoff,
         )[:limit]
         for task in doomed:
             self._table.delete(task.id)
         return len(doomed)
+
+    def of_workflow(
+        self, workflow_id: WorkflowId, *, keys: Collection[str] | None = None
+    ) -> list[Task]:
+        return [
+            self._table.loaded(t, t.id)
+            for t in self._table.rows()
+            if t.workflow_id == workflow_id and (keys is None or t.workflow_key in keys)
+        ]
+
+    def workflow_statuses(self, workflow_id: WorkflowId) -> dict[str, TaskStatus]:
+        return {
+            t.workflow_key or str(t.id): t.status
+            for t in self._table.rows()
+            if t.workflow_id == workflow_id
+        }
+
+    def workflow_nodes(self, workflow_id: WorkflowId) -> list[Node]:
+        return [
+            Node(t.workflow_key or str(t.id), tuple(t.depends_on))
+            for t in sorted(self._table.rows(), key=lambda t: t.workflow_key or "")
+            if t.workflow_id == workflow_id
+        ]
 
 
 class InMemoryUserRepository(UserRepository):
@@ -395,3 +425,40 @@ class InMemoryScheduleFireRepository(ScheduleFireRepository):
             reverse=True,
         )
         return rows[:limit]
+
+
+class InMemoryWorkflowRepository(WorkflowRepository):
+    def __init__(
+        self, table: InMemoryTable[WorkflowId, Workflow], tasks: InMemoryTable[TaskId, Task]
+    ) -> None:
+        self._table = table
+        self._tasks = tasks
+
+    def add(self, workflow: Workflow) -> None:
+        self._table.add(workflow.id, workflow)
+
+    def get(self, workflow_id: WorkflowId) -> Workflow:
+        return self._table.get(workflow_id)
+
+    def lock(self, workflow_id: WorkflowId) -> None:
+        """Nothing to hold (one test's thread); a missing workflow is still an error."""
+        self._table.get(workflow_id)
+
+    def update(self, workflow: Workflow) -> None:
+        self._table.update(workflow.id, workflow)
+
+    def delete(self, workflow: Workflow) -> None:
+        self._table.delete(workflow.id)
+        # Mirrors the foreign key's ON DELETE CASCADE.
+        for task in list(self._tasks.rows()):
+            if task.workflow_id == workflow.id:
+                self._tasks.delete(task.id)
+
+    def find(self, query: WorkflowQuery) -> list[Workflow]:
+        rows = (
+            w
+            for w in self._table.rows()
+            if (query.owner_id is None or w.user_id == query.owner_id)
+            and (query.status is None or w.status is query.status)
+        )
+        return [self._table.loaded(w, w.id) for w in newest_first(rows, query.after, query.limit)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import uuid4
 
 from application.errors import TaskCancelledError
@@ -19,6 +20,7 @@ class RecordingTaskContext(TaskContext):
     # owner_is_admin=False to run as a user, confined to their folder.
     owner_id: UserId | None = None
     owner_is_admin: bool = True
+    upstream: dict[str, dict[str, Any]] = field(default_factory=dict)
     reports: list[tuple[int, str | None]] = field(default_factory=list)
     cancel_after: int | None = None  # cancel once this many reports were made
 

@@ -12,6 +12,7 @@ from adapters.in_memory.repositories import (
     InMemoryStore,
     InMemoryTaskRepository,
     InMemoryUserRepository,
+    InMemoryWorkflowRepository,
     schedule_version,
 )
 from adapters.in_memory.table import InMemoryTable
@@ -34,6 +35,7 @@ class InMemoryUnitOfWork(UnitOfWork):
             ),
             InMemoryTable(self.store.users, name="user"),
             InMemoryTable(self.store.models, name="model", version_of=lambda m: m.status),
+            InMemoryTable(self.store.workflows, name="workflow"),
         )
         self._schedule_tables = (
             InMemoryTable(self.store.schedules, name="schedule", version_of=schedule_version),
@@ -42,10 +44,11 @@ class InMemoryUnitOfWork(UnitOfWork):
         schedules, fires = self._schedule_tables
         self.schedules = InMemoryScheduleRepository(schedules)
         self.schedule_fires = InMemoryScheduleFireRepository(fires)
-        tasks, users, models = self._tables
+        tasks, users, models, workflows = self._tables
         self.tasks = InMemoryTaskRepository(tasks)
         self.users = InMemoryUserRepository(users)
         self.models = InMemoryModelRepository(models, tasks)
+        self.workflows = InMemoryWorkflowRepository(workflows, tasks)
 
     def __exit__(
         self,

@@ -11,7 +11,14 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from adapters.sqlalchemy.tables import ModelRow, ScheduleFireRow, ScheduleRow, TaskRow, UserRow
+from adapters.sqlalchemy.tables import (
+    ModelRow,
+    ScheduleFireRow,
+    ScheduleRow,
+    TaskRow,
+    UserRow,
+    WorkflowRow,
+)
 from domain.flow import Concurrency, HoldReason
 from domain.model import Model, ModelId, ModelStatus, ModelType
 from domain.schedule import (
@@ -28,6 +35,7 @@ from domain.schedule import (
 )
 from domain.task import Priority, Progress, RunToken, Task, TaskError, TaskId, TaskStatus
 from domain.user import Email, User, UserId
+from domain.workflow import OnFailure, Workflow, WorkflowId, WorkflowStatus
 
 
 def task_values(task: Task) -> dict[str, Any]:
@@ -62,6 +70,9 @@ def task_values(task: Task) -> dict[str, Any]:
         "run_at": task.run_at,
         "schedule_id": task.schedule_id,
         "fire_time": task.fire_time,
+        "workflow_id": task.workflow_id,
+        "workflow_key": task.workflow_key,
+        "depends_on": list(task.depends_on) if task.workflow_id is not None else None,
     }
 
 
@@ -100,6 +111,9 @@ def task_from_row(row: TaskRow | Row[Any]) -> Task:
         run_at=row.run_at,
         schedule_id=row.schedule_id,
         fire_time=row.fire_time,
+        workflow_id=WorkflowId(row.workflow_id) if row.workflow_id is not None else None,
+        workflow_key=row.workflow_key,
+        depends_on=list(row.depends_on or []),
     )
 
 
@@ -258,4 +272,28 @@ def model_from_row(row: ModelRow) -> Model:
         user_id=UserId(row.user_id),
         created_at=row.created_at,
         updated_at=row.updated_at,
+    )
+
+
+def workflow_values(workflow: Workflow) -> dict[str, Any]:
+    return {
+        "id": workflow.id,
+        "name": workflow.name,
+        "status": workflow.status.value,
+        "on_failure": workflow.on_failure.value,
+        "user_id": workflow.user_id,
+        "created_at": workflow.created_at,
+        "completed_at": workflow.completed_at,
+    }
+
+
+def workflow_from_row(row: WorkflowRow | Row[Any]) -> Workflow:
+    return Workflow(
+        id=WorkflowId(row.id),
+        name=row.name,
+        user_id=UserId(row.user_id),
+        created_at=row.created_at,
+        on_failure=OnFailure(row.on_failure),
+        status=WorkflowStatus(row.status),
+        completed_at=row.completed_at,
     )

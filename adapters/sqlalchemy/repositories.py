@@ -6,7 +6,7 @@ write only the changed columns, guarded by the status (and run token) it saw.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -30,8 +30,17 @@ from adapters.sqlalchemy.mapping import (
     user_from_row,
     user_to_row,
     user_values,
+    workflow_from_row,
+    workflow_values,
 )
-from adapters.sqlalchemy.tables import ModelRow, ScheduleFireRow, ScheduleRow, TaskRow, UserRow
+from adapters.sqlalchemy.tables import (
+    ModelRow,
+    ScheduleFireRow,
+    ScheduleRow,
+    TaskRow,
+    UserRow,
+    WorkflowRow,
+)
 from application.errors import FencedOffError
 from application.ports import (
     Cursor,
@@ -44,12 +53,15 @@ from application.ports import (
     TaskQuery,
     TaskRepository,
     UserRepository,
+    WorkflowQuery,
+    WorkflowRepository,
 )
 from domain.errors import AlreadyExistsError, ConcurrencyConflictError, NotFoundError
 from domain.model import Model, ModelId
 from domain.schedule import Fire, Schedule, ScheduleId
 from domain.task import ACTIVE_STATUSES, Priority, Task, TaskId, TaskStatus
 from domain.user import Email, User, UserId
+from domain.workflow import Node, Workflow, WorkflowId
 
 # Reads refresh rows already in the session: our guarded UPDATEs bypass its identity map.
 _FRESH = {"populate_existing": True}
@@ -62,6 +74,7 @@ _TASKS = cast(Table, TaskRow.__table__)
 _USERS = cast(Table, UserRow.__table__)
 # Seeds the hash of concurrency keys' advisory locks, apart from any other advisory lock.
 _KEY_LOCK_SEED = 0x7461736B
+_WORKFLOWS = cast(Table, WorkflowRow.__table__)
 
 
 class SqlAlchemyTaskRepository(TaskRepository):
@@ -272,6 +285,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
             .where(
                 TaskRow.status.in_([s.value for s in TaskStatus if s.is_terminal]),
                 TaskRow.completed_at < cutoff,
+                TaskRow.workflow_id.is_(None),
             )
             .order_by(TaskRow.completed_at)
             .limit(limit)
@@ -353,6 +367,28 @@ class SqlAlchemyTaskRepository(TaskRepository):
             self._remember(row)
             for row in self._session.scalars(statement, execution_options=_FRESH)
         ]
+
+    def of_workflow(
+        self, workflow_id: WorkflowId, *, keys: Collection[str] | None = None
+    ) -> list[Task]:
+        statement = select(_TASKS).where(_TASKS.c.workflow_id == workflow_id)
+        if keys is not None:
+            statement = statement.where(_TASKS.c.workflow_key.in_(list(keys)))
+        return [self._remember(row) for row in self._session.execute(statement)]
+
+    def workflow_statuses(self, workflow_id: WorkflowId) -> dict[str, TaskStatus]:
+        statement = select(_TASKS.c.workflow_key, _TASKS.c.status).where(
+            _TASKS.c.workflow_id == workflow_id
+        )
+        return {key: TaskStatus(status) for key, status in self._session.execute(statement)}
+
+    def workflow_nodes(self, workflow_id: WorkflowId) -> list[Node]:
+        statement = (
+            select(_TASKS.c.workflow_key, _TASKS.c.depends_on)
+            .where(_TASKS.c.workflow_id == workflow_id)
+            .order_by(_TASKS.c.workflow_key)
+        )
+        return [Node(key, tuple(deps or ())) for key, deps in self._session.execute(statement)]
 
     def _remember(self, row: TaskRow | Row[Any]) -> Task:
         task = task_from_row(row)
@@ -620,3 +656,72 @@ class SqlAlchemyScheduleFireRepository(ScheduleFireRepository):
             statement = statement.where(ScheduleFireRow.fire_time < before)
         statement = statement.order_by(ScheduleFireRow.fire_time.desc()).limit(limit)
         return [fire_from_row(row) for row in self._session.execute(statement)]
+
+
+class SqlAlchemyWorkflowRepository(WorkflowRepository):
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._held: set[WorkflowId] = set()  # in this transaction (one repository each)
+
+    def add(self, workflow: Workflow) -> None:
+        with unique_violations_as_already_exists("workflow"):
+            self._session.execute(insert(_WORKFLOWS), workflow_values(workflow))
+
+    def get(self, workflow_id: WorkflowId) -> Workflow:
+        row = self._session.execute(
+            select(_WORKFLOWS).where(_WORKFLOWS.c.id == workflow_id)
+        ).first()
+        if row is None:
+            raise NotFoundError(f"workflow {workflow_id} not found", workflow_id=str(workflow_id))
+        return workflow_from_row(row)
+
+    def lock(self, workflow_id: WorkflowId) -> None:
+        if workflow_id in self._held:
+            return
+        if self._session.get_bind().dialect.name == "sqlite":
+            # As UserRepository.lock: a write takes SQLite's one write lock at once.
+            writing = update(_WORKFLOWS).where(_WORKFLOWS.c.id == workflow_id)
+            locked = rows_written(self._session, writing.values(name=_WORKFLOWS.c.name))
+        else:
+            locking = select(_WORKFLOWS.c.id).where(_WORKFLOWS.c.id == workflow_id)
+            locked = len(self._session.execute(locking.with_for_update()).all())
+        if not locked:
+            raise NotFoundError(f"workflow {workflow_id} not found", workflow_id=str(workflow_id))
+
+    def update(self, workflow: Workflow) -> None:
+        values = workflow_values(workflow)
+        statement = (
+            update(_WORKFLOWS)
+            .where(_WORKFLOWS.c.id == workflow.id)
+            .values(status=values["status"], completed_at=values["completed_at"])
+        )
+        if not rows_written(self._session, statement):
+            raise NotFoundError(f"workflow {workflow.id} not found", workflow_id=str(workflow.id))
+
+    def delete(self, workflow: Workflow) -> None:
+        # The tasks' foreign key is ON DELETE CASCADE; deleted here as well, so SQLite
+        # without foreign keys enforced behaves the same.
+        self._session.execute(
+            delete(TaskRow)
+            .where(TaskRow.workflow_id == workflow.id)
+            .execution_options(**_UNSYNCHRONIZED)
+        )
+        self._session.execute(delete(_WORKFLOWS).where(_WORKFLOWS.c.id == workflow.id))
+
+    def find(self, query: WorkflowQuery) -> list[Workflow]:
+        statement = select(WorkflowRow)
+        if query.owner_id is not None:
+            statement = statement.where(WorkflowRow.user_id == query.owner_id)
+        if query.status is not None:
+            statement = statement.where(WorkflowRow.status == query.status.value)
+        statement = newest_first(
+            statement,
+            created_at=WorkflowRow.created_at,
+            id_=WorkflowRow.id,
+            after=query.after,
+            limit=query.limit,
+        )
+        return [
+            workflow_from_row(row)
+            for row in self._session.scalars(statement, execution_options=_FRESH)
+        ]

@@ -84,6 +84,18 @@ class ReadinessProbeRow(Base):
     checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+class WorkflowRow(Base):
+    __tablename__ = "workflows"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))
+    on_failure: Mapped[str] = mapped_column(String(30))
+    user_id: Mapped[UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
 class TaskRow(Base):
     __tablename__ = "tasks"
 
@@ -127,6 +139,12 @@ class TaskRow(Base):
     run_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     schedule_id: Mapped[UUID | None] = mapped_column(Uuid)
     fire_time: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # A workflow's task: deleted with its workflow.
+    workflow_id: Mapped[UUID | None] = mapped_column(
+        Uuid, ForeignKey("workflows.id", ondelete="CASCADE")
+    )
+    workflow_key: Mapped[str | None] = mapped_column(String(100))
+    depends_on: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
 
 
 class ScheduleRow(Base):
@@ -223,3 +241,20 @@ Index(
     ScheduleRow.id.desc(),
 )
 Index("ix_schedules_created_at_id", ScheduleRow.created_at, ScheduleRow.id)
+# A workflow's tasks, read whenever one of them ends.
+Index("ix_tasks_workflow_id", TaskRow.workflow_id)
+# A user's workflows newest first, optionally in one status; admins list every workflow.
+Index(
+    "ix_workflows_user_id_status_created_at_id",
+    WorkflowRow.user_id,
+    WorkflowRow.status,
+    WorkflowRow.created_at,
+    WorkflowRow.id,
+)
+Index(
+    "ix_workflows_user_id_created_at_id",
+    WorkflowRow.user_id,
+    WorkflowRow.created_at,
+    WorkflowRow.id,
+)
+Index("ix_workflows_created_at_id", WorkflowRow.created_at, WorkflowRow.id)

@@ -15,6 +15,7 @@ from adapters.sqlalchemy.repositories import (
     SqlAlchemyScheduleRepository,
     SqlAlchemyTaskRepository,
     SqlAlchemyUserRepository,
+    SqlAlchemyWorkflowRepository,
 )
 from application.ports import UnitOfWork
 
@@ -35,6 +36,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.models = SqlAlchemyModelRepository(self._session)
         self.schedules = SqlAlchemyScheduleRepository(self._session)
         self.schedule_fires = SqlAlchemyScheduleFireRepository(self._session)
+        self.workflows = SqlAlchemyWorkflowRepository(self._session)
         return self
 
     def __exit__(
@@ -52,9 +54,15 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     def commit(self) -> None:
         self._session.commit()
         self._committed = True
+        self._locks_released()
 
     def rollback(self) -> None:
         self._session.rollback()
+        self._locks_released()
+
+    def _locks_released(self) -> None:
+        # The workflow repository remembers what this transaction holds; a new one holds none.
+        self.workflows = SqlAlchemyWorkflowRepository(self._session)
 
     def _connect(self) -> None:
         # Check a connection out now, so an unreachable database fails at the `with` line.

@@ -46,6 +46,15 @@ def countdown(ctx: TaskContext, args: CountdownArguments) -> dict[str, Any]:
     return {"slept": args.seconds}
 
 
+def gather(ctx: TaskContext, args: NoArguments) -> dict[str, Any]:
+    """A workflow's fan-in: the results of the tasks it depends on, by key
+    (`ctx.upstream`), and which of them did not complete (under on_failure=continue)."""
+    return {
+        "results": {key: up["result"] for key, up in ctx.upstream.items()},
+        "not_completed": sorted(k for k, up in ctx.upstream.items() if up["status"] != "completed"),
+    }
+
+
 class ChecksumArguments(TaskArguments):
     path: str = Field(min_length=1, max_length=4096, description="File to hash, on the worker.")
     algorithm: Literal["sha256", "sha1", "md5", "blake2b"] = "sha256"
@@ -106,6 +115,12 @@ def builtin_task_types(area: FileArea) -> tuple[TaskType, ...]:
             description="Sleeps for a while, reporting progress at each step. With a "
             "concurrency_key, one countdown of that key runs at a time.",
             concurrency=ConcurrencyRule(scope="countdown", limit=1, explicit_key=True),
+        ),
+        TaskType(
+            name="gather",
+            function=gather,
+            arguments=NoArguments,
+            description="In a workflow: returns the results of the tasks it depends on, by key.",
         ),
         TaskType(
             name="file_checksum",

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from application.errors import DependencyUnavailableError, TaskCancelledError
 from application.ports import TaskContext
@@ -40,6 +41,7 @@ class RunContext(TaskContext):
     min_interval: float = 0.5
     owner_id: UserId | None = None
     owner_is_admin: bool = False
+    upstream: dict[str, dict[str, Any]] = field(default_factory=dict)
     monotonic: Callable[[], float] = time.monotonic
     writes: int = 0
     _cancelled: threading.Event = field(default_factory=threading.Event)

@@ -8,6 +8,7 @@ from datetime import datetime
 from application.flow_control import release_freed_slots
 from application.model_settlement import settle_model_task
 from application.ports import UnitOfWork
+from application.workflows import advance_workflow
 from domain.task import Task
 
 
@@ -17,7 +18,9 @@ def run_ended(uow: UnitOfWork, task: Task, *, at: datetime) -> list[Task]:
     the same transaction, or not at all. A run's end is where later consequences hook in
     (releasing dependent tasks, a concurrency slot, events).
 
-    Returns the tasks the end released (a concurrency slot came free): the caller publishes
-    them after the commit, and the relay does if it cannot."""
+    Returns the tasks the end released, for the caller to publish after the commit (one
+    that does not leaves them to the relay, as any unpublished task): tasks of `task`'s
+    workflow, and held tasks of its concurrency key whose slot came free."""
     settle_model_task(uow, task, at=at)
-    return release_freed_slots(uow, task)
+    released = advance_workflow(uow, task, at=at)
+    return released + release_freed_slots(uow, task)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from domain.task import RunToken, TaskId
 from domain.user import UserId
+from domain.workflow import WorkflowId
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,11 @@ class TaskRun:
     # Whose task it is: a task reads files only in its owner's folder (an admin's, anywhere).
     owner_id: UserId | None = None
     owner_is_admin: bool = False
+    # A workflow's task: key -> how each task it depends on ended ({"status", "result",
+    # "error"}), and the size of that as JSON.
+    upstream: dict[str, dict[str, Any]] = field(default_factory=dict)
+    upstream_bytes: int = 0
+    workflow_id: WorkflowId | None = None
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from application.ports import Clock, UnitOfWork
 from application.publishing import TaskPublisher
 from application.running.ending import run_ended
 from application.running.outcomes import Completed, Execution, Failed, Retried, TaskRun
+from application.workflows import load_task_holding_its_workflow
 from domain.task import Task, TaskError, TaskStatus
 
 
@@ -18,7 +19,8 @@ class RecordOutcome:
     final progress message (or none: an earlier stage's would be stale). A retry goes back
     to pending while attempts remain, else fails with the error, and is re-published after
     the commit (if the broker is down, the relay takes over). Every outcome is a run's end
-    (`run_ended`), in the same transaction.
+    (`run_ended`), in the same transaction: a workflow's tasks released by it are published
+    after the commit too.
 
     Returns the task as stored. Raises StaleRunError, NotFoundError, ConcurrencyConflictError.
     """
@@ -30,7 +32,7 @@ class RecordOutcome:
     def execute(self, run: TaskRun, outcome: Execution) -> Task:
         now = self.clock.now()
         with self.uow:
-            task = self.uow.tasks.get(run.task_id)
+            task = load_task_holding_its_workflow(self.uow, run.task_id, run.workflow_id)
             if isinstance(outcome, Completed):
                 task.complete(
                     run_token=run.run_token, result=outcome.result, at=now, message=outcome.message
@@ -47,4 +49,5 @@ class RecordOutcome:
         self.publisher.publish(released)
         if isinstance(outcome, Retried) and task.status is TaskStatus.PENDING:
             self.publisher.publish([task], countdown=outcome.countdown)
+        self.publisher.publish(released)
         return task

@@ -35,6 +35,7 @@ from domain.task import TaskId, TaskStatus
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+UPSTREAM_TOO_LARGE = "UpstreamTooLarge"
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,9 @@ class RunTuning:
     # stay below the reaper's stale_after: once the database is back, the reaper waits that
     # long before it may take the run back, and the write lands first.
     write_backoff_cap: float = 8.0
+    # The most the results of a workflow task's dependencies may take as JSON: a run
+    # whose `ctx.upstream` would be larger fails instead of loading it.
+    max_upstream_bytes: int = 1_048_576
 
 
 class Unobserved(RunObserver):
@@ -136,11 +140,20 @@ class RunTask:
             min_interval=self.tuning.progress_interval,
             owner_id=run.owner_id,
             owner_is_admin=run.owner_is_admin,
+            upstream=run.upstream,
         )
         started = time.monotonic()
         with self.supervisor.watch(context):
             try:
-                execution = self.executor.execute(run, context)
+                if run.upstream_bytes > self.tuning.max_upstream_bytes:
+                    execution: Execution = Failed(
+                        UPSTREAM_TOO_LARGE,
+                        f"the results of the tasks it depends on take {run.upstream_bytes} "
+                        f"bytes, more than TASKHUB_MAX_UPSTREAM_BYTES "
+                        f"({self.tuning.max_upstream_bytes})",
+                    )
+                else:
+                    execution = self.executor.execute(run, context)
             except TaskCancelledError:
                 outcome: Outcome = _ended_elsewhere(context.over_because)
             else:

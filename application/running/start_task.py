@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 
 from application.ports import Clock, UnitOfWork
 from application.running.outcomes import TaskRun
+from application.workflows import upstream_of
 from domain.errors import NotFoundError
 from domain.task import RunToken, TaskId
 
@@ -33,6 +35,7 @@ class StartTask:
                 owner_is_admin = self.uow.users.get(task.user_id).is_admin
             except NotFoundError:  # cannot be while the task row exists (cascade); be safe
                 owner_is_admin = False
+            upstream = {key: u.as_json() for key, u in upstream_of(self.uow, task).items()}
             self.uow.commit()
         return TaskRun(
             task_id=task.id,
@@ -46,4 +49,7 @@ class StartTask:
             request_id=task.request_id,
             owner_id=task.user_id,
             owner_is_admin=owner_is_admin,
+            upstream=upstream,
+            upstream_bytes=len(json.dumps(upstream)) if upstream else 0,
+            workflow_id=task.workflow_id,
         )

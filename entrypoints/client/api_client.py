@@ -80,6 +80,20 @@ class ApiClient:
     def delete_schedule(self, schedule_id: UUID) -> None:
         self._request("DELETE", f"/schedules/{schedule_id}", empty=True)
 
+    def submit_workflow(self, body: dict[str, Any], *, dry_run: bool = False) -> dict[str, Any]:
+        params = {"dry_run": "true"} if dry_run else None
+        return self._request("POST", "/workflows", json=body, params=params)
+
+    def get_workflow(self, workflow_id: UUID) -> dict[str, Any]:
+        return self._request("GET", f"/workflows/{workflow_id}")
+
+    def list_workflows(self, **filters: Any) -> dict[str, Any]:
+        params = {key: str(value) for key, value in filters.items() if value is not None}
+        return self._request("GET", "/workflows", params=params)
+
+    def cancel_workflow(self, workflow_id: UUID) -> dict[str, Any]:
+        return self._request("POST", f"/workflows/{workflow_id}/cancel")
+
     def close(self) -> None:
         self._http.close()
 

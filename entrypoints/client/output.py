@@ -19,6 +19,7 @@ from rich.text import Text
 from entrypoints.client.errors import LOGIN_HINT, ClientError, ProblemError
 
 STATUS_STYLES = {
+    "waiting": "blue",
     "pending": "yellow",
     "running": "cyan",
     "completed": "green",

@@ -25,6 +25,7 @@ from entrypoints.http.routers import (
     task_types,
     tasks,
     users,
+    workflows,
 )
 from entrypoints.http.security_headers import SecurityHeadersMiddleware
 
@@ -58,7 +59,17 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(refuse_unknown_query_parameters)])
-    for module in (auth, users, tasks, task_types, models, schedules, health, admin_queues):
+    for module in (
+        auth,
+        users,
+        tasks,
+        task_types,
+        models,
+        schedules,
+        workflows,
+        health,
+        admin_queues,
+    ):
         api.include_router(module.router)
     app.include_router(api)
     token = settings.metrics_token.get_secret_value() if settings.metrics_token else None

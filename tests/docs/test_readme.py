@@ -68,3 +68,39 @@ def test_the_faster_make_targets_the_readme_offers_exist() -> None:
     assert {"unit", "lint"} <= set(offered)
     assert set(offered) <= defined
     assert "`make test` is what CI runs" in readme
+
+
+def workflow_tour() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Workflows: tasks that wait for each other", 1)[1]
+    block = re.search(r"```sh\n(.*?)```", section, flags=re.DOTALL)
+    assert block is not None
+    return block.group(1)
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="the tour uses curl")
+def test_the_workflow_tour_completes_a_pipeline_and_a_failing_middle_task_cancels_its_dependent(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    script = tour() + workflow_tour()  # the workflow section continues the tour's shell
+
+    with servers(env, tmp_path) as started, httpx.Client(timeout=10, trust_env=False) as http:
+        api = wait_until_ready(http, started)
+        ran = subprocess.run(  # noqa: S603 - the README's own commands, against our servers
+            ["bash", "-c", script.replace(TOUR_URL, f"API={api}")],  # noqa: S607
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+            env=env,
+        )
+        output = ran.stdout + ran.stderr
+        assert ran.returncode == 0, f"{output}\n{logs(started)}"
+
+    assert re.search(r"^running \d+% prepare:\w+ train-a:waiting", output, flags=re.MULTILINE)
+    assert "completed 100% prepare:completed train-a:completed train-b:completed " in output
+    assert "compare -> {'results': {'train-a': {'slept': 2.0}, 'train-b': {'slept': 3.0}}" in output
+    assert "failed prepare:completed check:failed report:completed deploy:cancelled" in output, (
+        output
+    )
+    assert "deploy -> UpstreamFailed: task 'check' failed" in output, output

@@ -153,9 +153,21 @@ class TaskResponse(BaseModel):
     run_at: datetime | None = Field(None, description="A delayed task's time.")
     schedule_id: UUID | None = Field(None, description="The schedule that fired the task.")
     fire_time: datetime | None = Field(None, description="The fire time that created it.")
+    workflow_id: UUID | None = Field(None, description="The workflow the task belongs to.")
+    key: str | None = Field(None, description="The task's key in its workflow.")
+    depends_on: list[str] = Field(
+        default_factory=list, description="Keys of the tasks of its workflow it waits for."
+    )
+    waiting_for: list[str] | None = Field(
+        None,
+        description="While the task is waiting: the keys of its dependencies not yet "
+        "completed (GET /tasks/{id} and the workflow's own listing).",
+    )
 
     @classmethod
-    def of(cls, task: Task, *, waiting: Wait | None = None) -> TaskResponse:
+    def of(
+        cls, task: Task, *, waiting_for: list[str] | None = None, waiting: Wait | None = None
+    ) -> TaskResponse:
         return cls(
             id=task.id,
             name=task.name,
@@ -184,6 +196,10 @@ class TaskResponse(BaseModel):
             run_at=task.run_at,
             schedule_id=task.schedule_id,
             fire_time=task.fire_time,
+            workflow_id=task.workflow_id,
+            key=task.workflow_key,
+            depends_on=list(task.depends_on),
+            waiting_for=waiting_for,
         )
 
 

@@ -15,7 +15,15 @@ from adapters.sqlalchemy.migrate import downgrade_database, upgrade_database
 from adapters.sqlalchemy.tables import Base
 from tests.support.databases import database_backends, empty_database
 
-TABLES = {"users", "models", "tasks", "readiness_probe", "schedules", "schedule_fires"}
+TABLES = {
+    "users",
+    "models",
+    "tasks",
+    "readiness_probe",
+    "schedules",
+    "schedule_fires",
+    "workflows",
+}
 
 
 @pytest.fixture(params=database_backends())

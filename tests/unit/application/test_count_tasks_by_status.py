@@ -24,6 +24,7 @@ def test_every_status_is_counted_across_owners_zero_where_no_task_is(
     counts = CountTasksByStatus(uow).execute()
 
     assert counts == {
+        TaskStatus.WAITING: 0,
         TaskStatus.PENDING: 2,
         TaskStatus.RUNNING: 1,
         TaskStatus.COMPLETED: 0,

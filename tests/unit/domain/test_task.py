@@ -657,7 +657,8 @@ def test_terminal_statuses_are_reported_as_terminal() -> None:
     terminal = {status for status in TaskStatus if status.is_terminal}
 
     assert terminal == {TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED}
-    assert frozenset({TaskStatus.PENDING, TaskStatus.RUNNING}) == ACTIVE_STATUSES
+    active = frozenset({TaskStatus.WAITING, TaskStatus.PENDING, TaskStatus.RUNNING})
+    assert active == ACTIVE_STATUSES
     assert _completed_task().is_terminal is True
     assert make_task().is_terminal is False
 
@@ -829,3 +830,22 @@ def test_tasks_with_different_ids_are_not_equal_even_if_alike() -> None:
 
     assert first != second
     assert first != first.id
+
+
+def test_a_task_with_dependencies_waits_until_released_then_is_pending_and_undispatched() -> None:
+    task = Task.submit(
+        name="train", task_type="noop", user_id=make_user().id, at=T0, depends_on=["prepare"]
+    )
+    assert task.status is TaskStatus.WAITING
+    with pytest.raises(InvalidTransitionError):
+        task.start(run_token=RunToken("r"), at=T0)
+    task.release()
+    assert task.status is TaskStatus.PENDING
+    assert task.dispatched is False
+
+
+def test_a_waiting_task_cancelled_below_a_failure_says_why() -> None:
+    task = Task.submit(name="t", task_type="noop", user_id=make_user().id, at=T0, depends_on=["a"])
+    task.cancel(at=T0, error=TaskError("UpstreamFailed", "task 'a' failed"))
+    assert task.status is TaskStatus.CANCELLED
+    assert task.error == TaskError("UpstreamFailed", "task 'a' failed")

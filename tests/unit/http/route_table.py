@@ -49,6 +49,12 @@ BODY_SAMPLES: dict[str, Any] = {
     "task": {"name": "nightly", "task_type": "noop"},
     "interval_seconds": 3600,
 }
+# Where one body model needs another sample for a field of the same name.
+BODY_SAMPLES_OF: dict[str, dict[str, Any]] = {
+    "SubmitWorkflowRequest": {
+        "tasks": [{"key": "only", "name": "one of a workflow", "task_type": "noop"}]
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -74,7 +80,8 @@ class Endpoint:
         if self.body_model is None:
             return None
         fields = self.body_model.model_fields
-        body = {name: BODY_SAMPLES[name] for name in fields if name in BODY_SAMPLES}
+        samples = {**BODY_SAMPLES, **BODY_SAMPLES_OF.get(self.body_model.__name__, {})}
+        body = {name: samples[name] for name in fields if name in samples}
         missing = [name for name, f in fields.items() if f.is_required() and name not in body]
         assert not missing, f"{self}: add a value for {missing} to BODY_SAMPLES"
         self.body_model.model_validate(body)  # valid, so a 404 is never a masked 422

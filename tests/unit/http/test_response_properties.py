@@ -128,8 +128,8 @@ def room_for_tasks(override_settings: Any) -> Settings:
 def fresh_resources(
     client: TestClient, store: InMemoryStore, admin: Account, bob: Account, endpoint: Endpoint
 ) -> dict[str, str]:
-    """A pending task, a registered model (validated, for a deployment) and a schedule of
-    the admin's."""
+    """A pending task, a registered model (validated, for a deployment), a schedule and a
+    workflow (cancelled, to delete or retry it) of the admin's."""
     model = create_model(client, admin, name=f"model-{uuid.uuid4().hex[:8]}")
     if endpoint.path.endswith("/deploy"):
         client.post(f"{API}/models/{model['id']}/validate", headers=admin.headers)
@@ -143,11 +143,17 @@ def fresh_resources(
         },
         headers=admin.headers,
     ).json()
+    workflow = {"name": "w", "tasks": [{"key": "a", "name": "a", "task_type": "noop"}]}
+    workflow_id = client.post(f"{API}/workflows", json=workflow, headers=admin.headers).json()["id"]
+    if endpoint.method == "DELETE" or endpoint.path.endswith("/retry"):
+        # Deleting and retrying need a finished workflow.
+        client.post(f"{API}/workflows/{workflow_id}/cancel", headers=admin.headers)
     return {
         "task_id": create_task(client, admin)["id"],
         "model_id": model["id"],
         "user_id": bob.id,
         "schedule_id": schedule["id"],
+        "workflow_id": workflow_id,
     }
 
 

@@ -215,6 +215,10 @@ def two_users_data(
                 "interval_seconds": 3600,
             }
             client.post(f"{API}/schedules", json=schedule, headers=owner.headers)
+    for account, names in ((alice, ["a workflow", "another"]), (bob, ["bob's"])):
+        for name in names:
+            workflow = {"name": name, "tasks": [{"key": "a", "name": "a", "task_type": "noop"}]}
+            client.post(f"{API}/workflows", json=workflow, headers=account.headers)
     return {
         "model_id": [model["id"], busy["id"], bobs_model["id"]],
         "task_type": ["noop", "countdown", "file_checksum", "bulk_checksum", "validate_model"],

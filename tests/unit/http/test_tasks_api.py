@@ -139,8 +139,11 @@ def test_submit_refuses_an_unknown_task_type_and_stores_nothing(
     response = submit(client, alice, task_type="rm_rf")
 
     body = assert_invalid(response, "task_type")
-    assert "valid task types: bulk_checksum, countdown, file_checksum, noop" in body["detail"]
-    assert body["task_types"] == ["bulk_checksum", "countdown", "file_checksum", "noop"]
+    assert (
+        "valid task types: bulk_checksum, countdown, file_checksum, gather, noop"
+        in (body["detail"])
+    )
+    assert body["task_types"] == ["bulk_checksum", "countdown", "file_checksum", "gather", "noop"]
     assert store.tasks == {}
     assert dispatcher.enqueued == []
 
@@ -867,6 +870,7 @@ def test_task_types_lists_every_submittable_builtin_type_with_its_queue_and_argu
         "countdown",
         "file_checksum",
         "bulk_checksum",
+        "gather",
     }
     queues = {name: (t["default_priority"], t["queue"]) for name, t in types.items()}
     assert queues["file_checksum"] == ("high", "high_priority")

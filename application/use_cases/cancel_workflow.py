@@ -1,0 +1,69 @@
+"""Cancelling a workflow: every task of it not yet finished is cancelled."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from application.cancellation import cancel_in_transaction
+from application.errors import DependencyUnavailableError
+from application.ports import Clock, TaskDispatcher, UnitOfWork
+from application.workflows import WorkflowView, load_workflow, view_of
+from domain.errors import ConcurrencyConflictError
+from domain.policy import Action
+from domain.task import TaskId, TaskStatus
+from domain.user import User
+from domain.workflow import WorkflowId
+
+logger = logging.getLogger(__name__)
+_TRIES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class CancelWorkflow:
+    """Rules: a running workflow can be cancelled, a finished one cannot (409). The workflow
+    is held first, so no task of it is released meanwhile; each unfinished task is cancelled
+    as a task's cancel does (a running one stops), all in one transaction: a release racing
+    the cancel either landed before it (and its task is cancelled too) or finds the workflow
+    cancelled. A worker's claim in between is retried on the fresh state.
+
+    Raises NotFoundError, InvalidTransitionError (already finished).
+    """
+
+    uow: UnitOfWork
+    dispatcher: TaskDispatcher
+    clock: Clock
+
+    def execute(self, actor: User, workflow_id: WorkflowId) -> WorkflowView:
+        for attempt in range(1, _TRIES + 1):
+            try:
+                view, stopped = self._cancel(actor, workflow_id)
+                break
+            except ConcurrencyConflictError:
+                if attempt == _TRIES:
+                    raise
+        for task_id in stopped:
+            try:
+                self.dispatcher.revoke(task_id)
+            except DependencyUnavailableError as exc:
+                logger.warning("could not broadcast revoke of %s: %s", task_id, exc)
+        return view
+
+    def _cancel(self, actor: User, workflow_id: WorkflowId) -> tuple[WorkflowView, list[TaskId]]:
+        now = self.clock.now()
+        with self.uow:
+            load_workflow(self.uow, actor, workflow_id, Action.CANCEL)
+            self.uow.workflows.lock(workflow_id)
+            workflow = self.uow.workflows.get(workflow_id)
+            workflow.cancel(at=now)
+            self.uow.workflows.update(workflow)
+            stopped = []
+            for task in self.uow.tasks.of_workflow(workflow_id):
+                if task.is_terminal:
+                    continue
+                if task.status is not TaskStatus.WAITING:
+                    stopped.append(task.id)  # it has a broker message, or a run
+                cancel_in_transaction(self.uow, task, at=now)
+            view = view_of(self.uow, workflow)
+            self.uow.commit()
+        return view, stopped

@@ -1,0 +1,180 @@
+"""What a workflow's tasks do to each other, inside an open unit of work: holding the
+workflow, releasing and cancelling dependents when a task ends, what a task waits for, and
+the results a task reads from the tasks it depends on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from application.ports import UnitOfWork
+from domain.policy import Action, ensure_may_act_on
+from domain.task import Task, TaskError, TaskId, TaskStatus
+from domain.user import User
+from domain.workflow import Graph, Node, Steps, Workflow, WorkflowId, WorkflowStatus
+
+UPSTREAM_FAILED = "UpstreamFailed"
+
+
+def graph_of(tasks: Sequence[Task]) -> Graph:
+    """The graph the tasks of one workflow form (checked when it was submitted)."""
+    nodes = [Node(task.workflow_key or str(task.id), tuple(task.depends_on)) for task in tasks]
+    return Graph(nodes, checked=True)
+
+
+def in_topological_order(tasks: Sequence[Task]) -> list[Task]:
+    """The tasks level by level (what runs first, first); within a level by key."""
+    by_key = {task.workflow_key: task for task in tasks}
+    return [by_key[key] for level in graph_of(tasks).levels() for key in sorted(level)]
+
+
+def load_task_holding_its_workflow(
+    uow: UnitOfWork, task_id: TaskId, workflow_id: WorkflowId | None
+) -> Task:
+    """The task, read after its workflow (if any: `workflow_id`, as the run's claim found
+    it) is held: whoever ends a task of a workflow holds the workflow before the task's row,
+    in the same order as a workflow's cancel does, so the two wait for each other instead of
+    deadlocking."""
+    if workflow_id is not None:
+        uow.workflows.lock(workflow_id)
+    return uow.tasks.get(task_id)
+
+
+def advance_workflow(uow: UnitOfWork, task: Task, *, at: datetime) -> list[Task]:
+    """After `task` left its run: release the waiting tasks whose dependencies are now met,
+    cancel those below a failure (under cancel_dependents), and settle the workflow's
+    status, all in the caller's transaction. Returns the tasks released, which the caller
+    publishes after the commit (else the relay does).
+
+    The workflow is held first, so two tasks ending at once on two workers are decided one
+    after the other, the second seeing the first's outcome: a common dependent is released
+    by exactly one of them."""
+    if task.workflow_id is None:
+        return []
+    uow.workflows.lock(task.workflow_id)
+    workflow = uow.workflows.get(task.workflow_id)
+    if workflow.status is WorkflowStatus.CANCELLED:
+        return []  # its cancel ends every task itself
+    # Only each task's status is read here; a task is loaded whole only to change it.
+    statuses = uow.tasks.workflow_statuses(workflow.id)
+    steps = _graph(uow, workflow.id).next_steps(statuses, workflow.on_failure)
+    keys = _keys(steps)
+    changing = (
+        {t.workflow_key: t for t in uow.tasks.of_workflow(workflow.id, keys=keys)} if keys else {}
+    )
+    for key, upstream in steps.cancel.items():
+        below = changing[key]
+        what = "failed" if statuses[upstream] is TaskStatus.FAILED else "was cancelled"
+        below.cancel(at=at, error=TaskError(UPSTREAM_FAILED, f"task {upstream!r} {what}"))
+        uow.tasks.update(below)
+        statuses[key] = below.status
+    released = []
+    for key in steps.release:
+        below = changing[key]
+        below.release()
+        uow.tasks.update(below)
+        statuses[key] = below.status
+        released.append(below)
+    _settle(uow, workflow, statuses.values(), at=at)
+    return released
+
+
+# A stored workflow's graph never changes (a retry keeps its keys and dependencies): each
+# process keeps the latest ones it built, so a task's end reads statuses only.
+_GRAPHS: dict[WorkflowId, Graph] = {}
+_GRAPHS_KEPT = 256
+
+
+def _graph(uow: UnitOfWork, workflow_id: WorkflowId) -> Graph:
+    graph = _GRAPHS.get(workflow_id)
+    if graph is None:
+        graph = Graph(uow.tasks.workflow_nodes(workflow_id), checked=True)
+        if len(_GRAPHS) >= _GRAPHS_KEPT:
+            _GRAPHS.pop(next(iter(_GRAPHS)))
+        _GRAPHS[workflow_id] = graph
+    return graph
+
+
+def _keys(steps: Steps) -> set[str]:
+    return set(steps.release) | set(steps.cancel)
+
+
+def _settle(uow: UnitOfWork, workflow: Workflow, statuses: Any, *, at: datetime) -> None:
+    before = (workflow.status, workflow.completed_at)
+    workflow.settle(statuses, at=at)
+    if (workflow.status, workflow.completed_at) != before:
+        uow.workflows.update(workflow)
+
+
+def waiting_for(uow: UnitOfWork, task: Task) -> list[str]:
+    """The keys of the tasks a waiting task still waits for; none for any other task."""
+    if task.status is not TaskStatus.WAITING or task.workflow_id is None:
+        return []
+    parents = uow.tasks.of_workflow(task.workflow_id, keys=set(task.depends_on))
+    statuses = {t.workflow_key: t.status for t in parents}
+    return [key for key in task.depends_on if statuses.get(key) is not TaskStatus.COMPLETED]
+
+
+@dataclass(frozen=True, slots=True)
+class Upstream:
+    """What a task reads of one task it depends on: how it ended, and its result or error."""
+
+    status: str
+    result: Any = None
+    error: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"status": self.status, "result": self.result, "error": self.error}
+
+
+def upstream_of(uow: UnitOfWork, task: Task) -> dict[str, Upstream]:
+    """Key -> how each task `task` depends on ended, for the task's function (`ctx.upstream`)."""
+    if not task.depends_on or task.workflow_id is None:
+        return {}
+    return {
+        t.workflow_key: Upstream(
+            status=t.status.value, result=t.result, error=str(t.error) if t.error else None
+        )
+        for t in uow.tasks.of_workflow(task.workflow_id, keys=set(task.depends_on))
+        if t.workflow_key is not None
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowView:
+    """A workflow with its tasks in topological order, and what each waiting task waits for."""
+
+    workflow: Workflow
+    tasks: list[Task]
+    waiting: dict[TaskId, list[str]]
+
+    @property
+    def progress(self) -> int:
+        """The mean of its tasks' progress, in whole percent."""
+        if not self.tasks:
+            return 0
+        return sum(t.progress.percent for t in self.tasks) // len(self.tasks)
+
+
+def view_of(uow: UnitOfWork, workflow: Workflow) -> WorkflowView:
+    tasks = in_topological_order(uow.tasks.of_workflow(workflow.id))
+    statuses = {t.workflow_key: t.status for t in tasks}
+    waiting = {
+        t.id: [k for k in t.depends_on if statuses.get(k) is not TaskStatus.COMPLETED]
+        for t in tasks
+        if t.status is TaskStatus.WAITING
+    }
+    return WorkflowView(workflow, tasks, waiting)
+
+
+def load_workflow(
+    uow: UnitOfWork, actor: User, workflow_id: WorkflowId, action: Action
+) -> Workflow:
+    """The workflow, if `actor` may perform `action` on it; NotFoundError otherwise."""
+    workflow = uow.workflows.get(workflow_id)
+    ensure_may_act_on(
+        actor, action, owner_id=workflow.user_id, resource="workflow", resource_id=workflow_id
+    )
+    return workflow

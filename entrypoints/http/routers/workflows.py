@@ -1,0 +1,134 @@
+"""Workflows: submit (or plan), read, list, cancel, retry, delete."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response, status
+
+from application.use_cases.cancel_workflow import CancelWorkflow
+from application.use_cases.delete_workflow import DeleteWorkflow
+from application.use_cases.get_workflow import GetWorkflow
+from application.use_cases.list_workflows import ListWorkflows
+from application.use_cases.retry_workflow import RetryWorkflow
+from application.use_cases.submit_workflow import SubmitWorkflow
+from domain.workflow import WorkflowId, WorkflowStatus
+from entrypoints.http.dependencies import CurrentUser, use_case
+from entrypoints.http.schemas.common import problem_responses
+from entrypoints.http.schemas.workflows import (
+    SubmitWorkflowRequest,
+    WorkflowPage,
+    WorkflowPlanResponse,
+    WorkflowResponse,
+)
+from entrypoints.logs import request_id_var
+
+router = APIRouter(prefix="/workflows", tags=["workflows"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="submit_workflow",
+    responses={
+        200: {"model": WorkflowPlanResponse, "description": "The plan of a dry run."},
+        **problem_responses(401, 422, 429, 503),
+    },
+)
+def submit_workflow(
+    body: SubmitWorkflowRequest,
+    user: CurrentUser,
+    response: Response,
+    submit: Annotated[SubmitWorkflow, use_case("submit_workflow")],
+    dry_run: Annotated[
+        bool, Query(description="Check and plan only (200 with the plan); store nothing.")
+    ] = False,
+) -> WorkflowResponse | WorkflowPlanResponse:
+    """Store the workflow and its tasks in one transaction: all or nothing. The tasks
+    without dependencies are queued; the others wait until every task they depend on has
+    completed. A cycle, an unknown or duplicate key, a dependency on itself or an invalid
+    task is refused (422) naming its field, e.g. `tasks[3].depends_on`."""
+    if dry_run:
+        response.status_code = status.HTTP_200_OK
+        plan = submit.plan(
+            user, name=body.name, tasks=body.submissions(), on_failure=body.on_failure
+        )
+        return WorkflowPlanResponse.of(plan)
+    view = submit.execute(
+        user,
+        name=body.name,
+        tasks=body.submissions(),
+        on_failure=body.on_failure,
+        request_id=request_id_var.get(),
+    )
+    return WorkflowResponse.of(view)
+
+
+@router.get("", operation_id="list_workflows", responses=problem_responses(401, 403, 422))
+def list_workflows(
+    user: CurrentUser,
+    list_workflows: Annotated[ListWorkflows, use_case("list_workflows")],
+    status: WorkflowStatus | None = None,
+    limit: Annotated[int | None, Query(ge=1)] = None,
+    cursor: str | None = None,
+) -> WorkflowPage:
+    """Your workflows (an admin's: everyone's), newest first; follow `next_cursor`."""
+    page = list_workflows.execute(user, limit=limit, cursor=cursor, status=status)
+    return WorkflowPage(
+        items=[WorkflowResponse.of(v) for v in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.get(
+    "/{workflow_id}", operation_id="get_workflow", responses=problem_responses(401, 404, 422)
+)
+def get_workflow(
+    workflow_id: UUID, user: CurrentUser, get: Annotated[GetWorkflow, use_case("get_workflow")]
+) -> WorkflowResponse:
+    return WorkflowResponse.of(get.execute(user, WorkflowId(workflow_id)))
+
+
+@router.post(
+    "/{workflow_id}/cancel",
+    operation_id="cancel_workflow",
+    responses=problem_responses(401, 404, 409, 422),
+)
+def cancel_workflow(
+    workflow_id: UUID,
+    user: CurrentUser,
+    cancel: Annotated[CancelWorkflow, use_case("cancel_workflow")],
+) -> WorkflowResponse:
+    """Cancel every task not yet finished (running ones stop); 409 when it has finished."""
+    return WorkflowResponse.of(cancel.execute(user, WorkflowId(workflow_id)))
+
+
+@router.post(
+    "/{workflow_id}/retry",
+    operation_id="retry_workflow",
+    responses=problem_responses(401, 404, 409, 422, 429),
+)
+def retry_workflow(
+    workflow_id: UUID,
+    user: CurrentUser,
+    retry: Annotated[RetryWorkflow, use_case("retry_workflow")],
+) -> WorkflowResponse:
+    """Resume a failed or cancelled workflow: its failed and cancelled tasks and everything
+    below them run again as new tasks; completed tasks keep their results. 409 otherwise."""
+    return WorkflowResponse.of(retry.execute(user, WorkflowId(workflow_id)))
+
+
+@router.delete(
+    "/{workflow_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="delete_workflow",
+    responses=problem_responses(401, 404, 409, 422),
+)
+def delete_workflow(
+    workflow_id: UUID,
+    user: CurrentUser,
+    delete: Annotated[DeleteWorkflow, use_case("delete_workflow")],
+) -> Response:
+    """Delete a finished workflow and its tasks; 409 while it runs."""
+    delete.execute(user, WorkflowId(workflow_id))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

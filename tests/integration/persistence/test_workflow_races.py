@@ -1,0 +1,147 @@
+"""Workflow releases racing on a real database (SQLite and PostgreSQL), hundreds of times:
+two dependencies completing at once on two workers release their common dependent exactly
+once, and a release racing the workflow's cancel ends in one consistent state."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from adapters.clock import SystemClock
+from adapters.in_memory.dispatcher import RecordingTaskDispatcher
+from application.errors import DependencyUnavailableError
+from application.publishing import RecordDispatchedNow, TaskPublisher
+from application.running.outcomes import Completed, TaskRun
+from application.running.record_outcome import RecordOutcome
+from application.running.start_task import StartTask
+from application.use_cases.cancel_workflow import CancelWorkflow
+from domain.errors import ConflictError
+from domain.task import Task, TaskStatus
+from domain.user import User
+from domain.workflow import Workflow, WorkflowStatus
+from tests.factories import T0, make_user
+from tests.integration.persistence.units_of_work import NewUnitOfWork, save
+
+REPETITIONS = 200
+T = TypeVar("T")
+
+
+def persist(write: Callable[[], T]) -> T:
+    """Retry through a busy database, as RunTask does for a run's writes."""
+    while True:
+        try:
+            return write()
+        except DependencyUnavailableError:
+            time.sleep(0.01)
+
+
+def new_workflow(
+    new_uow: NewUnitOfWork, owner: User, graph: dict[str, list[str]]
+) -> dict[str, Task]:
+    workflow = Workflow.submit(name="race", user_id=owner.id, at=T0)
+    tasks = {
+        key: Task.submit(
+            name=key,
+            task_type="noop",
+            user_id=owner.id,
+            at=T0,
+            workflow_id=workflow.id,
+            workflow_key=key,
+            depends_on=parents,
+        )
+        for key, parents in graph.items()
+    }
+    with new_uow() as uow:
+        uow.workflows.add(workflow)
+        uow.tasks.add_many(list(tasks.values()))
+        uow.commit()
+    return tasks
+
+
+def claim(new_uow: NewUnitOfWork, task: Task) -> TaskRun:
+    return StartTask(uow=new_uow(), clock=SystemClock()).execute(task.id)
+
+
+def recorder(new_uow: NewUnitOfWork, dispatcher: RecordingTaskDispatcher) -> RecordOutcome:
+    clock = SystemClock()
+    publisher = TaskPublisher(dispatcher, RecordDispatchedNow(new_uow()), clock)
+    return RecordOutcome(uow=new_uow(), publisher=publisher, clock=clock)
+
+
+def both_at_once(pool: ThreadPoolExecutor, *writes: Callable[[], object]) -> None:
+    """Run the writes on threads released together; re-raise what any raised."""
+    barrier = threading.Barrier(len(writes))
+
+    def go(write: Callable[[], object]) -> None:
+        barrier.wait()
+        write()
+
+    for future in [pool.submit(go, write) for write in writes]:
+        future.result()
+
+
+def completing(record: RecordOutcome, run: TaskRun) -> Callable[[], None]:
+    def complete() -> None:
+        # A refusal means the workflow's cancel got there first: the result is discarded.
+        with contextlib.suppress(ConflictError):
+            persist(lambda: record.execute(run, Completed(None)))
+
+    return complete
+
+
+def test_two_dependencies_completing_at_once_release_their_dependent_exactly_once(
+    new_sql_uow: NewUnitOfWork,
+) -> None:
+    owner = save(new_sql_uow, make_user())
+    dispatcher = RecordingTaskDispatcher()
+
+    with ThreadPoolExecutor(2) as pool:
+        for _ in range(REPETITIONS):
+            tasks = new_workflow(new_sql_uow, owner, {"a": [], "b": [], "child": ["a", "b"]})
+            runs = [claim(new_sql_uow, tasks["a"]), claim(new_sql_uow, tasks["b"])]
+            both_at_once(pool, *(completing(recorder(new_sql_uow, dispatcher), r) for r in runs))
+
+            with new_sql_uow() as uow:
+                child = uow.tasks.get(tasks["child"].id)
+                parents = {uow.tasks.get(tasks[k].id).status for k in ("a", "b")}
+            assert parents == {TaskStatus.COMPLETED}
+            assert child.status is TaskStatus.PENDING
+            assert child.dispatched
+            assert dispatcher.enqueued_ids.count(child.id) == 1
+
+
+def test_a_release_racing_the_workflows_cancel_ends_in_one_consistent_state(
+    new_sql_uow: NewUnitOfWork,
+) -> None:
+    owner = save(new_sql_uow, make_user())
+    dispatcher = RecordingTaskDispatcher()
+    seen: dict[TaskStatus, int] = {TaskStatus.COMPLETED: 0, TaskStatus.CANCELLED: 0}
+
+    with ThreadPoolExecutor(2) as pool:
+        for _ in range(REPETITIONS):
+            tasks = new_workflow(new_sql_uow, owner, {"a": [], "child": ["a"]})
+            run = claim(new_sql_uow, tasks["a"])
+            workflow_id = tasks["a"].workflow_id
+            assert workflow_id is not None
+            cancel = CancelWorkflow(uow=new_sql_uow(), dispatcher=dispatcher, clock=SystemClock())
+            both_at_once(
+                pool,
+                completing(recorder(new_sql_uow, dispatcher), run),
+                functools.partial(persist, functools.partial(cancel.execute, owner, workflow_id)),
+            )
+
+            with new_sql_uow() as uow:
+                workflow = uow.workflows.get(workflow_id)
+                a = uow.tasks.get(tasks["a"].id)
+                child = uow.tasks.get(tasks["child"].id)
+            assert workflow.status is WorkflowStatus.CANCELLED
+            assert child.status is TaskStatus.CANCELLED
+            assert a.status in seen
+            seen[a.status] += 1
+    # Both orders happened (the completion first, the cancel first), so the race was real.
+    assert all(seen.values()), seen
