@@ -72,6 +72,14 @@ class UnknownTaskTypeError(ValidationError):
         )
 
 
+class IdempotencyKeyInUseError(ConflictError):
+    """Another request with the same idempotency key is still being processed: retry later,
+    and get its response then."""
+
+    code = "idempotency_key_in_use"
+    title = "A request with this idempotency key is in progress"
+
+
 class FencedOffError(ConflictError):
     """A scheduler wrote with a lease older than one that has written since: it lost its
     lease (paused, partitioned) and another scheduler took over. Nothing it did is stored."""

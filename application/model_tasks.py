@@ -13,6 +13,7 @@ from application.flow_control import admit
 from application.ports import Clock, TaskTypeCatalog, UnitOfWork
 from application.publishing import TaskPublisher
 from application.quota import ensure_within_active_task_quota
+from application.task_events import record_status_events
 from domain.model import Model, ModelId
 from domain.policy import Action
 from domain.task import MAX_NAME_LENGTH, Priority, Task
@@ -65,6 +66,7 @@ class ModelTaskRequester:
             self.uow.models.update(model)
             admit(self.uow, [task])
             self.uow.tasks.add(task)
+            record_status_events(self.uow, [task], at=now)
             self.uow.commit()
         self.publisher.publish([task])
         return model, task

@@ -13,7 +13,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from application.running.outcomes import Execution, Outcome, TaskRun
+from domain.event import EventKind, TaskEvent
 from domain.flow import ConcurrencyRule
+from domain.idempotency import IdempotentRequest
 from domain.model import Model, ModelId, ModelStatus
 from domain.schedule import Cron, Fire, Schedule, ScheduleId
 from domain.task import Priority, Task, TaskId, TaskStatus
@@ -296,6 +298,68 @@ class ModelRepository(ABC):
     def find(self, query: ModelQuery) -> list[Model]: ...
 
 
+class IdempotencyKeyRepository(ABC):
+    """The idempotency keys of submissions, per user."""
+
+    @abstractmethod
+    def hold(self, user_id: UserId, key: str) -> bool:
+        """Hold the key until the transaction ends; False when another transaction holds
+        it (a concurrent request with that key), where the database can tell. Hold before
+        reading it."""
+
+    @abstractmethod
+    def get(self, user_id: UserId, key: str) -> IdempotentRequest | None: ...
+
+    @abstractmethod
+    def add(self, request: IdempotentRequest) -> None:
+        """Stage the key with what its request created. Raises AlreadyExistsError."""
+
+    @abstractmethod
+    def delete_created_before(self, cutoff: datetime) -> int:
+        """Forget the keys made before `cutoff`; how many went."""
+
+
+class EventRepository(ABC):
+    """Task events, numbered per user in the order their transactions commit."""
+
+    @abstractmethod
+    def next_sequence(self, user_id: UserId) -> int:
+        """The user's next event number. Holds the user until the transaction ends, so a
+        later number is never visible before an earlier one."""
+
+    @abstractmethod
+    def add(self, event: TaskEvent) -> None:
+        """Stage the event; after the commit it is also handed to the EventChannel."""
+
+    @abstractmethod
+    def after(
+        self, user_id: UserId, sequence: int, *, task_id: TaskId | None = None, limit: int
+    ) -> list[TaskEvent]:
+        """The user's events numbered above `sequence` (of one task if given), in order."""
+
+    @abstractmethod
+    def latest(self, task_id: TaskId, kind: EventKind | None = None) -> TaskEvent | None:
+        """The task's newest event (of that kind)."""
+
+    @abstractmethod
+    def last_sequence(self, user_id: UserId) -> int:
+        """The user's newest event number; 0 when none."""
+
+    @abstractmethod
+    def delete_before(self, cutoff: datetime, *, limit: int) -> int:
+        """Delete up to `limit` events older than `cutoff`; how many went."""
+
+
+class EventChannel(ABC):
+    """Fans committed events out to whoever follows them live (the API's streams). Only a
+    hint that something is new: the events table is the truth, so a lost message costs a
+    stream a late event at most, never a wrong one."""
+
+    @abstractmethod
+    def publish(self, events: Sequence[TaskEvent]) -> None:
+        """Called after the commit. Never raises."""
+
+
 @dataclass(frozen=True, slots=True)
 class ScheduleQuery:
     owner_id: UserId | None = None  # None: every owner (admins only)
@@ -355,6 +419,8 @@ class UnitOfWork(ABC):
     tasks: TaskRepository
     users: UserRepository
     models: ModelRepository
+    idempotency_keys: IdempotencyKeyRepository
+    events: EventRepository
     schedules: ScheduleRepository
     schedule_fires: ScheduleFireRepository
     workflows: WorkflowRepository
@@ -480,14 +546,25 @@ class TokenSubject:
     version: int
 
 
+STREAM_SCOPE = "events:read"
+
+
 class TokenService(ABC):
     @abstractmethod
     def issue(self, user_id: UserId, version: int) -> AccessToken: ...
 
     @abstractmethod
-    def verify(self, token: str) -> TokenSubject:
-        """Whom the token was issued to. Raises AuthenticationError for a token that is
-        malformed, too long, expired, valid for longer than tokens are issued for,
+    def issue_scoped(
+        self, user_id: UserId, version: int, *, scope: str, lifetime_seconds: int
+    ) -> AccessToken:
+        """A short-lived token good only where `scope` is accepted (STREAM_SCOPE: reading
+        event streams, where browsers must pass it in the URL)."""
+
+    @abstractmethod
+    def verify(self, token: str, *, scope: str | None = None) -> TokenSubject:
+        """Whom the token was issued to. A scoped token is refused unless `scope` names its
+        scope; an unscoped one is good everywhere. Raises AuthenticationError for a token
+        that is malformed, too long, expired, valid for longer than tokens are issued for,
         unsigned or signed otherwise."""
 
 

@@ -188,6 +188,27 @@ class Settings(BaseSettings):
     retention_days: float = Field(
         30.0, gt=0, description="How long finished tasks are kept before they are purged."
     )
+    idempotency_key_retention_hours: float = Field(
+        24.0,
+        gt=0,
+        description="How long a submission's Idempotency-Key is remembered (at least; purged "
+        "by the maintenance job).",
+    )
+    event_retention_hours: float = Field(
+        72.0,
+        gt=0,
+        description="How long task events are kept for clients resuming a stream by "
+        "Last-Event-ID (purged by the maintenance job).",
+    )
+    stream_heartbeat_seconds: float = Field(
+        15.0, gt=0, description="Silence after which an event stream sends a heartbeat comment."
+    )
+    stream_token_lifetime_seconds: int = Field(
+        60,
+        gt=0,
+        le=3600,
+        description="How long a stream token (POST /api/v1/auth/stream-token) is valid.",
+    )
     scheduler_tick_seconds: float = Field(
         0.25,
         gt=0,

@@ -22,6 +22,12 @@ from adapters.clock import SystemClock
 from adapters.cron.calendar import CronsimCalendar
 from adapters.in_memory.lease_lock import InMemoryLeaseLock, LeaseBoard
 from adapters.in_memory.login_throttle import InMemoryLoginThrottle
+from adapters.redis.event_channel import (
+    EventFanOut,
+    PollingFanOut,
+    RedisEventChannel,
+    SilentEventChannel,
+)
 from adapters.redis.lease_lock import RedisLeaseLock
 from adapters.redis.login_throttle import RedisLoginThrottle
 from adapters.security.bcrypt_hasher import BcryptPasswordHasher
@@ -41,7 +47,7 @@ from adapters.write_behind import WriteBehindDispatchRecorder
 from application.argument_limits import ArgumentLimits
 from application.login_backoff import LoginBackoff
 from application.model_tasks import ModelTaskRequester
-from application.ports import Clock, DispatchRecorder, LeaseLock, LoginThrottle
+from application.ports import Clock, DispatchRecorder, EventChannel, LeaseLock, LoginThrottle
 from application.publishing import RecordDispatchedNow, TaskPublisher
 from application.running.check_run import CheckRun
 from application.running.record_heartbeat import RecordHeartbeat
@@ -73,6 +79,7 @@ from application.use_cases.get_schedule import GetSchedule
 from application.use_cases.get_task import GetTask
 from application.use_cases.get_workflow import GetWorkflow
 from application.use_cases.identify_user import IdentifyUser
+from application.use_cases.issue_stream_token import IssueStreamToken
 from application.use_cases.list_models import ListModels
 from application.use_cases.list_schedule_fires import ListScheduleFires
 from application.use_cases.list_schedules import ListSchedules
@@ -80,7 +87,9 @@ from application.use_cases.list_tasks import ListTasks
 from application.use_cases.list_users import ListUsers
 from application.use_cases.list_workflows import ListWorkflows
 from application.use_cases.pause_schedule import PauseSchedule, ResumeSchedule
+from application.use_cases.purge_expired_events import PurgeExpiredEvents
 from application.use_cases.purge_expired_tasks import PurgeExpiredTasks
+from application.use_cases.read_task_events import ReadTaskEvents
 from application.use_cases.reap_stale_tasks import DatabaseUptime, ReapStaleTasks
 from application.use_cases.register_model import RegisterModel
 from application.use_cases.register_user import RegisterUser
@@ -111,6 +120,7 @@ __all__ = [
     "Environment",
     "Settings",
     "api_resources",
+    "close_event_streams",
     "create_broker_client",
     "downgrade_database",
     "task_name",
@@ -169,6 +179,29 @@ def login_throttle_for(broker_url: str, backoff: LoginBackoff, clock: Clock) -> 
     return InMemoryLoginThrottle(backoff, clock)
 
 
+def _redis_broker(broker_url: str) -> bool:
+    return broker_url.startswith(("redis://", "rediss://"))
+
+
+def event_channel_for(broker_url: str) -> EventChannel:
+    """Task events fan out through the broker's Redis; without one, streams poll the table."""
+    if _redis_broker(broker_url):
+        return RedisEventChannel.from_url(broker_url)
+    return SilentEventChannel()
+
+
+def event_fan_out_for(broker_url: str) -> EventFanOut | PollingFanOut:
+    if _redis_broker(broker_url):
+        return EventFanOut(broker_url)
+    return PollingFanOut()
+
+
+async def close_event_streams(container: Container) -> None:
+    """The API's subscription ends with the process (or a test's app)."""
+    await container.event_fan_out().close()
+    container.event_fan_out.reset()
+
+
 # One board per process for the in-memory lease locks (a broker other than Redis).
 _LOCAL_LEASES = LeaseBoard()
 
@@ -223,8 +256,11 @@ class Container(containers.DeclarativeContainer):
         providers.Singleton(CeleryBrokerProbe, celery_app),
     )
 
+    event_channel = providers.Singleton(event_channel_for, settings.provided.broker_url)
+    event_fan_out = providers.Singleton(event_fan_out_for, settings.provided.broker_url)
+
     # --- per call: a unit of work per use-case call ----------------------------------------
-    unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, session_factory)
+    unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, session_factory, event_channel)
     record_dispatched_now = providers.Factory(RecordDispatchedNow, uow=unit_of_work)
     # The API process switches this to `write_behind` while it serves (`api_resources`).
     dispatch_recording = providers.Object("now")
@@ -261,6 +297,12 @@ class Container(containers.DeclarativeContainer):
         throttle=login_throttle,
     )
     identify_user = providers.Factory(IdentifyUser, uow=unit_of_work, tokens=token_service)
+    issue_stream_token = providers.Factory(
+        IssueStreamToken,
+        tokens=token_service,
+        lifetime_seconds=settings.provided.stream_token_lifetime_seconds,
+    )
+    read_task_events = providers.Factory(ReadTaskEvents, uow=unit_of_work, clock=clock)
     end_sessions = providers.Factory(EndSessions, uow=unit_of_work)
     change_password = providers.Factory(ChangePassword, uow=unit_of_work, hasher=password_hasher)
     list_users = providers.Factory(
@@ -451,6 +493,17 @@ class Container(containers.DeclarativeContainer):
         uow=unit_of_work,
         clock=clock,
         retention=providers.Factory(timedelta, days=settings.provided.retention_days),
+        batch_size=settings.provided.relay_batch_size,
+    )
+
+    purge_expired_events = providers.Factory(
+        PurgeExpiredEvents,
+        uow=unit_of_work,
+        clock=clock,
+        event_retention=providers.Factory(timedelta, hours=settings.provided.event_retention_hours),
+        key_retention=providers.Factory(
+            timedelta, hours=settings.provided.idempotency_key_retention_hours
+        ),
         batch_size=settings.provided.relay_batch_size,
     )
 

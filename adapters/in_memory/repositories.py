@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
+from adapters.in_memory.events import EventStore
 from adapters.in_memory.table import InMemoryTable
 from application.errors import FencedOffError
 from application.ports import (
@@ -43,6 +44,7 @@ class InMemoryStore:
     tasks: dict[TaskId, Task] = field(default_factory=dict)
     users: dict[UserId, User] = field(default_factory=dict)
     models: dict[ModelId, Model] = field(default_factory=dict)
+    events: EventStore = field(default_factory=EventStore)
     schedules: dict[ScheduleId, Schedule] = field(default_factory=dict)
     schedule_fires: dict[tuple[ScheduleId, datetime], Fire] = field(default_factory=dict)
     workflows: dict[WorkflowId, Workflow] = field(default_factory=dict)

@@ -41,9 +41,20 @@ class InMemoryTokenService(TokenService):
         self.issued[token] = TokenSubject(user_id=user_id, version=version)
         return AccessToken(token=token, expires_in=self.expires_in)
 
-    def verify(self, token: str) -> TokenSubject:
+    scopes: dict[str, str] = field(default_factory=dict)
+
+    def issue_scoped(
+        self, user_id: UserId, version: int, *, scope: str, lifetime_seconds: int
+    ) -> AccessToken:
+        token = self.issue(user_id, version).token
+        self.scopes[token] = scope
+        return AccessToken(token=token, expires_in=lifetime_seconds)
+
+    def verify(self, token: str, *, scope: str | None = None) -> TokenSubject:
         if token not in self.issued:
             raise AuthenticationError("invalid or expired token")
+        if token in self.scopes and self.scopes[token] != scope:
+            raise AuthenticationError("this token is only good for reading event streams")
         return self.issued[token]
 
     def expire(self, token: str) -> None:

@@ -5,6 +5,11 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
+from adapters.in_memory.events import (
+    EventStore,
+    InMemoryEventRepository,
+    InMemoryIdempotencyKeyRepository,
+)
 from adapters.in_memory.repositories import (
     InMemoryModelRepository,
     InMemoryScheduleFireRepository,
@@ -16,12 +21,19 @@ from adapters.in_memory.repositories import (
     schedule_version,
 )
 from adapters.in_memory.table import InMemoryTable
-from application.ports import UnitOfWork
+from application.ports import EventChannel, UnitOfWork
 
 
 class InMemoryUnitOfWork(UnitOfWork):
-    def __init__(self, store: InMemoryStore | None = None) -> None:
+    def __init__(
+        self,
+        store: InMemoryStore | None = None,
+        event_store: EventStore | None = None,
+        event_channel: EventChannel | None = None,
+    ) -> None:
         self.store = store if store is not None else InMemoryStore()
+        self.event_store = event_store if event_store is not None else self.store.events
+        self.event_channel = event_channel
         self.commits = 0
 
     def __enter__(self) -> Self:
@@ -49,6 +61,10 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.users = InMemoryUserRepository(users)
         self.models = InMemoryModelRepository(models, tasks)
         self.workflows = InMemoryWorkflowRepository(workflows, tasks)
+        self._keys = InMemoryIdempotencyKeyRepository(self.event_store)
+        self._events = InMemoryEventRepository(self.event_store)
+        self.idempotency_keys = self._keys
+        self.events = self._events
 
     def __exit__(
         self,
@@ -64,7 +80,11 @@ class InMemoryUnitOfWork(UnitOfWork):
             table.check()
         for table in tables:
             table.apply()
+        self._keys.apply()
+        committed = self._events.apply()
         self.commits += 1
+        if committed and self.event_channel is not None:
+            self.event_channel.publish(committed)
 
     def rollback(self) -> None:
         self._start()  # staged changes are dropped with the old tables

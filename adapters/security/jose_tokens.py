@@ -67,11 +67,33 @@ class JoseTokenService(TokenService):
         token = jwt.encode(claims, self._secret, algorithm=ALGORITHM)
         return AccessToken(token=token, expires_in=self._lifetime)
 
-    def verify(self, token: str) -> TokenSubject:
+    def issue_scoped(
+        self, user_id: UserId, version: int, *, scope: str, lifetime_seconds: int
+    ) -> AccessToken:
+        issued_at = self._now()
+        lifetime = min(lifetime_seconds, self._lifetime)
+        claims: dict[str, Any] = {
+            "sub": str(user_id),
+            "ver": version,
+            "iat": issued_at,
+            "exp": issued_at + lifetime,
+            "jti": secrets.token_urlsafe(16),
+            "scope": scope,
+        }
+        if self._issuer is not None:
+            claims["iss"] = self._issuer
+        token = jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+        return AccessToken(token=token, expires_in=lifetime)
+
+    def verify(self, token: str, *, scope: str | None = None) -> TokenSubject:
         if len(token) > MAX_TOKEN_LENGTH:
             raise AuthenticationError(_INVALID)
         claims = self._decode(token)
         self._check_times(claims)
+        granted = claims.get("scope")
+        # A scoped token (a stream token, which travels in URLs and logs) opens nothing else.
+        if granted is not None and granted != scope:
+            raise AuthenticationError("this token is only good for reading event streams")
         version = claims.get("ver", 0)
         if not isinstance(version, int) or isinstance(version, bool) or version < 0:
             raise AuthenticationError(_INVALID)

@@ -53,6 +53,9 @@ class UserRow(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     token_version: Mapped[int] = mapped_column(Integer, server_default="0")
+    # The number of the user's latest task event (TaskEventRow.sequence): bumped in the
+    # transaction that records one, whose row lock orders the user's events by commit.
+    event_sequence: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
 class ModelRow(Base):
@@ -191,6 +194,39 @@ class ScheduleFireRow(Base):
     fence: Mapped[int] = mapped_column(BigInteger)
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
+
+class IdempotencyKeyRow(Base):
+    """A submission's idempotency key and the tasks its first request created."""
+
+    __tablename__ = "idempotency_keys"
+
+    user_id: Mapped[UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    task_ids: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class TaskEventRow(Base):
+    """A change of a task's status or progress, numbered per user. No foreign key to the
+    task: a deleted task's events stay until pruned, so a follower still sees how it ended."""
+
+    __tablename__ = "task_events"
+
+    user_id: Mapped[UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    sequence: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    task_id: Mapped[UUID] = mapped_column(Uuid)
+    kind: Mapped[str] = mapped_column(String(20))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+# A task's own stream, and its latest event.
+Index("ix_task_events_task_id_sequence", TaskEventRow.task_id, TaskEventRow.sequence)
 
 # Every listing is keyset-paginated newest first on (created_at, id); each index below
 # serves one query shape of the repositories, named after it.

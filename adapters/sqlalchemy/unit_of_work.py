@@ -9,6 +9,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.sqlalchemy.errors import database_unavailable
+from adapters.sqlalchemy.event_repositories import (
+    SqlAlchemyEventRepository,
+    SqlAlchemyIdempotencyKeyRepository,
+)
 from adapters.sqlalchemy.repositories import (
     SqlAlchemyModelRepository,
     SqlAlchemyScheduleFireRepository,
@@ -17,15 +21,19 @@ from adapters.sqlalchemy.repositories import (
     SqlAlchemyUserRepository,
     SqlAlchemyWorkflowRepository,
 )
-from application.ports import UnitOfWork
+from application.ports import EventChannel, UnitOfWork
 
 
 class SqlAlchemyUnitOfWork(UnitOfWork):
     """Rolls back on exit unless committed. One object serves one thread: enter it again,
-    sequentially, for the next transaction (each gets a fresh session)."""
+    sequentially, for the next transaction (each gets a fresh session). The task events a
+    transaction recorded go to `event_channel` once it has committed, never before."""
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(
+        self, session_factory: sessionmaker[Session], event_channel: EventChannel | None = None
+    ) -> None:
         self._session_factory = session_factory
+        self._event_channel = event_channel
 
     def __enter__(self) -> Self:
         self._session = self._session_factory()
@@ -34,6 +42,9 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.tasks = SqlAlchemyTaskRepository(self._session)
         self.users = SqlAlchemyUserRepository(self._session)
         self.models = SqlAlchemyModelRepository(self._session)
+        self.idempotency_keys = SqlAlchemyIdempotencyKeyRepository(self._session)
+        self._events = SqlAlchemyEventRepository(self._session)
+        self.events = self._events
         self.schedules = SqlAlchemyScheduleRepository(self._session)
         self.schedule_fires = SqlAlchemyScheduleFireRepository(self._session)
         self.workflows = SqlAlchemyWorkflowRepository(self._session)
@@ -54,10 +65,14 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     def commit(self) -> None:
         self._session.commit()
         self._committed = True
+        staged, self._events.staged = self._events.staged, []
+        if staged and self._event_channel is not None:
+            self._event_channel.publish(staged)
         self._locks_released()
 
     def rollback(self) -> None:
         self._session.rollback()
+        self._events.staged = []
         self._locks_released()
 
     def _locks_released(self) -> None:

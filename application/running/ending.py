@@ -8,7 +8,9 @@ from datetime import datetime
 from application.flow_control import release_freed_slots
 from application.model_settlement import settle_model_task
 from application.ports import UnitOfWork
+from application.task_events import record_task_event
 from application.workflows import advance_workflow
+from domain.event import EventKind
 from domain.task import Task
 
 
@@ -22,5 +24,8 @@ def run_ended(uow: UnitOfWork, task: Task, *, at: datetime) -> list[Task]:
     that does not leaves them to the relay, as any unpublished task): tasks of `task`'s
     workflow, and held tasks of its concurrency key whose slot came free."""
     settle_model_task(uow, task, at=at)
-    released = advance_workflow(uow, task, at=at)
-    return released + release_freed_slots(uow, task)
+    record_task_event(uow, task, EventKind.STATUS, at=at)
+    released = advance_workflow(uow, task, at=at) + release_freed_slots(uow, task)
+    for dependent in released:
+        record_task_event(uow, dependent, EventKind.STATUS, at=at)
+    return released

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.ports import Clock, UnitOfWork
+from application.task_events import record_task_event
+from domain.event import EventKind
 from domain.task import RunToken, TaskId
 
 
@@ -24,8 +26,8 @@ class ReportProgress:
     ) -> None:
         with self.uow:
             task = self.uow.tasks.get(task_id)
-            task.report_progress(
-                run_token=run_token, percent=percent, message=message, at=self.clock.now()
-            )
+            now = self.clock.now()
+            task.report_progress(run_token=run_token, percent=percent, message=message, at=now)
             self.uow.tasks.update(task)
+            record_task_event(self.uow, task, EventKind.PROGRESS, at=now)
             self.uow.commit()

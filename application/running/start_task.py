@@ -8,8 +8,10 @@ from dataclasses import dataclass
 
 from application.ports import Clock, UnitOfWork
 from application.running.outcomes import TaskRun
+from application.task_events import record_task_event
 from application.workflows import upstream_of
 from domain.errors import NotFoundError
+from domain.event import EventKind
 from domain.task import RunToken, TaskId
 
 
@@ -29,8 +31,10 @@ class StartTask:
         token = RunToken(secrets.token_hex(16))
         with self.uow:
             task = self.uow.tasks.get(task_id)
-            task.start(run_token=token, at=self.clock.now())
+            now = self.clock.now()
+            task.start(run_token=token, at=now)
             self.uow.tasks.update(task)
+            record_task_event(self.uow, task, EventKind.STATUS, at=now)
             try:
                 owner_is_admin = self.uow.users.get(task.user_id).is_admin
             except NotFoundError:  # cannot be while the task row exists (cascade); be safe

@@ -17,8 +17,9 @@ class IdentifyUser:
     uow: UnitOfWork
     tokens: TokenService
 
-    def execute(self, token: str) -> User:
-        subject = self.tokens.verify(token)
+    def execute(self, token: str, *, scope: str | None = None) -> User:
+        """`scope`: what the caller is about to do, if a scoped token may do it."""
+        subject = self.tokens.verify(token, scope=scope)
         with self.uow:
             try:
                 user = self.uow.users.get(subject.user_id)

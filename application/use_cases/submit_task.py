@@ -9,10 +9,12 @@ from typing import Any
 from application.access import load_model
 from application.argument_limits import ArgumentLimits
 from application.flow_control import admit
+from application.idempotency import IdempotencyClaim, remember, replay
 from application.ports import Clock, TaskTypeCatalog, UnitOfWork
 from application.publishing import TaskPublisher
 from application.quota import ensure_within_active_task_quota
 from application.submission import SubmissionRules, TaskSubmission, due_now
+from application.task_events import record_status_events
 from domain.model import ModelId
 from domain.policy import Action, ensure_active
 from domain.task import Priority, Task
@@ -31,7 +33,12 @@ class SubmitTask:
     if the broker is down the task stays undispatched for the relay and the submission
     still succeeds.
 
-    Raises ValidationError, NotFoundError (model), QuotaExceededError, PermissionDeniedError.
+    With an idempotency claim, a key already used for the same request returns the task
+    that request created (`replayed`), and the key is stored with the new task in its
+    transaction; see application/idempotency.py.
+
+    Raises ValidationError, NotFoundError (model), QuotaExceededError, PermissionDeniedError,
+    IdempotencyKeyInUseError.
     """
 
     uow: UnitOfWork
@@ -55,6 +62,37 @@ class SubmitTask:
         run_at: datetime | None = None,
         concurrency_key: str | None = None,
     ) -> Task:
+        task, _ = self.execute_once(
+            actor,
+            None,
+            name=name,
+            task_type=task_type,
+            priority=priority,
+            args=args,
+            kwargs=kwargs,
+            model_id=model_id,
+            request_id=request_id,
+            run_at=run_at,
+            concurrency_key=concurrency_key,
+        )
+        return task
+
+    def execute_once(
+        self,
+        actor: User,
+        claim: IdempotencyClaim | None,
+        *,
+        name: str,
+        task_type: str,
+        priority: Priority | None = None,
+        args: list[Any] | None = None,
+        kwargs: dict[str, Any] | None = None,
+        model_id: ModelId | None = None,
+        request_id: str | None = None,
+        run_at: datetime | None = None,
+        concurrency_key: str | None = None,
+    ) -> tuple[Task, bool]:
+        """The task, and whether it is the replay of an earlier request with the claim's key."""
         ensure_active(actor)
         submission = TaskSubmission(
             name, task_type, priority, args, kwargs, model_id, run_at, concurrency_key
@@ -63,11 +101,16 @@ class SubmitTask:
         now = self.clock.now()
         task = rules.new_task(submission, owner_id=actor.id, at=now, request_id=request_id)
         with self.uow:
+            if claim is not None and (earlier := replay(self.uow, actor.id, claim)) is not None:
+                return earlier[0], True
             if model_id is not None:
                 load_model(self.uow, actor, model_id, Action.READ)
             ensure_within_active_task_quota(self.uow, actor.id, self.max_active_tasks)
             admit(self.uow, [task])
             self.uow.tasks.add(task)
+            record_status_events(self.uow, [task], at=task.created_at)
+            if claim is not None:
+                remember(self.uow, actor.id, claim, [task], at=task.created_at)
             self.uow.commit()
         self.publisher.publish(due_now([task], now))
-        return task
+        return task, False

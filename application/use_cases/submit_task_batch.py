@@ -10,10 +10,12 @@ from application.access import load_model
 from application.argument_limits import ArgumentLimits
 from application.errors import InvalidBatchError
 from application.flow_control import admit
+from application.idempotency import IdempotencyClaim, remember, replay
 from application.ports import Clock, TaskTypeCatalog, UnitOfWork
 from application.publishing import TaskPublisher
 from application.quota import ensure_within_active_task_quota
 from application.submission import SubmissionRules, TaskSubmission, due_now
+from application.task_events import record_status_events
 from domain.errors import NotFoundError, ValidationError
 from domain.model import ModelId
 from domain.policy import Action, ensure_active
@@ -47,6 +49,18 @@ class SubmitTaskBatch:
     def execute(
         self, actor: User, submissions: Sequence[TaskSubmission], *, request_id: str | None = None
     ) -> list[Task]:
+        tasks, _ = self.execute_once(actor, None, submissions, request_id=request_id)
+        return tasks
+
+    def execute_once(
+        self,
+        actor: User,
+        claim: IdempotencyClaim | None,
+        submissions: Sequence[TaskSubmission],
+        *,
+        request_id: str | None = None,
+    ) -> tuple[list[Task], bool]:
+        """The tasks, and whether they replay an earlier request with the claim's key."""
         ensure_active(actor)
         if not 1 <= len(submissions) <= self.max_batch_size:
             raise ValidationError(
@@ -57,6 +71,8 @@ class SubmitTaskBatch:
         now = self.clock.now()
         tasks, errors = self._new_tasks(actor, submissions, request_id, now)
         with self.uow:
+            if claim is not None and (earlier := replay(self.uow, actor.id, claim)) is not None:
+                return earlier, True
             errors += self._unreadable_models(actor, submissions)
             if errors:
                 raise InvalidBatchError(sorted(errors, key=_position))
@@ -65,9 +81,13 @@ class SubmitTaskBatch:
             )
             admit(self.uow, tasks)
             self.uow.tasks.add_many(tasks)
+            if tasks:
+                record_status_events(self.uow, tasks, at=tasks[0].created_at)
+            if claim is not None:
+                remember(self.uow, actor.id, claim, tasks, at=self.clock.now())
             self.uow.commit()
         self.publisher.publish(due_now(tasks, now))
-        return tasks
+        return tasks, False
 
     def _new_tasks(
         self,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
@@ -61,6 +63,18 @@ class ApiClient:
 
     def cancel_task(self, task_id: UUID) -> dict[str, Any]:
         return self._request("POST", f"/tasks/{task_id}/cancel")
+
+    def task_events(self, task_id: UUID) -> Iterator[dict[str, Any]]:
+        """The task as each of its events shows it, first its current state, until the
+        stream ends (after the terminal event). Raises httpx.HTTPError when the stream
+        cannot be had or breaks; the caller falls back to polling."""
+        # No read timeout: a quiet stream sends a heartbeat comment every 15 s or so.
+        timeout = httpx.Timeout(TIMEOUT_SECONDS, read=60.0)
+        with self._http.stream("GET", f"/tasks/{task_id}/events", timeout=timeout) as stream:
+            stream.raise_for_status()
+            for line in stream.iter_lines():
+                if line.startswith("data: "):
+                    yield json.loads(line[len("data: ") :])
 
     def create_schedule(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._request("POST", "/schedules", json=body)

@@ -6,6 +6,7 @@ import time
 from typing import Any, NoReturn
 from uuid import UUID
 
+import httpx
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
@@ -65,6 +66,12 @@ def _follow(client: ApiClient, task_id: UUID, *, interval: float, stderr: bool) 
     )
     with progress:
         bar = progress.add_task(shown(task["name"]), total=100, **_fields(task))
+        try:
+            # The event stream first: each change as it happens, no polling.
+            for task in client.task_events(task_id):
+                progress.update(bar, **_fields(task))
+        except httpx.HTTPError:
+            pass  # an API without streams, or a proxy that buffers them: poll instead
         while task["status"] not in TERMINAL_STATUSES:
             time.sleep(interval)
             task = client.get_task(task_id)

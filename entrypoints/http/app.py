@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
-from entrypoints.container import Container, Environment, api_resources
+from entrypoints.container import Container, Environment, api_resources, close_event_streams
 from entrypoints.http.body_limit import install_body_limit
 from entrypoints.http.metrics import install_metrics
 from entrypoints.http.problems import PROBLEM_JSON, install_problem_handlers
@@ -19,6 +19,7 @@ from entrypoints.http.request_ids import RequestIdMiddleware
 from entrypoints.http.routers import (
     admin_queues,
     auth,
+    events,
     health,
     models,
     schedules,
@@ -38,7 +39,10 @@ def create_app(container: Container | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with api_resources(container):
-            yield
+            try:
+                yield
+            finally:
+                await close_event_streams(container)
 
     settings = container.settings()
     # In production the docs and the OpenAPI document are off unless asked for: a map of
@@ -71,6 +75,7 @@ def create_app(container: Container | None = None) -> FastAPI:
         admin_queues,
     ):
         api.include_router(module.router)
+    api.include_router(events.router)
     app.include_router(api)
     token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
     production = settings.environment is Environment.PRODUCTION
@@ -95,8 +100,14 @@ def _allow_cross_origin_calls(app: FastAPI, origins: list[str]) -> None:
         allow_origins=origins,
         allow_methods=["GET", "POST", "PATCH", "DELETE"],
         # Bearer tokens, not cookies: no credentials mode needed.
-        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
-        expose_headers=["X-Request-ID", "Retry-After", "WWW-Authenticate"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "X-Request-ID",
+            "Idempotency-Key",
+            "Last-Event-ID",
+        ],
+        expose_headers=["X-Request-ID", "Retry-After", "WWW-Authenticate", "Idempotent-Replayed"],
         max_age=600,
     )
 

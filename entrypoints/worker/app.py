@@ -28,6 +28,7 @@ MAINTENANCE_JOBS = (
     "republish_overdue_tasks",
     "reap_stale_tasks",
     "purge_expired_tasks",
+    "purge_expired_events",
 )
 
 
@@ -120,6 +121,7 @@ def beat_schedule(container: Container) -> dict[str, dict[str, Any]]:
         "republish_overdue_tasks": settings.relay_interval_seconds,
         "reap_stale_tasks": settings.reap_interval_seconds,
         "purge_expired_tasks": settings.purge_interval_seconds,
+        "purge_expired_events": settings.purge_interval_seconds,
     }
     return {
         job: {"task": task_name(f"maintenance.{job}"), "schedule": timedelta(seconds=seconds)}

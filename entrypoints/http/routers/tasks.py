@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from application.use_cases.cancel_task import CancelTask
 from application.use_cases.delete_task import DeleteTask
@@ -20,6 +20,7 @@ from domain.model import ModelId
 from domain.task import Priority, TaskId, TaskStatus
 from domain.user import UserId
 from entrypoints.http.dependencies import CurrentUser, use_case
+from entrypoints.http.idempotency import IdempotencyKeyHeader, claim_of, mark_replayed
 from entrypoints.http.schemas.common import PlainText, problem_responses
 from entrypoints.http.schemas.tasks import (
     SubmitTaskBatchRequest,
@@ -38,17 +39,22 @@ router = APIRouter(prefix="/tasks", tags=["tasks"])
     "",
     status_code=status.HTTP_201_CREATED,
     operation_id="submit_task",
-    responses=problem_responses(401, 404, 422, 429, 503),
+    responses=problem_responses(401, 404, 409, 422, 429, 503),
 )
 def submit_task(
     body: SubmitTaskRequest,
     user: CurrentUser,
     submit: Annotated[SubmitTask, use_case("submit_task")],
+    request: Request,
+    response: Response,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> TaskResponse:
     """Store the task and queue it; with `run_at` or `delay_seconds`, queue it only then.
-    Unknown task types and bad arguments are refused (422)."""
-    task = submit.execute(
+    Unknown task types and bad arguments are refused (422). With an `Idempotency-Key`, a
+    retry returns the task the first request created."""
+    task, replayed = submit.execute_once(
         user,
+        claim_of(request, idempotency_key, body),
         name=body.name,
         task_type=body.task_type,
         priority=body.priority,
@@ -59,6 +65,7 @@ def submit_task(
         concurrency_key=body.concurrency_key,
         run_at=body.start_time(),
     )
+    mark_replayed(response, replayed)
     return TaskResponse.of(task)
 
 
@@ -66,17 +73,24 @@ def submit_task(
     "/batch",
     status_code=status.HTTP_201_CREATED,
     operation_id="submit_task_batch",
-    responses=problem_responses(401, 422, 429, 503),
+    responses=problem_responses(401, 409, 422, 429, 503),
 )
 def submit_task_batch(
     body: SubmitTaskBatchRequest,
     user: CurrentUser,
     submit: Annotated[SubmitTaskBatch, use_case("submit_task_batch")],
+    request: Request,
+    response: Response,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> TaskBatchResponse:
     """Store up to 500 tasks in one transaction and queue them: all or none. Any invalid
     task refuses the whole batch (422), whose `errors` name each one's field by position,
     e.g. `tasks[3].kwargs.seconds`; the quota must hold the whole batch (429)."""
-    tasks = submit.execute(user, body.submissions(), request_id=request_id_var.get())
+    claim = claim_of(request, idempotency_key, body)
+    tasks, replayed = submit.execute_once(
+        user, claim, body.submissions(), request_id=request_id_var.get()
+    )
+    mark_replayed(response, replayed)
     return TaskBatchResponse(items=[TaskResponse.of(task) for task in tasks])
 
 

@@ -23,6 +23,8 @@ TABLES = {
     "schedules",
     "schedule_fires",
     "workflows",
+    "idempotency_keys",
+    "task_events",
 }
 
 

@@ -84,7 +84,7 @@ class LookupLoggingUnitOfWork(InMemoryUnitOfWork):
     """Adds "lookup" to the events whenever a user is looked up by email."""
 
     def __init__(self, store: InMemoryStore, events: list[str]) -> None:
-        self.events = events
+        self.journal = events
         super().__init__(store)
 
     def _start(self) -> None:
@@ -92,7 +92,7 @@ class LookupLoggingUnitOfWork(InMemoryUnitOfWork):
         find_by_email = self.users.find_by_email
 
         def logged(email: Email) -> User | None:
-            self.events.append("lookup")
+            self.journal.append("lookup")
             return find_by_email(email)
 
         self.users.find_by_email = logged  # type: ignore[method-assign]

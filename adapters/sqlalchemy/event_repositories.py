@@ -1,0 +1,149 @@
+"""The SQL repositories of task events and of submissions' idempotency keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+from uuid import UUID
+
+from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from adapters.sqlalchemy.errors import unique_violations_as_already_exists
+from adapters.sqlalchemy.tables import IdempotencyKeyRow, TaskEventRow, UserRow
+from application.ports import EventRepository, IdempotencyKeyRepository
+from domain.event import EventKind, TaskEvent
+from domain.idempotency import IdempotentRequest
+from domain.task import TaskId
+from domain.user import UserId
+
+_KEYS = cast(Table, IdempotencyKeyRow.__table__)
+_EVENTS = cast(Table, TaskEventRow.__table__)
+_USERS = cast(Table, UserRow.__table__)
+
+
+class SqlAlchemyIdempotencyKeyRepository(IdempotencyKeyRepository):
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def hold(self, user_id: UserId, key: str) -> bool:
+        if self._session.get_bind().dialect.name == "sqlite":
+            # One writer at a time: a concurrent request waits for the first one's commit
+            # (the owner's lock that follows), then finds its key.
+            return True
+        # A transaction-scoped advisory lock on the (user, key) pair: a concurrent request
+        # with the same key is told at once (409) rather than queued behind the first.
+        held = select(
+            func.pg_try_advisory_xact_lock(func.hashtextextended(f"{user_id}\x1f{key}", 0))
+        )
+        return bool(self._session.execute(held).scalar_one())
+
+    def get(self, user_id: UserId, key: str) -> IdempotentRequest | None:
+        row = self._session.execute(
+            select(_KEYS).where(_KEYS.c.user_id == user_id, _KEYS.c.key == key)
+        ).first()
+        if row is None:
+            return None
+        return IdempotentRequest(
+            user_id=UserId(row.user_id),
+            key=row.key,
+            fingerprint=row.fingerprint,
+            task_ids=tuple(TaskId(UUID(task_id)) for task_id in row.task_ids),
+            created_at=row.created_at,
+        )
+
+    def add(self, request: IdempotentRequest) -> None:
+        values = {
+            "user_id": request.user_id,
+            "key": request.key,
+            "fingerprint": request.fingerprint,
+            "task_ids": [str(task_id) for task_id in request.task_ids],
+            "created_at": request.created_at,
+        }
+        with unique_violations_as_already_exists("idempotency key"):
+            self._session.execute(insert(_KEYS).values(values))
+
+    def delete_created_before(self, cutoff: datetime) -> int:
+        statement = delete(_KEYS).where(_KEYS.c.created_at < cutoff)
+        return _rowcount(self._session.execute(statement))
+
+
+class SqlAlchemyEventRepository(EventRepository):
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self.staged: list[TaskEvent] = []
+
+    def next_sequence(self, user_id: UserId) -> int:
+        bump = (
+            update(_USERS)
+            .where(_USERS.c.id == user_id)
+            .values(event_sequence=_USERS.c.event_sequence + 1)
+            .returning(_USERS.c.event_sequence)
+        )
+        return int(self._session.execute(bump).scalar_one())
+
+    def add(self, event: TaskEvent) -> None:
+        self._session.execute(
+            insert(_EVENTS).values(
+                user_id=event.user_id,
+                sequence=event.sequence,
+                task_id=event.task_id,
+                kind=event.kind.value,
+                data=event.data,
+                occurred_at=event.occurred_at,
+            )
+        )
+        self.staged.append(event)
+
+    def after(
+        self, user_id: UserId, sequence: int, *, task_id: TaskId | None = None, limit: int
+    ) -> list[TaskEvent]:
+        statement = select(_EVENTS).where(
+            _EVENTS.c.user_id == user_id, _EVENTS.c.sequence > sequence
+        )
+        if task_id is not None:
+            statement = statement.where(_EVENTS.c.task_id == task_id)
+        statement = statement.order_by(_EVENTS.c.sequence).limit(limit)
+        return [_event(row) for row in self._session.execute(statement)]
+
+    def latest(self, task_id: TaskId, kind: EventKind | None = None) -> TaskEvent | None:
+        statement = select(_EVENTS).where(_EVENTS.c.task_id == task_id)
+        if kind is not None:
+            statement = statement.where(_EVENTS.c.kind == kind.value)
+        row = self._session.execute(statement.order_by(_EVENTS.c.sequence.desc()).limit(1)).first()
+        return _event(row) if row is not None else None
+
+    def last_sequence(self, user_id: UserId) -> int:
+        statement = select(_USERS.c.event_sequence).where(_USERS.c.id == user_id)
+        return int(self._session.execute(statement).scalar_one_or_none() or 0)
+
+    def delete_before(self, cutoff: datetime, *, limit: int) -> int:
+        oldest = (
+            select(_EVENTS.c.occurred_at)
+            .where(_EVENTS.c.occurred_at < cutoff)
+            .order_by(_EVENTS.c.occurred_at)
+            .offset(limit - 1)
+            .limit(1)
+            .scalar_subquery()
+        )
+        # At most about `limit` rows: up to the limit-th oldest, or everything before cutoff.
+        bound = func.coalesce(oldest, cutoff)
+        statement = delete(_EVENTS).where(
+            _EVENTS.c.occurred_at < cutoff, _EVENTS.c.occurred_at <= bound
+        )
+        return _rowcount(self._session.execute(statement))
+
+
+def _event(row: Any) -> TaskEvent:
+    return TaskEvent(
+        user_id=UserId(row.user_id),
+        sequence=row.sequence,
+        task_id=TaskId(row.task_id),
+        kind=EventKind(row.kind),
+        data=row.data,
+        occurred_at=row.occurred_at,
+    )
+
+
+def _rowcount(result: Any) -> int:
+    return int(result.rowcount or 0)

@@ -1,0 +1,55 @@
+"""Task events: each change of a task's status or progress, numbered in one sequence per
+user, so a client following them (stream or webhooks) can resume by number."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from domain.task import TaskId
+from domain.user import UserId
+
+
+class EventKind(StrEnum):
+    STATUS = "status"
+    PROGRESS = "progress"
+
+
+# What webhook endpoints may subscribe to: a status event is `task.<status>`.
+WEBHOOK_EVENT_TYPES: tuple[str, ...] = (
+    "task.pending",
+    "task.running",
+    "task.progress",
+    "task.completed",
+    "task.failed",
+    "task.cancelled",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskEvent:
+    """One change, with the task as it was right after it (`data`, JSON)."""
+
+    user_id: UserId
+    sequence: int
+    task_id: TaskId
+    kind: EventKind
+    data: dict[str, Any]
+    occurred_at: datetime
+
+    @property
+    def type(self) -> str:
+        """The webhook event type: `task.progress`, or `task.<status>`."""
+        if self.kind is EventKind.PROGRESS:
+            return "task.progress"
+        return f"task.{self.data['status']}"
+
+    @property
+    def terminal(self) -> bool:
+        return self.kind is EventKind.STATUS and self.data["status"] in (
+            "completed",
+            "failed",
+            "cancelled",
+        )

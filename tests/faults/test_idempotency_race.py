@@ -1,0 +1,76 @@
+"""One idempotency key sent by many requests at once, against a real API process on SQLite
+and on PostgreSQL: exactly one task is created, and every answer names it or says "in
+progress"."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.e2e.api_client import ApiClient
+from tests.faults.conftest import RecordFigures
+from tests.faults.stack import FaultStack, every_task
+from tests.faults.test_quota_race import all_at_once
+from tests.support.databases import database_backends, migrated_database
+from tests.support.redis_server import RedisServer
+
+REQUESTS = 50
+
+
+@pytest.fixture(scope="module", params=database_backends())
+def api(
+    request: pytest.FixtureRequest,
+    redis_server: RedisServer,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[FaultStack]:
+    """An API process alone: no worker, so the task stays pending."""
+    directory = tmp_path_factory.mktemp(f"idempotency-race-{request.param}")
+    with migrated_database(request.param, directory) as database_url:
+        stack = FaultStack(
+            database_url=database_url, broker_url=redis_server.url, directory=directory
+        )
+        try:
+            stack.start_api()
+            yield stack
+        finally:
+            stack.stop()
+
+
+@pytest.fixture
+def client(api: FaultStack) -> Iterator[ApiClient]:
+    with api.client().sign_up() as signed_up:
+        signed_up.http = httpx.Client(
+            base_url=signed_up.http.base_url,
+            headers=signed_up.http.headers,
+            timeout=60,
+            trust_env=False,
+            limits=httpx.Limits(max_connections=REQUESTS),
+        )
+        yield signed_up
+
+
+def test_fifty_requests_at_once_with_one_key_create_exactly_one_task(
+    client: ApiClient, figures: RecordFigures
+) -> None:
+    body = {"name": "once", "task_type": "noop"}
+    answers = all_at_once(
+        REQUESTS,
+        lambda _: client.http.post("/tasks", json=body, headers={"Idempotency-Key": "k-50"}),
+    )
+    stored = every_task(client)
+
+    codes = Counter(answer.status_code for answer in answers)
+    created = [a for a in answers if a.status_code == 201]
+    figures(requests=REQUESTS, created_or_replayed=codes[201], in_progress=codes[409])
+    assert set(codes) <= {201, 409}, [a.text for a in answers if a.status_code not in (201, 409)]
+    assert len(stored) == 1
+    assert {a.json()["id"] for a in created} == {stored[0]["id"]}
+    assert sum(a.headers.get("Idempotent-Replayed") != "true" for a in created) == 1
+    # Once the first has committed, a retry is answered with it.
+    again = client.http.post("/tasks", json=body, headers={"Idempotency-Key": "k-50"})
+    assert again.status_code == 201
+    assert again.json()["id"] == stored[0]["id"]
+    assert again.headers["Idempotent-Replayed"] == "true"
