@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from application.running.outcomes import Execution, Outcome, TaskRun
+from domain.attempt import Attempt, TaskLogLine
 from domain.event import EventKind, TaskEvent
 from domain.flow import ConcurrencyRule
 from domain.idempotency import IdempotentRequest
@@ -150,6 +151,20 @@ class TaskRepository(ABC):
     def mark_pending_undispatched(self) -> int:
         """Clear the dispatched flag of every pending task, in one statement, so the relay
         publishes them again (their messages may be lost); how many had it set."""
+
+    @abstractmethod
+    def oldest_waiting_by_queue(self) -> dict[str, datetime]:
+        """Per queue, the earliest time a pending task became due to run (its `due_at`, else
+        its creation); a queue without pending tasks is left out. One aggregate query."""
+
+    @abstractmethod
+    def count_active_by_queue(self) -> dict[str, int]:
+        """Per queue, tasks pending or running: the work its workers have or will have,
+        whether its message waits on the broker, sits in a worker's prefetch or runs."""
+
+    @abstractmethod
+    def count_undispatched(self) -> int:
+        """Pending tasks the broker never accepted: the relay's backlog."""
 
     @abstractmethod
     def count_overdue(self, *, due_before: datetime) -> dict[str, int]:
@@ -410,6 +425,32 @@ class ScheduleFireRepository(ABC):
         """The schedule's ledger, latest fire time first, strictly before `before`."""
 
 
+class AttemptRepository(ABC):
+    """Each task's ended runs. Rows go with their task (purged, deleted)."""
+
+    @abstractmethod
+    def add(self, attempt: Attempt) -> None:
+        """Stage the attempt; one per (task, number): adding a recorded one again does nothing."""
+
+    @abstractmethod
+    def list(self, task_id: TaskId) -> list[Attempt]:
+        """The task's attempts, first first."""
+
+
+class TaskLogRepository(ABC):
+    """The lines each task's runs logged, at most a fixed number per task (oldest dropped).
+    Rows go with their task."""
+
+    @abstractmethod
+    def append(self, lines: Sequence[TaskLogLine], *, keep: int) -> None:
+        """Stage the lines of one task, numbered after its last; then drop all but the task's
+        newest `keep`."""
+
+    @abstractmethod
+    def page(self, task_id: TaskId, *, after: int | None, limit: int) -> list[TaskLogLine]:
+        """The task's lines oldest first, those with `seq` above `after`, at most `limit`."""
+
+
 class UnitOfWork(ABC):
     """One transaction per `with` block: rolled back on exit unless `commit()` was called.
 
@@ -424,6 +465,8 @@ class UnitOfWork(ABC):
     schedules: ScheduleRepository
     schedule_fires: ScheduleFireRepository
     workflows: WorkflowRepository
+    attempts: AttemptRepository
+    task_logs: TaskLogRepository
 
     @abstractmethod
     def __enter__(self) -> Self: ...
@@ -676,6 +719,12 @@ class TaskContext(ABC):
     @abstractmethod
     def check_cancelled(self) -> None:
         """Raise TaskCancelledError if the task was cancelled; cheap enough for a loop."""
+
+    @abstractmethod
+    def log(self, message: str, *, level: str = "info") -> None:
+        """Keep a line in the task's log (GET /tasks/{id}/logs), with this attempt's number
+        and the time; written in batches, like progress. `level` is debug, info, warning,
+        error or critical."""
 
 
 class TaskExecutor(ABC):

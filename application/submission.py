@@ -47,6 +47,7 @@ class SubmissionRules:
         request_id: str | None,
         schedule_id: UUID | None = None,
         fire_time: datetime | None = None,
+        trace_id: str | None = None,
     ) -> Task:
         """The pending task `submission` describes. The task type must exist and be one
         clients may submit (not an internal model task); its arguments stay within the
@@ -86,6 +87,7 @@ class SubmissionRules:
             schedule_id=schedule_id,
             fire_time=fire_time,
             concurrency=concurrency,
+            trace_id=trace_id,
         )
 
 

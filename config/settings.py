@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -150,6 +150,18 @@ class Settings(BaseSettings):
         description="Interface a worker's metrics server binds to; 0.0.0.0 when Prometheus "
         "scrapes from another host (the metrics carry no ids, arguments or results).",
     )
+    traceback_max_chars: int = Field(
+        16 * 1024,
+        ge=100,
+        description="The most of a failed run's traceback kept with the task and its attempt "
+        "(its end: the raising frame and the error).",
+    )
+    task_log_max_lines: int = Field(
+        1000,
+        ge=1,
+        description="Log lines kept per task (ctx.log and its module's logging), the oldest "
+        "dropped first.",
+    )
     progress_interval_seconds: float = Field(
         0.5, gt=0, description="Least time between two progress writes of one run."
     )
@@ -261,6 +273,12 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", description="Root log level of every process.")
     log_format: str | None = Field(
         None, description="json or text; json in production, text elsewhere when unset."
+    )
+    otel_exporter: Literal["otlp", "console", "none"] | None = Field(
+        None,
+        description="Where OpenTelemetry traces go: otlp (OTEL_EXPORTER_OTLP_ENDPOINT and the "
+        "other standard OTEL_* variables apply), console (one JSON line per span on stdout) or "
+        "none. Unset or none: no tracing at all, nothing instrumented (ADR 22).",
     )
     forwarded_allow_ips: str = Field(
         "127.0.0.1",

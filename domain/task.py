@@ -88,13 +88,35 @@ class Progress:
 
 @dataclass(frozen=True, slots=True)
 class TaskError:
-    """Why a run failed: the error's type name and its message."""
+    """Why a run failed: the error's type name, its message, and where it was raised (the
+    traceback, when the error came from the task's own code)."""
 
     type: str
     message: str
+    traceback: str | None = None
 
     def __str__(self) -> str:
         return f"{self.type}: {self.message}"
+
+
+def clip_traceback(text: str, limit: int) -> str:
+    """`text` within `limit` characters: a traceback's end (the raising frame and the error)
+    matters most, so the start is what goes."""
+    if len(text) <= limit:
+        return text
+    marker = f"... ({len(text) - limit} characters clipped)\n"
+    return marker + text[len(text) - max(limit - len(marker), 0) :]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerId:
+    """The worker process that runs (or ran) a task's latest attempt."""
+
+    host: str
+    pid: int
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.pid}"
 
 
 def _validate_name(name: str) -> str:
@@ -163,6 +185,12 @@ class Task:
     workflow_id: WorkflowId | None = None
     workflow_key: str | None = None
     depends_on: list[str] = field(default_factory=list)
+    # The trace the submission started, when tracing is on: a bug report leads to it.
+    trace_id: str | None = None
+    # The task this one re-runs (POST /tasks/{id}/retry); the original is left as it was.
+    retry_of: TaskId | None = None
+    # Who runs, or last ran, the task.
+    worker: WorkerId | None = None
 
     @classmethod
     def submit(
@@ -186,6 +214,8 @@ class Task:
         workflow_id: WorkflowId | None = None,
         workflow_key: str | None = None,
         depends_on: list[str] | None = None,
+        trace_id: str | None = None,
+        retry_of: TaskId | None = None,
     ) -> Task:
         """A new task: pending, or waiting when it depends on other tasks of its workflow."""
         if not _TASK_TYPE.fullmatch(task_type):
@@ -214,6 +244,8 @@ class Task:
             workflow_id=workflow_id,
             workflow_key=workflow_key,
             depends_on=list(depends_on or []),
+            trace_id=trace_id,
+            retry_of=retry_of,
         )
 
     def __eq__(self, other: object) -> bool:
@@ -278,6 +310,33 @@ class Task:
 
     # --- client-side changes -------------------------------------------------------------
 
+    def rerun(
+        self, *, at: datetime, request_id: str | None = None, trace_id: str | None = None
+    ) -> Task:
+        """A new task doing this one's work again (same type, arguments, priority, owner and
+        attempts), linked to it by `retry_of`; this task is left as it is. Only a task that
+        failed or was cancelled is re-run: a completed one has its result, an active one may
+        still get it."""
+        if self.status not in (TaskStatus.FAILED, TaskStatus.CANCELLED):
+            raise ConflictError(
+                f"only a failed or cancelled task can be re-run; it is {self.status.value}",
+                task_id=str(self.id),
+            )
+        return Task.submit(
+            name=self.name,
+            task_type=self.task_type,
+            user_id=self.user_id,
+            at=at,
+            priority=self.priority,
+            args=self.args,
+            kwargs=self.kwargs,
+            model_id=self.model_id,
+            max_attempts=self.max_attempts,
+            request_id=request_id,
+            trace_id=trace_id,
+            retry_of=self.id,
+        )
+
     def rename(self, name: str) -> None:
         self._require_pending("renamed")
         self.name = _validate_name(name)
@@ -316,10 +375,11 @@ class Task:
 
     # --- worker-side transitions ---------------------------------------------------------
 
-    def start(self, *, run_token: RunToken, at: datetime) -> None:
+    def start(self, *, run_token: RunToken, at: datetime, worker: WorkerId | None = None) -> None:
         """Claim the task for one run; every later write of that run must present the token."""
         self._move_to(TaskStatus.RUNNING)
         self.run_token = run_token
+        self.worker = worker
         self.attempts += 1
         self.started_at = at
         self.heartbeat_at = at

@@ -49,6 +49,7 @@ from application.login_backoff import LoginBackoff
 from application.model_tasks import ModelTaskRequester
 from application.ports import Clock, DispatchRecorder, EventChannel, LeaseLock, LoginThrottle
 from application.publishing import RecordDispatchedNow, TaskPublisher
+from application.running.append_task_logs import AppendTaskLogs
 from application.running.check_run import CheckRun
 from application.running.record_heartbeat import RecordHeartbeat
 from application.running.record_outcome import RecordOutcome
@@ -83,9 +84,12 @@ from application.use_cases.issue_stream_token import IssueStreamToken
 from application.use_cases.list_models import ListModels
 from application.use_cases.list_schedule_fires import ListScheduleFires
 from application.use_cases.list_schedules import ListSchedules
+from application.use_cases.list_task_attempts import ListTaskAttempts
+from application.use_cases.list_task_logs import ListTaskLogs
 from application.use_cases.list_tasks import ListTasks
 from application.use_cases.list_users import ListUsers
 from application.use_cases.list_workflows import ListWorkflows
+from application.use_cases.measure_waiting_tasks import MeasureWaitingTasks
 from application.use_cases.pause_schedule import PauseSchedule, ResumeSchedule
 from application.use_cases.purge_expired_events import PurgeExpiredEvents
 from application.use_cases.purge_expired_tasks import PurgeExpiredTasks
@@ -98,6 +102,7 @@ from application.use_cases.release_due_tasks import ReleaseDueTasks
 from application.use_cases.republish_overdue_tasks import RepublishOverdueTasks
 from application.use_cases.request_model_deployment import RequestModelDeployment
 from application.use_cases.request_model_validation import RequestModelValidation
+from application.use_cases.rerun_task import RerunTask
 from application.use_cases.retry_workflow import RetryWorkflow
 from application.use_cases.sign_up import SignUp
 from application.use_cases.submit_task import SubmitTask
@@ -344,6 +349,16 @@ class Container(containers.DeclarativeContainer):
     )
     get_task = providers.Factory(GetTask, uow=unit_of_work)
     explain_wait = providers.Factory(ExplainWait, uow=unit_of_work, clock=clock)
+    list_task_attempts = providers.Factory(ListTaskAttempts, uow=unit_of_work)
+    list_task_logs = providers.Factory(ListTaskLogs, uow=unit_of_work)
+    rerun_task = providers.Factory(
+        RerunTask,
+        uow=unit_of_work,
+        catalog=task_type_catalog,
+        publisher=publisher,
+        clock=clock,
+        max_active_tasks=settings.provided.max_active_tasks_per_user,
+    )
     list_tasks = providers.Factory(
         ListTasks,
         uow=unit_of_work,
@@ -436,7 +451,14 @@ class Container(containers.DeclarativeContainer):
     record_outcome = providers.Factory(
         RecordOutcome, uow=unit_of_work, publisher=publisher, clock=clock
     )
-    task_executor = providers.Singleton(TaskTypeExecutor, registry=task_type_catalog)
+    task_executor = providers.Singleton(
+        TaskTypeExecutor,
+        registry=task_type_catalog,
+        traceback_limit=settings.provided.traceback_max_chars,
+    )
+    append_task_logs = providers.Factory(
+        AppendTaskLogs, uow=unit_of_work, keep=settings.provided.task_log_max_lines
+    )
     run_supervisor = providers.Factory(
         ProcessRunSupervisor,
         heartbeat=record_heartbeat,
@@ -475,6 +497,7 @@ class Container(containers.DeclarativeContainer):
         supervisor=run_supervisor,
         tuning=run_tuning,
         observer=run_observer,
+        append_logs=append_task_logs,
     )
     # What Beat's reaper saw of the database, from its first run: silence during an outage
     # is no sign of a dead worker.
@@ -513,6 +536,7 @@ class Container(containers.DeclarativeContainer):
     describe_queues = providers.Factory(
         DescribeQueues, uow=unit_of_work, queue_depths=queue_depths, clock=clock
     )
+    measure_waiting_tasks = providers.Factory(MeasureWaitingTasks, uow=unit_of_work, clock=clock)
     republish_overdue_tasks = providers.Factory(
         RepublishOverdueTasks,
         uow=unit_of_work,
@@ -605,6 +629,7 @@ class Container(containers.DeclarativeContainer):
         BacklogCollector,
         queue_depths=queue_depths.provided.read,
         count_tasks=count_tasks_by_status.provider,
+        measure_waiting=measure_waiting_tasks.provider,
     )
 
 

@@ -13,6 +13,7 @@ from pythonjsonlogger.json import JsonFormatter
 
 from application.ports import RunObserver
 from application.running.outcomes import Outcome, TaskRun
+from entrypoints.tracing import current_trace_id
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 task_id_var: ContextVar[str | None] = ContextVar("task_id", default=None)
@@ -23,7 +24,8 @@ TEXT_FORMAT = (
     "%(asctime)s %(levelname)-7s %(name)s [req=%(request_id)s task=%(task_id)s] %(message)s"
 )
 JSON_FIELDS = (
-    "%(asctime)s %(levelname)s %(name)s %(process)d %(request_id)s %(task_id)s %(message)s"
+    "%(asctime)s %(levelname)s %(name)s %(process)d %(request_id)s %(task_id)s %(trace_id)s "
+    "%(message)s"
 )
 
 
@@ -35,11 +37,12 @@ def request_id_from(header: str | None) -> str:
 
 
 class ContextFilter(logging.Filter):
-    """Stamps every record with the request and task it belongs to ('-' when none)."""
+    """Stamps every record with the request, task and trace it belongs to ('-' when none)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get() or "-"
         record.task_id = task_id_var.get() or "-"
+        record.trace_id = current_trace_id() or "-"
         return True
 
 

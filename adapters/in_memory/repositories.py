@@ -26,6 +26,7 @@ from application.ports import (
     WorkflowQuery,
     WorkflowRepository,
 )
+from domain.attempt import Attempt, TaskLogLine
 from domain.errors import AlreadyExistsError
 from domain.flow import release_rank
 from domain.model import Model, ModelId
@@ -48,6 +49,8 @@ class InMemoryStore:
     schedules: dict[ScheduleId, Schedule] = field(default_factory=dict)
     schedule_fires: dict[tuple[ScheduleId, datetime], Fire] = field(default_factory=dict)
     workflows: dict[WorkflowId, Workflow] = field(default_factory=dict)
+    attempts: dict[tuple[TaskId, int], Attempt] = field(default_factory=dict)
+    task_logs: dict[TaskId, list[TaskLogLine]] = field(default_factory=dict)
 
 
 def newest_first(rows: Iterable[R], after: Cursor | None, limit: int) -> list[R]:
@@ -105,6 +108,23 @@ class InMemoryTaskRepository(TaskRepository):
     def mark_dispatched(self, task_ids: Sequence[TaskId], *, due_at: datetime) -> None:
         for task_id in task_ids:
             self._table.force(task_id, dispatched=True, due_at=due_at)
+
+    def oldest_waiting_by_queue(self) -> dict[str, datetime]:
+        oldest: dict[str, datetime] = {}
+        for t in self._table.rows():
+            if t.status is TaskStatus.PENDING:
+                at = t.due_at or t.created_at
+                oldest[t.queue] = min(oldest.get(t.queue, at), at)
+        return oldest
+
+    def count_active_by_queue(self) -> dict[str, int]:
+        active = (TaskStatus.PENDING, TaskStatus.RUNNING)
+        return dict(Counter(t.queue for t in self._table.rows() if t.status in active))
+
+    def count_undispatched(self) -> int:
+        return sum(
+            1 for t in self._table.rows() if t.status is TaskStatus.PENDING and not t.dispatched
+        )
 
     def count_overdue(self, *, due_before: datetime) -> dict[str, int]:
         return dict(Counter(t.queue for t in self._overdue(due_before)))

@@ -23,6 +23,7 @@ class RecordingTaskContext(TaskContext):
     upstream: dict[str, dict[str, Any]] = field(default_factory=dict)
     reports: list[tuple[int, str | None]] = field(default_factory=list)
     cancel_after: int | None = None  # cancel once this many reports were made
+    lines: list[tuple[str, str]] = field(default_factory=list)  # (level, message)
 
     def progress(self, percent: int, message: str | None = None) -> None:
         self.check_cancelled()
@@ -31,6 +32,9 @@ class RecordingTaskContext(TaskContext):
     def check_cancelled(self) -> None:
         if self.cancel_after is not None and len(self.reports) >= self.cancel_after:
             raise TaskCancelledError("cancelled", task_id=str(self.task_id))
+
+    def log(self, message: str, *, level: str = "info") -> None:
+        self.lines.append((level, message))
 
     @property
     def percents(self) -> list[int]:

@@ -10,6 +10,7 @@ from adapters.in_memory.events import (
     InMemoryEventRepository,
     InMemoryIdempotencyKeyRepository,
 )
+from adapters.in_memory.history import InMemoryAttemptRepository, InMemoryTaskLogRepository
 from adapters.in_memory.repositories import (
     InMemoryModelRepository,
     InMemoryScheduleFireRepository,
@@ -65,6 +66,13 @@ class InMemoryUnitOfWork(UnitOfWork):
         self._events = InMemoryEventRepository(self.event_store)
         self.idempotency_keys = self._keys
         self.events = self._events
+        exists = lambda task_id: any(t.id == task_id for t in tasks.rows())  # noqa: E731
+        self.attempts: InMemoryAttemptRepository = InMemoryAttemptRepository(
+            self.store.attempts, exists
+        )
+        self.task_logs: InMemoryTaskLogRepository = InMemoryTaskLogRepository(
+            self.store.task_logs, exists
+        )
 
     def __exit__(
         self,
@@ -82,6 +90,8 @@ class InMemoryUnitOfWork(UnitOfWork):
             table.apply()
         self._keys.apply()
         committed = self._events.apply()
+        self.attempts.apply()
+        self.task_logs.apply()
         self.commits += 1
         if committed and self.event_channel is not None:
             self.event_channel.publish(committed)

@@ -19,6 +19,7 @@ from adapters.sqlalchemy.tables import (
     UserRow,
     WorkflowRow,
 )
+from domain.attempt import Attempt, AttemptOutcome, LogLevel, TaskLogLine
 from domain.flow import Concurrency, HoldReason
 from domain.model import Model, ModelId, ModelStatus, ModelType
 from domain.schedule import (
@@ -33,7 +34,16 @@ from domain.schedule import (
     TaskTemplate,
     Trigger,
 )
-from domain.task import Priority, Progress, RunToken, Task, TaskError, TaskId, TaskStatus
+from domain.task import (
+    Priority,
+    Progress,
+    RunToken,
+    Task,
+    TaskError,
+    TaskId,
+    TaskStatus,
+    WorkerId,
+)
 from domain.user import Email, User, UserId
 from domain.workflow import OnFailure, Workflow, WorkflowId, WorkflowStatus
 
@@ -73,13 +83,20 @@ def task_values(task: Task) -> dict[str, Any]:
         "workflow_id": task.workflow_id,
         "workflow_key": task.workflow_key,
         "depends_on": list(task.depends_on) if task.workflow_id is not None else None,
+        "error_traceback": task.error.traceback if task.error else None,
+        "trace_id": task.trace_id,
+        "retry_of": task.retry_of,
+        "worker_host": task.worker.host if task.worker else None,
+        "worker_pid": task.worker.pid if task.worker else None,
     }
 
 
 def task_from_row(row: TaskRow | Row[Any]) -> Task:
     error = None
     if row.error_type is not None:
-        error = TaskError(type=row.error_type, message=row.error_message or "")
+        error = TaskError(
+            type=row.error_type, message=row.error_message or "", traceback=row.error_traceback
+        )
     return Task(
         id=TaskId(row.id),
         name=row.name,
@@ -114,6 +131,9 @@ def task_from_row(row: TaskRow | Row[Any]) -> Task:
         workflow_id=WorkflowId(row.workflow_id) if row.workflow_id is not None else None,
         workflow_key=row.workflow_key,
         depends_on=list(row.depends_on or []),
+        trace_id=row.trace_id,
+        retry_of=TaskId(row.retry_of) if row.retry_of is not None else None,
+        worker=worker_from(row.worker_host, row.worker_pid),
     )
 
 
@@ -204,6 +224,52 @@ def fire_from_row(row: ScheduleFireRow | Row[Any]) -> Fire:
         task_id=TaskId(row.task_id) if row.task_id is not None else None,
         reason=row.reason,
         fence=row.fence,
+    )
+
+
+def worker_from(host: str | None, pid: int | None) -> WorkerId | None:
+    return WorkerId(host, pid) if host is not None and pid is not None else None
+
+
+def attempt_values(attempt: Attempt) -> dict[str, Any]:
+    error = attempt.error
+    return {
+        "task_id": attempt.task_id,
+        "number": attempt.number,
+        "worker_host": attempt.worker.host if attempt.worker else None,
+        "worker_pid": attempt.worker.pid if attempt.worker else None,
+        "started_at": attempt.started_at,
+        "ended_at": attempt.ended_at,
+        "outcome": attempt.outcome.value,
+        "error_type": error.type if error else None,
+        "error_message": error.message if error else None,
+        "error_traceback": error.traceback if error else None,
+    }
+
+
+def attempt_from_row(row: Row[Any]) -> Attempt:
+    error = None
+    if row.error_type is not None:
+        error = TaskError(row.error_type, row.error_message or "", row.error_traceback)
+    return Attempt(
+        task_id=TaskId(row.task_id),
+        number=row.number,
+        worker=worker_from(row.worker_host, row.worker_pid),
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        outcome=AttemptOutcome(row.outcome),
+        error=error,
+    )
+
+
+def log_line_from_row(row: Row[Any]) -> TaskLogLine:
+    return TaskLogLine(
+        task_id=TaskId(row.task_id),
+        attempt=row.attempt,
+        level=LogLevel(row.level),
+        message=row.message,
+        logged_at=row.logged_at,
+        seq=row.seq,
     )
 
 

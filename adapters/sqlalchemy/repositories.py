@@ -7,7 +7,7 @@ write only the changed columns, guarded by the status (and run token) it saw.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Row, Table, case, delete, false, func, insert, select, true, update
@@ -18,8 +18,11 @@ from adapters.sqlalchemy.compare_and_set import lost_race, rows_written, write_c
 from adapters.sqlalchemy.errors import unique_violations_as_already_exists
 from adapters.sqlalchemy.keyset import newest_first
 from adapters.sqlalchemy.mapping import (
+    attempt_from_row,
+    attempt_values,
     fire_from_row,
     fire_values,
+    log_line_from_row,
     model_from_row,
     model_to_row,
     model_values,
@@ -37,12 +40,15 @@ from adapters.sqlalchemy.tables import (
     ModelRow,
     ScheduleFireRow,
     ScheduleRow,
+    TaskAttemptRow,
+    TaskLogRow,
     TaskRow,
     UserRow,
     WorkflowRow,
 )
 from application.errors import FencedOffError
 from application.ports import (
+    AttemptRepository,
     Cursor,
     ModelQuery,
     ModelRepository,
@@ -50,12 +56,14 @@ from application.ports import (
     ScheduleFireRepository,
     ScheduleQuery,
     ScheduleRepository,
+    TaskLogRepository,
     TaskQuery,
     TaskRepository,
     UserRepository,
     WorkflowQuery,
     WorkflowRepository,
 )
+from domain.attempt import Attempt, TaskLogLine
 from domain.errors import AlreadyExistsError, ConcurrencyConflictError, NotFoundError
 from domain.model import Model, ModelId
 from domain.schedule import Fire, Schedule, ScheduleId
@@ -75,6 +83,8 @@ _USERS = cast(Table, UserRow.__table__)
 # Seeds the hash of concurrency keys' advisory locks, apart from any other advisory lock.
 _KEY_LOCK_SEED = 0x7461736B
 _WORKFLOWS = cast(Table, WorkflowRow.__table__)
+_ATTEMPTS = cast(Table, TaskAttemptRow.__table__)
+_LOGS = cast(Table, TaskLogRow.__table__)
 
 
 class SqlAlchemyTaskRepository(TaskRepository):
@@ -204,6 +214,38 @@ class SqlAlchemyTaskRepository(TaskRepository):
             .values(dispatched=False)
         )
         return rows_written(self._session, statement.execution_options(**_UNSYNCHRONIZED))
+
+    def oldest_waiting_by_queue(self) -> dict[str, datetime]:
+        since = func.min(func.coalesce(TaskRow.due_at, TaskRow.created_at))
+        statement = (
+            select(TaskRow.priority, since)
+            .where(TaskRow.status == TaskStatus.PENDING.value)
+            .group_by(TaskRow.priority)
+        )
+        oldest: dict[str, datetime] = {}
+        for priority, at in self._session.execute(statement):
+            at = at if at.tzinfo else at.replace(tzinfo=UTC)  # SQLite keeps no zone
+            queue = Priority(priority).queue
+            oldest[queue] = min(oldest.get(queue, at), at)
+        return oldest
+
+    def count_active_by_queue(self) -> dict[str, int]:
+        statement = (
+            select(TaskRow.priority, func.count())
+            .where(TaskRow.status.in_([TaskStatus.PENDING.value, TaskStatus.RUNNING.value]))
+            .group_by(TaskRow.priority)
+        )
+        counts: dict[str, int] = {}
+        for priority, count in self._session.execute(statement):
+            queue = Priority(priority).queue
+            counts[queue] = counts.get(queue, 0) + count
+        return counts
+
+    def count_undispatched(self) -> int:
+        statement = select(func.count()).where(
+            TaskRow.status == TaskStatus.PENDING.value, TaskRow.dispatched == false()
+        )
+        return int(self._session.scalar(statement) or 0)
 
     def count_overdue(self, *, due_before: datetime) -> dict[str, int]:
         statement = (
@@ -725,3 +767,65 @@ class SqlAlchemyWorkflowRepository(WorkflowRepository):
             workflow_from_row(row)
             for row in self._session.scalars(statement, execution_options=_FRESH)
         ]
+
+
+class SqlAlchemyAttemptRepository(AttemptRepository):
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, attempt: Attempt) -> None:
+        recorded = self._session.execute(
+            select(TaskAttemptRow.number).where(
+                TaskAttemptRow.task_id == attempt.task_id, TaskAttemptRow.number == attempt.number
+            )
+        ).first()
+        if recorded is None:
+            self._session.execute(insert(TaskAttemptRow), attempt_values(attempt))
+
+    def list(self, task_id: TaskId) -> list[Attempt]:
+        statement = (
+            select(_ATTEMPTS)
+            .where(TaskAttemptRow.task_id == task_id)
+            .order_by(TaskAttemptRow.number)
+        )
+        return [attempt_from_row(row) for row in self._session.execute(statement)]
+
+
+class SqlAlchemyTaskLogRepository(TaskLogRepository):
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def append(self, lines: Sequence[TaskLogLine], *, keep: int) -> None:
+        if not lines:
+            return
+        task_id = lines[0].task_id
+        last = self._session.execute(
+            select(func.max(TaskLogRow.seq)).where(TaskLogRow.task_id == task_id)
+        ).scalar_one_or_none()
+        first = (last or 0) + 1
+        rows = [
+            {
+                "task_id": line.task_id,
+                "seq": first + offset,
+                "attempt": line.attempt,
+                "level": line.level.value,
+                "message": line.message,
+                "logged_at": line.logged_at,
+            }
+            for offset, line in enumerate(lines)
+        ]
+        self._session.execute(insert(TaskLogRow), rows)
+        newest = first + len(rows) - 1
+        if newest > keep:
+            self._session.execute(
+                delete(TaskLogRow)
+                .where(TaskLogRow.task_id == task_id, TaskLogRow.seq <= newest - keep)
+                .execution_options(**_UNSYNCHRONIZED)
+            )
+
+    def page(self, task_id: TaskId, *, after: int | None, limit: int) -> list[TaskLogLine]:
+        statement = select(_LOGS).where(TaskLogRow.task_id == task_id)
+        if after is not None:
+            statement = statement.where(TaskLogRow.seq > after)
+        statement = statement.order_by(TaskLogRow.seq).limit(limit)
+        return [log_line_from_row(row) for row in self._session.execute(statement)]

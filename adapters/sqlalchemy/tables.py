@@ -148,6 +148,47 @@ class TaskRow(Base):
     )
     workflow_key: Mapped[str | None] = mapped_column(String(100))
     depends_on: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    error_traceback: Mapped[str | None] = mapped_column(Text)
+    trace_id: Mapped[str | None] = mapped_column(String(32))
+    retry_of: Mapped[UUID | None] = mapped_column(Uuid)
+    worker_host: Mapped[str | None] = mapped_column(String(255))
+    worker_pid: Mapped[int | None] = mapped_column(Integer)
+
+
+class TaskAttemptRow(Base):
+    """One ended run of a task; goes with its task."""
+
+    __tablename__ = "task_attempts"
+
+    task_id: Mapped[UUID] = mapped_column(
+        Uuid, ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
+    )
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    worker_host: Mapped[str | None] = mapped_column(String(255))
+    worker_pid: Mapped[int | None] = mapped_column(Integer)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    outcome: Mapped[str] = mapped_column(String(20))
+    error_type: Mapped[str | None] = mapped_column(Text)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    error_traceback: Mapped[str | None] = mapped_column(Text)
+
+
+class TaskLogRow(Base):
+    """One line a run of a task logged; goes with its task."""
+
+    __tablename__ = "task_logs"
+    __table_args__ = (UniqueConstraint("task_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    task_id: Mapped[UUID] = mapped_column(Uuid, ForeignKey("tasks.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    attempt: Mapped[int] = mapped_column(Integer)
+    level: Mapped[str] = mapped_column(String(10))
+    message: Mapped[str] = mapped_column(Text)
+    logged_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class ScheduleRow(Base):

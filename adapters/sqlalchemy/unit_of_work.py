@@ -14,9 +14,11 @@ from adapters.sqlalchemy.event_repositories import (
     SqlAlchemyIdempotencyKeyRepository,
 )
 from adapters.sqlalchemy.repositories import (
+    SqlAlchemyAttemptRepository,
     SqlAlchemyModelRepository,
     SqlAlchemyScheduleFireRepository,
     SqlAlchemyScheduleRepository,
+    SqlAlchemyTaskLogRepository,
     SqlAlchemyTaskRepository,
     SqlAlchemyUserRepository,
     SqlAlchemyWorkflowRepository,
@@ -48,6 +50,8 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.schedules = SqlAlchemyScheduleRepository(self._session)
         self.schedule_fires = SqlAlchemyScheduleFireRepository(self._session)
         self.workflows = SqlAlchemyWorkflowRepository(self._session)
+        self.attempts = SqlAlchemyAttemptRepository(self._session)
+        self.task_logs = SqlAlchemyTaskLogRepository(self._session)
         return self
 
     def __exit__(

@@ -7,13 +7,16 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from application.errors import DependencyUnavailableError, TaskCancelledError
 from application.ports import TaskContext
+from application.running.append_task_logs import AppendTaskLogs
 from application.running.check_run import CheckRun
 from application.running.report_progress import ReportProgress
-from domain.errors import NotFoundError, StaleRunError
+from domain.attempt import LogLevel, TaskLogLine
+from domain.errors import NotFoundError, StaleRunError, ValidationError
 from domain.task import RunToken, TaskId
 from domain.user import UserId
 
@@ -43,6 +46,9 @@ class RunContext(TaskContext):
     owner_is_admin: bool = False
     upstream: dict[str, dict[str, Any]] = field(default_factory=dict)
     monotonic: Callable[[], float] = time.monotonic
+    # Log lines go nowhere without it (runs in tests that do not look at them).
+    append_logs: AppendTaskLogs | None = None
+    wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     writes: int = 0
     _cancelled: threading.Event = field(default_factory=threading.Event)
     # The task's status when the run learnt it was over: "cancelled", "deleted", or e.g.
@@ -52,6 +58,9 @@ class RunContext(TaskContext):
     _latest: tuple[int, str | None] | None = None
     _last_write: float = float("-inf")
     _last_check: float = float("-inf")
+    _log_lines: list[TaskLogLine] = field(default_factory=list)
+    _last_log_write: float = float("-inf")
+    _log_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def progress(self, percent: int, message: str | None = None) -> None:
         self._raise_if_cancelled()
@@ -65,6 +74,39 @@ class RunContext(TaskContext):
         if now - max(self._last_check, self._last_write) >= self.min_interval:
             self._last_check = now
             self._try_write(lambda: self.check_run.execute(self.task_id, self.run_token), "check")
+
+    def log(self, message: str, *, level: str = "info") -> None:
+        """Never raises for a run that is over: logging must not change how a task ends."""
+        try:
+            parsed = LogLevel(level.lower())
+        except ValueError:
+            raise ValidationError(
+                f"level must be one of {', '.join(LogLevel)}", field="level"
+            ) from None
+        if self.append_logs is None:
+            return
+        line = TaskLogLine(self.task_id, self.attempt, parsed, str(message), self.wall_clock())
+        with self._log_lock:
+            self._log_lines.append(line)
+        if self.monotonic() - self._last_log_write >= self.min_interval:
+            self.flush_logs()
+
+    def flush_logs(self) -> None:
+        """Write the log lines kept since the last write; lost if the run is over."""
+        with self._log_lock:
+            lines, self._log_lines = self._log_lines, []
+        if not lines or self.append_logs is None or self.cancelled:
+            return
+        append = self.append_logs
+        self._last_log_write = self.monotonic()
+        try:
+            append.execute(self.task_id, self.run_token, lines)
+        except (StaleRunError, NotFoundError) as exc:
+            self.mark_over(status_found(exc))
+        except DependencyUnavailableError as exc:
+            logger.warning("log of task %s not written: %s", self.task_id, exc)
+            with self._log_lock:
+                self._log_lines[:0] = lines  # the next write tries again
 
     def flush(self) -> None:
         """Write the latest unwritten progress, if any."""

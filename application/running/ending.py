@@ -10,6 +10,7 @@ from application.model_settlement import settle_model_task
 from application.ports import UnitOfWork
 from application.task_events import record_task_event
 from application.workflows import advance_workflow
+from domain.attempt import Attempt
 from domain.event import EventKind
 from domain.task import Task
 
@@ -24,6 +25,10 @@ def run_ended(uow: UnitOfWork, task: Task, *, at: datetime) -> list[Task]:
     that does not leaves them to the relay, as any unpublished task): tasks of `task`'s
     workflow, and held tasks of its concurrency key whose slot came free."""
     settle_model_task(uow, task, at=at)
+    if task.attempts:
+        # Its latest attempt, unless that ended before (a retried task cancelled while it
+        # waits for its next run): the repository keeps the first record of each number.
+        uow.attempts.add(Attempt.ended(task, at=at))
     record_task_event(uow, task, EventKind.STATUS, at=at)
     released = advance_workflow(uow, task, at=at) + release_freed_slots(uow, task)
     for dependent in released:

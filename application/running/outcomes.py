@@ -43,6 +43,7 @@ class Completed:
 class Failed:
     error_type: str
     message: str
+    traceback: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Retried:
     error_type: str
     message: str
     countdown: float
+    traceback: str | None = None
 
 
 @dataclass(frozen=True)

@@ -38,10 +38,10 @@ class RecordOutcome:
                     run_token=run.run_token, result=outcome.result, at=now, message=outcome.message
                 )
             elif isinstance(outcome, Failed):
-                error = TaskError(outcome.error_type, outcome.message)
+                error = TaskError(outcome.error_type, outcome.message, outcome.traceback)
                 task.fail(run_token=run.run_token, error=error, at=now)
             else:
-                error = TaskError(outcome.error_type, outcome.message)
+                error = TaskError(outcome.error_type, outcome.message, outcome.traceback)
                 task.retry(run_token=run.run_token, error=error, at=now)
             self.uow.tasks.update(task)
             released = run_ended(self.uow, task, at=now)

@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from application.errors import DependencyUnavailableError, TaskCancelledError
 from application.ports import RunObserver, RunSupervisor, TaskExecutor
+from application.running.append_task_logs import AppendTaskLogs
 from application.running.check_run import CheckRun
 from application.running.context import DELETED, RunContext, status_found
 from application.running.outcomes import (
@@ -109,6 +110,7 @@ class RunTask:
     tuning: RunTuning = RunTuning()
     observer: RunObserver = UNOBSERVED
     sleep: Callable[[float], None] = time.sleep
+    append_logs: AppendTaskLogs | None = None
 
     def execute(self, task_id: TaskId) -> RunOutcome:
         """What happened to the delivery, as stored. Raises DependencyUnavailableError
@@ -141,6 +143,7 @@ class RunTask:
             owner_id=run.owner_id,
             owner_is_admin=run.owner_is_admin,
             upstream=run.upstream,
+            append_logs=self.append_logs,
         )
         started = time.monotonic()
         with self.supervisor.watch(context):
@@ -169,6 +172,7 @@ class RunTask:
         if isinstance(execution, Completed):
             execution = replace(execution, message=context.final_message())
         try:
+            context.flush_logs()
             if not isinstance(execution, Completed):
                 context.flush()  # keep the last progress reported before the failure
             task = self._persist(lambda: self.record_outcome.execute(run, execution), attempts=None)
@@ -177,7 +181,7 @@ class RunTask:
             found = status_found(exc) if isinstance(exc, StaleRunError | NotFoundError) else None
             return _ended_elsewhere(context.over_because or found)
         if isinstance(execution, Retried) and task.status is TaskStatus.FAILED:
-            return Failed(execution.error_type, execution.message)  # its last attempt
+            return Failed(execution.error_type, execution.message, execution.traceback)
         return execution
 
     def _persist(self, write: Callable[[], T], *, attempts: int | None) -> T:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from application.ports import Clock, UnitOfWork
@@ -12,7 +15,12 @@ from application.task_events import record_task_event
 from application.workflows import upstream_of
 from domain.errors import NotFoundError
 from domain.event import EventKind
-from domain.task import RunToken, TaskId
+from domain.task import RunToken, TaskId, WorkerId
+
+
+def this_process() -> WorkerId:
+    """The process a claim is made in: a pool process of a worker, when run by one."""
+    return WorkerId(socket.gethostname(), os.getpid())
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,13 +34,14 @@ class StartTask:
 
     uow: UnitOfWork
     clock: Clock
+    worker: Callable[[], WorkerId] = this_process
 
     def execute(self, task_id: TaskId) -> TaskRun:
         token = RunToken(secrets.token_hex(16))
         with self.uow:
             task = self.uow.tasks.get(task_id)
             now = self.clock.now()
-            task.start(run_token=token, at=now)
+            task.start(run_token=token, at=now, worker=self.worker())
             self.uow.tasks.update(task)
             record_task_event(self.uow, task, EventKind.STATUS, at=now)
             try:

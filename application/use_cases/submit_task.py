@@ -61,6 +61,7 @@ class SubmitTask:
         request_id: str | None = None,
         run_at: datetime | None = None,
         concurrency_key: str | None = None,
+        trace_id: str | None = None,
     ) -> Task:
         task, _ = self.execute_once(
             actor,
@@ -74,6 +75,7 @@ class SubmitTask:
             request_id=request_id,
             run_at=run_at,
             concurrency_key=concurrency_key,
+            trace_id=trace_id,
         )
         return task
 
@@ -91,6 +93,7 @@ class SubmitTask:
         request_id: str | None = None,
         run_at: datetime | None = None,
         concurrency_key: str | None = None,
+        trace_id: str | None = None,
     ) -> tuple[Task, bool]:
         """The task, and whether it is the replay of an earlier request with the claim's key."""
         ensure_active(actor)
@@ -99,7 +102,9 @@ class SubmitTask:
         )
         rules = SubmissionRules(self.catalog, self.argument_limits)
         now = self.clock.now()
-        task = rules.new_task(submission, owner_id=actor.id, at=now, request_id=request_id)
+        task = rules.new_task(
+            submission, owner_id=actor.id, at=now, request_id=request_id, trace_id=trace_id
+        )
         with self.uow:
             if claim is not None and (earlier := replay(self.uow, actor.id, claim)) is not None:
                 return earlier[0], True

@@ -47,9 +47,16 @@ class SubmitTaskBatch:
     argument_limits: ArgumentLimits = field(default_factory=ArgumentLimits)
 
     def execute(
-        self, actor: User, submissions: Sequence[TaskSubmission], *, request_id: str | None = None
+        self,
+        actor: User,
+        submissions: Sequence[TaskSubmission],
+        *,
+        request_id: str | None = None,
+        trace_id: str | None = None,
     ) -> list[Task]:
-        tasks, _ = self.execute_once(actor, None, submissions, request_id=request_id)
+        tasks, _ = self.execute_once(
+            actor, None, submissions, request_id=request_id, trace_id=trace_id
+        )
         return tasks
 
     def execute_once(
@@ -59,6 +66,7 @@ class SubmitTaskBatch:
         submissions: Sequence[TaskSubmission],
         *,
         request_id: str | None = None,
+        trace_id: str | None = None,
     ) -> tuple[list[Task], bool]:
         """The tasks, and whether they replay an earlier request with the claim's key."""
         ensure_active(actor)
@@ -69,7 +77,7 @@ class SubmitTaskBatch:
                 limit=self.max_batch_size,
             )
         now = self.clock.now()
-        tasks, errors = self._new_tasks(actor, submissions, request_id, now)
+        tasks, errors = self._new_tasks(actor, submissions, request_id, now, trace_id)
         with self.uow:
             if claim is not None and (earlier := replay(self.uow, actor.id, claim)) is not None:
                 return earlier, True
@@ -95,6 +103,7 @@ class SubmitTaskBatch:
         submissions: Sequence[TaskSubmission],
         request_id: str | None,
         now: datetime,
+        trace_id: str | None,
     ) -> tuple[list[Task], list[tuple[str, str]]]:
         rules = SubmissionRules(self.catalog, self.argument_limits)
         tasks: list[Task] = []
@@ -102,7 +111,13 @@ class SubmitTaskBatch:
         for n, submission in enumerate(submissions):
             try:
                 tasks.append(
-                    rules.new_task(submission, owner_id=actor.id, at=now, request_id=request_id)
+                    rules.new_task(
+                        submission,
+                        owner_id=actor.id,
+                        at=now,
+                        request_id=request_id,
+                        trace_id=trace_id,
+                    )
                 )
             except ValidationError as exc:
                 errors += [(f"tasks[{n}].{name}", message) for name, message in exc.field_errors]

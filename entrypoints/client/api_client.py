@@ -108,6 +108,17 @@ class ApiClient:
     def cancel_workflow(self, workflow_id: UUID) -> dict[str, Any]:
         return self._request("POST", f"/workflows/{workflow_id}/cancel")
 
+    def task_attempts(self, task_id: UUID) -> dict[str, Any]:
+        return self._request("GET", f"/tasks/{task_id}/attempts")
+
+    def task_logs(self, task_id: UUID, cursor: str | None = None) -> dict[str, Any]:
+        """One page {items, next_cursor, task_status} of the task's log, after `cursor`."""
+        params = {"cursor": cursor} if cursor else {}
+        return self._request("GET", f"/tasks/{task_id}/logs", params=params)
+
+    def retry_task(self, task_id: UUID) -> dict[str, Any]:
+        return self._request("POST", f"/tasks/{task_id}/retry")
+
     def close(self) -> None:
         self._http.close()
 

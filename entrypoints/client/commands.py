@@ -1,8 +1,11 @@
-"""`taskhub tasks ...`: submit, get, list, cancel and watch tasks through the REST API."""
+"""`taskhub tasks ...`: submit, get, list, cancel, watch and re-run tasks, and read their
+attempts and logs, through the REST API."""
 
 from __future__ import annotations
 
 import enum
+import json
+import time
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -10,8 +13,10 @@ import typer
 
 from entrypoints.client import arguments
 from entrypoints.client.output import (
+    attempt_table,
     console,
     local_time,
+    log_line,
     print_json,
     print_table,
     reported_errors,
@@ -172,3 +177,62 @@ def watch(task_id: TaskIdArgument, interval: Interval = 0.5, as_json: JsonFlag =
     """
     with reported_errors(), logged_in_client() as client:
         watch_until_done(client, task_id, interval=interval, as_json=as_json)
+
+
+@tasks_app.command("attempts")
+def attempts(task_id: TaskIdArgument, as_json: JsonFlag = False) -> None:
+    """Every run the task had: outcome, worker, start, duration and error."""
+    with reported_errors(), logged_in_client() as client:
+        found = client.task_attempts(task_id)
+    if as_json:
+        print_json(found)
+    elif not found["items"]:
+        typer.echo("no attempt has ended yet")
+    else:
+        print_table(attempt_table(found["items"]))
+
+
+_FINISHED = {"completed", "failed", "cancelled"}
+
+
+@tasks_app.command("logs")
+def logs(
+    task_id: TaskIdArgument,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing new lines until the task ends.")
+    ] = False,
+    interval: Interval = 1.0,
+    as_json: JsonFlag = False,
+) -> None:
+    """Print what the task's runs logged, oldest first; with --follow, new lines as they come,
+    until the task has finished. Ctrl-C stops following; the task goes on."""
+    with reported_errors(), logged_in_client() as client:
+        cursor: str | None = None
+        while True:
+            page = client.task_logs(task_id, cursor)
+            for line in page["items"]:
+                typer.echo(print_json_line(line) if as_json else log_line(line))
+            cursor = page.get("next_cursor") or cursor
+            if page["items"]:
+                continue  # there may be more right away
+            if not follow or page["task_status"] in _FINISHED:
+                return
+            try:
+                time.sleep(interval)
+            except KeyboardInterrupt:
+                return
+
+
+def print_json_line(line: dict[str, Any]) -> str:
+    return json.dumps(line, ensure_ascii=True)
+
+
+@tasks_app.command("retry")
+def retry(task_id: TaskIdArgument, as_json: JsonFlag = False) -> None:
+    """Run a failed or cancelled task again, as a new task; prints the new task's id."""
+    with reported_errors(), logged_in_client() as client:
+        task = client.retry_task(task_id)
+    if as_json:
+        print_json(task)
+    else:
+        typer.echo(shown(f"task {task['id']} {task['status']} (re-runs {task_id})"))

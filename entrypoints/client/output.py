@@ -132,6 +132,33 @@ def print_table(table: Table) -> None:
     out.print(table)
 
 
+def attempt_table(attempts: list[dict[str, Any]]) -> Table:
+    table = Table(box=None, pad_edge=False)
+    for column in ("#", "outcome", "worker", "started", "seconds", "error"):
+        table.add_column(column)
+    for attempt in attempts:
+        error = attempt.get("error")
+        worker = f"{attempt.get('worker_host') or '-'}:{attempt.get('worker_pid') or '-'}"
+        seconds = attempt.get("duration_seconds")
+        table.add_row(
+            str(attempt["number"]),
+            status_text(attempt["outcome"]),
+            Text(shown(worker)),
+            local_time(attempt.get("started_at")) or "-",
+            f"{seconds:.3f}" if seconds is not None else "-",
+            Text(shown(f"{error['type']}: {error['message']}")) if error else "",
+        )
+    return table
+
+
+def log_line(line: dict[str, Any]) -> str:
+    """One line of a task's log as `taskhub tasks logs` prints it."""
+    when = local_time(line["logged_at"])
+    return shown(
+        f"{when} #{line['attempt']} {line['level'].upper():<8} {line['message']}", keep="\n"
+    )
+
+
 def task_detail(task: dict[str, Any]) -> Table:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
@@ -159,6 +186,8 @@ def task_detail(task: dict[str, Any]) -> Table:
     if task.get("error"):
         error = task["error"]
         rows.append(("error", Text(shown(f"{error['type']}: {error['message']}"))))
+        if error.get("traceback"):
+            rows.append(("traceback", Text(shown(error["traceback"], keep="\n"))))
     for label, value in rows:
         grid.add_row(label, value)
     return grid

@@ -23,12 +23,14 @@ from entrypoints.http.routers import (
     health,
     models,
     schedules,
+    task_history,
     task_types,
     tasks,
     users,
     workflows,
 )
 from entrypoints.http.security_headers import SecurityHeadersMiddleware
+from entrypoints.tracing import start_tracing, trace_api
 
 API_PREFIX = "/api/v1"
 
@@ -63,17 +65,19 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(refuse_unknown_query_parameters)])
-    for module in (
+    routers = (
         auth,
         users,
         tasks,
+        task_history,
         task_types,
         models,
         schedules,
         workflows,
         health,
         admin_queues,
-    ):
+    )
+    for module in routers:
         api.include_router(module.router)
     api.include_router(events.router)
     app.include_router(api)
@@ -82,6 +86,8 @@ def create_app(container: Container | None = None) -> FastAPI:
     install_metrics(app, token=token, serve=token is not None or not production)
     _allow_cross_origin_calls(app, settings.cors_origins)
     app.openapi = lambda: _openapi_with_problem_documents(app)  # type: ignore[method-assign]
+    if start_tracing(settings.otel_exporter, service_name="taskhub-api"):
+        trace_api(app, container.engine())
     return app
 
 

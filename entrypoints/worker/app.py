@@ -15,6 +15,7 @@ from application.errors import DependencyUnavailableError
 from domain.task import TaskId
 from entrypoints.container import Container, task_name
 from entrypoints.logs import configure_logging, request_id_var, task_id_var
+from entrypoints.tracing import start_tracing, trace_worker
 from entrypoints.worker.beat import InProcessMaintenanceScheduler
 from entrypoints.worker.celery_states import EXPECTED_ERRORS, report_to_celery
 from entrypoints.worker.metrics import serve_worker_metrics
@@ -46,6 +47,7 @@ def create_worker_app(container: Container) -> Celery:
     app.conf.beat_scheduler = "entrypoints.worker.beat:InProcessMaintenanceScheduler"
     _lease_maintenance_and_run_the_scheduler_in_beat(container)
     _reset_connections_after_fork(container)
+    _trace_runs_when_asked(app, container)
     fail_runs_stopped_at_their_time_limit(container.fail_overrun_task)
     _use_taskhub_logging(container)
     serve_worker_metrics(
@@ -134,6 +136,19 @@ def _reset_connections_after_fork(container: Container) -> None:
     def fresh_database_pool(**_: Any) -> None:
         # A pool inherited through fork shares sockets with the parent: start from scratch.
         container.engine().dispose(close=False)
+
+
+def _trace_runs_when_asked(app: Celery, container: Container) -> None:
+    exporter = container.settings().otel_exporter
+    if exporter in (None, "none"):
+        return  # not even a signal handler: a run costs nothing more with tracing off
+
+    @worker_process_init.connect(weak=False)
+    def start_in_pool_process(**_: Any) -> None:
+        # In each pool process, after the fork: an exporter's thread and connections do not
+        # survive one, and the runs happen here.
+        if start_tracing(exporter, service_name="taskhub-worker"):
+            trace_worker(app, container.engine())
 
 
 def _use_taskhub_logging(container: Container) -> None:

@@ -29,6 +29,7 @@ from application.running.outcomes import (
     TaskRun,
 )
 from application.use_cases.count_tasks_by_status import CountTasksByStatus
+from application.use_cases.measure_waiting_tasks import MeasureWaitingTasks, WaitingTasks
 
 logger = logging.getLogger(__name__)
 K = TypeVar("K")
@@ -88,9 +89,11 @@ class BacklogCollector(Collector):
         self,
         queue_depths: Callable[[], Mapping[str, int]],
         count_tasks: Callable[[], CountTasksByStatus],
+        measure_waiting: Callable[[], MeasureWaitingTasks] | None = None,
     ) -> None:
         self._queue_depths = queue_depths
         self._count_tasks = count_tasks
+        self._measure_waiting = measure_waiting
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         depth = GaugeMetricFamily(
@@ -106,6 +109,33 @@ class BacklogCollector(Collector):
         for status, count in counts.items():
             tasks.add_metric([status.value], count)
         yield tasks
+        oldest = GaugeMetricFamily(
+            "taskhub_oldest_waiting_task_seconds",
+            "Per queue, how long its oldest pending task has waited since it became due.",
+            labels=["queue"],
+        )
+        undispatched = GaugeMetricFamily(
+            "taskhub_tasks_undispatched",
+            "Pending tasks the broker never accepted: the outbox relay's backlog.",
+        )
+        work = GaugeMetricFamily(
+            "taskhub_queue_work",
+            "Per queue, tasks pending or running: what to scale its workers by (unlike "
+            "taskhub_queue_depth, it counts the messages workers have prefetched or run).",
+            labels=["queue"],
+        )
+        measure = self._measure_waiting
+        if measure is not None:
+            waiting = _read_waiting(lambda: measure().execute())
+            if waiting is not None:
+                for queue, seconds in waiting.oldest_seconds.items():
+                    oldest.add_metric([queue], seconds)
+                undispatched.add_metric([], waiting.undispatched)
+                for queue, count in waiting.work.items():
+                    work.add_metric([queue], count)
+        yield oldest
+        yield work
+        yield undispatched
 
 
 def serve_worker_metrics(*, port: int, address: str, backlog: Callable[[], Collector]) -> None:
@@ -161,6 +191,14 @@ def _read(what: str, read: Callable[[], Mapping[K, int]]) -> Mapping[K, int]:
         # The series are missing from this scrape; the log says why.
         logger.warning("metrics: %s not read: %s", what, exc)
         return {}
+
+
+def _read_waiting(read: Callable[[], WaitingTasks]) -> WaitingTasks | None:
+    try:
+        return read()
+    except DependencyUnavailableError as exc:
+        logger.warning("metrics: waiting tasks not read: %s", exc)
+        return None
 
 
 @contextmanager

@@ -27,6 +27,8 @@ COMPOSE: dict[str, Any] = yaml.safe_load((DOCKER / "compose.yaml").read_text())
 SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
 TASKHUB_SERVICES = {name: s for name, s in SERVICES.items() if s.get("image") == "taskhub:latest"}
 ONE_SHOT = {"migrate"}
+# Images without a shell or an HTTP client to probe themselves with (distroless).
+NO_PROBE = {"otel-collector"}
 
 
 # What the file asks of its environment (compose.yaml's header); any values do for `config`.
@@ -130,6 +132,8 @@ def test_the_expected_services_are_all_there() -> None:
         "prometheus",
         "grafana",
         "proxy",
+        "otel-collector",
+        "jaeger",
     }
 
 
@@ -168,7 +172,7 @@ def test_dockerfile_environment_names_only_known_settings() -> None:
     assert used - known == set()
 
 
-@pytest.mark.parametrize("name", sorted(set(SERVICES) - ONE_SHOT))
+@pytest.mark.parametrize("name", sorted(set(SERVICES) - ONE_SHOT - NO_PROBE))
 def test_every_long_running_service_has_a_health_check(name: str) -> None:
     health = SERVICES[name].get("healthcheck")
 
@@ -238,10 +242,11 @@ def test_the_proxy_publishes_the_api_and_flower_on_their_usual_ports() -> None:
     assert proxy["depends_on"]["api"]["condition"] == "service_healthy"
 
 
-def test_only_the_proxy_and_grafana_publish_host_ports() -> None:
+def test_only_the_proxy_and_grafana_publish_host_ports_and_jaeger_on_loopback() -> None:
     publishing = {name for name, service in SERVICES.items() if service.get("ports")}
 
-    assert publishing == {"proxy", "grafana"}
+    assert publishing == {"proxy", "grafana", "jaeger"}
+    assert all(port.startswith("127.0.0.1:") for port in SERVICES["jaeger"]["ports"])
 
 
 def image_environment() -> dict[str, str]:

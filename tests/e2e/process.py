@@ -96,6 +96,19 @@ class ManagedProcess:
         """SIGKILL the process and everything it started (a worker's pool children)."""
         self._signal_group(signal.SIGKILL)
 
+    def send_signal(self, signum: int) -> None:
+        """`signum` to the main process alone, as an orchestrator stopping a container does."""
+        self._popen.send_signal(signum)
+
+    def wait_for_exit(self, *, timeout: float) -> int:
+        """The exit status once the process has exited by itself; fails after `timeout`."""
+        deadline = time.monotonic() + timeout
+        while (status := self._exited_status()) is None:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.name} still runs after {timeout}s:\n{self.tail()}")
+            time.sleep(POLL_SECONDS)
+        return status
+
     def terminate(self) -> None:
         if self.running:
             self._popen.terminate()

@@ -31,6 +31,7 @@ from entrypoints.http.schemas.tasks import (
     UpdateTaskRequest,
 )
 from entrypoints.logs import request_id_var
+from entrypoints.tracing import current_trace_id
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 
@@ -64,6 +65,7 @@ def submit_task(
         request_id=request_id_var.get(),
         concurrency_key=body.concurrency_key,
         run_at=body.start_time(),
+        trace_id=current_trace_id(),
     )
     mark_replayed(response, replayed)
     return TaskResponse.of(task)
@@ -88,7 +90,11 @@ def submit_task_batch(
     e.g. `tasks[3].kwargs.seconds`; the quota must hold the whole batch (429)."""
     claim = claim_of(request, idempotency_key, body)
     tasks, replayed = submit.execute_once(
-        user, claim, body.submissions(), request_id=request_id_var.get()
+        user,
+        claim,
+        body.submissions(),
+        request_id=request_id_var.get(),
+        trace_id=current_trace_id(),
     )
     mark_replayed(response, replayed)
     return TaskBatchResponse(items=[TaskResponse.of(task) for task in tasks])

@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, Field, model_validator
 from application.submission import TaskSubmission
 from application.use_cases.explain_wait import Wait, WaitReason
 from domain.model import ModelId
-from domain.task import Priority, Task, TaskStatus
+from domain.task import Priority, Task, TaskError, TaskStatus
 from entrypoints.http.schemas.common import PlainText, StrictRequest
 
 
@@ -87,6 +87,17 @@ class UpdateTaskRequest(StrictRequest):
 class TaskErrorResponse(BaseModel):
     type: str
     message: str
+    traceback: str | None = Field(
+        None,
+        description="Where the error was raised, its end kept up to TASKHUB_TRACEBACK_MAX_CHARS; "
+        "none for an error in the task's input.",
+    )
+
+    @classmethod
+    def of(cls, error: TaskError | None) -> TaskErrorResponse | None:
+        if error is None:
+            return None
+        return cls(type=error.type, message=error.message, traceback=error.traceback)
 
 
 class WaitingResponse(BaseModel):
@@ -163,6 +174,10 @@ class TaskResponse(BaseModel):
         description="While the task is waiting: the keys of its dependencies not yet "
         "completed (GET /tasks/{id} and the workflow's own listing).",
     )
+    trace_id: str | None = Field(
+        None, description="The OpenTelemetry trace of the submission, when tracing is on."
+    )
+    retry_of: UUID | None = Field(None, description="The task this one re-runs.")
 
     @classmethod
     def of(
@@ -178,9 +193,7 @@ class TaskResponse(BaseModel):
             args=task.args,
             kwargs=task.kwargs,
             result=task.result,
-            error=TaskErrorResponse(type=task.error.type, message=task.error.message)
-            if task.error
-            else None,
+            error=TaskErrorResponse.of(task.error),
             progress=task.progress.percent,
             progress_message=task.progress_message,
             attempts=task.attempts,
@@ -200,6 +213,8 @@ class TaskResponse(BaseModel):
             key=task.workflow_key,
             depends_on=list(task.depends_on),
             waiting_for=waiting_for,
+            trace_id=task.trace_id,
+            retry_of=task.retry_of,
         )
 
 

@@ -25,6 +25,8 @@ TABLES = {
     "workflows",
     "idempotency_keys",
     "task_events",
+    "task_attempts",
+    "task_logs",
 }
 
 

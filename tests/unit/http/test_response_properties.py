@@ -130,8 +130,9 @@ def room_for_tasks(override_settings: Any) -> Settings:
 def fresh_resources(
     client: TestClient, store: InMemoryStore, admin: Account, bob: Account, endpoint: Endpoint
 ) -> dict[str, str]:
-    """A pending task, a registered model (validated, for a deployment), a schedule and a
-    workflow (cancelled, to delete or retry it) of the admin's."""
+    """A pending task (cancelled, to be re-run), a registered model (validated, for a
+    deployment), a schedule and a workflow (cancelled, to delete or retry it) of the
+    admin's."""
     model = create_model(client, admin, name=f"model-{uuid.uuid4().hex[:8]}")
     if endpoint.path.endswith("/deploy"):
         client.post(f"{API}/models/{model['id']}/validate", headers=admin.headers)
@@ -150,8 +151,11 @@ def fresh_resources(
     if endpoint.method == "DELETE" or endpoint.path.endswith("/retry"):
         # Deleting and retrying need a finished workflow.
         client.post(f"{API}/workflows/{workflow_id}/cancel", headers=admin.headers)
+    task_id = create_task(client, admin)["id"]
+    if endpoint.path.endswith("/retry"):  # only a failed or cancelled task is re-run
+        client.post(f"{API}/tasks/{task_id}/cancel", headers=admin.headers)
     return {
-        "task_id": create_task(client, admin)["id"],
+        "task_id": task_id,
         "model_id": model["id"],
         "user_id": bob.id,
         "schedule_id": schedule["id"],

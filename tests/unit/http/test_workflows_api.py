@@ -153,7 +153,10 @@ def test_a_failure_cancels_exactly_its_dependents_naming_it_and_the_workflow_fai
         "deploy": "cancelled",
     }
     deploy = read(client, alice, f"/tasks/{ids['deploy']}")
-    assert deploy["error"] == {"type": "UpstreamFailed", "message": "task 'train-a' failed"}
+    assert (deploy["error"]["type"], deploy["error"]["message"]) == (
+        "UpstreamFailed",
+        "task 'train-a' failed",
+    )
     run(store, ids["train-b"])
     run(store, ids["report"])
     assert read(client, alice, f"/workflows/{workflow['id']}")["status"] == "failed"

@@ -9,12 +9,14 @@ from adapters.task_types.executor import TaskTypeExecutor
 from adapters.task_types.registry import TaskTypeRegistry
 from application.ports import RunObserver, RunSupervisor
 from application.publishing import RecordDispatchedNow, TaskPublisher
+from application.running.append_task_logs import AppendTaskLogs
 from application.running.check_run import CheckRun
 from application.running.record_heartbeat import RecordHeartbeat
 from application.running.record_outcome import RecordOutcome
 from application.running.report_progress import ReportProgress
 from application.running.run_task import UNOBSERVED, UNSUPERVISED, RunTask, RunTuning
 from application.running.start_task import StartTask
+from domain.task import WorkerId
 from entrypoints.worker.watchdog import ProcessRunSupervisor
 
 
@@ -27,12 +29,16 @@ def run_task_on(
     supervisor: RunSupervisor = UNSUPERVISED,
     tuning: RunTuning | None = None,
     observer: RunObserver = UNOBSERVED,
+    keep_log_lines: int = 1000,
+    worker: WorkerId | None = None,
 ) -> RunTask:
     publisher = publisher or TaskPublisher(
         dispatcher=RecordingTaskDispatcher(), recorder=RecordDispatchedNow(uow), clock=clock
     )
     return RunTask(
-        claim=StartTask(uow=uow, clock=clock),
+        claim=StartTask(uow=uow, clock=clock)
+        if worker is None
+        else StartTask(uow=uow, clock=clock, worker=lambda: worker),
         executor=TaskTypeExecutor(registry),
         record_outcome=RecordOutcome(uow=uow, publisher=publisher, clock=clock),
         report_progress=ReportProgress(uow=uow, clock=clock),
@@ -40,6 +46,7 @@ def run_task_on(
         supervisor=supervisor,
         tuning=tuning or RunTuning(),
         observer=observer,
+        append_logs=AppendTaskLogs(uow=uow, keep=keep_log_lines),
     )
 
 

@@ -4,6 +4,7 @@ the backlog gauges read at scrape time."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from application.running.outcomes import (
 )
 from application.running.run_task import RunTask
 from application.use_cases.count_tasks_by_status import CountTasksByStatus
+from application.use_cases.measure_waiting_tasks import MeasureWaitingTasks
 from domain.task import Priority, RunToken, Task, TaskId, TaskStatus
 from domain.user import User
 from entrypoints.worker.metrics import BacklogCollector, PrometheusRunObserver
@@ -170,7 +172,7 @@ def test_the_prometheus_observer_counts_runs_by_outcome_task_type_and_queue() ->
 
 def collected(collector: BacklogCollector) -> dict[str, dict[str, float]]:
     return {
-        family.name: {next(iter(s.labels.values())): s.value for s in family.samples}
+        family.name: {next(iter(s.labels.values()), ""): s.value for s in family.samples}
         for family in collector.collect()
     }
 
@@ -203,3 +205,29 @@ def test_a_backlog_source_that_is_down_leaves_its_gauge_empty_not_the_scrape(
 
     assert gauges["taskhub_queue_depth"] == {}
     assert gauges["taskhub_tasks_by_status"]["pending"] == 0
+
+
+def test_the_waiting_gauges_show_each_queues_oldest_wait_and_the_relays_backlog(
+    uow: InMemoryUnitOfWork, alice: User
+) -> None:
+    waiting = make_task(user=alice, priority=Priority.HIGH)
+    with uow:
+        uow.tasks.add(waiting)
+        uow.commit()
+    clock = FixedClock(waiting.created_at + timedelta(minutes=7))
+    collector = BacklogCollector(
+        dict, lambda: CountTasksByStatus(uow), lambda: MeasureWaitingTasks(uow, clock)
+    )
+
+    samples = {
+        (s.name, s.labels.get("queue")): s.value
+        for family in collector.collect()
+        for s in family.samples
+    }
+
+    assert samples[("taskhub_oldest_waiting_task_seconds", "high_priority")] == 420.0
+    assert samples[("taskhub_oldest_waiting_task_seconds", "default")] == 0.0
+    assert samples[("taskhub_oldest_waiting_task_seconds", "low_priority")] == 0.0
+    assert samples[("taskhub_tasks_undispatched", None)] == 1
+    assert samples[("taskhub_queue_work", "high_priority")] == 1
+    assert samples[("taskhub_queue_work", "default")] == 0

@@ -197,10 +197,16 @@ def test_a_raising_task_fails_with_its_error_and_keeps_its_last_progress(
 ) -> None:
     task = submitted(uow, alice, "boom")
 
-    assert runner.execute(task.id) == Failed("ValueError", "boom")
+    outcome = runner.execute(task.id)
 
+    assert isinstance(outcome, Failed)
+    assert (outcome.error_type, outcome.message) == ("ValueError", "boom")
     row = stored(uow, task)
-    assert row.error == TaskError("ValueError", "boom")
+    assert row.error is not None
+    assert (row.error.type, row.error.message) == ("ValueError", "boom")
+    assert row.error.traceback is not None
+    assert 'in boom\n    raise ValueError("boom")' in row.error.traceback
+    assert row.error.traceback.endswith("ValueError: boom\n")
     assert (row.progress.percent, row.progress_message) == (40, "almost")
 
 
