@@ -12,6 +12,7 @@ from fastapi.openapi.utils import get_openapi
 
 from entrypoints.container import Container, Environment, api_resources, close_event_streams
 from entrypoints.http.body_limit import install_body_limit
+from entrypoints.http.console.pages import install_console
 from entrypoints.http.metrics import install_metrics
 from entrypoints.http.problems import PROBLEM_JSON, install_problem_handlers
 from entrypoints.http.query_parameters import refuse_unknown_query_parameters
@@ -81,6 +82,7 @@ def create_app(container: Container | None = None) -> FastAPI:
         api.include_router(module.router)
     api.include_router(events.router)
     app.include_router(api)
+    install_console(app)
     token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
     production = settings.environment is Environment.PRODUCTION
     install_metrics(app, token=token, serve=token is not None or not production)

@@ -29,12 +29,11 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [
-                    (name, value)
-                    for name, value in message.get("headers", [])
-                    if name.lower() not in _NAMES
-                ]
-                message["headers"] = [*headers, *HEADERS]
+                own = message.get("headers", [])
+                # A response with a policy of its own (the console's pages) keeps it.
+                keep = {n.lower() for n, _ in own} & {b"content-security-policy"}
+                headers = [(n, v) for n, v in own if n.lower() not in _NAMES - keep]
+                message["headers"] = [*headers, *(h for h in HEADERS if h[0] not in keep)]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,401 @@
+"""The console's pages: each handler reads its input, calls the use case the REST route
+calls, and renders the answer; a domain error becomes a page saying what went wrong."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+from uuid import UUID
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from application.ports import TaskTypeCatalog
+from application.use_cases.authenticate import Authenticate
+from application.use_cases.cancel_task import CancelTask
+from application.use_cases.delete_task import DeleteTask
+from application.use_cases.end_sessions import EndSessions
+from application.use_cases.get_task import GetTask
+from application.use_cases.list_tasks import ListTasks
+from application.use_cases.list_users import ListUsers
+from application.use_cases.submit_task import SubmitTask
+from domain.errors import DomainError, ValidationError
+from domain.task import Priority, Task, TaskId, TaskStatus
+from domain.user import UserId
+from entrypoints.http.console.forms import argument_fields, arguments_from, messages_by_input
+from entrypoints.http.console.results import result_view
+from entrypoints.http.console.session import (
+    CSRF_FIELD,
+    CheckedForm,
+    SignedInUser,
+    SignInRequiredError,
+    csrf_token,
+    end_session,
+    remember_csrf,
+    renew_csrf,
+    start_session,
+)
+from entrypoints.http.dependencies import use_case
+from entrypoints.http.problems import status_for
+from entrypoints.logs import request_id_var
+
+HERE = Path(__file__).parent
+STATIC_DIR = HERE / "static"
+POLL_SECONDS = 2  # how often a page with unfinished tasks asks for their state again
+# No inline script or style anywhere: scripts and styles come from the API itself.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "object-src 'none'"
+)
+
+templates = Jinja2Templates(
+    env=Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+    )
+)
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, *, status: int = 200
+) -> HTMLResponse:
+    response = templates.TemplateResponse(
+        request,
+        name,
+        {
+            "user": getattr(request.state, "user", None),
+            "csrf_field": CSRF_FIELD,
+            "csrf_token": csrf_token(request),
+            "poll_seconds": POLL_SECONDS,
+            **(context or {}),
+        },
+        status_code=status,
+    )
+    remember_csrf(request, response)
+    return response
+
+
+class ConsoleRoute(APIRoute):
+    """A route whose domain errors are shown as a page (status as on the REST API), and
+    whose answers carry the console's Content-Security-Policy."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except DomainError as error:
+                response = render(
+                    request,
+                    "error.html",
+                    {"title": error.title, "detail": error.detail},
+                    status=status_for(error),
+                )
+            response.headers["content-security-policy"] = CONTENT_SECURITY_POLICY
+            return response
+
+        return handle
+
+
+router = APIRouter(prefix="/ui", route_class=ConsoleRoute, include_in_schema=False)
+
+
+def _is_fragment(request: Request) -> bool:
+    """htmx asks for the live part of a page only (polling)."""
+    return request.headers.get("hx-request") == "true"
+
+
+def _see(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+@router.get("")
+def home() -> RedirectResponse:
+    return _see("/ui/tasks")
+
+
+@router.get("/login")
+def login_page(request: Request) -> HTMLResponse:
+    return render(request, "login.html")
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    form: CheckedForm,
+    authenticate: Annotated[Authenticate, use_case("authenticate")],
+) -> Response:
+    email, password = str(form.get("email", "")), str(form.get("password", ""))
+    client_ip = request.client.host if request.client else None
+    try:
+        token = authenticate.execute(email=email, password=password, client_ip=client_ip)
+    except DomainError as error:
+        context = {"email": email, "error": error.detail}
+        return render(request, "login.html", context, status=status_for(error))
+    response = _see("/ui/tasks")
+    start_session(request, response, token.token, token.expires_in)
+    renew_csrf(request)
+    remember_csrf(request, response)
+    return response
+
+
+@router.post("/logout")
+def logout(
+    user: SignedInUser, _: CheckedForm, end: Annotated[EndSessions, use_case("end_sessions")]
+) -> Response:
+    """As the REST logout: every session of the user ends, this browser's too."""
+    end.execute(user)
+    response = _see("/ui/login")
+    end_session(response)
+    return response
+
+
+# --- the task list ---------------------------------------------------------------------------
+
+
+def _option(enum: type[TaskStatus] | type[Priority], value: str, field: str) -> Any:
+    try:
+        return enum(value) if value else None
+    except ValueError:
+        known = ", ".join(member.value for member in enum)
+        raise ValidationError(f"{field} must be one of {known}", field=field) from None
+
+
+def _day(value: str, field: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        raise ValidationError(f"{field} is not a date (YYYY-MM-DD)", field=field) from None
+
+
+@router.get("/tasks")
+def task_list(
+    request: Request,
+    user: SignedInUser,
+    list_tasks: Annotated[ListTasks, use_case("list_tasks")],
+    catalog: Annotated[TaskTypeCatalog, use_case("task_type_catalog")],
+    status: str = "",
+    task_type: str = "",
+    priority: str = "",
+    name: str = "",
+    created_from: str = "",
+    created_to: str = "",
+    user_id: UUID | None = None,
+    cursor: str = "",
+) -> HTMLResponse:
+    """Newest first; the dates are whole days in UTC, both included."""
+    filters = {
+        "status": status,
+        "task_type": task_type,
+        "priority": priority,
+        "name": name,
+        "created_from": created_from,
+        "created_to": created_to,
+        "user_id": str(user_id) if user_id else "",
+    }
+    first, last = _day(created_from, "created_from"), _day(created_to, "created_to")
+    page = list_tasks.execute(
+        user,
+        cursor=cursor or None,
+        status=_option(TaskStatus, status, "status"),
+        task_type=task_type or None,
+        priority=_option(Priority, priority, "priority"),
+        name=name or None,
+        created_after=_start_of(first) - timedelta(microseconds=1) if first else None,
+        created_before=_start_of(last + timedelta(days=1)) if last else None,
+        user_id=UserId(user_id) if user_id else None,
+    )
+    context = {
+        "tasks": page.items,
+        "next_cursor": page.next_cursor,
+        "filters": filters,
+        "filter_query": urlencode({key: value for key, value in filters.items() if value}),
+        "live": any(not task.is_terminal for task in page.items),
+        "statuses": list(TaskStatus),
+        "priorities": list(Priority),
+        "task_types": [spec.name for spec in catalog.all() if not spec.internal],
+        "now": datetime.now(UTC),
+    }
+    return render(request, "_task_table.html" if _is_fragment(request) else "tasks.html", context)
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+# --- submitting ------------------------------------------------------------------------------
+
+
+def _submittable(catalog: TaskTypeCatalog) -> list[Any]:
+    return [spec for spec in catalog.all() if not spec.internal]
+
+
+@router.get("/tasks/new")
+def new_task(
+    request: Request,
+    user: SignedInUser,
+    catalog: Annotated[TaskTypeCatalog, use_case("task_type_catalog")],
+    task_type: str = "",
+) -> HTMLResponse:
+    """Pick a type, then fill in the form its arguments' schema gives."""
+    spec = catalog.get(task_type) if task_type else None
+    if spec is not None and spec.internal:
+        spec = None
+    return render(
+        request,
+        "submit.html",
+        {
+            "task_types": _submittable(catalog),
+            "spec": spec,
+            "fields": argument_fields(spec.arguments_schema) if spec else [],
+            "values": {},
+            "errors": {},
+            "priorities": list(Priority),
+        },
+    )
+
+
+@router.post("/tasks")
+def submit(
+    request: Request,
+    user: SignedInUser,
+    form: CheckedForm,
+    catalog: Annotated[TaskTypeCatalog, use_case("task_type_catalog")],
+    submit_task: Annotated[SubmitTask, use_case("submit_task")],
+) -> Response:
+    spec = catalog.get(str(form.get("task_type", "")))
+    fields = argument_fields(spec.arguments_schema)
+    values = {key: str(value) for key, value in form.items() if isinstance(value, str)}
+    try:
+        task = submit_task.execute(
+            user,
+            name=values.get("name", ""),
+            task_type=spec.name,
+            priority=_option(Priority, values.get("priority", ""), "priority"),
+            kwargs=arguments_from(form, fields),
+            request_id=request_id_var.get(),
+        )
+    except ValidationError as error:
+        # The same messages as the REST API's 422, each beside its input.
+        context = {
+            "task_types": _submittable(catalog),
+            "spec": spec,
+            "fields": fields,
+            "values": values,
+            "errors": messages_by_input(error.field_errors),
+            "priorities": list(Priority),
+        }
+        return render(request, "submit.html", context, status=422)
+    return _see(f"/ui/tasks/{task.id}")
+
+
+# --- one task --------------------------------------------------------------------------------
+
+
+def _eta(task: Task, now: datetime) -> timedelta | None:
+    """Time left if the run goes on at its pace so far: a reading aid, not a promise."""
+    percent = task.progress.percent
+    if task.status is not TaskStatus.RUNNING or task.started_at is None or not 0 < percent < 100:
+        return None
+    elapsed = now - task.started_at
+    return timedelta(seconds=round(elapsed.total_seconds() * (100 - percent) / percent))
+
+
+@router.get("/tasks/{task_id}")
+def task_page(
+    request: Request,
+    task_id: UUID,
+    user: SignedInUser,
+    get: Annotated[GetTask, use_case("get_task")],
+) -> HTMLResponse:
+    task = get.execute(user, TaskId(task_id))
+    context = {
+        "task": task,
+        "view": result_view(task.result),
+        "eta": _eta(task, datetime.now(UTC)),
+    }
+    return render(request, "_task_detail.html" if _is_fragment(request) else "task.html", context)
+
+
+@router.post("/tasks/{task_id}/cancel")
+def cancel(
+    task_id: UUID,
+    user: SignedInUser,
+    _: CheckedForm,
+    cancel_task: Annotated[CancelTask, use_case("cancel_task")],
+) -> Response:
+    cancel_task.execute(user, TaskId(task_id))
+    return _see(f"/ui/tasks/{task_id}")
+
+
+@router.post("/tasks/{task_id}/delete")
+def delete(
+    task_id: UUID,
+    user: SignedInUser,
+    _: CheckedForm,
+    delete_task: Annotated[DeleteTask, use_case("delete_task")],
+) -> Response:
+    delete_task.execute(user, TaskId(task_id))
+    return _see("/ui/tasks")
+
+
+@router.post("/tasks/{task_id}/rerun")
+def rerun(
+    task_id: UUID,
+    user: SignedInUser,
+    _: CheckedForm,
+    get: Annotated[GetTask, use_case("get_task")],
+    submit_task: Annotated[SubmitTask, use_case("submit_task")],
+) -> Response:
+    """A new task with the same type, name, priority and arguments: submitted as any other,
+    so the quota and the argument checks apply again."""
+    task = get.execute(user, TaskId(task_id))
+    again = submit_task.execute(
+        user,
+        name=task.name,
+        task_type=task.task_type,
+        priority=task.priority,
+        args=task.args,
+        kwargs=task.kwargs,
+        model_id=task.model_id,
+        request_id=request_id_var.get(),
+    )
+    return _see(f"/ui/tasks/{again.id}")
+
+
+# --- administration --------------------------------------------------------------------------
+
+
+@router.get("/users")
+def users(
+    request: Request,
+    user: SignedInUser,
+    list_users: Annotated[ListUsers, use_case("list_users")],
+    cursor: str = "",
+) -> HTMLResponse:
+    """Admins only (403 otherwise, as on the REST API): each user, with a link to their tasks."""
+    page = list_users.execute(user, cursor=cursor or None)
+    return render(request, "users.html", {"users": page.items, "next_cursor": page.next_cursor})
+
+
+def install_console(app: FastAPI) -> None:
+    """The pages, their static files, and the sign-in page for a request without a session."""
+
+    async def sign_in_first(request: Request, exc: Exception) -> Response:
+        if _is_fragment(request):
+            # htmx follows this header with a full page load.
+            return Response(status_code=204, headers={"HX-Redirect": "/ui/login"})
+        return _see("/ui/login")
+
+    app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="console-static")
+    app.include_router(router)
+    app.add_exception_handler(SignInRequiredError, sign_in_first)
