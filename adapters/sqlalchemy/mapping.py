@@ -20,6 +20,7 @@ from adapters.sqlalchemy.tables import (
     WorkflowRow,
 )
 from domain.attempt import Attempt, AttemptOutcome, LogLevel, TaskLogLine
+from domain.flow import Concurrency, HoldReason
 from domain.model import Model, ModelId, ModelStatus, ModelType
 from domain.schedule import (
     CatchUp,
@@ -73,6 +74,9 @@ def task_values(task: Task) -> dict[str, Any]:
         "dispatched": task.dispatched,
         "due_at": task.due_at,
         "request_id": task.request_id,
+        "concurrency_key": task.concurrency.key if task.concurrency else None,
+        "concurrency_limit": task.concurrency.limit if task.concurrency else None,
+        "held": task.held.value if task.held else None,
         "run_at": task.run_at,
         "schedule_id": task.schedule_id,
         "fire_time": task.fire_time,
@@ -117,6 +121,10 @@ def task_from_row(row: TaskRow | Row[Any]) -> Task:
         dispatched=row.dispatched,
         due_at=row.due_at,
         request_id=row.request_id,
+        concurrency=Concurrency(row.concurrency_key, row.concurrency_limit or 1)
+        if row.concurrency_key is not None
+        else None,
+        held=HoldReason(row.held) if row.held is not None else None,
         run_at=row.run_at,
         schedule_id=row.schedule_id,
         fire_time=row.fire_time,

@@ -52,6 +52,7 @@ from application.ports import (
     Cursor,
     ModelQuery,
     ModelRepository,
+    QueueLoad,
     ScheduleFireRepository,
     ScheduleQuery,
     ScheduleRepository,
@@ -79,6 +80,8 @@ _UNSYNCHRONIZED = {"synchronize_session": False}
 # identity map and flush took a quarter of the time of each (profiled under load).
 _TASKS = cast(Table, TaskRow.__table__)
 _USERS = cast(Table, UserRow.__table__)
+# Seeds the hash of concurrency keys' advisory locks, apart from any other advisory lock.
+_KEY_LOCK_SEED = 0x7461736B
 _WORKFLOWS = cast(Table, WorkflowRow.__table__)
 _ATTEMPTS = cast(Table, TaskAttemptRow.__table__)
 _LOGS = cast(Table, TaskLogRow.__table__)
@@ -185,6 +188,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
             .where(
                 TaskRow.status == TaskStatus.PENDING.value,
                 TaskRow.dispatched == false(),
+                TaskRow.held.is_(None),
                 # A delayed task is not undispatched before its run_at: it waits by design.
                 func.coalesce(TaskRow.run_at, TaskRow.created_at) < created_before,
             )
@@ -202,7 +206,11 @@ class SqlAlchemyTaskRepository(TaskRepository):
     def mark_pending_undispatched(self) -> int:
         statement = (
             update(TaskRow)
-            .where(TaskRow.status == TaskStatus.PENDING.value, TaskRow.dispatched == true())
+            .where(
+                TaskRow.status == TaskStatus.PENDING.value,
+                TaskRow.dispatched == true(),
+                TaskRow.held.is_(None),
+            )
             .values(dispatched=False)
         )
         return rows_written(self._session, statement.execution_options(**_UNSYNCHRONIZED))
@@ -269,6 +277,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
             .where(
                 TaskRow.status == TaskStatus.PENDING.value,
                 TaskRow.dispatched == false(),
+                TaskRow.held.is_(None),  # due, yet still waiting for a concurrency slot
                 TaskRow.run_at <= now,
             )
             .order_by(TaskRow.run_at, TaskRow.id)
@@ -327,6 +336,80 @@ class SqlAlchemyTaskRepository(TaskRepository):
         statement = delete(TaskRow).where(TaskRow.id.in_(doomed))
         return rows_written(self._session, statement.execution_options(**_UNSYNCHRONIZED))
 
+    def lock_concurrency_key(self, key: str) -> None:
+        if self._session.get_bind().dialect.name == "sqlite":
+            # As UserRepository.lock: a write takes SQLite's one write lock for the rest of
+            # the transaction (a transaction ending a run holds it already).
+            writing = update(_TASKS).where(_TASKS.c.concurrency_key == key)
+            self._session.execute(writing.values(concurrency_key=_TASKS.c.concurrency_key))
+            return
+        # A transaction-level advisory lock on the key's 64-bit hash: two keys sharing a
+        # hash only wait for each other, never miscount.
+        self._session.execute(
+            select(func.pg_advisory_xact_lock(func.hashtextextended(key, _KEY_LOCK_SEED)))
+        )
+
+    def count_slot_holders(self, key: str) -> int:
+        statement = select(func.count()).where(
+            TaskRow.concurrency_key == key,
+            (TaskRow.status == TaskStatus.RUNNING.value)
+            | ((TaskRow.status == TaskStatus.PENDING.value) & TaskRow.held.is_(None)),
+        )
+        return self._session.scalar(statement) or 0
+
+    def queue_loads(self) -> list[QueueLoad]:
+        statement = (
+            select(
+                TaskRow.priority,
+                TaskRow.status,
+                TaskRow.held,
+                func.count(),
+                func.min(TaskRow.created_at),
+            )
+            .where(TaskRow.status.in_([TaskStatus.PENDING.value, TaskStatus.RUNNING.value]))
+            .group_by(TaskRow.priority, TaskRow.status, TaskRow.held)
+        )
+        rows = [
+            (Priority(priority).queue, TaskStatus(status), held, count, oldest)
+            for priority, status, held, count, oldest in self._session.execute(statement)
+        ]
+        return QueueLoad.add_up(rows)
+
+    def count_queued_ahead(self, task: Task) -> int:
+        if task.due_at is None:
+            return 0
+        priorities = [p.value for p in Priority if p.queue == task.queue]
+        statement = select(func.count()).where(
+            TaskRow.status == TaskStatus.PENDING.value,
+            TaskRow.dispatched == true(),
+            TaskRow.held.is_(None),
+            TaskRow.priority.in_(priorities),
+            TaskRow.due_at < task.due_at,
+        )
+        return self._session.scalar(statement) or 0
+
+    def list_held(self, key: str, *, limit: int) -> list[Task]:
+        rank = case(
+            *((TaskRow.priority == p.value, n) for n, p in enumerate(Priority)), else_=len(Priority)
+        )
+        statement = (
+            select(TaskRow)
+            .where(
+                TaskRow.concurrency_key == key,
+                TaskRow.status == TaskStatus.PENDING.value,
+                TaskRow.held.is_not(None),
+            )
+            .order_by(rank, TaskRow.created_at, TaskRow.id)
+            .limit(limit)
+            # A held task being cancelled right now is skipped, not waited for: its
+            # cancellation may be waiting for this key's lock, which we hold.
+            .with_for_update(skip_locked=True)
+        )
+        return [
+            self._remember(row)
+            for row in self._session.scalars(statement, execution_options=_FRESH)
+        ]
+
     def of_workflow(
         self, workflow_id: WorkflowId, *, keys: Collection[str] | None = None
     ) -> list[Task]:
@@ -359,6 +442,7 @@ def _overdue(due_before: datetime) -> tuple[ColumnElement[bool], ...]:
     return (
         TaskRow.status == TaskStatus.PENDING.value,
         TaskRow.dispatched == true(),
+        TaskRow.held.is_(None),
         TaskRow.due_at < due_before,
     )
 

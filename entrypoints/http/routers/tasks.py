@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from application.use_cases.cancel_task import CancelTask
 from application.use_cases.delete_task import DeleteTask
+from application.use_cases.explain_wait import ExplainWait
 from application.use_cases.get_task import GetTask
 from application.use_cases.list_tasks import ListTasks
 from application.use_cases.submit_task import SubmitTask
@@ -62,6 +63,7 @@ def submit_task(
         kwargs=body.kwargs,
         model_id=ModelId(body.model_id) if body.model_id else None,
         request_id=request_id_var.get(),
+        concurrency_key=body.concurrency_key,
         run_at=body.start_time(),
         trace_id=current_trace_id(),
     )
@@ -144,10 +146,16 @@ def list_tasks(
 
 @router.get("/{task_id}", operation_id="get_task", responses=problem_responses(401, 404, 422))
 def get_task(
-    task_id: UUID, user: CurrentUser, get: Annotated[GetTask, use_case("get_task")]
+    task_id: UUID,
+    user: CurrentUser,
+    get: Annotated[GetTask, use_case("get_task")],
+    explain: Annotated[ExplainWait, use_case("explain_wait")],
 ) -> TaskResponse:
+    """The task; a pending one says in `waiting` what it waits for, and a workflow's task in
+    `waiting_for` which of its dependencies have not finished."""
+    _, wait = explain.execute(user, TaskId(task_id))
     task, waiting_for = get.with_waits(user, TaskId(task_id))
-    return TaskResponse.of(task, waiting_for=waiting_for)
+    return TaskResponse.of(task, waiting_for=waiting_for, waiting=wait)
 
 
 @router.patch(
