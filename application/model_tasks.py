@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from application.access import load_model
+from application.flow_control import admit
 from application.ports import Clock, TaskTypeCatalog, UnitOfWork
 from application.publishing import TaskPublisher
 from application.quota import ensure_within_active_task_quota
@@ -47,18 +48,23 @@ class ModelTaskRequester:
             model = load_model(self.uow, actor, model_id, Action.CHANGE)
             ensure_within_active_task_quota(self.uow, model.user_id, self.max_active_tasks)
             move(model, now)
+            task_kwargs = arguments(model)
             task = Task.submit(
                 name=f"{task_type} {model.name}"[:MAX_NAME_LENGTH],
                 task_type=task_type,
                 user_id=model.user_id,
                 at=now,
                 priority=priority or spec.default_priority,
-                kwargs=arguments(model),
+                kwargs=task_kwargs,
                 model_id=model.id,
                 max_attempts=spec.max_attempts,
                 request_id=request_id,
+                concurrency=spec.concurrency.concurrency(task_kwargs, None)
+                if spec.concurrency
+                else None,
             )
             self.uow.models.update(model)
+            admit(self.uow, [task])
             self.uow.tasks.add(task)
             record_status_events(self.uow, [task], at=now)
             self.uow.commit()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Self
 from application.running.outcomes import Execution, Outcome, TaskRun
 from domain.attempt import Attempt, TaskLogLine
 from domain.event import EventKind, TaskEvent
+from domain.flow import ConcurrencyRule
 from domain.idempotency import IdempotentRequest
 from domain.model import Model, ModelId, ModelStatus
 from domain.schedule import Cron, Fire, Schedule, ScheduleId
@@ -63,6 +64,42 @@ class ModelQuery:
     status: ModelStatus | None = None
     after: Cursor | None = None
     limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class QueueLoad:
+    """One queue's tasks as the database sees them: `unclaimed` were published and no worker
+    has claimed them (waiting on the broker, or reserved by a worker's prefetch), `held`
+    are kept back unpublished, per reason; `oldest_pending_at` is the oldest of both."""
+
+    queue: str
+    unclaimed: int = 0
+    running: int = 0
+    held: dict[str, int] = field(default_factory=dict)
+    oldest_pending_at: datetime | None = None
+
+    @staticmethod
+    def add_up(
+        groups: Sequence[tuple[str, TaskStatus, str | None, int, datetime | None]],
+    ) -> list[QueueLoad]:
+        """Loads from (queue, status, held, count, oldest created_at) groups of pending and
+        running tasks, so every repository adds them up alike; ordered by queue."""
+        loads: dict[str, QueueLoad] = {}
+        for queue, status, held, count, oldest in groups:
+            load = loads.setdefault(queue, QueueLoad(queue))
+            if status is TaskStatus.RUNNING:
+                load = replace(load, running=load.running + count)
+            else:
+                if held is None:
+                    load = replace(load, unclaimed=load.unclaimed + count)
+                else:
+                    load = replace(load, held={**load.held, held: load.held.get(held, 0) + count})
+                if oldest is not None and (
+                    load.oldest_pending_at is None or oldest < load.oldest_pending_at
+                ):
+                    load = replace(load, oldest_pending_at=oldest)
+            loads[queue] = load
+        return [loads[queue] for queue in sorted(loads)]
 
 
 class TaskRepository(ABC):
@@ -173,6 +210,31 @@ class TaskRepository(ABC):
     @abstractmethod
     def workflow_nodes(self, workflow_id: WorkflowId) -> list[Node]:
         """The workflow's graph: each task's key and the keys it depends on."""
+
+    # --- flow control: concurrency keys (application/flow_control.py) -------------------
+
+    @abstractmethod
+    def lock_concurrency_key(self, key: str) -> None:
+        """Hold the concurrency key until the transaction ends: whoever counts its slots
+        and admits or releases tasks of it does so one at a time (PostgreSQL: a transaction
+        advisory lock; SQLite: its write lock). Take it before counting."""
+
+    @abstractmethod
+    def count_slot_holders(self, key: str) -> int:
+        """Tasks of the key that hold a slot: running, or pending and not held back."""
+
+    @abstractmethod
+    def queue_loads(self) -> list[QueueLoad]:
+        """Per queue with any pending or running task, its load, from one aggregate query."""
+
+    @abstractmethod
+    def count_queued_ahead(self, task: Task) -> int:
+        """Dispatched, pending, unclaimed tasks of `task`'s queue that became due before it."""
+
+    @abstractmethod
+    def list_held(self, key: str, *, limit: int) -> list[Task]:
+        """Pending tasks of the key held back for a slot, in release order (priority, then
+        age), skipping rows another transaction has locked where the database can tell."""
 
 
 class WorkflowRepository(ABC):
@@ -481,6 +543,8 @@ class TaskTypeSpec:
     time_limit: float | None = None
     arguments_schema: dict[str, Any] = field(default_factory=dict)
     internal: bool = False  # created by taskhub itself (model tasks); clients cannot submit it
+    # At most so many tasks of one key at once (domain/flow.py); None: no restriction.
+    concurrency: ConcurrencyRule | None = None
 
 
 class TaskTypeCatalog(ABC):

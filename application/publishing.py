@@ -22,6 +22,8 @@ class TaskPublisher:
     publishes them later. Publishing before the commit could let a worker receive an id
     whose row it cannot see yet. Each task is recorded as due when a worker may take its
     message: now, or after the `countdown` (RepublishOverdueTasks counts from then).
+    A task held back (flow control), or delayed and not yet due, is passed by: it is
+    published when released, or when due.
     """
 
     dispatcher: TaskDispatcher
@@ -29,6 +31,9 @@ class TaskPublisher:
     clock: Clock
 
     def publish(self, tasks: Sequence[Task], *, countdown: float | None = None) -> bool:
+        # Held back for a slot, or delayed and not due: published when released, when due.
+        now = self.clock.now()
+        tasks = [task for task in tasks if task.held is None and not task.is_waiting(now)]
         if not tasks:
             return True
         try:

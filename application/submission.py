@@ -27,6 +27,8 @@ class TaskSubmission:
     kwargs: dict[str, Any] | None = None
     model_id: ModelId | None = None
     run_at: datetime | None = None  # a delayed task: published only once due
+    # Only for task types whose concurrency rule takes one (domain/flow.py).
+    concurrency_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +65,13 @@ class SubmissionRules:
         args, kwargs = submission.args or [], submission.kwargs or {}
         self.argument_limits.check(args=args, kwargs=kwargs)
         args, kwargs = self.catalog.validate_arguments(task_type, args, kwargs)
+        concurrency = None
+        if spec.concurrency is not None:
+            concurrency = spec.concurrency.concurrency(kwargs, submission.concurrency_key)
+        elif submission.concurrency_key is not None:
+            raise ValidationError(
+                f"{task_type} tasks do not take a concurrency_key", field="concurrency_key"
+            )
         return Task.submit(
             name=submission.name,
             task_type=task_type,
@@ -77,6 +86,7 @@ class SubmissionRules:
             run_at=submission.run_at,
             schedule_id=schedule_id,
             fire_time=fire_time,
+            concurrency=concurrency,
             trace_id=trace_id,
         )
 

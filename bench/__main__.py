@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import delayed, drain, listing, submit, workflows
+from bench import delayed, drain, flow, listing, submit, workflows
 from bench.environment import Broker, broker, database, machine, postgres_server_url
 from bench.loadgen import Load, generator_name
 from bench.memory import process_tree_mb
@@ -50,7 +50,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer tasks, shorter runs")
     parser.add_argument("--tasks", type=int, help="tasks per throughput run (default 5000)")
     parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL")
-    parser.add_argument("--only", choices=["delayed", "workflows"], help="measure this part alone")
+    parser.add_argument(
+        "--only", choices=["delayed", "flow", "workflows"], help="measure this part alone"
+    )
     parser.add_argument("--delayed-due", type=int, help="tasks due at once (default 1000)")
     parser.add_argument("--delayed-stored", type=int, help="delayed tasks stored (10000)")
     parser.add_argument(
@@ -103,6 +105,8 @@ def run_backend(
             systems = Systems(url, found, processes)
             if only == "delayed":
                 measure_delayed(report, plan, backend, systems, client)
+            elif only == "flow":
+                measure_flow(report, plan, backend, systems, client)
             elif only == "workflows":
                 systems.start_taskhub_worker()
                 measure_workflows(report, plan, backend, systems, client)
@@ -149,8 +153,31 @@ def measure(report: Report, plan: Plan, db: str, systems: Systems, client: Taskh
                    check=lambda mb: mb < 150)  # fmt: skip
     drain.purge(systems.broker)
     measure_workers(report, plan, db, systems, client)
+    measure_flow(report, plan, db, systems, client)
     measure_delayed(report, plan, db, systems, client)
     measure_listing(report, plan, db, client, api_url)
+
+
+FLOW_KEYS = 50
+
+
+def measure_flow(
+    report: Report, plan: Plan, db: str, systems: Systems, client: TaskhubClient
+) -> None:
+    """countdown(0) tasks without a concurrency key beside as many under FLOW_KEYS keys
+    (limit 1), on one worker, alternating."""
+    drain.purge(systems.broker)
+    worker = systems.start_taskhub_worker()
+    step("flow control: tasks under concurrency keys")
+    flow.keyed_throughput(client, systems.broker, 200, 0)  # warm-up
+    plain, keyed = [], []
+    for _ in range(plan.runs):
+        plain.append(flow.keyed_throughput(client, systems.broker, plan.tasks, 0))
+        keyed.append(flow.keyed_throughput(client, systems.broker, plan.tasks, FLOW_KEYS))
+    report.add(db, f"end-to-end, {plan.tasks} tasks under {FLOW_KEYS} concurrency keys "
+               "(limit 1) vs without keys", Figure(keyed, "tasks/s"), Figure(plain, "tasks/s"),
+               target=">= 0.5x without keys", check=lambda r: r >= 0.5)  # fmt: skip
+    systems.processes.stop(worker)
 
 
 def measure_workers(

@@ -50,7 +50,7 @@ def purge(broker: Broker) -> None:
         broker.client(db).delete(*queues, *UNACKED)
 
 
-def _release_and_time(broker: Broker, staging: int, live: int, queues: tuple[str, ...]) -> float:
+def release_and_time(broker: Broker, staging: int, live: int, queues: tuple[str, ...]) -> float:
     staged = broker.client(staging)
     wait_idle(broker, live, queues)
     started = time.perf_counter()
@@ -65,7 +65,7 @@ def taskhub_throughput(client: TaskhubClient, broker: Broker, n: int) -> float:
     """Tasks per second; every task's claim and outcome are written to the database."""
     user, _ = client.new_user("drain")
     client.stage_noops(user, n)
-    elapsed = _release_and_time(broker, TASKHUB_STAGING_DB, TASKHUB_DB, TASKHUB_QUEUES)
+    elapsed = release_and_time(broker, TASKHUB_STAGING_DB, TASKHUB_DB, TASKHUB_QUEUES)
     completed = client.count(user, "completed")
     if completed != n:
         raise RuntimeError(f"taskhub completed {completed} of {n} tasks")
@@ -83,4 +83,4 @@ def reference_throughput(broker: Broker, n: int) -> float:
     queued = broker.client(REFERENCE_STAGING_DB).llen("celery")
     if queued != n:
         raise RuntimeError(f"staged {queued} of {n} reference messages")
-    return n / _release_and_time(broker, REFERENCE_STAGING_DB, REFERENCE_DB, REFERENCE_QUEUES)
+    return n / release_and_time(broker, REFERENCE_STAGING_DB, REFERENCE_DB, REFERENCE_QUEUES)

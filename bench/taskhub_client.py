@@ -48,6 +48,23 @@ class TaskhubClient:
             size = min(BATCH, n - start)
             submit.execute(user, [TaskSubmission(name="bench", task_type="noop")] * size)
 
+    def stage_keyed_countdowns(self, user: User, n: int, keys: int) -> None:
+        """Store `n` pending countdown(0) tasks spread over `keys` concurrency keys (limit 1
+        each); the first of each key is published to the staging database, the rest held.
+        With no keys, every task is published."""
+        submit = self.container.core.submit_task_batch()
+        tasks = [
+            TaskSubmission(
+                name="bench",
+                task_type="countdown",
+                kwargs={"seconds": 0, "steps": 1},
+                concurrency_key=f"key-{i % keys}" if keys else None,
+            )
+            for i in range(n)
+        ]
+        for start in range(0, n, BATCH):
+            submit.execute(user, tasks[start : start + BATCH])
+
     def count(self, user: User, status: str) -> int:
         statement = select(func.count()).where(TaskRow.user_id == user.id, TaskRow.status == status)
         with self.container.core.engine().connect() as connection:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, NewType
 from uuid import UUID, uuid4
 
 from domain.errors import ConflictError, InvalidTransitionError, StaleRunError, ValidationError
+from domain.flow import Concurrency, HoldReason
 from domain.model import ModelId
 from domain.text import check_plain_text
 from domain.user import UserId
@@ -169,6 +170,11 @@ class Task:
     due_at: datetime | None = None
     # The id of the API request that submitted the task, to follow it through the logs.
     request_id: str | None = None
+    # The key whose slots the task needs, if its type restricts concurrency (domain/flow.py).
+    concurrency: Concurrency | None = None
+    # Why a pending task is held in the database, unpublished; None once released. A held
+    # task holds no slot and no broker message, and the relay and the sweep pass it by.
+    held: HoldReason | None = None
     # A delayed task: no message is published before this time (held in the database, not
     # in the broker or a worker's memory). None: as soon as submitted.
     run_at: datetime | None = None
@@ -201,6 +207,7 @@ class Task:
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         task_id: TaskId | None = None,
         request_id: str | None = None,
+        concurrency: Concurrency | None = None,
         run_at: datetime | None = None,
         schedule_id: UUID | None = None,
         fire_time: datetime | None = None,
@@ -229,6 +236,7 @@ class Task:
             model_id=model_id,
             max_attempts=max_attempts,
             request_id=request_id,
+            concurrency=concurrency,
             run_at=_check_run_at(run_at, at) if run_at is not None else None,
             schedule_id=schedule_id,
             fire_time=fire_time,
@@ -257,6 +265,32 @@ class Task:
     @property
     def can_retry(self) -> bool:
         return self.attempts < self.max_attempts
+
+    @property
+    def holds_slot(self) -> bool:
+        """Whether the task occupies a slot of its concurrency key: from its release (or an
+        admission with a slot free) until its last run ends. A retry keeps the slot, so a
+        requeued run cannot be overtaken by a task of the same key."""
+        return self.concurrency is not None and (
+            self.status is TaskStatus.RUNNING
+            or (self.status is TaskStatus.PENDING and self.held is None)
+        )
+
+    def hold(self, reason: HoldReason) -> None:
+        """Keep a new, unpublished task in the database until it is released."""
+        if self.status is not TaskStatus.PENDING or self.dispatched or self.attempts:
+            raise ConflictError(
+                "only a new task not yet published can be held back", task_id=str(self.id)
+            )
+        self.held = reason
+
+    def release_held(self) -> None:
+        """Let a held task go to the broker: it now takes its slot, and until published it
+        is undispatched like any other, so the relay publishes it if the publish fails."""
+        if self.status is not TaskStatus.PENDING or self.held is None:
+            raise ConflictError("only a held pending task can be released", task_id=str(self.id))
+        self.held = None
+        self.dispatched = False
 
     def is_waiting(self, now: datetime) -> bool:
         """A delayed task not due yet: pending, unpublished, its run_at still ahead. The relay
@@ -325,6 +359,7 @@ class Task:
         """Cancel the task; `error` says why when the client did not ask for it (a task it
         depends on failed)."""
         self._move_to(TaskStatus.CANCELLED)
+        self.held = None
         self.completed_at = at
         self.run_token = None
         if error is not None:

@@ -62,7 +62,9 @@ from application.use_cases.delete_model import DeleteModel
 from application.use_cases.delete_schedule import DeleteSchedule
 from application.use_cases.delete_task import DeleteTask
 from application.use_cases.delete_workflow import DeleteWorkflow
+from application.use_cases.describe_queues import DescribeQueues
 from application.use_cases.end_sessions import EndSessions
+from application.use_cases.explain_wait import ExplainWait
 from application.use_cases.fail_overrun_task import FailOverrunTask
 from application.use_cases.fire_due_schedules import FireDueSchedules
 from application.use_cases.get_model import GetModel
@@ -292,6 +294,7 @@ class CoreContainer(containers.DeclarativeContainer):
         GetQuota, uow=unit_of_work, max_active_tasks=settings.provided.max_active_tasks_per_user
     )
     get_task = providers.Factory(GetTask, uow=unit_of_work)
+    explain_wait = providers.Factory(ExplainWait, uow=unit_of_work, clock=clock)
     list_task_attempts = providers.Factory(ListTaskAttempts, uow=unit_of_work)
     list_task_logs = providers.Factory(ListTaskLogs, uow=unit_of_work)
     rerun_task = providers.Factory(
@@ -310,10 +313,10 @@ class CoreContainer(containers.DeclarativeContainer):
     )
     update_task = providers.Factory(UpdateTask, uow=unit_of_work, clock=clock)
     cancel_task = providers.Factory(
-        CancelTask, uow=unit_of_work, dispatcher=dispatcher, clock=clock
+        CancelTask, uow=unit_of_work, dispatcher=dispatcher, clock=clock, publisher=publisher
     )
     delete_task = providers.Factory(
-        DeleteTask, uow=unit_of_work, dispatcher=dispatcher, clock=clock
+        DeleteTask, uow=unit_of_work, dispatcher=dispatcher, clock=clock, publisher=publisher
     )
     # Workflows: tasks with dependencies.
     submit_workflow = providers.Factory(
@@ -388,7 +391,9 @@ class CoreContainer(containers.DeclarativeContainer):
     report_progress = providers.Factory(ReportProgress, uow=unit_of_work, clock=clock)
     check_run = providers.Factory(CheckRun, uow=unit_of_work)
     record_heartbeat = providers.Factory(RecordHeartbeat, uow=unit_of_work, clock=clock)
-    fail_overrun_task = providers.Factory(FailOverrunTask, uow=unit_of_work, clock=clock)
+    fail_overrun_task = providers.Factory(
+        FailOverrunTask, uow=unit_of_work, clock=clock, publisher=publisher
+    )
     record_outcome = providers.Factory(
         RecordOutcome, uow=unit_of_work, publisher=publisher, clock=clock
     )
@@ -444,6 +449,9 @@ class CoreContainer(containers.DeclarativeContainer):
     # --- metrics (worker side; the API's are in entrypoints/http/metrics.py) -------------
     queue_depths = providers.Singleton(CeleryQueueDepths, celery_app)
     count_tasks_by_status = providers.Factory(CountTasksByStatus, uow=unit_of_work)
+    describe_queues = providers.Factory(
+        DescribeQueues, uow=unit_of_work, queue_depths=queue_depths, clock=clock
+    )
     measure_waiting_tasks = providers.Factory(MeasureWaitingTasks, uow=unit_of_work, clock=clock)
     republish_overdue_tasks = providers.Factory(
         RepublishOverdueTasks,

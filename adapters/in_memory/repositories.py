@@ -15,6 +15,7 @@ from application.ports import (
     Cursor,
     ModelQuery,
     ModelRepository,
+    QueueLoad,
     ScheduleFireRepository,
     ScheduleQuery,
     ScheduleRepository,
@@ -26,6 +27,7 @@ from application.ports import (
 )
 from domain.attempt import Attempt, TaskLogLine
 from domain.errors import AlreadyExistsError
+from domain.flow import release_rank
 from domain.model import Model, ModelId
 from domain.schedule import Fire, Schedule, ScheduleId
 from domain.task import ACTIVE_STATUSES, Task, TaskId, TaskStatus
@@ -139,6 +141,7 @@ class InMemoryTaskRepository(TaskRepository):
             for t in self._table.rows()
             if t.status is TaskStatus.PENDING
             and t.dispatched
+            and t.held is None
             and t.due_at is not None
             and t.due_at < due_before
         ]
@@ -150,6 +153,7 @@ class InMemoryTaskRepository(TaskRepository):
                 for t in self._table.rows()
                 if t.status is TaskStatus.PENDING
                 and not t.dispatched
+                and t.held is None
                 and (t.run_at or t.created_at) < created_before
             ),
             key=lambda t: t.created_at,
@@ -158,7 +162,9 @@ class InMemoryTaskRepository(TaskRepository):
 
     def mark_pending_undispatched(self) -> int:
         marked = [
-            t.id for t in self._table.rows() if t.status is TaskStatus.PENDING and t.dispatched
+            t.id
+            for t in self._table.rows()
+            if t.status is TaskStatus.PENDING and t.dispatched and t.held is None
         ]
         for task_id in marked:
             self._table.force(task_id, dispatched=False)
@@ -171,6 +177,7 @@ class InMemoryTaskRepository(TaskRepository):
                 for t in self._table.rows()
                 if t.status is TaskStatus.PENDING
                 and not t.dispatched
+                and t.held is None
                 and t.run_at is not None
                 and t.run_at <= now
             ),
@@ -199,6 +206,56 @@ class InMemoryTaskRepository(TaskRepository):
                 and t.heartbeat_at < heartbeat_before
             ),
             key=lambda t: t.heartbeat_at or t.created_at,
+        )
+        return [self._table.loaded(t, t.id) for t in rows[:limit]]
+
+    def lock_concurrency_key(self, key: str) -> None:
+        """Nothing to hold: an in-memory unit of work serves one test's thread."""
+
+    def count_slot_holders(self, key: str) -> int:
+        return sum(
+            1
+            for t in self._table.rows()
+            if t.concurrency is not None and t.concurrency.key == key and t.holds_slot
+        )
+
+    def queue_loads(self) -> list[QueueLoad]:
+        groups: dict[tuple[str, TaskStatus, str | None], list[Task]] = {}
+        for t in self._table.rows():
+            if t.status in ACTIVE_STATUSES:
+                held = t.held.value if t.held else None
+                groups.setdefault((t.queue, t.status, held), []).append(t)
+        return QueueLoad.add_up(
+            [
+                (queue, status, held, len(tasks), min(t.created_at for t in tasks))
+                for (queue, status, held), tasks in groups.items()
+            ]
+        )
+
+    def count_queued_ahead(self, task: Task) -> int:
+        return sum(
+            1
+            for t in self._table.rows()
+            if t.status is TaskStatus.PENDING
+            and t.dispatched
+            and t.held is None
+            and t.queue == task.queue
+            and t.due_at is not None
+            and task.due_at is not None
+            and t.due_at < task.due_at
+        )
+
+    def list_held(self, key: str, *, limit: int) -> list[Task]:
+        rows = sorted(
+            (
+                t
+                for t in self._table.rows()
+                if t.concurrency is not None
+                and t.concurrency.key == key
+                and t.status is TaskStatus.PENDING
+                and t.held is not None
+            ),
+            key=lambda t: (*release_rank(t.priority.value, t.created_at), str(t.id)),
         )
         return [self._table.loaded(t, t.id) for t in rows[:limit]]
 

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Row
 
 from domain.attempt import Attempt, AttemptOutcome, LogLevel, TaskLogLine
+from domain.flow import Concurrency, HoldReason
 from domain.model import Model, ModelId, ModelStatus, ModelType
 from domain.schedule import (
     CatchUp,
@@ -65,6 +66,9 @@ def task_values(task: Task) -> dict[str, Any]:
         "dispatched": task.dispatched,
         "due_at": task.due_at,
         "request_id": task.request_id,
+        "concurrency_key": task.concurrency.key if task.concurrency else None,
+        "concurrency_limit": task.concurrency.limit if task.concurrency else None,
+        "held": task.held.value if task.held else None,
         "run_at": task.run_at,
         "schedule_id": task.schedule_id,
         "fire_time": task.fire_time,
@@ -109,6 +113,10 @@ def task_from_row(row: Row[Any]) -> Task:
         dispatched=row.dispatched,
         due_at=row.due_at,
         request_id=row.request_id,
+        concurrency=Concurrency(row.concurrency_key, row.concurrency_limit or 1)
+        if row.concurrency_key is not None
+        else None,
+        held=HoldReason(row.held) if row.held is not None else None,
         run_at=row.run_at,
         schedule_id=row.schedule_id,
         fire_time=row.fire_time,

@@ -132,6 +132,11 @@ class TaskRow(Base):
     # RepublishOverdueTasks.
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     request_id: Mapped[str | None] = mapped_column(String(64))
+    # Flow control (domain/flow.py): the key whose slots the task needs and their number,
+    # and why a pending task is held back unpublished (NULL: not held).
+    concurrency_key: Mapped[str | None] = mapped_column(String(300))
+    concurrency_limit: Mapped[int | None] = mapped_column(Integer)
+    held: Mapped[str | None] = mapped_column(String(20))
     # A delayed task's time; a scheduled run's schedule and fire time (no foreign key: a
     # deleted schedule leaves its runs as ordinary tasks).
     run_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -296,6 +301,8 @@ Index(
 Index("ix_tasks_status_dispatched_due_at", TaskRow.status, TaskRow.dispatched, TaskRow.due_at)
 # A reaper of runs whose worker stopped sending heartbeats.
 Index("ix_tasks_status_heartbeat_at", TaskRow.status, TaskRow.heartbeat_at)
+# A concurrency key's slot holders and held tasks (application/flow_control.py).
+Index("ix_tasks_concurrency_key_status", TaskRow.concurrency_key, TaskRow.status)
 # Filtering by model, and the ON DELETE SET NULL when a model goes.
 Index("ix_tasks_model_id", TaskRow.model_id)
 # Delayed tasks coming due: pending, unpublished, earliest run_at first.

@@ -20,6 +20,7 @@ from adapters.task_types.model_tasks import model_task_types
 from adapters.task_types.registry import TaskArguments, TaskType, TaskTypeRegistry
 from application.errors import TaskInputError
 from application.ports import TaskContext
+from domain.flow import ConcurrencyRule
 from domain.task import Priority
 
 logger = logging.getLogger(__name__)
@@ -111,7 +112,9 @@ def builtin_task_types(area: FileArea) -> tuple[TaskType, ...]:
             name="countdown",
             function=countdown,
             arguments=CountdownArguments,
-            description="Sleeps for a while, reporting progress at each step.",
+            description="Sleeps for a while, reporting progress at each step. With a "
+            "concurrency_key, one countdown of that key runs at a time.",
+            concurrency=ConcurrencyRule(scope="countdown", limit=1, explicit_key=True),
         ),
         TaskType(
             name="gather",

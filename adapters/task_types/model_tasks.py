@@ -15,6 +15,7 @@ from adapters.task_types.files import FileArea, file_digest
 from adapters.task_types.registry import TaskArguments, TaskType
 from application.errors import TaskInputError
 from application.ports import TaskContext
+from domain.flow import ConcurrencyRule
 from domain.model import DEPLOY_MODEL_TASK, VALIDATE_MODEL_TASK, ModelType
 from domain.task import Priority
 
@@ -35,6 +36,8 @@ class DeployModelArguments(TaskArguments):
     artifact_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     deployment_dir: str = Field(min_length=1)
 
+
+ONE_TASK_PER_MODEL = ConcurrencyRule(scope="model", limit=1, argument="model_id")
 
 _PICKLE = b"\x80"
 _ZIP = b"PK\x03\x04"
@@ -92,7 +95,9 @@ def deploy_model(area: FileArea, ctx: TaskContext, args: DeployModelArguments) -
 
 
 def model_task_types(area: FileArea) -> tuple[TaskType, ...]:
-    """Internal: only the registry's validate and deploy requests create these tasks."""
+    """Internal: only the registry's validate and deploy requests create these tasks. Both
+    share one concurrency key per model: one task of a model at a time, the next released
+    when it ends."""
     return (
         TaskType(
             name=VALIDATE_MODEL_TASK,
@@ -100,6 +105,7 @@ def model_task_types(area: FileArea) -> tuple[TaskType, ...]:
             arguments=ValidateModelArguments,
             internal=True,
             time_limit=1800,
+            concurrency=ONE_TASK_PER_MODEL,
             description="Checks a model's artifact: exists, readable, format, size, sha256.",
         ),
         TaskType(
@@ -109,6 +115,7 @@ def model_task_types(area: FileArea) -> tuple[TaskType, ...]:
             internal=True,
             priority=Priority.HIGH,
             time_limit=1800,
+            concurrency=ONE_TASK_PER_MODEL,
             description="Copies a validated artifact to the deployment directory.",
         ),
     )

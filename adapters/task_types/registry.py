@@ -12,6 +12,7 @@ from pydantic import ValidationError as PydanticValidationError
 from application.errors import UnknownTaskTypeError
 from application.ports import TaskContext, TaskTypeCatalog, TaskTypeSpec
 from domain.errors import InvalidFieldsError, ValidationError
+from domain.flow import ConcurrencyRule
 from domain.task import Priority
 
 
@@ -38,6 +39,8 @@ class TaskType:
     time_limit: float | None = None
     # Created by the system itself (e.g. model tasks), never submitted by clients.
     internal: bool = False
+    # At most so many tasks of one concurrency key at once (domain/flow.py).
+    concurrency: ConcurrencyRule | None = None
     spec: TaskTypeSpec = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -53,6 +56,7 @@ class TaskType:
                 time_limit=self.time_limit,
                 arguments_schema=self.arguments.model_json_schema(),
                 internal=self.internal,
+                concurrency=self.concurrency,
             ),
         )
 

@@ -9,6 +9,7 @@ from application.access import load_task
 from application.cancellation import cancel_in_transaction
 from application.errors import DependencyUnavailableError
 from application.ports import Clock, TaskDispatcher, UnitOfWork
+from application.publishing import TaskPublisher
 from domain.errors import ConcurrencyConflictError
 from domain.policy import Action
 from domain.task import Task, TaskId
@@ -29,22 +30,26 @@ class CancelTask:
     uow: UnitOfWork
     dispatcher: TaskDispatcher
     clock: Clock
+    # Publishes the held tasks the cancellation released; without one the relay does.
+    publisher: TaskPublisher | None = None
 
     def execute(self, actor: User, task_id: TaskId) -> Task:
         try:
-            task = self._cancel(actor, task_id)
+            task, released = self._cancel(actor, task_id)
         except ConcurrencyConflictError:
             # A worker moved the task between our read and write: decide on the fresh state.
-            task = self._cancel(actor, task_id)
+            task, released = self._cancel(actor, task_id)
+        if self.publisher is not None:
+            self.publisher.publish(released)
         try:
             self.dispatcher.revoke(task.id)
         except DependencyUnavailableError as exc:
             logger.warning("could not broadcast revoke of %s: %s", task.id, exc)
         return task
 
-    def _cancel(self, actor: User, task_id: TaskId) -> Task:
+    def _cancel(self, actor: User, task_id: TaskId) -> tuple[Task, list[Task]]:
         with self.uow:
             task = load_task(self.uow, actor, task_id, Action.CANCEL)
-            cancel_in_transaction(self.uow, task, at=self.clock.now())
+            released = cancel_in_transaction(self.uow, task, at=self.clock.now())
             self.uow.commit()
-        return task
+        return task, released

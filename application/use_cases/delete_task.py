@@ -9,9 +9,10 @@ from application.access import load_task
 from application.cancellation import cancel_in_transaction
 from application.errors import DependencyUnavailableError
 from application.ports import Clock, TaskDispatcher, UnitOfWork
+from application.publishing import TaskPublisher
 from domain.errors import ConflictError
 from domain.policy import Action
-from domain.task import TaskId
+from domain.task import Task, TaskId
 from domain.user import User
 
 logger = logging.getLogger(__name__)
@@ -31,6 +32,8 @@ class DeleteTask:
     uow: UnitOfWork
     dispatcher: TaskDispatcher
     clock: Clock
+    # Publishes the held tasks the deletion released; without one the relay does.
+    publisher: TaskPublisher | None = None
 
     def execute(self, actor: User, task_id: TaskId) -> None:
         with self.uow:
@@ -43,10 +46,13 @@ class DeleteTask:
                     workflow_id=str(task.workflow_id),
                 )
             was_active = not task.is_terminal
+            released: list[Task] = []
             if was_active:
-                cancel_in_transaction(self.uow, task, at=self.clock.now())
+                released = cancel_in_transaction(self.uow, task, at=self.clock.now())
             self.uow.tasks.delete(task)
             self.uow.commit()
+        if self.publisher is not None:
+            self.publisher.publish(released)
         if was_active:
             try:
                 self.dispatcher.revoke(task.id)

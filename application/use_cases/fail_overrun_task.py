@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.ports import Clock, UnitOfWork
+from application.publishing import TaskPublisher
 from application.running.ending import run_ended
 from domain.errors import NotFoundError
 from domain.task import Task, TaskError, TaskId, TaskStatus
@@ -25,6 +26,8 @@ class FailOverrunTask:
 
     uow: UnitOfWork
     clock: Clock
+    # Publishes the held tasks a stopped run released; without one the relay does.
+    publisher: TaskPublisher | None = None
 
     def execute(self, task_id: TaskId, *, limit_seconds: float) -> Task | None:
         now = self.clock.now()
@@ -42,6 +45,8 @@ class FailOverrunTask:
             # The update's compare-and-set refuses the write if the run ended meanwhile.
             task.stop_overrun(error=error, at=now)
             self.uow.tasks.update(task)
-            run_ended(self.uow, task, at=now)
+            released = run_ended(self.uow, task, at=now)
             self.uow.commit()
+        if self.publisher is not None:
+            self.publisher.publish(released)
         return task

@@ -66,16 +66,18 @@ class ReapStaleTasks:
     def execute(self) -> list[Task]:
         now = self.clock.now()
         try:
-            reaped = self._reap(now)
+            released: list[Task] = []  # held tasks whose slot a failed run gave up
+            reaped = self._reap(now, released)
         except DependencyUnavailableError:
             self.uptime.down()
             raise
         for task in reaped:
             logger.warning("reaped task %s: %s -> %s", task.id, task.error, task.status.value)
         self.publisher.publish([t for t in reaped if t.status is TaskStatus.PENDING])
+        self.publisher.publish(released)
         return reaped
 
-    def _reap(self, now: datetime) -> list[Task]:
+    def _reap(self, now: datetime, released: list[Task]) -> list[Task]:
         reaped: list[Task] = []
         with self.uow:
             if self.uptime.up_for(now) < self.stale_after:
@@ -92,7 +94,7 @@ class ReapStaleTasks:
                     self.uow.tasks.update(task)
                 except ConflictError:
                     continue  # the worker wrote after all, or another reaper got it
-                run_ended(self.uow, task, at=now)
+                released += run_ended(self.uow, task, at=now)
                 reaped.append(task)
             finished = self.clock.now()
             if reaped and finished - now > self.patience:
@@ -102,6 +104,7 @@ class ReapStaleTasks:
                     (finished - now).total_seconds(),
                 )
                 self.uptime.restart(at=finished)
+                released.clear()
                 return []
             self.uow.commit()
         return reaped

@@ -8,6 +8,7 @@ from typing import Any
 
 from application.access import load_model
 from application.argument_limits import ArgumentLimits
+from application.flow_control import admit
 from application.idempotency import IdempotencyClaim, remember, replay
 from application.ports import Clock, TaskTypeCatalog, UnitOfWork
 from application.publishing import TaskPublisher
@@ -27,9 +28,10 @@ class SubmitTask:
     anything else reads them) and validate; a referenced model must be one the actor may read;
     an owner has at most `max_active_tasks` pending or running tasks. A task with a `run_at`
     still ahead (at most a year) is stored and not published: ReleaseDueTasks publishes it
-    when due; one in the past runs now. The row is committed
-    before publishing; if the broker is down the task stays undispatched for the relay and
-    the submission still succeeds.
+    when due; one in the past runs now. A task whose concurrency key has no free slot is
+    stored held back, and published when released. The row is committed before publishing;
+    if the broker is down the task stays undispatched for the relay and the submission
+    still succeeds.
 
     With an idempotency claim, a key already used for the same request returns the task
     that request created (`replayed`), and the key is stored with the new task in its
@@ -58,6 +60,7 @@ class SubmitTask:
         model_id: ModelId | None = None,
         request_id: str | None = None,
         run_at: datetime | None = None,
+        concurrency_key: str | None = None,
         trace_id: str | None = None,
     ) -> Task:
         task, _ = self.execute_once(
@@ -71,6 +74,7 @@ class SubmitTask:
             model_id=model_id,
             request_id=request_id,
             run_at=run_at,
+            concurrency_key=concurrency_key,
             trace_id=trace_id,
         )
         return task
@@ -88,11 +92,14 @@ class SubmitTask:
         model_id: ModelId | None = None,
         request_id: str | None = None,
         run_at: datetime | None = None,
+        concurrency_key: str | None = None,
         trace_id: str | None = None,
     ) -> tuple[Task, bool]:
         """The task, and whether it is the replay of an earlier request with the claim's key."""
         ensure_active(actor)
-        submission = TaskSubmission(name, task_type, priority, args, kwargs, model_id, run_at)
+        submission = TaskSubmission(
+            name, task_type, priority, args, kwargs, model_id, run_at, concurrency_key
+        )
         rules = SubmissionRules(self.catalog, self.argument_limits)
         now = self.clock.now()
         task = rules.new_task(
@@ -104,6 +111,7 @@ class SubmitTask:
             if model_id is not None:
                 load_model(self.uow, actor, model_id, Action.READ)
             ensure_within_active_task_quota(self.uow, actor.id, self.max_active_tasks)
+            admit(self.uow, [task])
             self.uow.tasks.add(task)
             record_status_events(self.uow, [task], at=task.created_at)
             if claim is not None:

@@ -9,6 +9,7 @@ from datetime import datetime
 from application.access import load_model
 from application.argument_limits import ArgumentLimits
 from application.errors import InvalidBatchError
+from application.flow_control import admit
 from application.idempotency import IdempotencyClaim, remember, replay
 from application.ports import Clock, TaskTypeCatalog, UnitOfWork
 from application.publishing import TaskPublisher
@@ -86,6 +87,7 @@ class SubmitTaskBatch:
             ensure_within_active_task_quota(
                 self.uow, actor.id, self.max_active_tasks, adding=len(tasks)
             )
+            admit(self.uow, tasks)
             self.uow.tasks.add_many(tasks)
             if tasks:
                 record_status_events(self.uow, tasks, at=tasks[0].created_at)

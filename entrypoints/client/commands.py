@@ -62,6 +62,10 @@ def submit(
     ] = None,
     args: Annotated[str | None, typer.Option("--args", help="A JSON array.")] = None,
     model_id: Annotated[UUID | None, typer.Option(help="The model the task is about.")] = None,
+    concurrency_key: Annotated[
+        str | None,
+        typer.Option(help="Tasks of one key run at most the type's limit at once; the rest wait."),
+    ] = None,
     at: Annotated[
         str | None,
         typer.Option(
@@ -91,6 +95,8 @@ def submit(
         body["priority"] = priority.value
     if model_id is not None:
         body["model_id"] = str(model_id)
+    if concurrency_key is not None:
+        body["concurrency_key"] = concurrency_key
     if at is not None:
         body["run_at"] = arguments.moment(at, option="--at")
     if in_ is not None:

@@ -171,6 +171,7 @@ def task_detail(task: dict[str, Any]) -> Table:
         ("name", Text(shown(task["name"]))),
         ("type", Text(shown(task["task_type"]))),
         ("status", status_text(task["status"])),
+        *([("waiting", Text(shown(waiting_text(task["waiting"]))))] if task.get("waiting") else []),
         ("priority", Text(shown(f"{task['priority']} (queue {task['queue']})"))),
         ("progress", Text(progress)),
         ("attempts", f"{task['attempts']} of {task['max_attempts']}"),
@@ -190,6 +191,22 @@ def task_detail(task: dict[str, Any]) -> Table:
     for label, value in rows:
         grid.add_row(label, value)
     return grid
+
+
+def waiting_text(waiting: dict[str, Any]) -> str:
+    """What a pending task waits for, in a few words: `concurrency: 1 of 1 running
+    (countdown:eu)`, `queued: 3 ahead in default`, `delayed until 12:00:05`."""
+    reason = str(waiting.get("reason"))
+    if reason == "concurrency":
+        return (
+            f"concurrency: {waiting.get('holders')} of {waiting.get('limit')} running "
+            f"({waiting.get('concurrency_key')})"
+        )
+    if reason == "queued" and waiting.get("position") is not None:
+        return f"queued: {waiting['position']} ahead in {waiting.get('queue')}"
+    if reason == "delayed":
+        return f"delayed until {local_time(waiting.get('until'))}"
+    return reason
 
 
 @contextmanager

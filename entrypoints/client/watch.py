@@ -12,7 +12,14 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.text import Text
 
 from entrypoints.client.api_client import ApiClient
-from entrypoints.client.output import STATUS_STYLES, console, print_error, print_json, shown
+from entrypoints.client.output import (
+    STATUS_STYLES,
+    console,
+    print_error,
+    print_json,
+    shown,
+    waiting_text,
+)
 
 TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled"})
 INTERRUPTED = 130  # the shell's code for a Ctrl-C
@@ -78,5 +85,9 @@ def _fields(task: dict[str, Any]) -> dict[str, Any]:
     return {
         "completed": task["progress"],
         "status": f"[{style}]{shown(status) if status in STATUS_STYLES else 'unknown'}[/]",
-        "message": shown(task.get("progress_message") or ""),
+        "message": shown(
+            waiting_text(task["waiting"])
+            if task.get("waiting")
+            else task.get("progress_message") or ""
+        ),
     }

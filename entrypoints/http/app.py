@@ -19,6 +19,7 @@ from entrypoints.http.problems import PROBLEM_JSON, install_problem_handlers
 from entrypoints.http.query_parameters import refuse_unknown_query_parameters
 from entrypoints.http.request_ids import RequestIdMiddleware
 from entrypoints.http.routers import (
+    admin_queues,
     auth,
     events,
     health,
@@ -66,7 +67,18 @@ def create_app(container: ApiContainer | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(refuse_unknown_query_parameters)])
-    routers = (auth, users, tasks, task_history, task_types, models, schedules, workflows, health)
+    routers = (
+        auth,
+        users,
+        tasks,
+        task_history,
+        task_types,
+        models,
+        schedules,
+        workflows,
+        health,
+        admin_queues,
+    )
     for module in routers:
         api.include_router(module.router)
     api.include_router(events.router)

@@ -20,7 +20,9 @@ from application.use_cases.delete_model import DeleteModel
 from application.use_cases.delete_schedule import DeleteSchedule
 from application.use_cases.delete_task import DeleteTask
 from application.use_cases.delete_workflow import DeleteWorkflow
+from application.use_cases.describe_queues import DescribeQueues
 from application.use_cases.end_sessions import EndSessions
+from application.use_cases.explain_wait import ExplainWait
 from application.use_cases.get_model import GetModel
 from application.use_cases.get_quota import GetQuota
 from application.use_cases.get_schedule import GetSchedule
@@ -80,7 +82,11 @@ DeleteTaskUseCase = Annotated[DeleteTask, Provided(DeleteTask).by(CoreContainer.
 DeleteWorkflowUseCase = Annotated[
     DeleteWorkflow, Provided(DeleteWorkflow).by(CoreContainer.delete_workflow)
 ]
+DescribeQueuesUseCase = Annotated[
+    DescribeQueues, Provided(DescribeQueues).by(CoreContainer.describe_queues)
+]
 EndSessionsUseCase = Annotated[EndSessions, Provided(EndSessions).by(CoreContainer.end_sessions)]
+ExplainWaitUseCase = Annotated[ExplainWait, Provided(ExplainWait).by(CoreContainer.explain_wait)]
 GetModelUseCase = Annotated[GetModel, Provided(GetModel).by(CoreContainer.get_model)]
 GetQuotaUseCase = Annotated[GetQuota, Provided(GetQuota).by(CoreContainer.get_quota)]
 GetScheduleUseCase = Annotated[GetSchedule, Provided(GetSchedule).by(CoreContainer.get_schedule)]

@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, delete, false, func, insert, select, true, update
+from sqlalchemy import Row, Table, case, delete, false, func, insert, select, true, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -17,7 +17,7 @@ from adapters.sqlalchemy.errors import unique_violations_as_already_exists
 from adapters.sqlalchemy.keyset import newest_first
 from adapters.sqlalchemy.mapping import task_from_row, task_values
 from adapters.sqlalchemy.tables import TaskRow
-from application.ports import TaskQuery, TaskRepository
+from application.ports import QueueLoad, TaskQuery, TaskRepository
 from domain.errors import NotFoundError
 from domain.schedule import ScheduleId
 from domain.task import ACTIVE_STATUSES, Priority, Task, TaskId, TaskStatus
@@ -26,6 +26,8 @@ from domain.workflow import Node, WorkflowId
 
 _TASKS = cast(Table, TaskRow.__table__)
 _COLUMNS = _TASKS.c
+# Seeds the hash of concurrency keys' advisory locks, apart from any other advisory lock.
+_KEY_LOCK_SEED = 0x7461736B
 
 
 class SqlAlchemyTaskRepository(TaskRepository):
@@ -125,6 +127,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
             .where(
                 _COLUMNS.status == TaskStatus.PENDING.value,
                 _COLUMNS.dispatched == false(),
+                _COLUMNS.held.is_(None),
                 # A delayed task is not undispatched before its run_at: it waits by design.
                 func.coalesce(_COLUMNS.run_at, _COLUMNS.created_at) < created_before,
             )
@@ -139,7 +142,11 @@ class SqlAlchemyTaskRepository(TaskRepository):
     def mark_pending_undispatched(self) -> int:
         statement = (
             update(_TASKS)
-            .where(_COLUMNS.status == TaskStatus.PENDING.value, _COLUMNS.dispatched == true())
+            .where(
+                _COLUMNS.status == TaskStatus.PENDING.value,
+                _COLUMNS.dispatched == true(),
+                _COLUMNS.held.is_(None),
+            )
             .values(dispatched=False)
         )
         return rows_written(self._session, statement)
@@ -203,6 +210,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
             .where(
                 _COLUMNS.status == TaskStatus.PENDING.value,
                 _COLUMNS.dispatched == false(),
+                _COLUMNS.held.is_(None),  # due, yet still waiting for a concurrency slot
                 _COLUMNS.run_at <= now,
             )
             .order_by(_COLUMNS.run_at, _COLUMNS.id)
@@ -252,6 +260,78 @@ class SqlAlchemyTaskRepository(TaskRepository):
         statement = delete(_TASKS).where(_COLUMNS.id.in_(doomed))
         return rows_written(self._session, statement)
 
+    def lock_concurrency_key(self, key: str) -> None:
+        if self._session.get_bind().dialect.name == "sqlite":
+            # As UserRepository.lock: a write takes SQLite's one write lock for the rest of
+            # the transaction (a transaction ending a run holds it already).
+            writing = update(_TASKS).where(_COLUMNS.concurrency_key == key)
+            self._session.execute(writing.values(concurrency_key=_COLUMNS.concurrency_key))
+            return
+        # A transaction-level advisory lock on the key's 64-bit hash: two keys sharing a
+        # hash only wait for each other, never miscount.
+        self._session.execute(
+            select(func.pg_advisory_xact_lock(func.hashtextextended(key, _KEY_LOCK_SEED)))
+        )
+
+    def count_slot_holders(self, key: str) -> int:
+        statement = select(func.count()).where(
+            _COLUMNS.concurrency_key == key,
+            (_COLUMNS.status == TaskStatus.RUNNING.value)
+            | ((_COLUMNS.status == TaskStatus.PENDING.value) & _COLUMNS.held.is_(None)),
+        )
+        return self._session.scalar(statement) or 0
+
+    def queue_loads(self) -> list[QueueLoad]:
+        statement = (
+            select(
+                _COLUMNS.priority,
+                _COLUMNS.status,
+                _COLUMNS.held,
+                func.count(),
+                func.min(_COLUMNS.created_at),
+            )
+            .where(_COLUMNS.status.in_([TaskStatus.PENDING.value, TaskStatus.RUNNING.value]))
+            .group_by(_COLUMNS.priority, _COLUMNS.status, _COLUMNS.held)
+        )
+        rows = [
+            (Priority(priority).queue, TaskStatus(status), held, count, oldest)
+            for priority, status, held, count, oldest in self._session.execute(statement)
+        ]
+        return QueueLoad.add_up(rows)
+
+    def count_queued_ahead(self, task: Task) -> int:
+        if task.due_at is None:
+            return 0
+        priorities = [p.value for p in Priority if p.queue == task.queue]
+        statement = select(func.count()).where(
+            _COLUMNS.status == TaskStatus.PENDING.value,
+            _COLUMNS.dispatched == true(),
+            _COLUMNS.held.is_(None),
+            _COLUMNS.priority.in_(priorities),
+            _COLUMNS.due_at < task.due_at,
+        )
+        return self._session.scalar(statement) or 0
+
+    def list_held(self, key: str, *, limit: int) -> list[Task]:
+        rank = case(
+            *((_COLUMNS.priority == p.value, n) for n, p in enumerate(Priority)),
+            else_=len(Priority),
+        )
+        statement = (
+            select(_TASKS)
+            .where(
+                _COLUMNS.concurrency_key == key,
+                _COLUMNS.status == TaskStatus.PENDING.value,
+                _COLUMNS.held.is_not(None),
+            )
+            .order_by(rank, _COLUMNS.created_at, _COLUMNS.id)
+            .limit(limit)
+            # A held task being cancelled right now is skipped, not waited for: its
+            # cancellation may be waiting for this key's lock, which we hold.
+            .with_for_update(skip_locked=True)
+        )
+        return [self._remember(row) for row in self._session.execute(statement)]
+
     def of_workflow(
         self, workflow_id: WorkflowId, *, keys: Collection[str] | None = None
     ) -> list[Task]:
@@ -284,5 +364,6 @@ def _overdue(due_before: datetime) -> tuple[ColumnElement[bool], ...]:
     return (
         _COLUMNS.status == TaskStatus.PENDING.value,
         _COLUMNS.dispatched == true(),
+        _COLUMNS.held.is_(None),
         _COLUMNS.due_at < due_before,
     )

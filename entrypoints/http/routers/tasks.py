@@ -25,6 +25,7 @@ from entrypoints.http.schemas.tasks import (
 from entrypoints.http.use_cases import (
     CancelTaskUseCase,
     DeleteTaskUseCase,
+    ExplainWaitUseCase,
     GetTaskUseCase,
     ListTasksUseCase,
     SubmitTaskBatchUseCase,
@@ -64,6 +65,7 @@ def submit_task(
         kwargs=body.kwargs,
         model_id=ModelId(body.model_id) if body.model_id else None,
         request_id=request_id_var.get(),
+        concurrency_key=body.concurrency_key,
         run_at=body.start_time(),
         trace_id=current_trace_id(),
     )
@@ -145,9 +147,14 @@ def list_tasks(
 
 
 @router.get("/{task_id}", operation_id="get_task", responses=problem_responses(401, 404, 422))
-def get_task(task_id: UUID, user: CurrentUser, get: GetTaskUseCase) -> TaskResponse:
+def get_task(
+    task_id: UUID, user: CurrentUser, get: GetTaskUseCase, explain: ExplainWaitUseCase
+) -> TaskResponse:
+    """The task; a pending one says in `waiting` what it waits for, and a workflow's task in
+    `waiting_for` which of its dependencies have not finished."""
+    _, wait = explain.execute(user, TaskId(task_id))
     task, waiting_for = get.with_waits(user, TaskId(task_id))
-    return TaskResponse.of(task, waiting_for=waiting_for)
+    return TaskResponse.of(task, waiting_for=waiting_for, waiting=wait)
 
 
 @router.patch(

@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from application.submission import TaskSubmission
+from application.use_cases.explain_wait import Wait, WaitReason
 from domain.model import ModelId
 from domain.task import Priority, Task, TaskError, TaskStatus
 from entrypoints.http.schemas.common import PlainText, StrictRequest
@@ -21,6 +22,13 @@ class SubmitTaskRequest(StrictRequest):
     args: list[Any] = Field(default_factory=list)
     kwargs: dict[str, Any] = Field(default_factory=dict)
     model_id: UUID | None = None
+    concurrency_key: PlainText | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="Only for task types that take one (see GET /task-types): at most the "
+        "type's limit of tasks with the same key run at once; the others wait, pending.",
+    )
     run_at: AwareDatetime | None = Field(
         None,
         description="Publish the task only at this time (RFC 3339 with an offset); a time "
@@ -53,6 +61,7 @@ class SubmitTaskRequest(StrictRequest):
             args=self.args,
             kwargs=self.kwargs,
             model_id=ModelId(self.model_id) if self.model_id else None,
+            concurrency_key=self.concurrency_key,
             run_at=self.start_time(),
         )
 
@@ -91,6 +100,38 @@ class TaskErrorResponse(BaseModel):
         return cls(type=error.type, message=error.message, traceback=error.traceback)
 
 
+class WaitingResponse(BaseModel):
+    """Why a pending task has not started yet."""
+
+    reason: WaitReason = Field(
+        description="queued: its message waits in its queue; delayed: its run_at or a retry's "
+        "backoff; "
+        "concurrency: its concurrency key's slots are all taken."
+    )
+    queue: str
+    position: int | None = Field(
+        None, description="queued: dispatched tasks of the queue due before this one."
+    )
+    until: datetime | None = Field(None, description="delayed: when the backoff ends.")
+    concurrency_key: str | None = None
+    holders: int | None = Field(
+        None, description="concurrency: tasks of the key running or on their way to a worker."
+    )
+    limit: int | None = Field(None, description="concurrency: how many may at once.")
+
+    @classmethod
+    def of(cls, wait: Wait) -> WaitingResponse:
+        return cls(
+            reason=wait.reason,
+            queue=wait.queue,
+            position=wait.position,
+            until=wait.until,
+            concurrency_key=wait.concurrency_key,
+            holders=wait.holders,
+            limit=wait.limit,
+        )
+
+
 class TaskResponse(BaseModel):
     id: UUID
     name: str
@@ -114,6 +155,12 @@ class TaskResponse(BaseModel):
     request_id: str | None = Field(
         None, description="The id of the request that submitted the task (X-Request-ID)."
     )
+    concurrency_key: str | None = Field(
+        None, description="The key whose slots the task needs (its type's scope, a colon, the key)."
+    )
+    waiting: WaitingResponse | None = Field(
+        None, description="GET /tasks/{id} of a pending task: what it is waiting for."
+    )
     run_at: datetime | None = Field(None, description="A delayed task's time.")
     schedule_id: UUID | None = Field(None, description="The schedule that fired the task.")
     fire_time: datetime | None = Field(None, description="The fire time that created it.")
@@ -133,7 +180,9 @@ class TaskResponse(BaseModel):
     retry_of: UUID | None = Field(None, description="The task this one re-runs.")
 
     @classmethod
-    def of(cls, task: Task, *, waiting_for: list[str] | None = None) -> TaskResponse:
+    def of(
+        cls, task: Task, *, waiting_for: list[str] | None = None, waiting: Wait | None = None
+    ) -> TaskResponse:
         return cls(
             id=task.id,
             name=task.name,
@@ -155,6 +204,8 @@ class TaskResponse(BaseModel):
             started_at=task.started_at,
             completed_at=task.completed_at,
             request_id=task.request_id,
+            concurrency_key=task.concurrency.key if task.concurrency else None,
+            waiting=WaitingResponse.of(waiting) if waiting else None,
             run_at=task.run_at,
             schedule_id=task.schedule_id,
             fire_time=task.fire_time,

@@ -99,3 +99,25 @@ def test_json_output_stays_valid_and_the_same_data_without_raw_controls(
 
 def test_plain_text_and_other_scripts_are_shown_as_they_are() -> None:
     assert shown("résumé 数据 [red]x[/]") == "résumé 数据 [red]x[/]"
+
+
+def test_a_pending_task_in_detail_says_what_it_waits_for(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    task = {
+        **hostile_task(),
+        "status": "pending",
+        "waiting": {
+            "reason": "concurrency",
+            "queue": "default",
+            "concurrency_key": f"countdown:{HOSTILE}",
+            "holders": 1,
+            "limit": 1,
+        },
+    }
+
+    make_console().print(task_detail(task))
+
+    out = capsys.readouterr().out
+    assert "concurrency: 1 of 1 running" in out
+    assert controls_in(out) == []

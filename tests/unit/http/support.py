@@ -13,10 +13,11 @@ from fastapi.testclient import TestClient
 from adapters.clock import SystemClock
 from adapters.in_memory.repositories import InMemoryStore
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
+from application.ports import TaskQuery
 from application.running.outcomes import Completed, TaskRun
 from application.running.start_task import StartTask
 from domain.model import ModelId
-from domain.task import TaskId
+from domain.task import RunToken, TaskId, TaskStatus
 from tests.factories import record_outcome
 from tests.unit.http.conftest import Account
 
@@ -113,4 +114,17 @@ def mark_validated(store: InMemoryStore, model_id: str) -> None:
         model = uow.models.get(ModelId(UUID(model_id)))
         model.mark_validated(size=1, sha256="a" * 64, at=datetime.now(UTC))
         uow.models.update(model)
+        uow.commit()
+
+
+def complete_model_tasks(store: InMemoryStore, model_id: str) -> None:
+    """What a model's pending tasks' runs end with, straight through the store: they give
+    up the model's concurrency slot."""
+    uow = InMemoryUnitOfWork(store)
+    with uow:
+        query = TaskQuery(model_id=ModelId(UUID(model_id)), status=TaskStatus.PENDING)
+        for task in uow.tasks.find(query):
+            task.start(run_token=RunToken("run"), at=datetime.now(UTC))
+            task.complete(run_token=RunToken("run"), result={}, at=datetime.now(UTC))
+            uow.tasks.update(task)
         uow.commit()

@@ -126,7 +126,7 @@ def test_a_validation_problem_names_every_bad_field(client: TestClient, alice: A
 def test_an_unexpected_error_is_a_500_problem_that_leaks_nothing(
     client: TestClient, container: ApiContainer, alice: Account
 ) -> None:
-    container.core.get_task.override(providers.Object(Exploding()))
+    container.core.explain_wait.override(providers.Object(Exploding()))
 
     response = client.get(f"{API}/tasks/{uuid.uuid4()}", headers=alice.headers)
 

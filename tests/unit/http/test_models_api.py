@@ -15,6 +15,7 @@ from tests.unit.http.support import (
     API,
     assert_invalid,
     assert_problem,
+    complete_model_tasks,
     create_model,
     create_task,
     mark_validated,
@@ -37,6 +38,7 @@ def validated_model(client: TestClient, account: Account, store: InMemoryStore) 
     model = create_model(client, account)
     assert validate(client, account, model["id"]).status_code == 202
     mark_validated(store, model["id"])
+    complete_model_tasks(store, model["id"])
     return read(client, account, f"/models/{model['id']}")
 
 
@@ -350,7 +352,9 @@ def test_validate_moves_the_model_to_validating_and_queues_a_validate_task(
         "model_type": "sklearn",
     }
     assert dispatcher.enqueued_ids == [UUID(task["id"])]
-    assert read(client, alice, f"/tasks/{task['id']}") == task
+    stored = read(client, alice, f"/tasks/{task['id']}")
+    assert {**stored, "waiting": None} == task
+    assert stored["concurrency_key"] == f"model:{body['model']['id']}"
 
 
 def test_validate_while_validating_conflicts(client: TestClient, alice: Account) -> None:

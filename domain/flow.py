@@ -1,0 +1,143 @@
+"""Flow control's pure rules: concurrency keys and their slots, the order held tasks are
+released in, and the weighted round-robin that shares a queue fairly between owners."""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from domain.errors import ValidationError
+from domain.text import check_plain_text
+
+# What a client may give; the stored key adds the rule's scope in front.
+MAX_CONCURRENCY_KEY_LENGTH = 200
+_MAX_STORED_KEY_LENGTH = 300
+_PRIORITY_RANK = {"high": 0, "normal": 1, "low": 2}
+
+K = TypeVar("K")
+
+
+class HoldReason(enum.StrEnum):
+    """Why a pending task is held in the database instead of being published."""
+
+    CONCURRENCY = "concurrency"
+
+
+@dataclass(frozen=True, slots=True)
+class Concurrency:
+    """The concurrency key a task runs under and how many tasks of that key may hold a
+    slot (run, or be on their way to a worker) at once; a limit of 1 is mutual exclusion."""
+
+    key: str
+    limit: int
+
+    def __post_init__(self) -> None:
+        check_plain_text(self.key, field="concurrency_key")
+        if not self.key.strip():
+            raise ValidationError("concurrency_key must not be blank", field="concurrency_key")
+        if len(self.key) > _MAX_STORED_KEY_LENGTH:
+            raise ValidationError(
+                f"concurrency_key must be at most {_MAX_STORED_KEY_LENGTH} characters",
+                field="concurrency_key",
+            )
+        if isinstance(self.limit, bool) or not isinstance(self.limit, int) or self.limit < 1:
+            raise ValidationError("a concurrency limit must be at least 1", field="concurrency")
+
+
+@dataclass(frozen=True, slots=True)
+class ConcurrencyRule:
+    """A task type's concurrency rule. The key is `scope:` followed by the value of the
+    argument `argument` (`model:<id>`), or by the key the submission gives when
+    `explicit_key` allows one; with neither, the task runs unrestricted. Several types
+    sharing a scope share its slots (validating and deploying one model)."""
+
+    scope: str
+    limit: int = 1
+    argument: str | None = None
+    explicit_key: bool = False
+
+    def concurrency(self, kwargs: Mapping[str, Any], explicit: str | None) -> Concurrency | None:
+        """The task's concurrency, from its validated arguments or the explicit key.
+
+        Raises ValidationError (field `concurrency_key`) for an explicit key the rule does
+        not allow, or one that is blank, too long or not plain text.
+        """
+        if explicit is not None:
+            if not self.explicit_key:
+                raise ValidationError(
+                    "this task type does not take a concurrency_key", field="concurrency_key"
+                )
+            Concurrency(explicit, self.limit)  # the client's part is checked on its own
+            if len(explicit) > MAX_CONCURRENCY_KEY_LENGTH:
+                raise ValidationError(
+                    f"concurrency_key must be at most {MAX_CONCURRENCY_KEY_LENGTH} characters",
+                    field="concurrency_key",
+                )
+            return Concurrency(f"{self.scope}:{explicit}", self.limit)
+        if self.argument is not None and kwargs.get(self.argument) is not None:
+            return Concurrency(f"{self.scope}:{kwargs[self.argument]}", self.limit)
+        return None
+
+
+def free_slots(limit: int, holders: int) -> int:
+    """How many more tasks of a key may take a slot. Never negative: a key over its limit
+    (a lowered limit) releases nothing until enough holders have ended."""
+    return max(0, limit - holders)
+
+
+def release_rank(priority: str, created_at: Any) -> tuple[int, Any]:
+    """The order held tasks are released in: higher priority first, then the oldest."""
+    return (_PRIORITY_RANK.get(priority, len(_PRIORITY_RANK)), created_at)
+
+
+def weighted_round_robin(
+    backlogs: Mapping[K, int], weights: Mapping[K, int], count: int, *, order: Sequence[K] = ()
+) -> list[K]:
+    """The owners of the next `count` releases, when each owner in `backlogs` has that many
+    tasks held and `weights` gives owners a share (default 1).
+
+    Smooth weighted round-robin (as nginx's upstreams): each step every owner with a
+    backlog gains its weight in credit, the one with the most credit (ties by `order`,
+    then first seen) is chosen and pays the total weight of those competing. Over any run
+    of releases an owner gets its weight's share, and between two of a waiting owner's
+    releases at most `starvation_bound` others' go (see there).
+    """
+    remaining = {owner: n for owner, n in backlogs.items() if n > 0}
+    position = {owner: i for i, owner in enumerate(order)}
+    credit = dict.fromkeys(remaining, 0)
+    chosen: list[K] = []
+    while remaining and len(chosen) < count:
+        total = 0
+        for owner in remaining:
+            weight = _weight(weights, owner)
+            credit[owner] += weight
+            total += weight
+        owner = max(
+            remaining,
+            key=lambda o: (credit[o], -position.get(o, len(position))),
+        )
+        credit[owner] -= total
+        chosen.append(owner)
+        remaining[owner] -= 1
+        if not remaining[owner]:
+            del remaining[owner]
+            del credit[owner]
+    return chosen
+
+
+def starvation_bound(weights: Mapping[K, int], owner: K, competitors: Iterable[K]) -> int:
+    """At most how many releases of other owners come before `owner`'s next one, while it
+    has tasks held: each other owner o gets at most ceil(w_o / w_owner) + 1 releases in that
+    time (smooth weighted round-robin never lets an owner's credit fall more than one total
+    weight behind its share)."""
+    mine = _weight(weights, owner)
+    return sum(
+        math.ceil(_weight(weights, other) / mine) + 1 for other in competitors if other != owner
+    )
+
+
+def _weight(weights: Mapping[K, int], owner: K) -> int:
+    return max(1, int(weights.get(owner, 1)))
