@@ -275,7 +275,7 @@ def measure_listing(
     users, seconds = listing.seed(client, plan.list_rows)
     report.notes.append(f"{db}: {plan.list_rows:,} rows seeded in {seconds:.0f} s")
     user = users[len(users) // 2]
-    token = client.container.token_service().issue(user.id, user.token_version).token
+    token = client.container.core.token_service().issue(user.id, user.token_version).token
     deep = min(listing.DEEP_ROW, plan.list_rows // listing.USERS // 2)
     cursor = listing.deep_cursor(client, user, deep)
     step("listing")

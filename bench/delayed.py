@@ -23,7 +23,7 @@ POLL_SECONDS = 0.1
 def store_waiting(client: TaskhubClient, stored: int) -> None:
     """`stored` delayed tasks due in a week: what the scheduler's query has to look past."""
     user, _ = client.new_user("waiting")
-    submit = client.container.submit_task_batch()
+    submit = client.container.core.submit_task_batch()
     later = datetime.now(UTC) + timedelta(days=7)
     for start in range(0, stored, BATCH):
         size = min(BATCH, stored - start)
@@ -33,7 +33,7 @@ def store_waiting(client: TaskhubClient, stored: int) -> None:
 def lateness_ms(client: TaskhubClient, systems: Systems, *, due: int) -> list[float]:
     """Milliseconds late, one per task of `due` due at the same second."""
     user, _ = client.new_user("delayed")
-    submit = client.container.submit_task_batch()
+    submit = client.container.core.submit_task_batch()
     scheduler = systems.start_taskhub_scheduler()
     try:
         run_at = (datetime.now(UTC) + timedelta(seconds=LEAD_SECONDS)).replace(microsecond=0)
@@ -54,7 +54,7 @@ def _wait_published(
     client: TaskhubClient, ids: list[TaskId], *, deadline: datetime
 ) -> list[datetime]:
     statement = select(func.count()).where(TaskRow.id.in_(ids), TaskRow.dispatched)
-    engine = client.container.engine()
+    engine = client.container.core.engine()
     while True:
         with engine.connect() as connection:
             if int(connection.scalar(statement) or 0) == len(ids):

@@ -45,7 +45,7 @@ FROM generate_series(0, :rows - 1) AS n JOIN bench_owners AS owners ON owners.k 
 def seed(client: TaskhubClient, rows: int) -> tuple[list[User], float]:
     """`rows` tasks across USERS new users; returns the users and the seconds it took."""
     users = [client.new_user("owner")[0] for _ in range(USERS)]
-    engine: Engine = client.container.engine()
+    engine: Engine = client.container.core.engine()
     started = time.perf_counter()
     with engine.begin() as connection:
         connection.execute(text("CREATE TEMPORARY TABLE bench_owners (k INTEGER, id TEXT)"))
@@ -73,7 +73,7 @@ def deep_cursor(client: TaskhubClient, user: User, row: int) -> str:
         .offset(row - 1)
         .limit(1)
     )
-    with client.container.engine().connect() as connection:
+    with client.container.core.engine().connect() as connection:
         created_at, task_id = connection.execute(statement).one()
     return encode_cursor(Cursor(created_at=created_at, id=str(task_id)))
 

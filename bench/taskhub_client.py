@@ -15,7 +15,7 @@ from bench.environment import Broker
 from bench.stack import SECRET_KEY, TASKHUB_STAGING_DB
 from config.settings import Settings
 from domain.user import User
-from entrypoints.container import Container
+from entrypoints.api_container import ApiContainer
 
 PASSWORD = "benchmark password 0123456789"  # noqa: S105 - a throwaway account's
 BATCH = 500
@@ -32,18 +32,18 @@ class TaskhubClient:
             bcrypt_rounds=4,
             max_active_tasks_per_user=10**9,
         )
-        self.container = Container()
-        self.container.settings.override(providers.Object(settings))
+        self.container = ApiContainer()
+        self.container.core.settings.override(providers.Object(settings))
 
     def new_user(self, label: str = "bench") -> tuple[User, str]:
         """A fresh account and a bearer token for it: each run counts only its own tasks."""
         email = f"{label}-{next(_numbers)}@bench.example.com"
-        user = self.container.register_user().execute(email=email, password=PASSWORD)
-        return user, self.container.token_service().issue(user.id, user.token_version).token
+        user = self.container.core.register_user().execute(email=email, password=PASSWORD)
+        return user, self.container.core.token_service().issue(user.id, user.token_version).token
 
     def stage_noops(self, user: User, n: int) -> None:
         """Store `n` pending noop tasks and publish them to the staging database."""
-        submit = self.container.submit_task_batch()
+        submit = self.container.core.submit_task_batch()
         for start in range(0, n, BATCH):
             size = min(BATCH, n - start)
             submit.execute(user, [TaskSubmission(name="bench", task_type="noop")] * size)
@@ -52,7 +52,7 @@ class TaskhubClient:
         """Store `n` pending countdown(0) tasks spread over `keys` concurrency keys (limit 1
         each); the first of each key is published to the staging database, the rest held.
         With no keys, every task is published."""
-        submit = self.container.submit_task_batch()
+        submit = self.container.core.submit_task_batch()
         tasks = [
             TaskSubmission(
                 name="bench",
@@ -67,18 +67,19 @@ class TaskhubClient:
 
     def count(self, user: User, status: str) -> int:
         statement = select(func.count()).where(TaskRow.user_id == user.id, TaskRow.status == status)
-        with self.container.engine().connect() as connection:
+        with self.container.core.engine().connect() as connection:
             return int(connection.scalar(statement) or 0)
 
     def status(self, task_id: Any) -> str | None:
         statement = select(TaskRow.status).where(TaskRow.id == task_id)
-        with self.container.engine().connect() as connection:
-            return connection.scalar(statement)
+        with self.container.core.engine().connect() as connection:
+            status: str | None = connection.scalar(statement)
+            return status
 
     def started_at(self, task_ids: list[Any]) -> dict[str, float]:
         statement = select(TaskRow.id, TaskRow.started_at).where(TaskRow.id.in_(task_ids))
-        with self.container.engine().connect() as connection:
+        with self.container.core.engine().connect() as connection:
             return {str(i): s.timestamp() for i, s in connection.execute(statement) if s}
 
     def close(self) -> None:
-        self.container.engine().dispose()
+        self.container.core.engine().dispose()

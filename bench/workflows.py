@@ -51,7 +51,7 @@ def workflow_seconds(
 ) -> float:
     """Seconds from the release of the first task's message until the workflow completed."""
     user, _ = client.new_user("workflow")
-    view = client.container.submit_workflow().execute(user, name="bench", tasks=tasks)
+    view = client.container.core.submit_workflow().execute(user, name="bench", tasks=tasks)
     staged = broker.client(TASKHUB_STAGING_DB)
     wait_idle(broker, TASKHUB_DB, TASKHUB_QUEUES)
     started = time.perf_counter()
@@ -59,7 +59,7 @@ def workflow_seconds(
         if staged.exists(queue) and not staged.move(queue, TASKHUB_DB):
             raise RuntimeError(f"could not move {queue} onto db {TASKHUB_DB}")
     statement = select(WorkflowRow.status).where(WorkflowRow.id == view.workflow.id)
-    engine = client.container.engine()
+    engine = client.container.core.engine()
     deadline = started + 600
     while True:
         with engine.connect() as connection:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from pydantic import ValidationError as SettingsError
@@ -29,20 +29,29 @@ app.command("logout", rich_help_panel="Client")(logout)
 
 
 if TYPE_CHECKING:
-    from entrypoints.container import Container
+    from dependency_injector.containers import DeclarativeContainer
+
+    from entrypoints.cli_container import CliContainer
+
+ProcessContainer = TypeVar("ProcessContainer", bound="DeclarativeContainer")
 
 
-def _container() -> Container:
-    # Imported late so `taskhub --help` stays fast and settings errors read as messages.
-    from entrypoints.container import Container
-
-    container = Container()
+def _built(kind: type[ProcessContainer]) -> ProcessContainer:
+    """The container of this process (each is imported late, by its command, so `taskhub
+    --help` stays fast); settings errors read as messages."""
+    container = kind()
     try:
-        container.settings()
+        container.core().settings()
     except SettingsError as exc:
         typer.secho(f"invalid settings: {exc.errors()[0]['msg']}", fg="red", err=True)
         raise typer.Exit(2) from None
     return container
+
+
+def _cli_container() -> CliContainer:
+    from entrypoints.cli_container import CliContainer
+
+    return _built(CliContainer)
 
 
 def _ensure_sqlite_dir(url: str) -> None:
@@ -53,20 +62,16 @@ def _ensure_sqlite_dir(url: str) -> None:
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Migrate the configured database up to REVISION (default: the latest)."""
-    from entrypoints.container import upgrade_database
-
-    url = _container().settings().database_url
-    _ensure_sqlite_dir(url)
-    upgrade_database(url, revision)
+    container = _cli_container()
+    _ensure_sqlite_dir(container.core.settings().database_url)
+    container.upgrade_database(revision)
     typer.echo(f"database at {revision}")
 
 
 @db_app.command("downgrade")
 def db_downgrade(revision: Annotated[str, typer.Argument(help="Target, e.g. base")]) -> None:
     """Migrate the configured database down to REVISION."""
-    from entrypoints.container import downgrade_database
-
-    downgrade_database(_container().settings().database_url, revision)
+    _cli_container().downgrade_database(revision)
     typer.echo(f"database at {revision}")
 
 
@@ -86,7 +91,8 @@ def create_admin(
 ) -> None:
     """Create an administrator, or promote and re-activate an existing account."""
     try:
-        user = _container().create_administrator().execute(email=email, password=password)
+        create = _cli_container().core.create_administrator()
+        user = create.execute(email=email, password=password)
     except DomainError as exc:
         typer.secho(f"error: {exc.detail}", fg="red", err=True)
         raise typer.Exit(1) from None
@@ -102,11 +108,12 @@ def api(
     """Serve the REST API with uvicorn."""
     import uvicorn
 
+    from entrypoints.api_container import ApiContainer
     from entrypoints.logs import configure_logging
     from entrypoints.malloc_arenas import cap_malloc_arenas
 
     cap_malloc_arenas()
-    settings = _container().settings()
+    settings = _built(ApiContainer).core.settings()
     configure_logging(level=settings.log_level, json_lines=settings.json_logs)
     uvicorn.run(
         "entrypoints.http.app:create_app",
@@ -126,7 +133,7 @@ def api(
 @app.command("check")
 def check() -> None:
     """Exit 0 when the database and the broker answer, 1 (saying which is down) otherwise."""
-    readiness = _container().check_readiness().execute()
+    readiness = _cli_container().core.check_readiness().execute()
     for dependency, state in readiness.checks.items():
         typer.echo(f"{dependency}: {state}")
     raise typer.Exit(0 if readiness.ready else 1)
@@ -145,9 +152,10 @@ def worker(
 ) -> None:
     """Run a Celery worker on the task queues (prefork pool)."""
     from entrypoints.worker.app import create_worker_app
+    from entrypoints.worker_container import WorkerContainer
 
-    container = _container()
-    settings = container.settings()
+    container = _built(WorkerContainer)
+    settings = container.core.settings()
     create_worker_app(container).worker_main(
         [
             "worker",
@@ -180,12 +188,13 @@ def _recycling(limit: int, option: str) -> list[str]:
 @app.command("beat")
 def beat(loglevel: str = "INFO") -> None:
     """Run Celery Beat: the relay, the reaper and the purge, on their schedules."""
-    from entrypoints.worker.app import create_worker_app
+    from entrypoints.beat_container import BeatContainer
+    from entrypoints.worker.app import create_beat_app
 
-    container = _container()
-    data_dir = container.settings().data_dir
+    container = _built(BeatContainer)
+    data_dir = container.core.settings().data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
-    create_worker_app(container).start(
+    create_beat_app(container).start(
         [
             "beat",
             f"--schedule={data_dir / 'celerybeat-schedule'}",
@@ -201,13 +210,13 @@ def scheduler() -> None:
     TASKHUB_SCHEDULER_LEASE_SECONDS of its death."""
     import signal
 
+    from entrypoints.beat_container import BeatContainer
     from entrypoints.logs import configure_logging
-    from entrypoints.worker.app import scheduler_loop
 
-    container = _container()
-    settings = container.settings()
+    container = _built(BeatContainer)
+    settings = container.core.settings()
     configure_logging(level=settings.log_level, json_lines=settings.json_logs)
-    loop = scheduler_loop(container)
+    loop = container.scheduler_loop()
     signal.signal(signal.SIGTERM, lambda *_: loop.stop())
     try:
         loop.run()
@@ -224,9 +233,10 @@ def flower(
     from entrypoints.container import Environment
     from entrypoints.flower_access import flower_credentials_problem, guard_flower_metrics
     from entrypoints.worker.app import create_worker_app
+    from entrypoints.worker_container import WorkerContainer
 
-    container = _container()
-    settings = container.settings()
+    container = _built(WorkerContainer)
+    settings = container.core.settings()
     argv = [
         "flower",
         f"--address={address or settings.flower_address}",
@@ -256,7 +266,7 @@ def dev() -> None:
     """Run the whole system on this machine: embedded Redis, API, worker, Beat and Flower."""
     from entrypoints.dev.supervisor import run_development_stack
 
-    raise typer.Exit(run_development_stack(_container().settings()))
+    raise typer.Exit(run_development_stack(_cli_container().core.settings()))
 
 
 @app.command("docs")

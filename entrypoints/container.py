@@ -1,13 +1,14 @@
-"""The composition root: the one place that builds adapters from settings and wires ports.
+"""The composition root's core: the adapters and use cases every process shares.
 
-The rest of `entrypoints/` imports neither `adapters` nor `config` (import-linter checks it):
-what a process needs of them is handed out here, by name.
+Each process composes it into a container of its own (`api_container.py`,
+`worker_container.py`, `beat_container.py`, `cli_container.py`), which adds only what that
+process alone runs. The rest of `entrypoints/` imports neither `adapters` nor `config`
+(import-linter checks it): what a process needs of them is handed out here and there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
 
 from celery import Celery
@@ -20,15 +21,8 @@ from adapters.celery.queue_depth import CeleryQueueDepths
 from adapters.celery.topology import TASK_NAME_PREFIX, task_name
 from adapters.clock import SystemClock
 from adapters.cron.calendar import CronsimCalendar
-from adapters.in_memory.lease_lock import InMemoryLeaseLock, LeaseBoard
 from adapters.in_memory.login_throttle import InMemoryLoginThrottle
-from adapters.redis.event_channel import (
-    EventFanOut,
-    PollingFanOut,
-    RedisEventChannel,
-    SilentEventChannel,
-)
-from adapters.redis.lease_lock import RedisLeaseLock
+from adapters.redis.event_channel import RedisEventChannel, SilentEventChannel
 from adapters.redis.login_throttle import RedisLoginThrottle
 from adapters.security.bcrypt_hasher import BcryptPasswordHasher
 from adapters.security.jose_tokens import JoseTokenService
@@ -43,18 +37,17 @@ from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.task_types.builtin import builtin_registry
 from adapters.task_types.executor import TaskTypeExecutor
 from adapters.task_types.registry import TaskTypeRegistry
-from adapters.write_behind import WriteBehindDispatchRecorder
 from application.argument_limits import ArgumentLimits
 from application.login_backoff import LoginBackoff
 from application.model_tasks import ModelTaskRequester
-from application.ports import Clock, DispatchRecorder, EventChannel, LeaseLock, LoginThrottle
+from application.ports import Clock, EventChannel, LoginThrottle
 from application.publishing import RecordDispatchedNow, TaskPublisher
 from application.running.append_task_logs import AppendTaskLogs
 from application.running.check_run import CheckRun
 from application.running.record_heartbeat import RecordHeartbeat
 from application.running.record_outcome import RecordOutcome
 from application.running.report_progress import ReportProgress
-from application.running.run_task import RunObservers, RunTask, RunTuning
+from application.running.run_task import RunTuning
 from application.running.start_task import StartTask
 from application.scheduling import ScheduleRules
 from application.use_cases.authenticate import Authenticate
@@ -114,20 +107,16 @@ from application.use_cases.update_schedule import UpdateSchedule
 from application.use_cases.update_task import UpdateTask
 from application.use_cases.update_user import UpdateUser
 from config.settings import Environment, Settings
-from entrypoints.logs import RequestIdOfRun
-from entrypoints.worker.metrics import BacklogCollector, PrometheusRunObserver
-from entrypoints.worker.watchdog import ProcessRunSupervisor
 
 # Handed to the rest of entrypoints/, which imports neither adapters nor config itself.
 __all__ = [
     "TASK_NAME_PREFIX",
-    "Container",
+    "CoreContainer",
     "Environment",
     "Settings",
-    "api_resources",
-    "close_event_streams",
     "create_broker_client",
     "downgrade_database",
+    "provider_name",
     "task_name",
     "upgrade_database",
 ]
@@ -157,17 +146,6 @@ def create_broker_client(broker_url: str) -> Celery:
     return topology.create_celery_app(broker_url=broker_url, visibility_timeout=3600)
 
 
-def write_behind(inner: DispatchRecorder, interval: float) -> Iterator[DispatchRecorder]:
-    """A resource: started when first used, closed (writing the flags still gathered) by
-    `shutdown_resources`."""
-    recorder = WriteBehindDispatchRecorder(inner=inner, interval=interval)
-    recorder.start()
-    try:
-        yield recorder
-    finally:
-        recorder.close()
-
-
 def clock_for(engine: Engine) -> Clock:
     """PostgreSQL's clock, shared by every host of a deployment (adapters/sqlalchemy/clock.py).
     An SQLite file lives on one host, whose processes all read the same clock already."""
@@ -195,31 +173,7 @@ def event_channel_for(broker_url: str) -> EventChannel:
     return SilentEventChannel()
 
 
-def event_fan_out_for(broker_url: str) -> EventFanOut | PollingFanOut:
-    if _redis_broker(broker_url):
-        return EventFanOut(broker_url)
-    return PollingFanOut()
-
-
-async def close_event_streams(container: Container) -> None:
-    """The API's subscription ends with the process (or a test's app)."""
-    await container.event_fan_out().close()
-    container.event_fan_out.reset()
-
-
-# One board per process for the in-memory lease locks (a broker other than Redis).
-_LOCAL_LEASES = LeaseBoard()
-
-
-def lease_lock_for(broker_url: str, name: str, ttl: float) -> LeaseLock:
-    """In the broker's Redis when there is one, so every Beat and scheduler process contends
-    for the same lease; otherwise in this process's memory: then run one Beat only."""
-    if broker_url.startswith(("redis://", "rediss://")):
-        return RedisLeaseLock.from_url(broker_url, name, ttl=ttl)
-    return InMemoryLeaseLock(_LOCAL_LEASES, name, ttl=ttl)
-
-
-class Container(containers.DeclarativeContainer):
+class CoreContainer(containers.DeclarativeContainer):
     settings = providers.Singleton(Settings)
 
     # --- adapters: built once per process ----------------------------------------------
@@ -262,21 +216,13 @@ class Container(containers.DeclarativeContainer):
     )
 
     event_channel = providers.Singleton(event_channel_for, settings.provided.broker_url)
-    event_fan_out = providers.Singleton(event_fan_out_for, settings.provided.broker_url)
 
     # --- per call: a unit of work per use-case call ----------------------------------------
     unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, session_factory, event_channel)
     record_dispatched_now = providers.Factory(RecordDispatchedNow, uow=unit_of_work)
-    # The API process switches this to `write_behind` while it serves (`api_resources`).
-    dispatch_recording = providers.Object("now")
-    write_behind_dispatch_recorder = providers.Resource(
-        write_behind,
-        inner=record_dispatched_now,
-        interval=settings.provided.dispatch_record_interval_seconds,
-    )
-    dispatch_recorder = providers.Selector(
-        dispatch_recording, now=record_dispatched_now, write_behind=write_behind_dispatch_recorder
-    )
+    # The API process puts its write-behind recorder here while it serves (`api_resources`);
+    # workers and Beat record each publish at once.
+    dispatch_recorder = providers.Factory(RecordDispatchedNow, uow=unit_of_work)
     publisher = providers.Factory(
         TaskPublisher, dispatcher=dispatcher, recorder=dispatch_recorder, clock=clock
     )
@@ -459,14 +405,6 @@ class Container(containers.DeclarativeContainer):
     append_task_logs = providers.Factory(
         AppendTaskLogs, uow=unit_of_work, keep=settings.provided.task_log_max_lines
     )
-    run_supervisor = providers.Factory(
-        ProcessRunSupervisor,
-        heartbeat=record_heartbeat,
-        check_run=check_run,
-        heartbeat_interval=settings.provided.heartbeat_interval_seconds,
-        poll_interval=settings.provided.cancel_poll_interval_seconds,
-        grace=settings.provided.cancel_grace_seconds,
-    )
     run_tuning = providers.Factory(
         RunTuning,
         progress_interval=settings.provided.progress_interval_seconds,
@@ -476,28 +414,6 @@ class Container(containers.DeclarativeContainer):
             lambda stale_after: min(8.0, stale_after / 3), settings.provided.stale_after_seconds
         ),
         max_upstream_bytes=settings.provided.max_upstream_bytes,
-    )
-    # One per process: it owns the process's counters (see PrometheusRunObserver).
-    run_observer = providers.Singleton(
-        RunObservers,
-        observers=providers.Callable(
-            tuple,
-            providers.List(
-                providers.Singleton(RequestIdOfRun), providers.Singleton(PrometheusRunObserver)
-            ),
-        ),
-    )
-    run_task = providers.Factory(
-        RunTask,
-        claim=start_task,
-        executor=task_executor,
-        record_outcome=record_outcome,
-        report_progress=report_progress,
-        check_run=check_run,
-        supervisor=run_supervisor,
-        tuning=run_tuning,
-        observer=run_observer,
-        append_logs=append_task_logs,
     )
     # What Beat's reaper saw of the database, from its first run: silence during an outage
     # is no sign of a dead worker.
@@ -611,42 +527,13 @@ class Container(containers.DeclarativeContainer):
         max_active_tasks=settings.provided.max_active_tasks_per_user,
         batch_size=settings.provided.relay_batch_size,
     )
-    # One lease per singleton duty: the scheduler loop, and Beat's relay and reaper jobs.
-    scheduler_lease = providers.Singleton(
-        lease_lock_for,
-        settings.provided.broker_url,
-        "scheduler",
-        settings.provided.scheduler_lease_seconds,
-    )
-    maintenance_lease = providers.Singleton(
-        lease_lock_for,
-        settings.provided.broker_url,
-        "maintenance",
-        settings.provided.scheduler_lease_seconds,
-    )
-
-    backlog_collector = providers.Factory(
-        BacklogCollector,
-        queue_depths=queue_depths.provided.read,
-        count_tasks=count_tasks_by_status.provider,
-        measure_waiting=measure_waiting_tasks.provider,
-    )
 
 
-@contextmanager
-def api_resources(container: Container) -> Iterator[None]:
-    """What the API process holds while it serves: dispatched flags of its submissions are
-    written in batches (unless TASKHUB_DISPATCH_RECORD_INTERVAL_SECONDS is 0), and the
-    database pool is closed at the end. A later use (tests serve several times from one
-    container) starts afresh."""
-    batching = container.settings().dispatch_record_interval_seconds > 0
-    if batching:
-        container.dispatch_recording.override("write_behind")
-        container.init_resources()
-    try:
-        yield
-    finally:
-        if batching:
-            container.shutdown_resources()
-            container.dispatch_recording.reset_override()
-        container.engine().dispose()
+def provider_name(provider: Callable[[], object]) -> str:
+    """The name of one of `CoreContainer`'s providers, given the provider itself: callers name
+    `CoreContainer.submit_task`, which mypy checks, and look it up in their process's
+    container by this name."""
+    for name, candidate in CoreContainer.cls_providers.items():
+        if candidate is provider:
+            return name
+    raise LookupError(f"{provider!r} is not a provider of CoreContainer")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -319,10 +318,6 @@ class InMemoryUserRepository(UserRepository):
         return self._table.loaded(found, found.id) if found else None
 
     def update(self, user: User) -> None:
-        # As the SQL adapter: the token version is never lowered by a stale copy.
-        current = next((u for u in self._table.rows() if u.id == user.id), None)
-        if current is not None and current.token_version > user.token_version:
-            user = dataclasses.replace(user, token_version=current.token_version)
         self._table.update(user.id, user)
 
     def lock(self, user_id: UserId) -> None:

@@ -23,7 +23,7 @@ class InMemoryTable(Generic[K, E]):
     ) -> None:
         self._committed = committed
         self._name = name
-        # Without a version, writes are last-writer-wins, like the SQL users table.
+        # Without a version, writes are last-writer-wins.
         self._version_of: Callable[[E], object] = version_of or (lambda _: None)
         self._versioned = version_of is not None
         self._staged: dict[K, E | None] = {}  # None: deleted

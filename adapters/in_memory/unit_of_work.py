@@ -46,7 +46,12 @@ class InMemoryUnitOfWork(UnitOfWork):
             InMemoryTable(
                 self.store.tasks, name="task", version_of=lambda t: (t.status, t.run_token)
             ),
-            InMemoryTable(self.store.users, name="user"),
+            # As the SQL adapter's guard (adapters/sqlalchemy/repositories/users.py).
+            InMemoryTable(
+                self.store.users,
+                name="user",
+                version_of=lambda u: (u.is_active, u.is_admin, u.token_version),
+            ),
             InMemoryTable(self.store.models, name="model", version_of=lambda m: m.status),
             InMemoryTable(self.store.workflows, name="workflow"),
         )

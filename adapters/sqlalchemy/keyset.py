@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from sqlalchemy import Select, tuple_
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import ColumnElement
 
 from application.ports import Cursor
 from domain.errors import ValidationError
@@ -17,8 +17,8 @@ S = TypeVar("S", bound=Select[Any])
 def newest_first(
     statement: S,
     *,
-    created_at: InstrumentedAttribute[Any],
-    id_: InstrumentedAttribute[Any],
+    created_at: ColumnElement[Any],
+    id_: ColumnElement[Any],
     after: Cursor | None,
     limit: int,
 ) -> S:

@@ -11,14 +11,6 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from adapters.sqlalchemy.tables import (
-    ModelRow,
-    ScheduleFireRow,
-    ScheduleRow,
-    TaskRow,
-    UserRow,
-    WorkflowRow,
-)
 from domain.attempt import Attempt, AttemptOutcome, LogLevel, TaskLogLine
 from domain.flow import Concurrency, HoldReason
 from domain.model import Model, ModelId, ModelStatus, ModelType
@@ -91,7 +83,7 @@ def task_values(task: Task) -> dict[str, Any]:
     }
 
 
-def task_from_row(row: TaskRow | Row[Any]) -> Task:
+def task_from_row(row: Row[Any]) -> Task:
     error = None
     if row.error_type is not None:
         error = TaskError(
@@ -169,7 +161,7 @@ def schedule_values(schedule: Schedule) -> dict[str, Any]:
     }
 
 
-def schedule_from_row(row: ScheduleRow | Row[Any]) -> Schedule:
+def schedule_from_row(row: Row[Any]) -> Schedule:
     template = row.template
     trigger: Trigger
     if row.cron is not None:
@@ -215,7 +207,7 @@ def fire_values(fire: Fire) -> dict[str, Any]:
     }
 
 
-def fire_from_row(row: ScheduleFireRow | Row[Any]) -> Fire:
+def fire_from_row(row: Row[Any]) -> Fire:
     return Fire(
         schedule_id=ScheduleId(row.schedule_id),
         fire_time=row.fire_time,
@@ -285,11 +277,7 @@ def user_values(user: User) -> dict[str, Any]:
     }
 
 
-def user_to_row(user: User) -> UserRow:
-    return UserRow(**user_values(user))
-
-
-def user_from_row(row: UserRow | Row[Any]) -> User:
+def user_from_row(row: Row[Any]) -> User:
     return User(
         id=UserId(row.id),
         email=Email.stored(row.email),
@@ -319,11 +307,7 @@ def model_values(model: Model) -> dict[str, Any]:
     }
 
 
-def model_to_row(model: Model) -> ModelRow:
-    return ModelRow(**model_values(model))
-
-
-def model_from_row(row: ModelRow) -> Model:
+def model_from_row(row: Row[Any]) -> Model:
     return Model(
         id=ModelId(row.id),
         name=row.name,
@@ -353,7 +337,7 @@ def workflow_values(workflow: Workflow) -> dict[str, Any]:
     }
 
 
-def workflow_from_row(row: WorkflowRow | Row[Any]) -> Workflow:
+def workflow_from_row(row: Row[Any]) -> Workflow:
     return Workflow(
         id=WorkflowId(row.id),
         name=row.name,

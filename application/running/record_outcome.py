@@ -46,7 +46,6 @@ class RecordOutcome:
             self.uow.tasks.update(task)
             released = run_ended(self.uow, task, at=now)
             self.uow.commit()
-        self.publisher.publish(released)
         if isinstance(outcome, Retried) and task.status is TaskStatus.PENDING:
             self.publisher.publish([task], countdown=outcome.countdown)
         self.publisher.publish(released)

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
-from entrypoints.container import Container, Environment, api_resources, close_event_streams
+from entrypoints.api_container import ApiContainer, api_resources, close_event_streams
+from entrypoints.container import Environment
 from entrypoints.http.body_limit import install_body_limit
 from entrypoints.http.console.pages import install_console
 from entrypoints.http.metrics import install_metrics
@@ -36,8 +37,8 @@ from entrypoints.tracing import start_tracing, trace_api
 API_PREFIX = "/api/v1"
 
 
-def create_app(container: Container | None = None) -> FastAPI:
-    container = container or Container()
+def create_app(container: ApiContainer | None = None) -> FastAPI:
+    container = container or ApiContainer()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -47,7 +48,7 @@ def create_app(container: Container | None = None) -> FastAPI:
             finally:
                 await close_event_streams(container)
 
-    settings = container.settings()
+    settings = container.core.settings()
     # In production the docs and the OpenAPI document are off unless asked for: a map of
     # every route is no help to a caller who has no account.
     docs = settings.serves_api_docs
@@ -89,7 +90,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     _allow_cross_origin_calls(app, settings.cors_origins)
     app.openapi = lambda: _openapi_with_problem_documents(app)  # type: ignore[method-assign]
     if start_tracing(settings.otel_exporter, service_name="taskhub-api"):
-        trace_api(app, container.engine())
+        trace_api(app, container.core.engine())
     return app
 
 

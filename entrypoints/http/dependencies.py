@@ -1,35 +1,51 @@
-"""FastAPI dependencies: use cases from the container, and the authenticated user."""
+"""FastAPI dependencies: typed use cases from the API's container, and the authenticated user."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from domain.errors import AuthenticationError, PermissionDeniedError
 from domain.user import User
+from entrypoints.container import provider_name
+
+T = TypeVar("T")
 
 # auto_error=False: a missing token must become our 401 problem document, not FastAPI's.
 bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def use_case(name: str) -> Any:
-    """A dependency resolving the container's provider `name` for this request."""
+class Provided(Generic[T]):
+    """A dependency on a provider of the core container, checked by mypy:
+    `Provided(SubmitTask).by(CoreContainer.submit_task)` fails type-checking unless that
+    provider builds a `SubmitTask`. Each request gets it from the app's own container."""
 
-    # async: building a use case blocks on nothing, and FastAPI runs a plain `def`
-    # dependency on a worker thread, a hand-over that cost more than the call (profiled).
-    async def resolve(request: Request) -> Any:
-        return getattr(request.app.state.container, name)()
+    def __init__(self, kind: type[T]) -> None:
+        self.kind = kind
 
-    resolve.__name__ = f"provide_{name}"
-    return Depends(resolve)
+    def by(self, provider: Callable[[], T]) -> Any:
+        name = provider_name(provider)
+
+        # async: building a use case blocks on nothing, and FastAPI runs a plain `def`
+        # dependency on a worker thread, a hand-over that cost more than the call (profiled).
+        async def resolve(request: Request) -> T:
+            built: T = getattr(request.app.state.container.core, name)()
+            return built
+
+        resolve.__name__ = f"provide_{name}"
+        # What it builds, for tests/unit/http/test_injected_use_cases.py to compare with the
+        # type its alias declares.
+        resolve.__annotations__["return"] = self.kind
+        return Depends(resolve)
 
 
 def current_user(request: Request, token: Annotated[str | None, Depends(bearer)]) -> User:
     if not token:
         raise AuthenticationError("this endpoint needs a bearer token")
-    user: User = request.app.state.container.identify_user().execute(token)
+    user: User = request.app.state.container.core.identify_user().execute(token)
     return user
 
 

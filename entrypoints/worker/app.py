@@ -1,10 +1,13 @@
-"""The worker's Celery app: one Celery task per task type, the maintenance jobs, Beat's schedule."""
+"""The Celery apps: a worker's (one Celery task per task type, and the maintenance jobs) and
+Beat's (the maintenance jobs and their schedule)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from celery import Celery
@@ -13,54 +16,86 @@ from celery.signals import beat_init, setup_logging, worker_process_init
 
 from application.errors import DependencyUnavailableError
 from domain.task import TaskId
-from entrypoints.container import Container, task_name
+from entrypoints.beat_container import BeatContainer
+from entrypoints.container import CoreContainer, Settings, provider_name, task_name
 from entrypoints.logs import configure_logging, request_id_var, task_id_var
 from entrypoints.tracing import start_tracing, trace_worker
 from entrypoints.worker.beat import InProcessMaintenanceScheduler
 from entrypoints.worker.celery_states import EXPECTED_ERRORS, report_to_celery
 from entrypoints.worker.metrics import serve_worker_metrics
-from entrypoints.worker.scheduler import SchedulerLoop
 from entrypoints.worker.time_limits import fail_runs_stopped_at_their_time_limit
+from entrypoints.worker_container import WorkerContainer
 
 logger = logging.getLogger(__name__)
 
+
+class MaintenanceUseCase(Protocol):
+    def execute(self) -> object: ...
+
+
+@dataclass(frozen=True)
+class MaintenanceJob:
+    """A use case Beat runs on a schedule, named by its provider (which mypy checks)."""
+
+    use_case: Callable[[], MaintenanceUseCase]
+    every: Callable[[Settings], float]
+
+    @property
+    def name(self) -> str:
+        # The provider's name is the job's: its Celery task and Beat entry keep that name.
+        return provider_name(self.use_case)
+
+
 MAINTENANCE_JOBS = (
-    "relay_undispatched_tasks",
-    "republish_overdue_tasks",
-    "reap_stale_tasks",
-    "purge_expired_tasks",
-    "purge_expired_events",
+    MaintenanceJob(CoreContainer.relay_undispatched_tasks, lambda s: s.relay_interval_seconds),
+    MaintenanceJob(CoreContainer.republish_overdue_tasks, lambda s: s.relay_interval_seconds),
+    MaintenanceJob(CoreContainer.reap_stale_tasks, lambda s: s.reap_interval_seconds),
+    MaintenanceJob(CoreContainer.purge_expired_tasks, lambda s: s.purge_interval_seconds),
+    MaintenanceJob(CoreContainer.purge_expired_events, lambda s: s.purge_interval_seconds),
 )
 
 
-def create_worker_app(container: Container) -> Celery:
-    """The Celery app a worker or Beat process runs; builds nothing that connects yet."""
-    app: Celery = container.celery_app()
-    registry = container.task_type_catalog()
+def create_worker_app(container: WorkerContainer) -> Celery:
+    """The Celery app a worker (or Flower) runs; builds nothing that connects yet."""
+    core = container.core
+    app: Celery = core.celery_app()
+    registry = core.task_type_catalog()
     for task_type in registry.task_types():
         _register_task_type(
             app, container, task_type.name, task_type.soft_time_limit, task_type.time_limit
         )
+    # Beat runs these itself (beat.py); a worker still answers one queued by an older Beat.
     for job in MAINTENANCE_JOBS:
-        _register_maintenance_job(app, container, job)
-    app.conf.beat_schedule = beat_schedule(container)
-    app.conf.beat_scheduler = "entrypoints.worker.beat:InProcessMaintenanceScheduler"
-    _lease_maintenance_and_run_the_scheduler_in_beat(container)
-    _reset_connections_after_fork(container)
-    _trace_runs_when_asked(app, container)
-    fail_runs_stopped_at_their_time_limit(container.fail_overrun_task)
-    _use_taskhub_logging(container)
+        _register_maintenance_job(app, core, job)
+    _reset_connections_after_fork(core)
+    _trace_runs_when_asked(app, core)
+    fail_runs_stopped_at_their_time_limit(core.fail_overrun_task)
+    _use_taskhub_logging(core)
     serve_worker_metrics(
-        port=container.settings().worker_metrics_port,
-        address=container.settings().worker_metrics_address,
+        port=core.settings().worker_metrics_port,
+        address=core.settings().worker_metrics_address,
         backlog=container.backlog_collector,
     )
     return app
 
 
+def create_beat_app(container: BeatContainer) -> Celery:
+    """The Celery app Beat runs: the maintenance jobs, run in its own process on their
+    schedule (beat.py); builds nothing that connects yet."""
+    core = container.core
+    app: Celery = core.celery_app()
+    for job in MAINTENANCE_JOBS:
+        _register_maintenance_job(app, core, job)
+    app.conf.beat_schedule = beat_schedule(core.settings())
+    app.conf.beat_scheduler = "entrypoints.worker.beat:InProcessMaintenanceScheduler"
+    _lease_maintenance_and_run_the_scheduler(container)
+    _use_taskhub_logging(core)
+    return app
+
+
 def _register_task_type(
     app: Celery,
-    container: Container,
+    container: WorkerContainer,
     name: str,
     soft_time_limit: float | None,
     time_limit: float | None,
@@ -93,53 +128,51 @@ def _register_task_type(
     )
 
 
-def _register_maintenance_job(app: Celery, container: Container, job: str) -> None:
+def _register_maintenance_job(app: Celery, core: Any, job: MaintenanceJob) -> None:
+    name = job.name
+    use_case = getattr(core, name)  # this process's provider of the same name
+
     def run() -> Any:
         try:
-            result = getattr(container, job)().execute()
+            result = use_case().execute()
         except DependencyUnavailableError as exc:
             # An outage, not a bug: one line per run, no traceback; the next tick tries again.
-            logger.warning("%s skipped: %s", job, exc)
+            logger.warning("%s skipped: %s", name, exc)
             return None
         count = len(result) if isinstance(result, list) else result
         if count:
-            logger.info("%s: %s task(s)", job, count)
+            logger.info("%s: %s task(s)", name, count)
         return count
 
     app.task(
         run,
-        name=task_name(f"maintenance.{job}"),
+        name=task_name(f"maintenance.{name}"),
         ignore_result=True,
         # Runs again on the next tick anyway: no point redelivering a lost one.
         acks_late=False,
     )
 
 
-def beat_schedule(container: Container) -> dict[str, dict[str, Any]]:
+def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
     """The maintenance jobs and how often they run, in Beat's own process (see beat.py)."""
-    settings = container.settings()
-    every = {
-        "relay_undispatched_tasks": settings.relay_interval_seconds,
-        "republish_overdue_tasks": settings.relay_interval_seconds,
-        "reap_stale_tasks": settings.reap_interval_seconds,
-        "purge_expired_tasks": settings.purge_interval_seconds,
-        "purge_expired_events": settings.purge_interval_seconds,
-    }
     return {
-        job: {"task": task_name(f"maintenance.{job}"), "schedule": timedelta(seconds=seconds)}
-        for job, seconds in every.items()
+        job.name: {
+            "task": task_name(f"maintenance.{job.name}"),
+            "schedule": timedelta(seconds=job.every(settings)),
+        }
+        for job in MAINTENANCE_JOBS
     }
 
 
-def _reset_connections_after_fork(container: Container) -> None:
+def _reset_connections_after_fork(core: Any) -> None:
     @worker_process_init.connect(weak=False)
     def fresh_database_pool(**_: Any) -> None:
         # A pool inherited through fork shares sockets with the parent: start from scratch.
-        container.engine().dispose(close=False)
+        core.engine().dispose(close=False)
 
 
-def _trace_runs_when_asked(app: Celery, container: Container) -> None:
-    exporter = container.settings().otel_exporter
+def _trace_runs_when_asked(app: Celery, core: Any) -> None:
+    exporter = core.settings().otel_exporter
     if exporter in (None, "none"):
         return  # not even a signal handler: a run costs nothing more with tracing off
 
@@ -148,11 +181,11 @@ def _trace_runs_when_asked(app: Celery, container: Container) -> None:
         # In each pool process, after the fork: an exporter's thread and connections do not
         # survive one, and the runs happen here.
         if start_tracing(exporter, service_name="taskhub-worker"):
-            trace_worker(app, container.engine())
+            trace_worker(app, core.engine())
 
 
-def _use_taskhub_logging(container: Container) -> None:
-    settings = container.settings()
+def _use_taskhub_logging(core: Any) -> None:
+    settings = core.settings()
 
     @setup_logging.connect(weak=False)
     def configure(**_: Any) -> None:
@@ -164,16 +197,7 @@ def _use_taskhub_logging(container: Container) -> None:
         logging.getLogger("celery.app.trace").setLevel(max(logging.WARNING, logging.root.level))
 
 
-def scheduler_loop(container: Container) -> SchedulerLoop:
-    return SchedulerLoop(
-        lease=container.scheduler_lease(),
-        release_due_tasks=container.release_due_tasks,
-        fire_due_schedules=container.fire_due_schedules,
-        tick_seconds=container.settings().scheduler_tick_seconds,
-    )
-
-
-def _lease_maintenance_and_run_the_scheduler_in_beat(container: Container) -> None:
+def _lease_maintenance_and_run_the_scheduler(container: BeatContainer) -> None:
     def holds_lease() -> bool:
         try:
             return container.maintenance_lease().hold() is not None
@@ -185,4 +209,4 @@ def _lease_maintenance_and_run_the_scheduler_in_beat(container: Container) -> No
 
     @beat_init.connect(weak=False)
     def start_scheduler(**_: Any) -> None:
-        scheduler_loop(container).start_in_background()
+        container.scheduler_loop().start_in_background()

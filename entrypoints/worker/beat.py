@@ -23,7 +23,7 @@ class InProcessMaintenanceScheduler(PersistentScheduler):  # type: ignore[misc] 
     every write is a compare-and-set. Other schedule entries are sent as usual.
     """
 
-    # Set by create_worker_app: whether this Beat holds the maintenance lease now.
+    # Set by create_beat_app: whether this Beat holds the maintenance lease now.
     holds_lease: Callable[[], bool] = staticmethod(lambda: True)
 
     def apply_entry(self, entry: ScheduleEntry, producer: Any = None) -> None:

@@ -23,7 +23,7 @@ from adapters.in_memory.dispatcher import RecordingTaskDispatcher
 from adapters.in_memory.repositories import InMemoryStore
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from domain.user import Email
-from entrypoints.container import Container
+from entrypoints.api_container import ApiContainer
 from entrypoints.http.app import create_app
 from tests.unit.http.conftest import PASSWORD, make_settings
 from tests.unit.http.route_table import PUBLIC
@@ -51,14 +51,14 @@ WELL_FORMED = schemathesis.Config.from_dict(
 )
 
 
-def in_memory_container(store: InMemoryStore) -> Container:
-    container = Container()
+def in_memory_container(store: InMemoryStore) -> ApiContainer:
+    container = ApiContainer()
     # Room for every generated submission, so the fuzzer reaches past the quota.
     settings = make_settings(max_active_tasks_per_user=100_000)
-    container.settings.override(providers.Object(settings))
-    container.unit_of_work.override(providers.Factory(InMemoryUnitOfWork, store))
-    container.dispatcher.override(providers.Object(RecordingTaskDispatcher()))
-    container.probes.override(providers.List())
+    container.core.settings.override(providers.Object(settings))
+    container.core.unit_of_work.override(providers.Factory(InMemoryUnitOfWork, store))
+    container.core.dispatcher.override(providers.Object(RecordingTaskDispatcher()))
+    container.core.probes.override(providers.List())
     return container
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -18,14 +18,6 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from application.ports import TaskTypeCatalog
-from application.use_cases.authenticate import Authenticate
-from application.use_cases.cancel_task import CancelTask
-from application.use_cases.delete_task import DeleteTask
-from application.use_cases.end_sessions import EndSessions
-from application.use_cases.get_task import GetTask
-from application.use_cases.list_tasks import ListTasks
-from application.use_cases.list_users import ListUsers
-from application.use_cases.submit_task import SubmitTask
 from domain.errors import DomainError, ValidationError
 from domain.task import Priority, Task, TaskId, TaskStatus
 from domain.user import UserId
@@ -42,8 +34,18 @@ from entrypoints.http.console.session import (
     renew_csrf,
     start_session,
 )
-from entrypoints.http.dependencies import use_case
 from entrypoints.http.problems import status_for
+from entrypoints.http.use_cases import (
+    AuthenticateUseCase,
+    CancelTaskUseCase,
+    DeleteTaskUseCase,
+    EndSessionsUseCase,
+    GetTaskUseCase,
+    InstalledTaskTypes,
+    ListTasksUseCase,
+    ListUsersUseCase,
+    SubmitTaskUseCase,
+)
 from entrypoints.logs import request_id_var
 
 HERE = Path(__file__).parent
@@ -132,7 +134,7 @@ def login_page(request: Request) -> HTMLResponse:
 def login(
     request: Request,
     form: CheckedForm,
-    authenticate: Annotated[Authenticate, use_case("authenticate")],
+    authenticate: AuthenticateUseCase,
 ) -> Response:
     email, password = str(form.get("email", "")), str(form.get("password", ""))
     client_ip = request.client.host if request.client else None
@@ -149,9 +151,7 @@ def login(
 
 
 @router.post("/logout")
-def logout(
-    user: SignedInUser, _: CheckedForm, end: Annotated[EndSessions, use_case("end_sessions")]
-) -> Response:
+def logout(user: SignedInUser, _: CheckedForm, end: EndSessionsUseCase) -> Response:
     """As the REST logout: every session of the user ends, this browser's too."""
     end.execute(user)
     response = _see("/ui/login")
@@ -181,8 +181,8 @@ def _day(value: str, field: str) -> date | None:
 def task_list(
     request: Request,
     user: SignedInUser,
-    list_tasks: Annotated[ListTasks, use_case("list_tasks")],
-    catalog: Annotated[TaskTypeCatalog, use_case("task_type_catalog")],
+    list_tasks: ListTasksUseCase,
+    catalog: InstalledTaskTypes,
     status: str = "",
     task_type: str = "",
     priority: str = "",
@@ -243,7 +243,7 @@ def _submittable(catalog: TaskTypeCatalog) -> list[Any]:
 def new_task(
     request: Request,
     user: SignedInUser,
-    catalog: Annotated[TaskTypeCatalog, use_case("task_type_catalog")],
+    catalog: InstalledTaskTypes,
     task_type: str = "",
 ) -> HTMLResponse:
     """Pick a type, then fill in the form its arguments' schema gives."""
@@ -269,8 +269,8 @@ def submit(
     request: Request,
     user: SignedInUser,
     form: CheckedForm,
-    catalog: Annotated[TaskTypeCatalog, use_case("task_type_catalog")],
-    submit_task: Annotated[SubmitTask, use_case("submit_task")],
+    catalog: InstalledTaskTypes,
+    submit_task: SubmitTaskUseCase,
 ) -> Response:
     spec = catalog.get(str(form.get("task_type", "")))
     fields = argument_fields(spec.arguments_schema)
@@ -315,7 +315,7 @@ def task_page(
     request: Request,
     task_id: UUID,
     user: SignedInUser,
-    get: Annotated[GetTask, use_case("get_task")],
+    get: GetTaskUseCase,
 ) -> HTMLResponse:
     task = get.execute(user, TaskId(task_id))
     context = {
@@ -331,7 +331,7 @@ def cancel(
     task_id: UUID,
     user: SignedInUser,
     _: CheckedForm,
-    cancel_task: Annotated[CancelTask, use_case("cancel_task")],
+    cancel_task: CancelTaskUseCase,
 ) -> Response:
     cancel_task.execute(user, TaskId(task_id))
     return _see(f"/ui/tasks/{task_id}")
@@ -342,7 +342,7 @@ def delete(
     task_id: UUID,
     user: SignedInUser,
     _: CheckedForm,
-    delete_task: Annotated[DeleteTask, use_case("delete_task")],
+    delete_task: DeleteTaskUseCase,
 ) -> Response:
     delete_task.execute(user, TaskId(task_id))
     return _see("/ui/tasks")
@@ -353,8 +353,8 @@ def rerun(
     task_id: UUID,
     user: SignedInUser,
     _: CheckedForm,
-    get: Annotated[GetTask, use_case("get_task")],
-    submit_task: Annotated[SubmitTask, use_case("submit_task")],
+    get: GetTaskUseCase,
+    submit_task: SubmitTaskUseCase,
 ) -> Response:
     """A new task with the same type, name, priority and arguments: submitted as any other,
     so the quota and the argument checks apply again."""
@@ -379,7 +379,7 @@ def rerun(
 def users(
     request: Request,
     user: SignedInUser,
-    list_users: Annotated[ListUsers, use_case("list_users")],
+    list_users: ListUsersUseCase,
     cursor: str = "",
 ) -> HTMLResponse:
     """Admins only (403 otherwise, as on the REST API): each user, with a link to their tasks."""

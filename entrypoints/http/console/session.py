@@ -98,7 +98,7 @@ def signed_in_user(request: Request) -> User:
     if not token:
         raise SignInRequiredError
     try:
-        user: User = request.app.state.container.identify_user().execute(token)
+        user: User = request.app.state.container.core.identify_user().execute(token)
     except AuthenticationError:
         raise SignInRequiredError from None
     request.state.user = user

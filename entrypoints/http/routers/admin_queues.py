@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from application.use_cases.describe_queues import DescribeQueues, QueueReport
-from entrypoints.http.dependencies import AdminUser, use_case
+from application.use_cases.describe_queues import QueueReport
+from entrypoints.http.dependencies import AdminUser
 from entrypoints.http.schemas.common import problem_responses
+from entrypoints.http.use_cases import DescribeQueuesUseCase
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -50,8 +49,6 @@ class QueuesResponse(BaseModel):
 @router.get(
     "/queues", operation_id="describe_queues", responses=problem_responses(401, 403, 422, 503)
 )
-def describe_queues(
-    admin: AdminUser, describe: Annotated[DescribeQueues, use_case("describe_queues")]
-) -> QueuesResponse:
+def describe_queues(admin: AdminUser, describe: DescribeQueuesUseCase) -> QueuesResponse:
     """Every queue's load: broker depth, unclaimed, running, held back, oldest pending."""
     return QueuesResponse(items=[QueueResponse.of(r) for r in describe.execute(admin)])

@@ -7,18 +7,20 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from application.use_cases.authenticate import Authenticate
-from application.use_cases.end_sessions import EndSessions
-from application.use_cases.register_user import RegisterUser
-from application.use_cases.sign_up import SignUp
 from domain.text import check_plain_text
-from entrypoints.http.dependencies import CurrentUser, OptionalUser, use_case
+from entrypoints.http.dependencies import CurrentUser, OptionalUser
 from entrypoints.http.schemas.common import problem_responses
 from entrypoints.http.schemas.users import (
     RegisterRequest,
     SignUpAccepted,
     TokenResponse,
     UserResponse,
+)
+from entrypoints.http.use_cases import (
+    AuthenticateUseCase,
+    EndSessionsUseCase,
+    RegisterUserUseCase,
+    SignUpUseCase,
 )
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -38,8 +40,8 @@ def register(
     response: Response,
     body: RegisterRequest,
     actor: OptionalUser,
-    register_user: Annotated[RegisterUser, use_case("register_user")],
-    sign_up: Annotated[SignUp, use_case("sign_up")],
+    register_user: RegisterUserUseCase,
+    sign_up: SignUpUseCase,
 ) -> SignUpAccepted | UserResponse:
     """Sign up, or (with an admin's token) create an account.
 
@@ -60,7 +62,7 @@ def register(
 def login(
     request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    authenticate: Annotated[Authenticate, use_case("authenticate")],
+    authenticate: AuthenticateUseCase,
 ) -> TokenResponse:
     """OAuth2 password flow: `username` is the email. Repeated failures at an account from
     one address, or from one address at any accounts, must wait before the next try there
@@ -79,7 +81,7 @@ def login(
     operation_id="logout",
     responses=problem_responses(401),
 )
-def logout(user: CurrentUser, end: Annotated[EndSessions, use_case("end_sessions")]) -> Response:
+def logout(user: CurrentUser, end: EndSessionsUseCase) -> Response:
     """End every session of the caller: each access token issued so far, on any device,
     stops working at once."""
     end.execute(user)

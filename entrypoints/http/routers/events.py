@@ -18,15 +18,18 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from application.ports import STREAM_SCOPE
-from application.use_cases.issue_stream_token import IssueStreamToken
 from application.use_cases.read_task_events import EventsRead, ReadTaskEvents
 from domain.errors import AuthenticationError, DomainError, ValidationError
 from domain.event import TaskEvent
 from domain.task import TaskId
 from domain.user import User
-from entrypoints.http.dependencies import CurrentUser, bearer, use_case
+from entrypoints.http.dependencies import CurrentUser, bearer
 from entrypoints.http.schemas.common import PlainText, problem_responses
 from entrypoints.http.schemas.events import StreamTokenResponse
+from entrypoints.http.use_cases import (
+    IssueStreamTokenUseCase,
+    ReadTaskEventsUseCase,
+)
 
 router = APIRouter(tags=["events"])
 
@@ -57,7 +60,7 @@ def stream_caller(
     token = header_token or access_token
     if not token:
         raise AuthenticationError("this endpoint needs a bearer token or a stream token")
-    identify = request.app.state.container.identify_user()
+    identify = request.app.state.container.core.identify_user()
     user: User = identify.execute(token, scope=STREAM_SCOPE)
     return user, token
 
@@ -77,9 +80,7 @@ LastEventId = Annotated[
     operation_id="issue_stream_token",
     responses=problem_responses(401),
 )
-def issue_stream_token(
-    user: CurrentUser, issue: Annotated[IssueStreamToken, use_case("issue_stream_token")]
-) -> StreamTokenResponse:
+def issue_stream_token(user: CurrentUser, issue: IssueStreamTokenUseCase) -> StreamTokenResponse:
     """A token valid for 60 seconds, only for reading event streams (`?access_token=`)."""
     token = issue.execute(user)
     return StreamTokenResponse(access_token=token.token, expires_in=token.expires_in)
@@ -95,11 +96,12 @@ async def stream_task_events(
     task_id: UUID,
     request: Request,
     caller: StreamCaller,
+    read: ReadTaskEventsUseCase,
     last_event_id: LastEventId = None,
 ) -> StreamingResponse:
     """The task's events as they happen: first its current state (or, with
     `Last-Event-ID`, what happened since), then each change; ends after the terminal one."""
-    return await _open(request, caller, _event_id(last_event_id), task_id=TaskId(task_id))
+    return await _open(request, caller, read, _event_id(last_event_id), task_id=TaskId(task_id))
 
 
 @router.get(
@@ -111,11 +113,12 @@ async def stream_task_events(
 async def stream_events(
     request: Request,
     caller: StreamCaller,
+    read: ReadTaskEventsUseCase,
     task_type: PlainText | None = None,
     last_event_id: LastEventId = None,
 ) -> StreamingResponse:
     """The events of every task of yours from now on (with `Last-Event-ID`: since then)."""
-    return await _open(request, caller, _event_id(last_event_id), task_type=task_type)
+    return await _open(request, caller, read, _event_id(last_event_id), task_type=task_type)
 
 
 def _event_id(value: str | None) -> int | None:
@@ -129,14 +132,13 @@ def _event_id(value: str | None) -> int | None:
 async def _open(
     request: Request,
     caller: tuple[User, str],
+    read: ReadTaskEvents,
     after: int | None,
     *,
     task_id: TaskId | None = None,
     task_type: str | None = None,
 ) -> StreamingResponse:
     user, token = caller
-    container = request.app.state.container
-    read: ReadTaskEvents = container.read_task_events()
     # Read before answering, so a task the caller may not see is a 404, not an empty stream.
     first: EventsRead = await run_in_threadpool(
         read.execute, user, after=after, task_id=task_id, task_type=task_type
@@ -170,7 +172,7 @@ class _Stream:
         self.task_id = task_id
         self.task_type = task_type
         self.fan_out = container.event_fan_out()
-        settings = container.settings()
+        settings = container.core.settings()
         self.heartbeat = settings.stream_heartbeat_seconds
         self.tick = self.heartbeat if self.fan_out.live else min(POLL_SECONDS, self.heartbeat)
         self.reached = first.reached
@@ -245,7 +247,7 @@ class _Stream:
         """The token still valid (not expired, not revoked) and the client still there."""
         if await self.request.is_disconnected():
             return False
-        identify = self.request.app.state.container.identify_user()
+        identify = self.request.app.state.container.core.identify_user()
         try:
             await run_in_threadpool(identify.execute, self.token, scope=STREAM_SCOPE)
         except DomainError:

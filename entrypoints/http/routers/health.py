@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from application.use_cases.check_readiness import CheckReadiness
 from entrypoints.container import Environment
-from entrypoints.http.dependencies import use_case
+from entrypoints.http.use_cases import CheckReadinessUseCase
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/health", tags=["health"])
@@ -38,9 +36,7 @@ def live() -> Liveness:
     response_model=ReadinessResponse,
     responses={503: {"model": ReadinessResponse, "description": "Something is down"}},
 )
-def ready(
-    request: Request, check: Annotated[CheckReadiness, use_case("check_readiness")]
-) -> JSONResponse:
+def ready(request: Request, check: CheckReadinessUseCase) -> JSONResponse:
     """Whether the database and the broker answer; 503 names what is down (and, outside
     production, why)."""
     readiness = check.execute()
@@ -48,7 +44,7 @@ def ready(
     for name, state in checks.items():
         if state != "ok":
             logger.warning("not ready: %s is down: %s", name, state)
-    if request.app.state.container.settings().environment is Environment.PRODUCTION:
+    if request.app.state.container.core.settings().environment is Environment.PRODUCTION:
         # The driver's error text names hosts, ports and users: the logs have it.
         checks = {name: "ok" if state == "ok" else "unavailable" for name, state in checks.items()}
     body = ReadinessResponse(status="ok" if readiness.ready else "unavailable", checks=checks)

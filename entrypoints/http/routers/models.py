@@ -7,15 +7,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
 
-from application.use_cases.delete_model import DeleteModel
-from application.use_cases.get_model import GetModel
-from application.use_cases.list_models import ListModels
-from application.use_cases.register_model import RegisterModel
-from application.use_cases.request_model_deployment import RequestModelDeployment
-from application.use_cases.request_model_validation import RequestModelValidation
-from application.use_cases.update_model import UpdateModel
 from domain.model import ModelId, ModelStatus
-from entrypoints.http.dependencies import CurrentUser, use_case
+from entrypoints.http.dependencies import CurrentUser
 from entrypoints.http.schemas.common import problem_responses
 from entrypoints.http.schemas.models import (
     ModelPage,
@@ -25,6 +18,15 @@ from entrypoints.http.schemas.models import (
     UpdateModelRequest,
 )
 from entrypoints.http.schemas.tasks import TaskResponse
+from entrypoints.http.use_cases import (
+    DeleteModelUseCase,
+    GetModelUseCase,
+    ListModelsUseCase,
+    RegisterModelUseCase,
+    RequestModelDeploymentUseCase,
+    RequestModelValidationUseCase,
+    UpdateModelUseCase,
+)
 from entrypoints.logs import request_id_var
 
 router = APIRouter(prefix="/models", tags=["models"])
@@ -39,7 +41,7 @@ router = APIRouter(prefix="/models", tags=["models"])
 def register_model(
     body: RegisterModelRequest,
     user: CurrentUser,
-    register: Annotated[RegisterModel, use_case("register_model")],
+    register: RegisterModelUseCase,
 ) -> ModelResponse:
     model = register.execute(
         user,
@@ -54,7 +56,7 @@ def register_model(
 @router.get("", operation_id="list_models", responses=problem_responses(401, 422))
 def list_models(
     user: CurrentUser,
-    list_models: Annotated[ListModels, use_case("list_models")],
+    list_models: ListModelsUseCase,
     status: ModelStatus | None = None,
     limit: Annotated[int | None, Query(ge=1)] = None,
     cursor: str | None = None,
@@ -64,9 +66,7 @@ def list_models(
 
 
 @router.get("/{model_id}", operation_id="get_model", responses=problem_responses(401, 404, 422))
-def get_model(
-    model_id: UUID, user: CurrentUser, get: Annotated[GetModel, use_case("get_model")]
-) -> ModelResponse:
+def get_model(model_id: UUID, user: CurrentUser, get: GetModelUseCase) -> ModelResponse:
     return ModelResponse.of(get.execute(user, ModelId(model_id)))
 
 
@@ -77,7 +77,7 @@ def update_model(
     model_id: UUID,
     body: UpdateModelRequest,
     user: CurrentUser,
-    update: Annotated[UpdateModel, use_case("update_model")],
+    update: UpdateModelUseCase,
 ) -> ModelResponse:
     """A new `artifact_location` sends the model back to `registered` for re-validation."""
     model = update.execute(
@@ -96,9 +96,7 @@ def update_model(
     operation_id="delete_model",
     responses=problem_responses(401, 404, 409, 422),
 )
-def delete_model(
-    model_id: UUID, user: CurrentUser, delete: Annotated[DeleteModel, use_case("delete_model")]
-) -> Response:
+def delete_model(model_id: UUID, user: CurrentUser, delete: DeleteModelUseCase) -> Response:
     delete.execute(user, ModelId(model_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -112,7 +110,7 @@ def delete_model(
 def validate_model(
     model_id: UUID,
     user: CurrentUser,
-    request: Annotated[RequestModelValidation, use_case("request_model_validation")],
+    request: RequestModelValidationUseCase,
 ) -> ModelTaskResponse:
     model, task = request.execute(user, ModelId(model_id), request_id_var.get())
     return ModelTaskResponse(model=ModelResponse.of(model), task=TaskResponse.of(task))
@@ -127,7 +125,7 @@ def validate_model(
 def deploy_model(
     model_id: UUID,
     user: CurrentUser,
-    request: Annotated[RequestModelDeployment, use_case("request_model_deployment")],
+    request: RequestModelDeploymentUseCase,
 ) -> ModelTaskResponse:
     model, task = request.execute(user, ModelId(model_id), request_id_var.get())
     return ModelTaskResponse(model=ModelResponse.of(model), task=TaskResponse.of(task))

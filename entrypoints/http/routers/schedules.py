@@ -7,17 +7,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
 
-from application.use_cases.create_schedule import CreateSchedule
-from application.use_cases.delete_schedule import DeleteSchedule
-from application.use_cases.get_schedule import GetSchedule
-from application.use_cases.list_schedule_fires import ListScheduleFires
-from application.use_cases.list_schedules import ListSchedules
-from application.use_cases.pause_schedule import PauseSchedule, ResumeSchedule
-from application.use_cases.trigger_schedule import TriggerSchedule
-from application.use_cases.update_schedule import UpdateSchedule
 from domain.schedule import CatchUp, Overlap, ScheduleId
 from domain.user import UserId
-from entrypoints.http.dependencies import CurrentUser, use_case
+from entrypoints.http.dependencies import CurrentUser
 from entrypoints.http.schemas.common import problem_responses
 from entrypoints.http.schemas.schedules import (
     CreateScheduleRequest,
@@ -26,6 +18,17 @@ from entrypoints.http.schemas.schedules import (
     SchedulePage,
     ScheduleResponse,
     UpdateScheduleRequest,
+)
+from entrypoints.http.use_cases import (
+    CreateScheduleUseCase,
+    DeleteScheduleUseCase,
+    GetScheduleUseCase,
+    ListScheduleFiresUseCase,
+    ListSchedulesUseCase,
+    PauseScheduleUseCase,
+    ResumeScheduleUseCase,
+    TriggerScheduleUseCase,
+    UpdateScheduleUseCase,
 )
 
 router = APIRouter(prefix="/schedules", tags=["schedules"])
@@ -40,7 +43,7 @@ router = APIRouter(prefix="/schedules", tags=["schedules"])
 def create_schedule(
     body: CreateScheduleRequest,
     user: CurrentUser,
-    create: Annotated[CreateSchedule, use_case("create_schedule")],
+    create: CreateScheduleUseCase,
 ) -> ScheduleResponse:
     """A recurring task: `cron` (with `timezone`) or `interval_seconds`. The task is checked
     like a submission (422 naming `task.<field>`), as are the cron expression and zone."""
@@ -63,7 +66,7 @@ def create_schedule(
 @router.get("", operation_id="list_schedules", responses=problem_responses(401, 403, 422))
 def list_schedules(
     user: CurrentUser,
-    list_schedules: Annotated[ListSchedules, use_case("list_schedules")],
+    list_schedules: ListSchedulesUseCase,
     user_id: Annotated[UUID | None, Query(description="Admins only: that user's.")] = None,
     limit: Annotated[int | None, Query(ge=1)] = None,
     cursor: str | None = None,
@@ -83,7 +86,7 @@ def list_schedules(
 def get_schedule(
     schedule_id: UUID,
     user: CurrentUser,
-    get: Annotated[GetSchedule, use_case("get_schedule")],
+    get: GetScheduleUseCase,
 ) -> ScheduleResponse:
     """The schedule with its next five fire times and its latest runs."""
     return ScheduleResponse.of_view(get.execute(user, ScheduleId(schedule_id)))
@@ -98,7 +101,7 @@ def update_schedule(
     schedule_id: UUID,
     body: UpdateScheduleRequest,
     user: CurrentUser,
-    update: Annotated[UpdateSchedule, use_case("update_schedule")],
+    update: UpdateScheduleUseCase,
 ) -> ScheduleResponse:
     """Change any field; a new timing counts fire times afresh from now."""
     return ScheduleResponse.of(update.execute(user, ScheduleId(schedule_id), body.changes()))
@@ -113,7 +116,7 @@ def update_schedule(
 def delete_schedule(
     schedule_id: UUID,
     user: CurrentUser,
-    delete: Annotated[DeleteSchedule, use_case("delete_schedule")],
+    delete: DeleteScheduleUseCase,
 ) -> Response:
     """Delete the schedule and its ledger; the tasks it created stay."""
     delete.execute(user, ScheduleId(schedule_id))
@@ -128,7 +131,7 @@ def delete_schedule(
 def pause_schedule(
     schedule_id: UUID,
     user: CurrentUser,
-    pause: Annotated[PauseSchedule, use_case("pause_schedule")],
+    pause: PauseScheduleUseCase,
 ) -> ScheduleResponse:
     return ScheduleResponse.of(pause.execute(user, ScheduleId(schedule_id)))
 
@@ -141,7 +144,7 @@ def pause_schedule(
 def resume_schedule(
     schedule_id: UUID,
     user: CurrentUser,
-    resume: Annotated[ResumeSchedule, use_case("resume_schedule")],
+    resume: ResumeScheduleUseCase,
 ) -> ScheduleResponse:
     """Fires again from the next fire time after now; none is owed for the pause."""
     return ScheduleResponse.of(resume.execute(user, ScheduleId(schedule_id)))
@@ -156,7 +159,7 @@ def resume_schedule(
 def trigger_schedule(
     schedule_id: UUID,
     user: CurrentUser,
-    trigger: Annotated[TriggerSchedule, use_case("trigger_schedule")],
+    trigger: TriggerScheduleUseCase,
 ) -> FireResponse:
     """One run now, recorded in the ledger (reason `manual`)."""
     return FireResponse.of(trigger.execute(user, ScheduleId(schedule_id)))
@@ -170,7 +173,7 @@ def trigger_schedule(
 def list_schedule_fires(
     schedule_id: UUID,
     user: CurrentUser,
-    fires: Annotated[ListScheduleFires, use_case("list_schedule_fires")],
+    fires: ListScheduleFiresUseCase,
     limit: Annotated[int | None, Query(ge=1)] = None,
     cursor: str | None = None,
 ) -> FirePage:

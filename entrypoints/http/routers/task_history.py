@@ -7,11 +7,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, status
 
-from application.use_cases.list_task_attempts import ListTaskAttempts
-from application.use_cases.list_task_logs import ListTaskLogs
-from application.use_cases.rerun_task import RerunTask
 from domain.task import TaskId
-from entrypoints.http.dependencies import CurrentUser, use_case
+from entrypoints.http.dependencies import CurrentUser
 from entrypoints.http.schemas.common import problem_responses
 from entrypoints.http.schemas.task_history import (
     AttemptList,
@@ -20,6 +17,11 @@ from entrypoints.http.schemas.task_history import (
     TaskLogPageResponse,
 )
 from entrypoints.http.schemas.tasks import TaskResponse
+from entrypoints.http.use_cases import (
+    ListTaskAttemptsUseCase,
+    ListTaskLogsUseCase,
+    RerunTaskUseCase,
+)
 from entrypoints.logs import request_id_var
 from entrypoints.tracing import current_trace_id
 
@@ -34,7 +36,7 @@ router = APIRouter(prefix="/tasks", tags=["tasks"])
 def list_task_attempts(
     task_id: UUID,
     user: CurrentUser,
-    attempts: Annotated[ListTaskAttempts, use_case("list_task_attempts")],
+    attempts: ListTaskAttemptsUseCase,
 ) -> AttemptList:
     """Every run the task had, first first, as each ended; a run in progress is not listed."""
     items = attempts.execute(user, TaskId(task_id))
@@ -47,7 +49,7 @@ def list_task_attempts(
 def list_task_logs(
     task_id: UUID,
     user: CurrentUser,
-    logs: Annotated[ListTaskLogs, use_case("list_task_logs")],
+    logs: ListTaskLogsUseCase,
     cursor: str | None = None,
     limit: Annotated[int | None, Query(ge=1, le=1000)] = None,
 ) -> TaskLogPageResponse:
@@ -68,9 +70,7 @@ def list_task_logs(
     operation_id="retry_task",
     responses=problem_responses(401, 404, 409, 422, 429, 503),
 )
-def retry_task(
-    task_id: UUID, user: CurrentUser, rerun: Annotated[RerunTask, use_case("rerun_task")]
-) -> TaskResponse:
+def retry_task(task_id: UUID, user: CurrentUser, rerun: RerunTaskUseCase) -> TaskResponse:
     """Run a failed or cancelled task again, as a new task (same type, arguments, priority)
     whose `retry_of` names this one, which is left as it was; 409 for any other status."""
     return TaskResponse.of(

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter
 
 from application.argument_limits import ArgumentLimits
-from application.ports import TaskTypeCatalog
-from entrypoints.http.dependencies import CurrentUser, use_case
+from entrypoints.http.dependencies import CurrentUser
 from entrypoints.http.schemas.common import problem_responses
 from entrypoints.http.schemas.tasks import TaskTypeResponse
+from entrypoints.http.use_cases import ConfiguredArgumentLimits, InstalledTaskTypes
 
 router = APIRouter(prefix="/task-types", tags=["tasks"])
 
@@ -18,8 +18,8 @@ router = APIRouter(prefix="/task-types", tags=["tasks"])
 @router.get("", operation_id="list_task_types", responses=problem_responses(401))
 def list_task_types(
     user: CurrentUser,
-    catalog: Annotated[TaskTypeCatalog, use_case("task_type_catalog")],
-    limits: Annotated[ArgumentLimits, use_case("argument_limits")],
+    catalog: InstalledTaskTypes,
+    limits: ConfiguredArgumentLimits,
 ) -> list[TaskTypeResponse]:
     """Each task type a client may submit: its name, default queue and the JSON schema of its
     arguments. The server's size and nesting limits on arguments apply on top of the schema:

@@ -8,18 +8,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from application.use_cases.cancel_task import CancelTask
-from application.use_cases.delete_task import DeleteTask
-from application.use_cases.explain_wait import ExplainWait
-from application.use_cases.get_task import GetTask
-from application.use_cases.list_tasks import ListTasks
-from application.use_cases.submit_task import SubmitTask
-from application.use_cases.submit_task_batch import SubmitTaskBatch
-from application.use_cases.update_task import UpdateTask
 from domain.model import ModelId
 from domain.task import Priority, TaskId, TaskStatus
 from domain.user import UserId
-from entrypoints.http.dependencies import CurrentUser, use_case
+from entrypoints.http.dependencies import CurrentUser
 from entrypoints.http.idempotency import IdempotencyKeyHeader, claim_of, mark_replayed
 from entrypoints.http.schemas.common import PlainText, problem_responses
 from entrypoints.http.schemas.tasks import (
@@ -29,6 +21,16 @@ from entrypoints.http.schemas.tasks import (
     TaskPage,
     TaskResponse,
     UpdateTaskRequest,
+)
+from entrypoints.http.use_cases import (
+    CancelTaskUseCase,
+    DeleteTaskUseCase,
+    ExplainWaitUseCase,
+    GetTaskUseCase,
+    ListTasksUseCase,
+    SubmitTaskBatchUseCase,
+    SubmitTaskUseCase,
+    UpdateTaskUseCase,
 )
 from entrypoints.logs import request_id_var
 from entrypoints.tracing import current_trace_id
@@ -45,7 +47,7 @@ router = APIRouter(prefix="/tasks", tags=["tasks"])
 def submit_task(
     body: SubmitTaskRequest,
     user: CurrentUser,
-    submit: Annotated[SubmitTask, use_case("submit_task")],
+    submit: SubmitTaskUseCase,
     request: Request,
     response: Response,
     idempotency_key: IdempotencyKeyHeader = None,
@@ -80,7 +82,7 @@ def submit_task(
 def submit_task_batch(
     body: SubmitTaskBatchRequest,
     user: CurrentUser,
-    submit: Annotated[SubmitTaskBatch, use_case("submit_task_batch")],
+    submit: SubmitTaskBatchUseCase,
     request: Request,
     response: Response,
     idempotency_key: IdempotencyKeyHeader = None,
@@ -103,7 +105,7 @@ def submit_task_batch(
 @router.get("", operation_id="list_tasks", responses=problem_responses(401, 403, 422))
 def list_tasks(
     user: CurrentUser,
-    list_tasks: Annotated[ListTasks, use_case("list_tasks")],
+    list_tasks: ListTasksUseCase,
     status: TaskStatus | None = None,
     task_type: PlainText | None = None,
     priority: Priority | None = None,
@@ -146,10 +148,7 @@ def list_tasks(
 
 @router.get("/{task_id}", operation_id="get_task", responses=problem_responses(401, 404, 422))
 def get_task(
-    task_id: UUID,
-    user: CurrentUser,
-    get: Annotated[GetTask, use_case("get_task")],
-    explain: Annotated[ExplainWait, use_case("explain_wait")],
+    task_id: UUID, user: CurrentUser, get: GetTaskUseCase, explain: ExplainWaitUseCase
 ) -> TaskResponse:
     """The task; a pending one says in `waiting` what it waits for, and a workflow's task in
     `waiting_for` which of its dependencies have not finished."""
@@ -165,7 +164,7 @@ def update_task(
     task_id: UUID,
     body: UpdateTaskRequest,
     user: CurrentUser,
-    update: Annotated[UpdateTask, use_case("update_task")],
+    update: UpdateTaskUseCase,
 ) -> TaskResponse:
     """Rename or re-prioritise a task; only while it is pending (409 otherwise). `run_at`
     moves a delayed task while it still waits (409 once published)."""
@@ -178,9 +177,7 @@ def update_task(
 @router.post(
     "/{task_id}/cancel", operation_id="cancel_task", responses=problem_responses(401, 404, 409, 422)
 )
-def cancel_task(
-    task_id: UUID, user: CurrentUser, cancel: Annotated[CancelTask, use_case("cancel_task")]
-) -> TaskResponse:
+def cancel_task(task_id: UUID, user: CurrentUser, cancel: CancelTaskUseCase) -> TaskResponse:
     """Cancel a pending or running task; 409 when it has already finished."""
     return TaskResponse.of(cancel.execute(user, TaskId(task_id)))
 
@@ -191,9 +188,7 @@ def cancel_task(
     operation_id="delete_task",
     responses=problem_responses(401, 404, 409, 422),
 )
-def delete_task(
-    task_id: UUID, user: CurrentUser, delete: Annotated[DeleteTask, use_case("delete_task")]
-) -> Response:
+def delete_task(task_id: UUID, user: CurrentUser, delete: DeleteTaskUseCase) -> Response:
     """Delete a task. A pending or running task is cancelled first, so it never runs (on)."""
     delete.execute(user, TaskId(task_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

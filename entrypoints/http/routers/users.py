@@ -7,13 +7,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
 
-from application.use_cases.change_password import ChangePassword
-from application.use_cases.get_quota import GetQuota
-from application.use_cases.list_users import ListUsers
-from application.use_cases.register_user import RegisterUser
-from application.use_cases.update_user import UpdateUser
 from domain.user import UserId
-from entrypoints.http.dependencies import AdminUser, CurrentUser, use_case
+from entrypoints.http.dependencies import AdminUser, CurrentUser
 from entrypoints.http.schemas.common import problem_responses
 from entrypoints.http.schemas.users import (
     ChangePasswordRequest,
@@ -22,6 +17,13 @@ from entrypoints.http.schemas.users import (
     UpdateUserRequest,
     UserPage,
     UserResponse,
+)
+from entrypoints.http.use_cases import (
+    ChangePasswordUseCase,
+    GetQuotaUseCase,
+    ListUsersUseCase,
+    RegisterUserUseCase,
+    UpdateUserUseCase,
 )
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -34,7 +36,7 @@ def me(user: CurrentUser) -> UserResponse:
 
 
 @router.get("/me/quota", operation_id="get_current_user_quota", responses=problem_responses(401))
-def my_quota(user: CurrentUser, get: Annotated[GetQuota, use_case("get_quota")]) -> QuotaResponse:
+def my_quota(user: CurrentUser, get: GetQuotaUseCase) -> QuotaResponse:
     """How many of your tasks are pending or running, and how many may be at once."""
     return QuotaResponse.of(get.execute(user))
 
@@ -48,7 +50,7 @@ def my_quota(user: CurrentUser, get: Annotated[GetQuota, use_case("get_quota")])
 def change_password(
     body: ChangePasswordRequest,
     user: CurrentUser,
-    change: Annotated[ChangePassword, use_case("change_password")],
+    change: ChangePasswordUseCase,
 ) -> Response:
     """Change your password, giving the current one. Every session ends, this one too:
     log in again with the new password."""
@@ -59,7 +61,7 @@ def change_password(
 @router.get("", operation_id="list_users", responses=ADMIN_ERRORS)
 def list_users(
     admin: AdminUser,
-    list_users: Annotated[ListUsers, use_case("list_users")],
+    list_users: ListUsersUseCase,
     limit: Annotated[int | None, Query(ge=1)] = None,
     cursor: str | None = None,
 ) -> UserPage:
@@ -76,7 +78,7 @@ def list_users(
 def create_user(
     body: CreateUserRequest,
     admin: AdminUser,
-    register_user: Annotated[RegisterUser, use_case("register_user")],
+    register_user: RegisterUserUseCase,
 ) -> UserResponse:
     user = register_user.execute(
         email=body.email, password=body.password, actor=admin, is_admin=body.is_admin
@@ -91,7 +93,7 @@ def update_user(
     user_id: UUID,
     body: UpdateUserRequest,
     admin: AdminUser,
-    update_user: Annotated[UpdateUser, use_case("update_user")],
+    update_user: UpdateUserUseCase,
 ) -> UserResponse:
     user = update_user.execute(
         admin, UserId(user_id), is_active=body.is_active, is_admin=body.is_admin

@@ -7,20 +7,22 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
 
-from application.use_cases.cancel_workflow import CancelWorkflow
-from application.use_cases.delete_workflow import DeleteWorkflow
-from application.use_cases.get_workflow import GetWorkflow
-from application.use_cases.list_workflows import ListWorkflows
-from application.use_cases.retry_workflow import RetryWorkflow
-from application.use_cases.submit_workflow import SubmitWorkflow
 from domain.workflow import WorkflowId, WorkflowStatus
-from entrypoints.http.dependencies import CurrentUser, use_case
+from entrypoints.http.dependencies import CurrentUser
 from entrypoints.http.schemas.common import problem_responses
 from entrypoints.http.schemas.workflows import (
     SubmitWorkflowRequest,
     WorkflowPage,
     WorkflowPlanResponse,
     WorkflowResponse,
+)
+from entrypoints.http.use_cases import (
+    CancelWorkflowUseCase,
+    DeleteWorkflowUseCase,
+    GetWorkflowUseCase,
+    ListWorkflowsUseCase,
+    RetryWorkflowUseCase,
+    SubmitWorkflowUseCase,
 )
 from entrypoints.logs import request_id_var
 
@@ -40,7 +42,7 @@ def submit_workflow(
     body: SubmitWorkflowRequest,
     user: CurrentUser,
     response: Response,
-    submit: Annotated[SubmitWorkflow, use_case("submit_workflow")],
+    submit: SubmitWorkflowUseCase,
     dry_run: Annotated[
         bool, Query(description="Check and plan only (200 with the plan); store nothing.")
     ] = False,
@@ -68,7 +70,7 @@ def submit_workflow(
 @router.get("", operation_id="list_workflows", responses=problem_responses(401, 403, 422))
 def list_workflows(
     user: CurrentUser,
-    list_workflows: Annotated[ListWorkflows, use_case("list_workflows")],
+    list_workflows: ListWorkflowsUseCase,
     status: WorkflowStatus | None = None,
     limit: Annotated[int | None, Query(ge=1)] = None,
     cursor: str | None = None,
@@ -83,9 +85,7 @@ def list_workflows(
 @router.get(
     "/{workflow_id}", operation_id="get_workflow", responses=problem_responses(401, 404, 422)
 )
-def get_workflow(
-    workflow_id: UUID, user: CurrentUser, get: Annotated[GetWorkflow, use_case("get_workflow")]
-) -> WorkflowResponse:
+def get_workflow(workflow_id: UUID, user: CurrentUser, get: GetWorkflowUseCase) -> WorkflowResponse:
     return WorkflowResponse.of(get.execute(user, WorkflowId(workflow_id)))
 
 
@@ -97,7 +97,7 @@ def get_workflow(
 def cancel_workflow(
     workflow_id: UUID,
     user: CurrentUser,
-    cancel: Annotated[CancelWorkflow, use_case("cancel_workflow")],
+    cancel: CancelWorkflowUseCase,
 ) -> WorkflowResponse:
     """Cancel every task not yet finished (running ones stop); 409 when it has finished."""
     return WorkflowResponse.of(cancel.execute(user, WorkflowId(workflow_id)))
@@ -111,7 +111,7 @@ def cancel_workflow(
 def retry_workflow(
     workflow_id: UUID,
     user: CurrentUser,
-    retry: Annotated[RetryWorkflow, use_case("retry_workflow")],
+    retry: RetryWorkflowUseCase,
 ) -> WorkflowResponse:
     """Resume a failed or cancelled workflow: its failed and cancelled tasks and everything
     below them run again as new tasks; completed tasks keep their results. 409 otherwise."""
@@ -127,7 +127,7 @@ def retry_workflow(
 def delete_workflow(
     workflow_id: UUID,
     user: CurrentUser,
-    delete: Annotated[DeleteWorkflow, use_case("delete_workflow")],
+    delete: DeleteWorkflowUseCase,
 ) -> Response:
     """Delete a finished workflow and its tasks; 409 while it runs."""
     delete.execute(user, WorkflowId(workflow_id))

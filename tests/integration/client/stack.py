@@ -19,7 +19,7 @@ import uvicorn
 from dependency_injector import providers
 
 from config.settings import Settings
-from entrypoints.container import Container
+from entrypoints.api_container import ApiContainer
 from entrypoints.http.app import create_app
 from tests.support.redis_server import HOST, free_port
 
@@ -57,8 +57,8 @@ def child_env(**extra: str) -> dict[str, str]:
 def serving_api(env: dict[str, str]) -> Iterator[str]:
     """The API app on a free loopback port, in a thread of this process; yields its URL."""
     fields: dict[str, Any] = {k.removeprefix("TASKHUB_").lower(): v for k, v in env.items()}
-    container = Container()
-    container.settings.override(providers.Object(Settings(**fields, bcrypt_rounds=4)))
+    container = ApiContainer()
+    container.core.settings.override(providers.Object(Settings(**fields, bcrypt_rounds=4)))
     port = free_port()
     config = uvicorn.Config(
         create_app(container), host=HOST, port=port, log_config=None, access_log=False

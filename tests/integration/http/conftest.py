@@ -11,7 +11,7 @@ from dependency_injector import providers
 from fastapi.testclient import TestClient
 
 from adapters.in_memory.dispatcher import RecordingTaskDispatcher
-from entrypoints.container import Container
+from entrypoints.api_container import ApiContainer
 from entrypoints.http.app import create_app
 from tests.support.databases import database_backends, migrated_database
 from tests.unit.http.conftest import make_settings
@@ -24,18 +24,18 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
-def container(database_url: str, tmp_path: Path) -> Iterator[Container]:
-    container = Container()
+def container(database_url: str, tmp_path: Path) -> Iterator[ApiContainer]:
+    container = ApiContainer()
     settings = make_settings(database_url=database_url, files_root=str(tmp_path / "files"))
-    container.settings.override(providers.Object(settings))
-    container.dispatcher.override(providers.Object(RecordingTaskDispatcher()))
-    container.probes.override(providers.List())
+    container.core.settings.override(providers.Object(settings))
+    container.core.dispatcher.override(providers.Object(RecordingTaskDispatcher()))
+    container.core.probes.override(providers.List())
     yield container
-    container.engine().dispose()
+    container.core.engine().dispose()
     container.reset_override()
 
 
 @pytest.fixture
-def client(container: Container) -> Iterator[TestClient]:
+def client(container: ApiContainer) -> Iterator[TestClient]:
     with TestClient(create_app(container), raise_server_exceptions=False) as client:
         yield client

@@ -110,7 +110,7 @@ def test_the_unique_email_constraint_is_reported_as_already_exists(
     other = save(new_sql_uow, make_user())
 
     with new_sql_uow() as uow, pytest.raises(AlreadyExistsError) as refused:
-        uow.users.update(replace(other, email=sql_owner.email))
+        uow.users.update(replace(uow.users.get(other.id), email=sql_owner.email))
 
     assert refused.value.context["field"] == "email"
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from application.ports import Cursor, ModelQuery
-from domain.errors import AlreadyExistsError, NotFoundError
+from domain.errors import AlreadyExistsError, ConcurrencyConflictError, NotFoundError
 from domain.model import Model, ModelStatus, ModelType
 from domain.user import Email, User, UserId
 from tests.factories import T0, make_model, make_task, make_user
@@ -43,26 +43,80 @@ def test_a_user_comes_back_as_updated(new_uow: NewUnitOfWork) -> None:
         assert asdict(uow.users.get(user.id)) == asdict(loaded)
 
 
-def test_an_update_from_a_copy_read_before_sessions_ended_keeps_them_ended(
+def test_a_user_written_from_a_copy_read_before_its_sessions_ended_loses_with_a_conflict(
+    new_uow: NewUnitOfWork,
+) -> None:
+    user = save(new_uow, make_user())
+
+    with new_uow() as slow:
+        stale = slow.users.get(user.id)  # an admin's form, loaded earlier
+        with new_uow() as fast:
+            owner = fast.users.get(user.id)
+            owner.end_sessions()
+            fast.users.update(owner)
+            fast.commit()
+        stale.grant_admin()
+        with pytest.raises(ConcurrencyConflictError):
+            slow.users.update(stale)
+
+    with new_uow() as uow:
+        reloaded = uow.users.get(user.id)
+    assert (reloaded.token_version, reloaded.is_admin) == (1, False)
+
+
+def test_a_stale_reactivation_loses_to_the_deactivation_it_missed(
+    new_uow: NewUnitOfWork,
+) -> None:
+    user = save(new_uow, make_user(is_active=False))
+
+    with new_uow() as slow:
+        stale = slow.users.get(user.id)
+        with new_uow() as fast:
+            current = fast.users.get(user.id)
+            current.activate()
+            fast.users.update(current)
+            fast.commit()
+        with new_uow() as fast:
+            current = fast.users.get(user.id)
+            current.deactivate()
+            fast.users.update(current)
+            fast.commit()
+        stale.activate()
+        with pytest.raises(ConcurrencyConflictError):
+            slow.users.update(stale)
+
+    with new_uow() as uow:
+        assert uow.users.get(user.id).is_active is False
+
+
+def test_a_user_read_elsewhere_cannot_be_written_without_being_read_again(
     new_uow: NewUnitOfWork,
 ) -> None:
     user = save(new_uow, make_user())
     with new_uow() as uow:
-        stale = uow.users.get(user.id)  # an admin's form, loaded earlier
-    with new_uow() as uow:
-        owner = uow.users.get(user.id)
-        owner.end_sessions()
-        uow.users.update(owner)
-        uow.commit()
+        copy = uow.users.get(user.id)
+
+    copy.grant_admin()
+    with new_uow() as uow, pytest.raises(ConcurrencyConflictError):
+        uow.users.update(copy)
+
+
+def test_one_writer_may_update_the_same_user_twice_in_a_transaction(
+    new_uow: NewUnitOfWork,
+) -> None:
+    user = save(new_uow, make_user())
 
     with new_uow() as uow:
-        stale.grant_admin()
-        uow.users.update(stale)
+        loaded = uow.users.get(user.id)
+        loaded.grant_admin()
+        uow.users.update(loaded)
+        loaded.end_sessions()
+        uow.users.update(loaded)
         uow.commit()
+
     with new_uow() as uow:
         reloaded = uow.users.get(user.id)
-
-    assert (reloaded.token_version, reloaded.is_admin) == (1, True)
+    assert (reloaded.is_admin, reloaded.token_version) == (True, 1)
 
 
 def test_unknown_users_are_not_found(new_uow: NewUnitOfWork) -> None:

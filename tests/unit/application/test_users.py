@@ -198,9 +198,10 @@ def test_create_administrator_creates_or_promotes(
     uow: InMemoryUnitOfWork, hasher: ReversedPasswordHasher, clock: FixedClock, alice: User
 ) -> None:
     create = CreateAdministrator(uow=uow, hasher=hasher, clock=clock)
-    alice.deactivate()
     with uow:
-        uow.users.update(alice)
+        current = uow.users.get(alice.id)
+        current.deactivate()
+        uow.users.update(current)
         uow.commit()
 
     promoted = create.execute(email="alice@example.com", password="new password")

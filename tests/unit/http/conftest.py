@@ -15,7 +15,7 @@ from adapters.in_memory.repositories import InMemoryStore
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from config.settings import Settings
 from domain.user import Email
-from entrypoints.container import Container
+from entrypoints.api_container import ApiContainer
 from entrypoints.http.app import create_app
 
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
@@ -66,12 +66,12 @@ def settings() -> Settings:
 @pytest.fixture
 def container(
     settings: Settings, store: InMemoryStore, dispatcher: RecordingTaskDispatcher
-) -> Iterator[Container]:
-    container = Container()
-    container.settings.override(providers.Object(settings))
-    container.unit_of_work.override(providers.Factory(InMemoryUnitOfWork, store))
-    container.dispatcher.override(providers.Object(dispatcher))
-    container.probes.override(providers.List())
+) -> Iterator[ApiContainer]:
+    container = ApiContainer()
+    container.core.settings.override(providers.Object(settings))
+    container.core.unit_of_work.override(providers.Factory(InMemoryUnitOfWork, store))
+    container.core.dispatcher.override(providers.Object(dispatcher))
+    container.core.probes.override(providers.List())
     yield container
     container.reset_override()
 
@@ -79,23 +79,23 @@ def container(
 @pytest.fixture(scope="session")
 def shared_app() -> FastAPI:
     # Building the app costs more than most tests; each test swaps in its own container.
-    base = Container()
-    base.settings.override(providers.Object(make_settings()))
+    base = ApiContainer()
+    base.core.settings.override(providers.Object(make_settings()))
     return create_app(base)
 
 
 @pytest.fixture
-def client(container: Container, shared_app: FastAPI) -> Iterator[TestClient]:
+def client(container: ApiContainer, shared_app: FastAPI) -> Iterator[TestClient]:
     shared_app.state.container = container
     with TestClient(shared_app, raise_server_exceptions=False) as client:
         yield client
 
 
 @pytest.fixture
-def signup(client: TestClient, container: Container) -> Callable[..., Account]:
+def signup(client: TestClient, container: ApiContainer) -> Callable[..., Account]:
     def sign_up(email: str, *, admin: bool = False) -> Account:
         if admin:
-            user = container.create_administrator().execute(email=email, password=PASSWORD)
+            user = container.core.create_administrator().execute(email=email, password=PASSWORD)
             user_id = str(user.id)
         else:
             response = client.post(
@@ -107,7 +107,7 @@ def signup(client: TestClient, container: Container) -> Callable[..., Account]:
         assert token.status_code == 200, token.text
         access_token = token.json()["access_token"]
         if not user_id:  # a sign-up's answer names no user
-            with container.unit_of_work() as uow:
+            with container.core.unit_of_work() as uow:
                 user = uow.users.find_by_email(Email(email))
             assert user is not None
             user_id = str(user.id)
@@ -132,7 +132,7 @@ def admin(signup: Callable[..., Account]) -> Account:
 
 
 @pytest.fixture
-def override_settings(container: Container) -> Callable[..., Settings]:
+def override_settings(container: ApiContainer) -> Callable[..., Settings]:
     """Replace the settings for the rest of the test, e.g. `override_settings(allow_signup=False)`.
 
     Use cases are built per request, so what they read (sign-up, quotas, page sizes) changes at
@@ -142,7 +142,7 @@ def override_settings(container: Container) -> Callable[..., Settings]:
 
     def override(**changes: object) -> Settings:
         changed = make_settings(**changes)
-        container.settings.override(providers.Object(changed))
+        container.core.settings.override(providers.Object(changed))
         return changed
 
     return override

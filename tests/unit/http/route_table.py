@@ -16,7 +16,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
-from entrypoints.container import Container
+from entrypoints.api_container import ApiContainer
 from entrypoints.http.app import create_app
 from tests.unit.http.conftest import PASSWORD
 from tests.unit.http.support import API
@@ -160,4 +160,4 @@ def route_table(app: fastapi.FastAPI) -> list[Endpoint]:
     return endpoints
 
 
-ENDPOINTS = route_table(create_app(Container()))
+ENDPOINTS = route_table(create_app(ApiContainer()))

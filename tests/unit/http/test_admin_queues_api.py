@@ -7,20 +7,20 @@ from fastapi.testclient import TestClient
 
 from adapters.in_memory.queue_depths import FixedQueueDepths
 from adapters.in_memory.repositories import InMemoryStore
-from entrypoints.container import Container
+from entrypoints.api_container import ApiContainer
 from tests.unit.http.conftest import Account
 from tests.unit.http.support import API, assert_problem, create_task, start_task
 
 
 def test_queues_show_unclaimed_running_and_held_work_beside_the_brokers_depth(
     client: TestClient,
-    container: Container,
+    container: ApiContainer,
     store: InMemoryStore,
     alice: Account,
     admin: Account,
 ) -> None:
     # Workers reserved every message: the broker's list is empty, the work is not.
-    container.queue_depths.override(providers.Object(FixedQueueDepths({"default": 0})))
+    container.core.queue_depths.override(providers.Object(FixedQueueDepths({"default": 0})))
     running = create_task(client, alice)
     create_task(client, alice)
     start_task(store, running["id"])
@@ -51,9 +51,9 @@ def test_queues_show_unclaimed_running_and_held_work_beside_the_brokers_depth(
 
 
 def test_an_unreadable_broker_leaves_the_depth_unknown(
-    client: TestClient, container: Container, admin: Account
+    client: TestClient, container: ApiContainer, admin: Account
 ) -> None:
-    container.queue_depths.override(providers.Object(FixedQueueDepths(reachable=False)))
+    container.core.queue_depths.override(providers.Object(FixedQueueDepths(reachable=False)))
 
     response = client.get(f"{API}/admin/queues", headers=admin.headers)
 

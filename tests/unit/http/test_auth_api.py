@@ -15,7 +15,7 @@ from jose import jwt
 
 from adapters.in_memory.repositories import InMemoryStore
 from config.settings import Settings
-from entrypoints.container import Container
+from entrypoints.api_container import ApiContainer
 from tests.unit.http.conftest import PASSWORD, SECRET, Account
 from tests.unit.http.support import (
     API,
@@ -529,9 +529,9 @@ def test_a_password_change_needs_the_current_password_and_a_good_new_one(
 
 
 def test_a_password_reset_by_the_operator_revokes_tokens_taken_before(
-    client: TestClient, alice: Account, container: Container
+    client: TestClient, alice: Account, container: ApiContainer
 ) -> None:
-    container.create_administrator().execute(email=alice.email, password=NEW_PASSWORD)
+    container.core.create_administrator().execute(email=alice.email, password=NEW_PASSWORD)
 
     assert_unauthorized(client.get(ME, headers=alice.headers))
 

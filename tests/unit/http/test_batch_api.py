@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from adapters.in_memory.dispatcher import RecordingTaskDispatcher
 from adapters.in_memory.repositories import InMemoryStore
 from config.settings import Settings
-from entrypoints.container import Container
+from entrypoints.api_container import ApiContainer
 from entrypoints.http.app import create_app
 from tests.unit.http.conftest import Account
 from tests.unit.http.support import (
@@ -110,7 +110,7 @@ def test_a_batch_needs_a_token(client: TestClient) -> None:
 
 
 def test_the_openapi_document_describes_the_batch_route() -> None:
-    document = TestClient(create_app(Container())).get(f"{API}/openapi.json").json()
+    document = TestClient(create_app(ApiContainer())).get(f"{API}/openapi.json").json()
 
     operation = document["paths"][BATCH]["post"]
 

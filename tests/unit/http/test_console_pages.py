@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from adapters.in_memory.dispatcher import RecordingTaskDispatcher
 from domain.task import RunToken, TaskId
-from entrypoints.container import Container
+from entrypoints.api_container import ApiContainer
 from tests.unit.http.conftest import PASSWORD, Account
 
 CSRF = "taskhub_csrf"
@@ -320,11 +320,11 @@ def test_console_routes_are_not_in_the_openapi_document(client: TestClient, path
 
 
 def test_a_completed_tasks_records_are_shown_as_a_table(
-    client: TestClient, alice: Account, container: Container
+    client: TestClient, alice: Account, container: ApiContainer
 ) -> None:
     task_id = submit_rest(client, alice, "records")
     now = datetime.now(UTC)
-    with container.unit_of_work() as uow:
+    with container.core.unit_of_work() as uow:
         task = uow.tasks.get(TaskId(UUID(task_id)))
         task.start(run_token=RunToken("run"), at=now)
         records = [{"word": "a", "count": 2}, {"word": "b", "count": 1}]

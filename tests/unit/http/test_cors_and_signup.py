@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from adapters.in_memory.repositories import InMemoryStore
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
-from entrypoints.container import Container
+from entrypoints.api_container import ApiContainer
 from entrypoints.http.app import create_app
 from tests.unit.http.conftest import PASSWORD, SECRET, make_settings
 from tests.unit.http.support import API, assert_problem
@@ -29,10 +29,10 @@ PREFLIGHT = {
 @contextmanager
 def serving(**settings: object) -> Iterator[TestClient]:
     """The real app built from these settings (CORS is fixed when the app is built)."""
-    container = Container()
-    container.settings.override(providers.Object(make_settings(**settings)))
-    container.unit_of_work.override(providers.Factory(InMemoryUnitOfWork, InMemoryStore()))
-    container.probes.override(providers.List())
+    container = ApiContainer()
+    container.core.settings.override(providers.Object(make_settings(**settings)))
+    container.core.unit_of_work.override(providers.Factory(InMemoryUnitOfWork, InMemoryStore()))
+    container.core.probes.override(providers.List())
     with TestClient(create_app(container), raise_server_exceptions=False) as client:
         yield client
 

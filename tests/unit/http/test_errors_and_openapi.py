@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from adapters.in_memory.probe import FixedProbe
 from application.errors import DependencyUnavailableError
-from entrypoints.container import Container
+from entrypoints.api_container import ApiContainer
 from entrypoints.http.app import create_app
 from tests.unit.http.conftest import Account
 from tests.unit.http.route_table import ENDPOINTS, PUBLIC
@@ -37,7 +37,7 @@ class Unavailable:
 @pytest.fixture(scope="module")
 def openapi() -> dict[str, Any]:
     # The document calls no provider, so an app on a bare container serves it; no lifespan.
-    response = TestClient(create_app(Container())).get(f"{API}/openapi.json")
+    response = TestClient(create_app(ApiContainer())).get(f"{API}/openapi.json")
     assert response.status_code == 200, response.text
     document: dict[str, Any] = response.json()
     return document
@@ -124,9 +124,9 @@ def test_a_validation_problem_names_every_bad_field(client: TestClient, alice: A
 
 
 def test_an_unexpected_error_is_a_500_problem_that_leaks_nothing(
-    client: TestClient, container: Container, alice: Account
+    client: TestClient, container: ApiContainer, alice: Account
 ) -> None:
-    container.explain_wait.override(providers.Object(Exploding()))
+    container.core.explain_wait.override(providers.Object(Exploding()))
 
     response = client.get(f"{API}/tasks/{uuid.uuid4()}", headers=alice.headers)
 
@@ -137,9 +137,9 @@ def test_an_unexpected_error_is_a_500_problem_that_leaks_nothing(
 
 
 def test_an_unavailable_dependency_is_a_503_problem_with_retry_after(
-    client: TestClient, container: Container, alice: Account
+    client: TestClient, container: ApiContainer, alice: Account
 ) -> None:
-    container.list_tasks.override(providers.Object(Unavailable()))
+    container.core.list_tasks.override(providers.Object(Unavailable()))
 
     response = client.get(f"{API}/tasks", headers=alice.headers)
 
@@ -165,8 +165,10 @@ def test_readiness_is_ok_with_no_probes(client: TestClient) -> None:
     assert response.json() == {"status": "ok", "checks": {}}
 
 
-def test_readiness_is_ok_when_every_probe_answers(client: TestClient, container: Container) -> None:
-    container.probes.override(
+def test_readiness_is_ok_when_every_probe_answers(
+    client: TestClient, container: ApiContainer
+) -> None:
+    container.core.probes.override(
         providers.List(
             providers.Object(FixedProbe("database")), providers.Object(FixedProbe("broker"))
         )
@@ -179,9 +181,9 @@ def test_readiness_is_ok_when_every_probe_answers(client: TestClient, container:
 
 
 def test_readiness_is_503_naming_the_dependency_that_is_down(
-    client: TestClient, container: Container
+    client: TestClient, container: ApiContainer
 ) -> None:
-    container.probes.override(
+    container.core.probes.override(
         providers.List(
             providers.Object(FixedProbe("database")),
             providers.Object(FixedProbe("broker", down=True)),

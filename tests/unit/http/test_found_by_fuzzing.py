@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from adapters.in_memory.repositories import InMemoryStore
 from config.settings import Settings
-from entrypoints.container import Container
+from entrypoints.api_container import ApiContainer
 from entrypoints.http.app import create_app
 from tests.unit.http.conftest import Account
 from tests.unit.http.support import (
@@ -28,7 +28,9 @@ NOT_UTF8 = b'{"name": "\xff\xfe\x91"}'
 
 @pytest.fixture(scope="module")
 def openapi() -> dict[str, Any]:
-    document: dict[str, Any] = TestClient(create_app(Container())).get(f"{API}/openapi.json").json()
+    document: dict[str, Any] = (
+        TestClient(create_app(ApiContainer())).get(f"{API}/openapi.json").json()
+    )
     return document
 
 

@@ -10,7 +10,7 @@ from dependency_injector import providers
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from entrypoints.container import Container
+from entrypoints.api_container import ApiContainer
 from entrypoints.http.app import create_app
 from tests.unit.http.conftest import Account
 from tests.unit.http.support import API, create_task
@@ -21,7 +21,7 @@ Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
 @pytest.fixture
-def client(container: Container) -> Iterator[TestClient]:
+def client(container: ApiContainer) -> Iterator[TestClient]:
     """A fresh app per test (not the shared one), so every count starts at zero."""
     with TestClient(create_app(container), raise_server_exceptions=False) as client:
         yield client
@@ -112,9 +112,9 @@ def test_methods_nobody_routes_share_one_label(client: TestClient) -> None:
 
 
 def test_a_request_the_app_fails_on_is_counted_as_the_500_the_client_got(
-    client: TestClient, container: Container, alice: Account
+    client: TestClient, container: ApiContainer, alice: Account
 ) -> None:
-    container.list_tasks.override(providers.Callable(_failing_use_case))
+    container.core.list_tasks.override(providers.Callable(_failing_use_case))
 
     response = client.get(f"{API}/tasks", headers=alice.headers)
 

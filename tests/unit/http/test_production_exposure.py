@@ -12,7 +12,7 @@ from dependency_injector import providers
 from fastapi.testclient import TestClient
 
 from application.errors import DependencyUnavailableError
-from entrypoints.container import Container
+from entrypoints.api_container import ApiContainer
 from entrypoints.http.app import create_app
 from tests.unit.http.conftest import make_settings
 from tests.unit.http.support import API
@@ -33,11 +33,11 @@ class BrokenDatabase:
 
 
 @pytest.fixture
-def app_with(container: Container) -> Iterator[Callable[..., TestClient]]:
+def app_with(container: ApiContainer) -> Iterator[Callable[..., TestClient]]:
     clients: list[TestClient] = []
 
     def build(**settings: Any) -> TestClient:
-        container.settings.override(providers.Object(make_settings(**settings)))
+        container.core.settings.override(providers.Object(make_settings(**settings)))
         client = TestClient(create_app(container), raise_server_exceptions=False)
         clients.append(client)
         return client
@@ -88,9 +88,9 @@ def test_development_metrics_stay_open_without_a_token(
 
 
 def test_production_readiness_names_what_is_down_without_its_error_text(
-    app_with: Callable[..., TestClient], container: Container
+    app_with: Callable[..., TestClient], container: ApiContainer
 ) -> None:
-    container.probes.override(providers.List(providers.Object(BrokenDatabase())))
+    container.core.probes.override(providers.List(providers.Object(BrokenDatabase())))
 
     response = app_with(environment="production").get(f"{API}/health/ready")
 
@@ -99,9 +99,9 @@ def test_production_readiness_names_what_is_down_without_its_error_text(
 
 
 def test_readiness_outside_production_says_why_a_dependency_is_down(
-    app_with: Callable[..., TestClient], container: Container
+    app_with: Callable[..., TestClient], container: ApiContainer
 ) -> None:
-    container.probes.override(providers.List(providers.Object(BrokenDatabase())))
+    container.core.probes.override(providers.List(providers.Object(BrokenDatabase())))
 
     response = app_with(environment="test").get(f"{API}/health/ready")
 

@@ -17,7 +17,7 @@ from adapters.in_memory.clock import FixedClock
 from adapters.in_memory.dispatcher import RecordingTaskDispatcher
 from adapters.in_memory.repositories import InMemoryStore
 from config.settings import Settings
-from entrypoints.container import Container
+from entrypoints.api_container import ApiContainer
 from tests.unit.http.conftest import Account
 from tests.unit.http.support import (
     API,
@@ -456,9 +456,9 @@ def test_listing_filters_by_a_part_of_the_name_in_any_case(
 
 
 @pytest.fixture
-def clock(container: Container) -> FixedClock:
+def clock(container: ApiContainer) -> FixedClock:
     clock = FixedClock()
-    container.clock.override(providers.Object(clock))
+    container.core.clock.override(providers.Object(clock))
     return clock
 
 

@@ -1,0 +1,93 @@
+"""The SQL user repository, through Core: the token's read of its user is on every request."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from sqlalchemy import Row, Table, insert, select, update
+from sqlalchemy.orm import Session
+
+from adapters.sqlalchemy.compare_and_set import lost_race, write_changes
+from adapters.sqlalchemy.errors import unique_violations_as_already_exists
+from adapters.sqlalchemy.keyset import newest_first
+from adapters.sqlalchemy.mapping import user_from_row, user_values
+from adapters.sqlalchemy.tables import UserRow
+from application.ports import Cursor, UserRepository
+from domain.errors import AlreadyExistsError, NotFoundError
+from domain.user import Email, User, UserId
+
+_USERS = cast(Table, UserRow.__table__)
+# A write based on a read older than a change of the account's standing (active, admin) or
+# of its sessions (every password change and logout everywhere raises token_version) loses:
+# it would bring ended sessions back, or undo a deactivation.
+_GUARD = ("is_active", "is_admin", "token_version")
+
+
+class SqlAlchemyUserRepository(UserRepository):
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._loaded: dict[UserId, dict[str, Any]] = {}
+
+    def add(self, user: User) -> None:
+        # Checked first so the common case leaves the transaction usable; the constraint
+        # still catches two registrations racing.
+        if self.find_by_email(user.email) is not None:
+            raise AlreadyExistsError(
+                f"a user with email {user.email} already exists", field="email"
+            )
+        values = user_values(user)
+        with unique_violations_as_already_exists("user"):
+            self._session.execute(insert(_USERS), values)
+        self._loaded[user.id] = values
+
+    def get(self, user_id: UserId) -> User:
+        row = self._session.execute(select(_USERS).where(_USERS.c.id == user_id)).first()
+        if row is None:
+            raise NotFoundError(f"user {user_id} not found", user_id=str(user_id))
+        return self._remember(row)
+
+    def find_by_email(self, email: Email) -> User | None:
+        statement = select(_USERS).where(_USERS.c.email == email.value)
+        row = self._session.execute(statement).first()
+        return self._remember(row) if row is not None else None
+
+    def update(self, user: User) -> None:
+        loaded = self._loaded.get(user.id)
+        if loaded is None:  # never read through this repository: nothing to compare with
+            raise lost_race(self._session, UserRow, user.id, "user")
+        current = user_values(user)
+        with unique_violations_as_already_exists("user"):
+            written = write_changes(
+                self._session, UserRow, loaded=loaded, current=current, guard=_GUARD
+            )
+        if not written:
+            raise lost_race(self._session, UserRow, user.id, "user")
+        self._loaded[user.id] = current
+
+    def lock(self, user_id: UserId) -> None:
+        if self._session.get_bind().dialect.name == "sqlite":
+            # SQLite has one writer at a time: a write opens the transaction and takes the
+            # database's write lock (waiting busy_timeout for it), so what the transaction
+            # reads next is no older than the last commit. The column written is in no index.
+            writing = update(_USERS).where(_USERS.c.id == user_id)
+            self._session.execute(writing.values(is_active=_USERS.c.is_active))
+            return
+        # FOR NO KEY UPDATE: waits for another transaction's lock on the user, but not for the
+        # KEY SHARE locks that inserting a task or a model takes on its owner (foreign key).
+        locking = select(_USERS.c.id).where(_USERS.c.id == user_id)
+        self._session.execute(locking.with_for_update(key_share=True))
+
+    def find(self, *, after: Cursor | None, limit: int) -> list[User]:
+        statement = newest_first(
+            select(_USERS),
+            created_at=_USERS.c.created_at,
+            id_=_USERS.c.id,
+            after=after,
+            limit=limit,
+        )
+        return [self._remember(row) for row in self._session.execute(statement)]
+
+    def _remember(self, row: Row[Any]) -> User:
+        user = user_from_row(row)
+        self._loaded[user.id] = user_values(user)
+        return user

@@ -1,0 +1,82 @@
+"""The SQL workflow repository, through Core on the workflows table; the lock on a
+workflow's row serialises the releases of its tasks."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from adapters.sqlalchemy.compare_and_set import rows_written
+from adapters.sqlalchemy.errors import unique_violations_as_already_exists
+from adapters.sqlalchemy.keyset import newest_first
+from adapters.sqlalchemy.mapping import workflow_from_row, workflow_values
+from adapters.sqlalchemy.tables import TaskRow, WorkflowRow
+from application.ports import WorkflowQuery, WorkflowRepository
+from domain.errors import NotFoundError
+from domain.workflow import Workflow, WorkflowId
+
+_WORKFLOWS = cast(Table, WorkflowRow.__table__)
+_COLUMNS = _WORKFLOWS.c
+_TASKS = cast(Table, TaskRow.__table__)
+
+
+class SqlAlchemyWorkflowRepository(WorkflowRepository):
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._held: set[WorkflowId] = set()  # in this transaction (one repository each)
+
+    def add(self, workflow: Workflow) -> None:
+        with unique_violations_as_already_exists("workflow"):
+            self._session.execute(insert(_WORKFLOWS), workflow_values(workflow))
+
+    def get(self, workflow_id: WorkflowId) -> Workflow:
+        row = self._session.execute(select(_WORKFLOWS).where(_COLUMNS.id == workflow_id)).first()
+        if row is None:
+            raise NotFoundError(f"workflow {workflow_id} not found", workflow_id=str(workflow_id))
+        return workflow_from_row(row)
+
+    def lock(self, workflow_id: WorkflowId) -> None:
+        if workflow_id in self._held:
+            return
+        if self._session.get_bind().dialect.name == "sqlite":
+            # As UserRepository.lock: a write takes SQLite's one write lock at once.
+            writing = update(_WORKFLOWS).where(_COLUMNS.id == workflow_id)
+            locked = rows_written(self._session, writing.values(name=_COLUMNS.name))
+        else:
+            locking = select(_COLUMNS.id).where(_COLUMNS.id == workflow_id)
+            locked = len(self._session.execute(locking.with_for_update()).all())
+        if not locked:
+            raise NotFoundError(f"workflow {workflow_id} not found", workflow_id=str(workflow_id))
+
+    def update(self, workflow: Workflow) -> None:
+        values = workflow_values(workflow)
+        statement = (
+            update(_WORKFLOWS)
+            .where(_COLUMNS.id == workflow.id)
+            .values(status=values["status"], completed_at=values["completed_at"])
+        )
+        if not rows_written(self._session, statement):
+            raise NotFoundError(f"workflow {workflow.id} not found", workflow_id=str(workflow.id))
+
+    def delete(self, workflow: Workflow) -> None:
+        # The tasks' foreign key is ON DELETE CASCADE; deleted here as well, so SQLite
+        # without foreign keys enforced behaves the same.
+        self._session.execute(delete(_TASKS).where(_TASKS.c.workflow_id == workflow.id))
+        self._session.execute(delete(_WORKFLOWS).where(_COLUMNS.id == workflow.id))
+
+    def find(self, query: WorkflowQuery) -> list[Workflow]:
+        statement = select(_WORKFLOWS)
+        if query.owner_id is not None:
+            statement = statement.where(_COLUMNS.user_id == query.owner_id)
+        if query.status is not None:
+            statement = statement.where(_COLUMNS.status == query.status.value)
+        statement = newest_first(
+            statement,
+            created_at=_COLUMNS.created_at,
+            id_=_COLUMNS.id,
+            after=query.after,
+            limit=query.limit,
+        )
+        return [workflow_from_row(row) for row in self._session.execute(statement)]

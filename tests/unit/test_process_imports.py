@@ -1,0 +1,60 @@
+"""Each process imports what it runs: the API process none of the worker's code."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# The worker's Celery binding, watchdog and Prometheus run observer, the worker's and Beat's
+# containers, and Celery's own worker and Beat machinery.
+WORKER_MODULES = (
+    "entrypoints.worker",
+    "entrypoints.worker_container",
+    "entrypoints.beat_container",
+    "celery.worker",
+    "celery.apps.worker",
+    "celery.beat",
+)
+
+SERVE_ONE_REQUEST = """
+import json, sys
+from fastapi.testclient import TestClient
+from entrypoints.http.app import create_app
+with TestClient(create_app()) as client:
+    assert client.get("/api/v1/health/live").status_code == 200
+    assert client.get("/api/v1/openapi.json").status_code == 200
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_the_api_process_serves_without_importing_any_worker_module(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "TASKHUB_ENVIRONMENT": "test",
+        "TASKHUB_SECRET_KEY": "a-test-secret-key-that-is-long-enough-0123456789",
+        "TASKHUB_DATABASE_URL": f"sqlite:///{tmp_path / 'taskhub.db'}",
+        "TASKHUB_BROKER_URL": "memory://",
+        "TASKHUB_DATA_DIR": str(tmp_path),
+    }
+    completed = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
+        [sys.executable, "-c", SERVE_ONE_REQUEST],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    loaded = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert "entrypoints.http.app" in loaded  # the app was really built
+    worker_code = [
+        name
+        for name in loaded
+        if any(name == module or name.startswith(f"{module}.") for module in WORKER_MODULES)
+    ]
+    assert worker_code == []
