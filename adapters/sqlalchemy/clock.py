@@ -36,7 +36,7 @@ class DatabaseClock(Clock):
 
     def __init__(
         self,
-        read_server_time: Callable[[], datetime],
+        read_server_time: Callable[[], tuple[datetime, float]],
         *,
         fallback: Clock,
         resync_every: float = RESYNC_SECONDS,
@@ -65,22 +65,21 @@ class DatabaseClock(Clock):
         if not self._reading.acquire(blocking=False):
             return  # another thread is reading it; the last reading serves meanwhile
         try:
-            before = self._monotonic()
-            if before < self._next_read:
+            now = self._monotonic()
+            if now < self._next_read:
                 return
             try:
-                server_time = self._read_server_time()
+                server_time, read_at = self._read_server_time()
             except (DependencyUnavailableError, SQLAlchemyError) as exc:
-                self._next_read = before + self._retry_every
+                self._next_read = now + self._retry_every
                 logger.warning(
                     "could not read the database's clock (%s); %s",
                     exc,
                     "keeping the last reading" if self._anchor else "using this host's clock",
                 )
                 return
-            after = self._monotonic()
-            self._anchor = (server_time.astimezone(UTC), (before + after) / 2)
-            self._next_read = after + self._resync_every
+            self._anchor = (server_time.astimezone(UTC), read_at)
+            self._next_read = self._monotonic() + self._resync_every
         finally:
             self._reading.release()
 
@@ -91,9 +90,15 @@ class PostgresServerTime:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def __call__(self) -> datetime:
+    def __call__(self) -> tuple[datetime, float]:
+        """The server's time, and the monotonic instant it stands for: the middle of the
+        query's round trip, the connection already open (opening one can take longer than
+        the whole error this clock allows)."""
         with self._engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+            before = time.monotonic()
             value = connection.execute(text("SELECT clock_timestamp()")).scalar_one()
+            after = time.monotonic()
         if not isinstance(value, datetime) or value.tzinfo is None:
             raise TypeError(f"clock_timestamp() returned {value!r}")
-        return value
+        return value, (before + after) / 2

@@ -51,7 +51,8 @@ def test_a_task_that_raises_fails_once_with_the_error_type_and_message(client: A
 
     done = client.wait_for_status(task["id"], "failed", timeout=RUN_TIMEOUT)
 
-    assert done["error"] == {"type": "ValueError", "message": "boom"}
+    assert (done["error"]["type"], done["error"]["message"]) == ("ValueError", "boom")
+    assert done["error"]["traceback"].rstrip().endswith("ValueError: boom")
     assert done["attempts"] == 1
     assert done["result"] is None
 
@@ -78,10 +79,10 @@ def test_a_transient_error_that_outlasts_max_attempts_fails_the_task(client: Api
 
     assert done["max_attempts"] == 4
     assert done["attempts"] == 4
-    assert done["error"] == {
-        "type": "ConnectionError",
-        "message": "attempt 4 fails until attempt 5",
-    }
+    assert (done["error"]["type"], done["error"]["message"]) == (
+        "ConnectionError",
+        "attempt 4 fails until attempt 5",
+    )
 
 
 def test_a_pickle_message_naming_a_pending_task_is_refused_and_never_runs(

@@ -29,11 +29,11 @@ class Server:
         self.reads = 0
         self.down = False
 
-    def __call__(self) -> datetime:
+    def __call__(self) -> tuple[datetime, float]:
         if self.down:
             raise DependencyUnavailableError("the database is unavailable", dependency="database")
         self.reads += 1
-        return SERVER + timedelta(seconds=self.monotonic.value - 1000.0)
+        return SERVER + timedelta(seconds=self.monotonic.value - 1000.0), self.monotonic.value
 
 
 def clock_on(server: Server, monotonic: Monotonic) -> DatabaseClock:
@@ -75,7 +75,10 @@ def test_the_server_is_read_again_after_the_resync_interval() -> None:
 
 def test_a_server_in_another_time_zone_gives_utc() -> None:
     monotonic = Monotonic()
-    clock = clock_on(lambda: SERVER.astimezone(timezone(timedelta(hours=2))), monotonic)  # type: ignore[arg-type]
+    clock = clock_on(
+        lambda: (SERVER.astimezone(timezone(timedelta(hours=2))), monotonic.value),  # type: ignore[arg-type]
+        monotonic,
+    )
 
     now = clock.now()
 
@@ -110,3 +113,15 @@ def test_a_failed_resync_keeps_the_last_reading() -> None:
     monotonic.value += 400
 
     assert clock.now() == SERVER + timedelta(seconds=400)
+
+
+def test_the_time_a_connection_takes_to_open_does_not_skew_the_reading() -> None:
+    monotonic = Monotonic()
+
+    def opens_slowly_then_reads() -> tuple[datetime, float]:
+        monotonic.value += 10  # a new connection under load, before the query itself
+        return SERVER, monotonic.value
+
+    clock = clock_on(opens_slowly_then_reads, monotonic)  # type: ignore[arg-type]
+
+    assert clock.now() == SERVER
