@@ -41,7 +41,20 @@ _STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "A stream of `status` and `progress` events (id, event, data: the "
         "task as JSON with `eta_seconds`), with `: heartbeat` comments when quiet.",
-        "content": {EVENT_STREAM: {"schema": {"type": "string"}}},
+        # Each event of the stream, as SSE clients (and schemathesis) parse it.
+        "content": {
+            EVENT_STREAM: {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "string", "description": "The per-user event number."},
+                        "event": {"type": "string", "enum": ["status", "progress"]},
+                        "data": {"type": "string", "description": "The task, as JSON."},
+                        "retry": {"type": "integer"},
+                    },
+                }
+            }
+        },
     }
 }
 
