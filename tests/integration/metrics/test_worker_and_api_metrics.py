@@ -146,7 +146,14 @@ def test_worker_and_api_metrics_count_exactly_what_happened(deployment: Deployme
         ("low_priority",): 1,
     }
     by_status = labelled(worker, "taskhub_tasks_by_status", "status")
-    expected_statuses = {"pending": 1, "running": 0, "completed": 4, "failed": 1, "cancelled": 1}
+    expected_statuses = {
+        "waiting": 0,
+        "pending": 1,
+        "running": 0,
+        "completed": 4,
+        "failed": 1,
+        "cancelled": 1,
+    }
     assert by_status == {(status,): n for status, n in expected_statuses.items()}
     in_database = statuses_in_database(deployment.database_url)
     assert {s: n for (s,), n in by_status.items() if n} == in_database
