@@ -19,6 +19,10 @@ from tests.e2e.stack import Stack, running_stack
 from tests.support.databases import REQUIRE_SERVICES_ENV, _unavailable, migrated_database
 
 webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.common.exceptions import (  # noqa: E402
+    NoSuchElementException,
+    StaleElementReferenceException,
+)
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -72,11 +76,30 @@ def _account(stack: Stack) -> str:
     return email
 
 
+def _waiting(browser: WebDriver) -> WebDriverWait[WebDriver]:
+    # The page's live parts are swapped by htmx every few seconds: an element found just
+    # before a swap is stale a moment later, so each look is simply tried again.
+    return WebDriverWait(
+        browser,
+        WAIT_SECONDS,
+        poll_frequency=0.2,
+        ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
+    )
+
+
 def _wait_for_text(browser: WebDriver, element_id: str, text: str) -> None:
-    WebDriverWait(browser, WAIT_SECONDS, poll_frequency=0.2).until(
+    _waiting(browser).until(
         lambda b: text in b.find_element(By.ID, element_id).text,
         f"#{element_id} to show {text!r}",
     )
+
+
+def _click(browser: WebDriver, element_id: str) -> None:
+    def clicked(b: WebDriver) -> bool:
+        b.find_element(By.ID, element_id).click()
+        return True
+
+    _waiting(browser).until(clicked, f"#{element_id} to be clicked")
 
 
 def _submit_countdown(browser: WebDriver, base: str, *, name: str, seconds: str) -> None:
@@ -120,12 +143,17 @@ def test_a_user_signs_in_submits_watches_cancels_and_signs_out(
 
     # A long one, cancelled from its page.
     _submit_countdown(browser, base, name="to cancel", seconds="600")
-    browser.find_element(By.ID, "cancel").click()
+    _click(browser, "cancel")
     _wait_for_text(browser, "task-status", "cancelled")
 
     browser.get(f"{base}/ui/tasks")
-    rows = browser.find_elements(By.CSS_SELECTOR, "tr[data-task-id]")
-    names = [row.find_element(By.CSS_SELECTOR, "td a").text for row in rows]
+    names = _waiting(browser).until(
+        lambda b: [
+            row.find_element(By.CSS_SELECTOR, "td a").text
+            for row in b.find_elements(By.CSS_SELECTOR, "tr[data-task-id]")
+        ],
+        "the task list to be read",
+    )
     assert names == ["to cancel", "watched countdown"]  # newest first
     browser.save_screenshot(str(tmp_path / "console-task-list.png"))
 
