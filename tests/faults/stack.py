@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from adapters.celery.topology import create_celery_app, destination, task_name
 from tests.e2e.api_client import TERMINAL, ApiClient, Task, wait_until
 from tests.e2e.process import ManagedProcess
@@ -171,3 +173,33 @@ def start_scheduler(stack: Stack, **settings: str) -> ManagedProcess:
     process = stack._spawn("scheduler", ["scheduler"], stack.env(**settings))
     process.wait_for_log(SCHEDULER_READY, timeout=60.0)
     return process
+
+
+@contextmanager
+def api_alone(
+    backend: str, *, broker_url: str, directory: Path, **settings: str
+) -> Iterator[FaultStack]:
+    """An API process with no worker, on a fresh migrated database: what it stores stays
+    pending, for tests that race requests against each other."""
+    with migrated_database(backend, directory) as database_url:
+        stack = FaultStack(database_url=database_url, broker_url=broker_url, directory=directory)
+        try:
+            stack.start_api(**settings)
+            yield stack
+        finally:
+            stack.stop()
+
+
+@contextmanager
+def racing_client(api: FaultStack, *, connections: int, timeout: float) -> Iterator[ApiClient]:
+    """A signed-up client with a connection for every request at once: none waits for the
+    client's own pool, so the requests race in the server."""
+    with api.client().sign_up() as signed_up:
+        signed_up.http = httpx.Client(
+            base_url=signed_up.http.base_url,
+            headers=signed_up.http.headers,
+            timeout=timeout,
+            trust_env=False,
+            limits=httpx.Limits(max_connections=connections),
+        )
+        yield signed_up

@@ -9,13 +9,12 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 import pytest
 
 from tests.e2e.api_client import ApiClient
 from tests.faults.conftest import RecordFigures
-from tests.faults.stack import FaultStack
-from tests.support.databases import database_backends, migrated_database
+from tests.faults.stack import FaultStack, api_alone, racing_client
+from tests.support.databases import database_backends
 from tests.support.redis_server import RedisServer
 
 CANCELS = 50
@@ -31,29 +30,14 @@ def api(
 ) -> Iterator[FaultStack]:
     """An API process alone: no worker, so the task stays pending until cancelled."""
     directory = tmp_path_factory.mktemp(f"concurrent-{request.param}")
-    with migrated_database(request.param, directory) as database_url:
-        stack = FaultStack(
-            database_url=database_url, broker_url=redis_server.url, directory=directory
-        )
-        try:
-            stack.start_api()
-            yield stack
-        finally:
-            stack.stop()
+    with api_alone(request.param, broker_url=redis_server.url, directory=directory) as stack:
+        yield stack
 
 
 @pytest.fixture
 def client(api: FaultStack) -> Iterator[ApiClient]:
-    with api.client().sign_up() as signed_up:
-        # Enough connections for every request at once: none waits for the client's pool.
-        signed_up.http = httpx.Client(
-            base_url=signed_up.http.base_url,
-            headers=signed_up.http.headers,
-            timeout=30,
-            trust_env=False,
-            limits=httpx.Limits(max_connections=CANCELS + RENAMES),
-        )
-        yield signed_up
+    with racing_client(api, connections=CANCELS + RENAMES, timeout=30) as racing:
+        yield racing
 
 
 def test_fifty_cancels_and_renames_of_one_task_at_once_agree_on_one_outcome(

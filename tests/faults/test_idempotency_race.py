@@ -7,14 +7,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from tests.e2e.api_client import ApiClient
 from tests.faults.conftest import RecordFigures
-from tests.faults.stack import FaultStack, every_task
+from tests.faults.stack import FaultStack, api_alone, every_task, racing_client
 from tests.faults.test_quota_race import all_at_once
-from tests.support.databases import database_backends, migrated_database
+from tests.support.databases import database_backends
 from tests.support.redis_server import RedisServer
 
 REQUESTS = 50
@@ -28,28 +27,14 @@ def api(
 ) -> Iterator[FaultStack]:
     """An API process alone: no worker, so the task stays pending."""
     directory = tmp_path_factory.mktemp(f"idempotency-race-{request.param}")
-    with migrated_database(request.param, directory) as database_url:
-        stack = FaultStack(
-            database_url=database_url, broker_url=redis_server.url, directory=directory
-        )
-        try:
-            stack.start_api()
-            yield stack
-        finally:
-            stack.stop()
+    with api_alone(request.param, broker_url=redis_server.url, directory=directory) as stack:
+        yield stack
 
 
 @pytest.fixture
 def client(api: FaultStack) -> Iterator[ApiClient]:
-    with api.client().sign_up() as signed_up:
-        signed_up.http = httpx.Client(
-            base_url=signed_up.http.base_url,
-            headers=signed_up.http.headers,
-            timeout=60,
-            trust_env=False,
-            limits=httpx.Limits(max_connections=REQUESTS),
-        )
-        yield signed_up
+    with racing_client(api, connections=REQUESTS, timeout=60) as racing:
+        yield racing
 
 
 def test_fifty_requests_at_once_with_one_key_create_exactly_one_task(

@@ -14,8 +14,8 @@ import pytest
 
 from tests.e2e.api_client import ApiClient
 from tests.faults.conftest import RecordFigures
-from tests.faults.stack import FaultStack, every_task
-from tests.support.databases import database_backends, migrated_database
+from tests.faults.stack import FaultStack, api_alone, every_task, racing_client
+from tests.support.databases import database_backends
 from tests.support.redis_server import RedisServer
 
 LIMIT = 10
@@ -32,29 +32,20 @@ def api(
 ) -> Iterator[FaultStack]:
     """An API process alone, with a quota of LIMIT: no worker, so every task stays pending."""
     directory = tmp_path_factory.mktemp(f"quota-race-{request.param}")
-    with migrated_database(request.param, directory) as database_url:
-        stack = FaultStack(
-            database_url=database_url, broker_url=redis_server.url, directory=directory
-        )
-        try:
-            stack.start_api(TASKHUB_MAX_ACTIVE_TASKS_PER_USER=str(LIMIT))
-            yield stack
-        finally:
-            stack.stop()
+    with api_alone(
+        request.param,
+        broker_url=redis_server.url,
+        directory=directory,
+        TASKHUB_MAX_ACTIVE_TASKS_PER_USER=str(LIMIT),
+    ) as stack:
+        yield stack
 
 
 @pytest.fixture
 def client(api: FaultStack) -> Iterator[ApiClient]:
     """A fresh user, with a connection for each request sent at once."""
-    with api.client().sign_up() as signed_up:
-        signed_up.http = httpx.Client(
-            base_url=signed_up.http.base_url,
-            headers=signed_up.http.headers,
-            timeout=60,
-            trust_env=False,
-            limits=httpx.Limits(max_connections=max(BATCHES, SINGLES)),
-        )
-        yield signed_up
+    with racing_client(api, connections=max(BATCHES, SINGLES), timeout=60) as racing:
+        yield racing
 
 
 def all_at_once(count: int, send: Callable[[int], httpx.Response]) -> list[httpx.Response]:
