@@ -709,7 +709,7 @@ class TaskContext(ABC):
     @property
     @abstractmethod
     def owner_is_admin(self) -> bool:
-        """Whether that user was an administrator when the run started."""
+        """Whether that user is an administrator, as first asked during this run."""
 
     @abstractmethod
     def progress(self, percent: int, message: str | None = None) -> None:

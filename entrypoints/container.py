@@ -47,6 +47,7 @@ from application.running.check_run import CheckRun
 from application.running.record_heartbeat import RecordHeartbeat
 from application.running.record_outcome import RecordOutcome
 from application.running.report_progress import ReportProgress
+from application.running.read_owner_role import ReadOwnerRole
 from application.running.run_task import RunTuning
 from application.running.start_task import StartTask
 from application.scheduling import ScheduleRules
@@ -390,6 +391,7 @@ class CoreContainer(containers.DeclarativeContainer):
     start_task = providers.Factory(StartTask, uow=unit_of_work, clock=clock)
     report_progress = providers.Factory(ReportProgress, uow=unit_of_work, clock=clock)
     check_run = providers.Factory(CheckRun, uow=unit_of_work)
+    read_owner_role = providers.Factory(ReadOwnerRole, uow=unit_of_work)
     record_heartbeat = providers.Factory(RecordHeartbeat, uow=unit_of_work, clock=clock)
     fail_overrun_task = providers.Factory(
         FailOverrunTask, uow=unit_of_work, clock=clock, publisher=publisher

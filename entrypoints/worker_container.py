@@ -48,6 +48,7 @@ class WorkerContainer(containers.DeclarativeContainer):
         tuning=core.run_tuning,
         observer=run_observer,
         append_logs=core.append_task_logs,
+        read_owner_role=core.read_owner_role,
     )
     backlog_collector = providers.Factory(
         BacklogCollector,

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from adapters.sqlalchemy.errors import unique_violations_as_already_exists
@@ -20,6 +20,14 @@ from domain.user import UserId
 _KEYS = cast(Table, IdempotencyKeyRow.__table__)
 _EVENTS = cast(Table, TaskEventRow.__table__)
 _USERS = cast(Table, UserRow.__table__)
+# Built once: on a run's path, building a statement costs more than SQLite executing it.
+_BUMP_SEQUENCE = (
+    update(_USERS)
+    .where(_USERS.c.id == bindparam("user_id"))
+    .values(event_sequence=_USERS.c.event_sequence + 1)
+    .returning(_USERS.c.event_sequence)
+)
+_ADD_EVENT = insert(_EVENTS)
 
 
 class SqlAlchemyIdempotencyKeyRepository(IdempotencyKeyRepository):
@@ -74,25 +82,18 @@ class SqlAlchemyEventRepository(EventRepository):
         self.staged: list[TaskEvent] = []
 
     def next_sequence(self, user_id: UserId) -> int:
-        bump = (
-            update(_USERS)
-            .where(_USERS.c.id == user_id)
-            .values(event_sequence=_USERS.c.event_sequence + 1)
-            .returning(_USERS.c.event_sequence)
-        )
-        return int(self._session.execute(bump).scalar_one())
+        return int(self._session.execute(_BUMP_SEQUENCE, {"user_id": user_id}).scalar_one())
 
     def add(self, event: TaskEvent) -> None:
-        self._session.execute(
-            insert(_EVENTS).values(
-                user_id=event.user_id,
-                sequence=event.sequence,
-                task_id=event.task_id,
-                kind=event.kind.value,
-                data=event.data,
-                occurred_at=event.occurred_at,
-            )
-        )
+        values = {
+            "user_id": event.user_id,
+            "sequence": event.sequence,
+            "task_id": event.task_id,
+            "kind": event.kind.value,
+            "data": event.data,
+            "occurred_at": event.occurred_at,
+        }
+        self._session.execute(_ADD_EVENT, values)
         self.staged.append(event)
 
     def after(

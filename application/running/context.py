@@ -43,7 +43,9 @@ class RunContext(TaskContext):
     check_run: CheckRun
     min_interval: float = 0.5
     owner_id: UserId | None = None
-    owner_is_admin: bool = False
+    # Asked once, the first time the function wants to know (most never do): a read of the
+    # owner on every claim was a statement per run for the files task types' sake.
+    owner_role: Callable[[], bool] | None = None
     upstream: dict[str, dict[str, Any]] = field(default_factory=dict)
     monotonic: Callable[[], float] = time.monotonic
     # Log lines go nowhere without it (runs in tests that do not look at them).
@@ -61,6 +63,18 @@ class RunContext(TaskContext):
     _log_lines: list[TaskLogLine] = field(default_factory=list)
     _last_log_write: float = float("-inf")
     _log_lock: threading.Lock = field(default_factory=threading.Lock)
+    _owner_is_admin: bool | None = None
+
+    @property
+    def owner_is_admin(self) -> bool:
+        """Whether the owner is an administrator, as the database said when first asked
+        during this run; not one if it cannot tell (confined, never widened)."""
+        if self._owner_is_admin is None:
+            try:
+                self._owner_is_admin = self.owner_role() if self.owner_role else False
+            except DependencyUnavailableError:
+                return False
+        return self._owner_is_admin
 
     def progress(self, percent: int, message: str | None = None) -> None:
         self._raise_if_cancelled()

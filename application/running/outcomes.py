@@ -25,7 +25,6 @@ class TaskRun:
     request_id: str | None = None
     # Whose task it is: a task reads files only in its owner's folder (an admin's, anywhere).
     owner_id: UserId | None = None
-    owner_is_admin: bool = False
     # A workflow's task: key -> how each task it depends on ended ({"status", "result",
     # "error"}), and the size of that as JSON.
     upstream: dict[str, dict[str, Any]] = field(default_factory=dict)

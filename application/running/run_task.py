@@ -28,6 +28,7 @@ from application.running.outcomes import (
     TakenBack,
     TaskRun,
 )
+from application.running.read_owner_role import ReadOwnerRole
 from application.running.record_outcome import RecordOutcome
 from application.running.report_progress import ReportProgress
 from application.running.start_task import StartTask
@@ -111,6 +112,7 @@ class RunTask:
     observer: RunObserver = UNOBSERVED
     sleep: Callable[[float], None] = time.sleep
     append_logs: AppendTaskLogs | None = None
+    read_owner_role: ReadOwnerRole | None = None
 
     def execute(self, task_id: TaskId) -> RunOutcome:
         """What happened to the delivery, as stored. Raises DependencyUnavailableError
@@ -141,7 +143,7 @@ class RunTask:
             check_run=self.check_run,
             min_interval=self.tuning.progress_interval,
             owner_id=run.owner_id,
-            owner_is_admin=run.owner_is_admin,
+            owner_role=self._owner_role(run),
             upstream=run.upstream,
             append_logs=self.append_logs,
         )
@@ -183,6 +185,12 @@ class RunTask:
         if isinstance(execution, Retried) and task.status is TaskStatus.FAILED:
             return Failed(execution.error_type, execution.message, execution.traceback)
         return execution
+
+    def _owner_role(self, run: TaskRun) -> Callable[[], bool] | None:
+        read, owner = self.read_owner_role, run.owner_id
+        if read is None or owner is None:
+            return None
+        return lambda: read.execute(owner)
 
     def _persist(self, write: Callable[[], T], *, attempts: int | None) -> T:
         """Retry a write through a database outage: `attempts` times, or until it is made

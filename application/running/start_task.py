@@ -13,7 +13,6 @@ from application.ports import Clock, UnitOfWork
 from application.running.outcomes import TaskRun
 from application.task_events import record_task_event
 from application.workflows import upstream_of
-from domain.errors import NotFoundError
 from domain.event import EventKind
 from domain.task import RunToken, TaskId, WorkerId
 
@@ -44,10 +43,6 @@ class StartTask:
             task.start(run_token=token, at=now, worker=self.worker())
             self.uow.tasks.update(task)
             record_task_event(self.uow, task, EventKind.STATUS, at=now)
-            try:
-                owner_is_admin = self.uow.users.get(task.user_id).is_admin
-            except NotFoundError:  # cannot be while the task row exists (cascade); be safe
-                owner_is_admin = False
             upstream = {key: u.as_json() for key, u in upstream_of(self.uow, task).items()}
             self.uow.commit()
         return TaskRun(
@@ -61,7 +56,6 @@ class StartTask:
             max_attempts=task.max_attempts,
             request_id=task.request_id,
             owner_id=task.user_id,
-            owner_is_admin=owner_is_admin,
             upstream=upstream,
             upstream_bytes=len(json.dumps(upstream)) if upstream else 0,
             workflow_id=task.workflow_id,

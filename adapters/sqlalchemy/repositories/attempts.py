@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from adapters.sqlalchemy.mapping import attempt_from_row, attempt_values
@@ -16,6 +17,8 @@ from domain.task import TaskId
 
 _ATTEMPTS = cast(Table, TaskAttemptRow.__table__)
 _COLUMNS = _ATTEMPTS.c
+_ADD_ONCE_SQLITE = sqlite.insert(_ATTEMPTS).on_conflict_do_nothing()
+_ADD_ONCE_POSTGRESQL = postgresql.insert(_ATTEMPTS).on_conflict_do_nothing()
 
 
 class SqlAlchemyAttemptRepository(AttemptRepository):
@@ -23,13 +26,10 @@ class SqlAlchemyAttemptRepository(AttemptRepository):
         self._session = session
 
     def add(self, attempt: Attempt) -> None:
-        recorded = self._session.execute(
-            select(_COLUMNS.number).where(
-                _COLUMNS.task_id == attempt.task_id, _COLUMNS.number == attempt.number
-            )
-        ).first()
-        if recorded is None:
-            self._session.execute(insert(_ATTEMPTS), attempt_values(attempt))
+        # One statement: the first record of a number stays, a later one is a no-op.
+        dialect = self._session.get_bind().dialect.name
+        statement = _ADD_ONCE_POSTGRESQL if dialect == "postgresql" else _ADD_ONCE_SQLITE
+        self._session.execute(statement, attempt_values(attempt))
 
     def list(self, task_id: TaskId) -> list[Attempt]:
         statement = select(_ATTEMPTS).where(_COLUMNS.task_id == task_id).order_by(_COLUMNS.number)

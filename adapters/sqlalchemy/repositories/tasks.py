@@ -8,7 +8,19 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, case, delete, false, func, insert, select, true, update
+from sqlalchemy import (
+    Row,
+    Table,
+    bindparam,
+    case,
+    delete,
+    false,
+    func,
+    insert,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -28,6 +40,9 @@ _TASKS = cast(Table, TaskRow.__table__)
 _COLUMNS = _TASKS.c
 # Seeds the hash of concurrency keys' advisory locks, apart from any other advisory lock.
 _KEY_LOCK_SEED = 0x7461736B
+# Built once: a run reads its task twice, and building the statement cost more than
+# SQLite's running it.
+_BY_ID = select(_TASKS).where(_COLUMNS.id == bindparam("task_id"))
 
 
 class SqlAlchemyTaskRepository(TaskRepository):
@@ -51,7 +66,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
         self._loaded.update(loaded)
 
     def get(self, task_id: TaskId) -> Task:
-        row = self._session.execute(select(_TASKS).where(_TASKS.c.id == task_id)).first()
+        row = self._session.execute(_BY_ID, {"task_id": task_id}).first()
         if row is None:
             raise NotFoundError(f"task {task_id} not found", task_id=str(task_id))
         return self._remember(row)

@@ -13,6 +13,7 @@ from adapters.in_memory.dispatcher import RecordingTaskDispatcher
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from application.publishing import TaskPublisher
 from application.running.outcomes import Completed, Failed, Retried
+from application.running.read_owner_role import ReadOwnerRole
 from application.running.record_outcome import RecordOutcome
 from application.running.report_progress import ReportProgress
 from application.running.start_task import StartTask
@@ -24,7 +25,7 @@ from domain.errors import (
     StaleRunError,
 )
 from domain.task import RunToken, Task, TaskError, TaskId, TaskStatus
-from domain.user import User
+from domain.user import User, UserId
 from tests.factories import record_outcome
 
 
@@ -60,12 +61,21 @@ def test_claim_moves_the_task_to_running_and_hands_out_a_run_token(
     assert (run.task_type, run.kwargs) == ("sleep", {"seconds": 1})
 
 
-def test_a_claimed_run_says_whose_task_it_is_and_whether_they_are_an_admin(
+def test_a_claimed_run_says_whose_task_it_is(
     uow: InMemoryUnitOfWork, clock: FixedClock, task: Task, alice: User
 ) -> None:
     run = StartTask(uow=uow, clock=clock).execute(task.id)
 
-    assert (run.owner_id, run.owner_is_admin) == (alice.id, False)
+    assert run.owner_id == alice.id
+
+
+def test_the_owner_role_is_read_as_stored_and_a_missing_owner_is_no_admin(
+    uow: InMemoryUnitOfWork, alice: User
+) -> None:
+    read = ReadOwnerRole(uow=uow)
+
+    assert read.execute(alice.id) is False
+    assert read.execute(UserId(uuid4())) is False
 
 
 def test_a_second_delivery_of_the_same_task_cannot_claim_it(

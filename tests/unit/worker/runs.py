@@ -11,6 +11,7 @@ from application.ports import RunObserver, RunSupervisor
 from application.publishing import RecordDispatchedNow, TaskPublisher
 from application.running.append_task_logs import AppendTaskLogs
 from application.running.check_run import CheckRun
+from application.running.read_owner_role import ReadOwnerRole
 from application.running.record_heartbeat import RecordHeartbeat
 from application.running.record_outcome import RecordOutcome
 from application.running.report_progress import ReportProgress
@@ -47,6 +48,7 @@ def run_task_on(
         tuning=tuning or RunTuning(),
         observer=observer,
         append_logs=AppendTaskLogs(uow=uow, keep=keep_log_lines),
+        read_owner_role=ReadOwnerRole(uow=uow),
     )
 
 

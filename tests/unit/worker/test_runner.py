@@ -85,6 +85,10 @@ def stubborn(ctx: TaskContext, args: Steps) -> None:
     time.sleep(30)
 
 
+def asks_its_owners_role(ctx: TaskContext, args: Steps) -> bool:
+    return ctx.owner_is_admin
+
+
 REGISTRY = TaskTypeRegistry(
     [
         TaskType(
@@ -105,6 +109,7 @@ REGISTRY = TaskTypeRegistry(
             ("unserialisable", unserialisable),
             ("cooperative", cooperative),
             ("stubborn", stubborn),
+            ("asks_its_owners_role", asks_its_owners_role),
         ]
     ]
 )
@@ -149,6 +154,16 @@ def test_a_task_runs_to_completion_with_its_result(
         {"steps": 4},
         100,
     )
+
+
+def test_a_run_learns_whether_its_owner_is_an_administrator_when_it_asks(
+    runner: RunTask, uow: InMemoryUnitOfWork, alice: User, admin: User
+) -> None:
+    users_task = submitted(uow, alice, "asks_its_owners_role")
+    admins_task = submitted(uow, admin, "asks_its_owners_role")
+
+    assert runner.execute(users_task.id) == Completed(False)
+    assert runner.execute(admins_task.id) == Completed(True)
 
 
 def test_a_completed_task_shows_the_last_progress_message_it_reported_at_100_percent(
