@@ -338,13 +338,19 @@ class EventRepository(ABC):
     """Task events, numbered per user in the order their transactions commit."""
 
     @abstractmethod
-    def next_sequence(self, user_id: UserId) -> int:
-        """The user's next event number. Holds the user until the transaction ends, so a
-        later number is never visible before an earlier one."""
+    def next_sequence(self, user_id: UserId, count: int = 1) -> int:
+        """The first of the user's next `count` event numbers (consecutive). Holds the user
+        until the transaction ends, so a later number is never visible before an earlier
+        one."""
 
     @abstractmethod
     def add(self, event: TaskEvent) -> None:
         """Stage the event; after the commit it is also handed to the EventChannel."""
+
+    def add_many(self, events: Sequence[TaskEvent]) -> None:
+        """Stage the events, as `add` each."""
+        for event in events:
+            self.add(event)
 
     @abstractmethod
     def after(

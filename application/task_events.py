@@ -9,6 +9,7 @@ from typing import Any
 from application.ports import UnitOfWork
 from domain.event import EventKind, TaskEvent
 from domain.task import Task
+from domain.user import UserId
 
 
 def record_task_event(uow: UnitOfWork, task: Task, kind: EventKind, *, at: datetime) -> TaskEvent:
@@ -29,8 +30,26 @@ def record_task_event(uow: UnitOfWork, task: Task, kind: EventKind, *, at: datet
 
 
 def record_status_events(uow: UnitOfWork, tasks: list[Task], *, at: datetime) -> None:
+    """The status events of many tasks (a batch, a workflow): each owner's numbers taken
+    in one step and the events stored in one, instead of two statements a task."""
+    by_owner: dict[UserId, list[Task]] = {}
     for task in tasks:
-        record_task_event(uow, task, EventKind.STATUS, at=at)
+        by_owner.setdefault(task.user_id, []).append(task)
+    events = []
+    for owner, owned in by_owner.items():
+        first = uow.events.next_sequence(owner, len(owned))
+        events += [
+            TaskEvent(
+                user_id=owner,
+                sequence=first + n,
+                task_id=task.id,
+                kind=EventKind.STATUS,
+                data=task_snapshot(task),
+                occurred_at=at,
+            )
+            for n, task in enumerate(owned)
+        ]
+    uow.events.add_many(events)
 
 
 def task_snapshot(task: Task, *, eta_seconds: float | None = None) -> dict[str, Any]:

@@ -44,10 +44,10 @@ from application.ports import Clock, EventChannel, LoginThrottle
 from application.publishing import RecordDispatchedNow, TaskPublisher
 from application.running.append_task_logs import AppendTaskLogs
 from application.running.check_run import CheckRun
+from application.running.read_owner_role import ReadOwnerRole
 from application.running.record_heartbeat import RecordHeartbeat
 from application.running.record_outcome import RecordOutcome
 from application.running.report_progress import ReportProgress
-from application.running.read_owner_role import ReadOwnerRole
 from application.running.run_task import RunTuning
 from application.running.start_task import StartTask
 from application.scheduling import ScheduleRules

@@ -69,9 +69,9 @@ class InMemoryEventRepository(EventRepository):
         self._sequences: dict[UserId, int] = {}
         self._cutoff: tuple[datetime, int] | None = None
 
-    def next_sequence(self, user_id: UserId) -> int:
+    def next_sequence(self, user_id: UserId, count: int = 1) -> int:
         current = self._sequences.get(user_id, self._store.sequences.get(user_id, 0))
-        self._sequences[user_id] = current + 1
+        self._sequences[user_id] = current + count
         return current + 1
 
     def add(self, event: TaskEvent) -> None:

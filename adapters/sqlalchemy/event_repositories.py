@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
@@ -24,7 +25,7 @@ _USERS = cast(Table, UserRow.__table__)
 _BUMP_SEQUENCE = (
     update(_USERS)
     .where(_USERS.c.id == bindparam("user_id"))
-    .values(event_sequence=_USERS.c.event_sequence + 1)
+    .values(event_sequence=_USERS.c.event_sequence + bindparam("count"))
     .returning(_USERS.c.event_sequence)
 )
 _ADD_EVENT = insert(_EVENTS)
@@ -81,20 +82,18 @@ class SqlAlchemyEventRepository(EventRepository):
         self._session = session
         self.staged: list[TaskEvent] = []
 
-    def next_sequence(self, user_id: UserId) -> int:
-        return int(self._session.execute(_BUMP_SEQUENCE, {"user_id": user_id}).scalar_one())
+    def next_sequence(self, user_id: UserId, count: int = 1) -> int:
+        bumped = self._session.execute(_BUMP_SEQUENCE, {"user_id": user_id, "count": count})
+        return int(bumped.scalar_one()) - count + 1
 
     def add(self, event: TaskEvent) -> None:
-        values = {
-            "user_id": event.user_id,
-            "sequence": event.sequence,
-            "task_id": event.task_id,
-            "kind": event.kind.value,
-            "data": event.data,
-            "occurred_at": event.occurred_at,
-        }
-        self._session.execute(_ADD_EVENT, values)
+        self._session.execute(_ADD_EVENT, _event_values(event))
         self.staged.append(event)
+
+    def add_many(self, events: Sequence[TaskEvent]) -> None:
+        if events:
+            self._session.execute(_ADD_EVENT, [_event_values(event) for event in events])
+            self.staged.extend(events)
 
     def after(
         self, user_id: UserId, sequence: int, *, task_id: TaskId | None = None, limit: int
@@ -133,6 +132,17 @@ class SqlAlchemyEventRepository(EventRepository):
             _EVENTS.c.occurred_at < cutoff, _EVENTS.c.occurred_at <= bound
         )
         return _rowcount(self._session.execute(statement))
+
+
+def _event_values(event: TaskEvent) -> dict[str, Any]:
+    return {
+        "user_id": event.user_id,
+        "sequence": event.sequence,
+        "task_id": event.task_id,
+        "kind": event.kind.value,
+        "data": event.data,
+        "occurred_at": event.occurred_at,
+    }
 
 
 def _event(row: Any) -> TaskEvent:

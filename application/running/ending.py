@@ -8,7 +8,7 @@ from datetime import datetime
 from application.flow_control import release_freed_slots
 from application.model_settlement import settle_model_task
 from application.ports import UnitOfWork
-from application.task_events import record_task_event
+from application.task_events import record_status_events, record_task_event
 from application.workflows import advance_workflow
 from domain.attempt import Attempt
 from domain.event import EventKind
@@ -31,6 +31,5 @@ def run_ended(uow: UnitOfWork, task: Task, *, at: datetime) -> list[Task]:
         uow.attempts.add(Attempt.ended(task, at=at))
     record_task_event(uow, task, EventKind.STATUS, at=at)
     released = advance_workflow(uow, task, at=at) + release_freed_slots(uow, task)
-    for dependent in released:
-        record_task_event(uow, dependent, EventKind.STATUS, at=at)
+    record_status_events(uow, released, at=at)
     return released
