@@ -47,7 +47,7 @@ audit: $(STAMP)
 	exit $$status
 
 test: lint typecheck imports audit
-	$(BIN)/pytest --cov --cov-report=term-missing:skip-covered
+	$(BIN)/pytest --cov --cov-report=term-missing:skip-covered --durations=25
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit -q

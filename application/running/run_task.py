@@ -128,7 +128,8 @@ class RunTask:
                 return Skipped(DELETED)
             return Skipped(exc.from_ if isinstance(exc, InvalidTransitionError) else None)
         self.observer.started(run)
-        logger.info(
+        # One INFO line a run, at its end; the start is there for whoever turns DEBUG on.
+        logger.debug(
             "task %s (%s) started, attempt %d of %d",
             run.task_id,
             run.task_type,
