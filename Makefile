@@ -46,8 +46,15 @@ audit: $(STAMP)
 	fi; \
 	exit $$status
 
+# In two parts: the suites that need no server (in-memory adapters, the documents, the
+# deployment files) on two processes at once; then the ones that start real servers and
+# processes (timed faults among them), one at a time. One coverage report for both.
+FAST_SUITES := tests/unit tests/contract tests/docs tests/deployment
+SERVER_SUITES := tests/integration tests/e2e tests/faults
 test: lint typecheck imports audit
-	$(BIN)/pytest --cov --cov-report=term-missing:skip-covered --durations=25
+	$(BIN)/pytest -n 2 --dist loadfile --cov --cov-report= $(FAST_SUITES)
+	$(BIN)/pytest --cov --cov-append --cov-report=term-missing:skip-covered --durations=25 \
+		$(SERVER_SUITES)
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit -q
