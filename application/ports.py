@@ -448,9 +448,9 @@ class TaskLogRepository(ABC):
     Rows go with their task."""
 
     @abstractmethod
-    def append(self, lines: Sequence[TaskLogLine], *, keep: int) -> None:
+    def append(self, lines: Sequence[TaskLogLine], *, keep: int) -> list[TaskLogLine]:
         """Stage the lines of one task, numbered after its last; then drop all but the task's
-        newest `keep`."""
+        newest `keep`. Returns the lines as numbered."""
 
     @abstractmethod
     def page(self, task_id: TaskId, *, after: int | None, limit: int) -> list[TaskLogLine]:

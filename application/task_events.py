@@ -1,12 +1,15 @@
-"""Recording task events: each change of a task's status or progress is numbered in its
-owner's sequence and stored in the transaction that makes the change."""
+"""Recording task events: each change of a task's status or progress, and each batch of
+lines a run logs, is numbered in its owner's sequence and stored in the transaction that
+makes the change."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from application.ports import UnitOfWork
+from domain.attempt import TaskLogLine
 from domain.event import EventKind, TaskEvent
 from domain.task import Task
 from domain.user import UserId
@@ -23,6 +26,36 @@ def record_task_event(uow: UnitOfWork, task: Task, kind: EventKind, *, at: datet
         task_id=task.id,
         kind=kind,
         data=task_snapshot(task, eta_seconds=eta),
+        occurred_at=at,
+    )
+    uow.events.add(event)
+    return event
+
+
+def record_log_event(
+    uow: UnitOfWork, task: Task, lines: Sequence[TaskLogLine], *, at: datetime
+) -> TaskEvent:
+    """Store one event for lines a run of `task` logged together, in their transaction."""
+    event = TaskEvent(
+        user_id=task.user_id,
+        sequence=uow.events.next_sequence(task.user_id),
+        task_id=task.id,
+        kind=EventKind.LOG,
+        data={
+            "id": str(task.id),
+            "task_type": task.task_type,
+            "workflow_id": str(task.workflow_id) if task.workflow_id else None,
+            "lines": [
+                {
+                    "seq": line.seq,
+                    "attempt": line.attempt,
+                    "level": line.level.value,
+                    "message": line.message,
+                    "logged_at": line.logged_at.isoformat(),
+                }
+                for line in lines
+            ],
+        },
         occurred_at=at,
     )
     uow.events.add(event)

@@ -1,5 +1,6 @@
-"""Task events: each change of a task's status or progress, numbered in one sequence per
-user, so a client following them (stream or webhooks) can resume by number."""
+"""Task events: each change of a task's status or progress, and the lines its runs log,
+numbered in one sequence per user, so a client following them (stream or webhooks) can
+resume by number."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from domain.user import UserId
 class EventKind(StrEnum):
     STATUS = "status"
     PROGRESS = "progress"
+    # Lines a run logged (`data`: the task's id and type, and the lines), not a change of
+    # the task: streams carry them, webhooks do not.
+    LOG = "log"
 
 
 # What webhook endpoints may subscribe to: a status event is `task.<status>`.
@@ -44,6 +48,8 @@ class TaskEvent:
         """The webhook event type: `task.progress`, or `task.<status>`."""
         if self.kind is EventKind.PROGRESS:
             return "task.progress"
+        if self.kind is EventKind.LOG:
+            return "task.log"
         return f"task.{self.data['status']}"
 
     @property

@@ -43,14 +43,15 @@ class InMemoryTaskLogRepository(TaskLogRepository):
         self._exists = exists
         self._staged: dict[TaskId, list[TaskLogLine]] = {}
 
-    def append(self, lines: Sequence[TaskLogLine], *, keep: int) -> None:
+    def append(self, lines: Sequence[TaskLogLine], *, keep: int) -> list[TaskLogLine]:
         if not lines:
-            return
+            return []
         task_id = lines[0].task_id
         current = self._staged.get(task_id, list(self._committed.get(task_id, [])))
         last = current[-1].seq or 0 if current else 0
-        current += [replace(line, seq=last + n) for n, line in enumerate(lines, start=1)]
-        self._staged[task_id] = current[-keep:]
+        numbered = [replace(line, seq=last + n) for n, line in enumerate(lines, start=1)]
+        self._staged[task_id] = (current + numbered)[-keep:]
+        return numbered
 
     def page(self, task_id: TaskId, *, after: int | None, limit: int) -> list[TaskLogLine]:
         if not self._exists(task_id):

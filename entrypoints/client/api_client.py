@@ -65,16 +65,27 @@ class ApiClient:
         return self._request("POST", f"/tasks/{task_id}/cancel")
 
     def task_events(self, task_id: UUID) -> Iterator[dict[str, Any]]:
-        """The task as each of its events shows it, first its current state, until the
-        stream ends (after the terminal event). Raises httpx.HTTPError when the stream
-        cannot be had or breaks; the caller falls back to polling."""
+        """The task as each of its status and progress events shows it, first its current
+        state, until the stream ends (after the terminal event). Raises httpx.HTTPError when
+        the stream cannot be had or breaks; the caller falls back to polling."""
+        for kind, data in self.task_event_stream(task_id):
+            if kind != "log":
+                yield data
+
+    def task_event_stream(self, task_id: UUID) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every event of the task's stream as (event name, data), until it ends."""
         # No read timeout: a quiet stream sends a heartbeat comment every 15 s or so.
         timeout = httpx.Timeout(TIMEOUT_SECONDS, read=60.0)
         with self._http.stream("GET", f"/tasks/{task_id}/events", timeout=timeout) as stream:
             stream.raise_for_status()
+            kind = "message"  # SSE's default event name
             for line in stream.iter_lines():
-                if line.startswith("data: "):
-                    yield json.loads(line[len("data: ") :])
+                if line.startswith("event: "):
+                    kind = line[len("event: ") :]
+                elif line.startswith("data: "):
+                    yield kind, json.loads(line[len("data: ") :])
+                elif not line:
+                    kind = "message"
 
     def create_schedule(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._request("POST", "/schedules", json=body)

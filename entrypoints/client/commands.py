@@ -9,9 +9,11 @@ import time
 from typing import Annotated, Any
 from uuid import UUID
 
+import httpx
 import typer
 
 from entrypoints.client import arguments
+from entrypoints.client.api_client import ApiClient
 from entrypoints.client.output import (
     attempt_table,
     console,
@@ -207,10 +209,12 @@ def logs(
     """Print what the task's runs logged, oldest first; with --follow, new lines as they come,
     until the task has finished. Ctrl-C stops following; the task goes on."""
     with reported_errors(), logged_in_client() as client:
+        printed = 0  # the last line's seq
         cursor: str | None = None
         while True:
             page = client.task_logs(task_id, cursor)
             for line in page["items"]:
+                printed = max(printed, line["seq"])
                 typer.echo(print_json_line(line) if as_json else log_line(line))
             cursor = page.get("next_cursor") or cursor
             if page["items"]:
@@ -218,9 +222,53 @@ def logs(
             if not follow or page["task_status"] in _FINISHED:
                 return
             try:
-                time.sleep(interval)
+                printed = _follow_log_stream(client, task_id, printed, as_json=as_json)
+                if printed < 0:
+                    return  # the task ended and its stream said so
+                time.sleep(interval)  # no stream to be had: poll
             except KeyboardInterrupt:
                 return
+
+
+def _follow_log_stream(client: ApiClient, task_id: UUID, printed: int, *, as_json: bool) -> int:
+    """Print the lines the task's event stream brings, after line `printed`, until the task
+    ends (-1). Lines logged between the last page read and the stream's start come from a
+    page read once the stream is open, so none is missed or printed twice. Returns the last
+    line printed when the stream cannot be had or breaks (the caller polls then)."""
+    try:
+        events = client.task_event_stream(task_id)
+        for kind, data in events:
+            if kind == "log":
+                lines = data["lines"]
+            elif kind == "status":
+                # The first event (the current state), or a change: read what the stream
+                # may have missed before it started, then follow the stream alone.
+                lines = _lines_after(client, task_id, printed)
+                if data["status"] in _FINISHED:
+                    for line in lines:
+                        typer.echo(print_json_line(line) if as_json else log_line(line))
+                    return -1
+            else:
+                continue
+            for line in lines:
+                if line["seq"] > printed:
+                    printed = line["seq"]
+                    typer.echo(print_json_line(line) if as_json else log_line(line))
+    except httpx.HTTPError:
+        return printed
+    return -1
+
+
+def _lines_after(client: ApiClient, task_id: UUID, seq: int) -> list[dict[str, Any]]:
+    """Every stored line after line `seq` (a log page's cursor is the seq of its last line)."""
+    lines: list[dict[str, Any]] = []
+    cursor: str | None = str(seq) if seq else None
+    while True:
+        page = client.task_logs(task_id, cursor)
+        lines += page["items"]
+        if not page["items"] or not page.get("next_cursor"):
+            return lines
+        cursor = page["next_cursor"]
 
 
 def print_json_line(line: dict[str, Any]) -> str:

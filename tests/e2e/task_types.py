@@ -74,6 +74,19 @@ def cooperative_sleep(ctx: TaskContext, args: SleepArguments) -> dict[str, float
     return {"slept": args.seconds}
 
 
+class NarratedArguments(TaskArguments):
+    lines: int = Field(ge=1, le=100)
+    seconds: float = Field(ge=0, le=60)
+
+
+def narrated_sleep(ctx: TaskContext, args: NarratedArguments) -> int:
+    """Logs a line a step, spread over `seconds`."""
+    for line in range(1, args.lines + 1):
+        time.sleep(args.seconds / args.lines)
+        ctx.log(f"step {line} of {args.lines}")
+    return args.lines
+
+
 def record_order(ctx: TaskContext, args: RecordOrderArguments) -> str:
     with Path(args.path).open("a", encoding="utf-8") as handle:
         handle.write(args.name + "\n")
@@ -92,6 +105,12 @@ def always_crashes(ctx: TaskContext, args: NoArguments) -> None:
 
 
 TASK_TYPES = (
+    TaskType(
+        name="narrated_sleep",
+        function=narrated_sleep,
+        arguments=NarratedArguments,
+        description="Logs a line a step while it sleeps.",
+    ),
     TaskType(
         name="always_fails",
         function=always_fails,

@@ -3,6 +3,7 @@ and a submission while the API cannot reach the broker."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -44,6 +45,34 @@ def test_a_countdown_reports_progress_while_running_and_completes_with_its_resul
     started, completed = _time(done["started_at"]), _time(done["completed_at"])
     assert (completed - started).total_seconds() >= 1.0
     assert any(0 < percent < 100 for percent in progress_while_running), progress_while_running
+
+
+def test_what_a_task_logs_arrives_live_in_its_event_stream_before_it_ends(
+    client: ApiClient,
+) -> None:
+    task = client.submit("narrated_sleep", lines=6, seconds=1.5)
+    received: list[tuple[str, dict[str, Any]]] = []
+    with client.http.stream("GET", f"/tasks/{task['id']}/events", timeout=RUN_TIMEOUT) as stream:
+        assert stream.status_code == 200
+        kind = ""
+        for line in stream.iter_lines():  # the stream ends after the terminal event
+            if line.startswith("event: "):
+                kind = line.removeprefix("event: ")
+            elif line.startswith("data: "):
+                received.append((kind, json.loads(line.removeprefix("data: "))))
+
+    kinds = [kind for kind, _ in received]
+    logged = [line for kind, data in received if kind == "log" for line in data["lines"]]
+    assert [line["message"] for line in logged] == [f"step {n} of 6" for n in range(1, 7)]
+    assert [line["seq"] for line in logged] == list(range(1, 7))
+    # Live: written in batches while the task ran (not once at its end), each an event
+    # of the stream before the terminal one.
+    assert kinds.count("log") >= 2, kinds
+    assert (received[-1][0], received[-1][1]["status"]) == ("status", "completed")
+    stored = client.http.get(f"/tasks/{task['id']}/logs").json()["items"]
+    assert [(line["seq"], line["message"]) for line in stored] == [
+        (line["seq"], line["message"]) for line in logged
+    ]
 
 
 def test_a_task_that_raises_fails_once_with_the_error_type_and_message(client: ApiClient) -> None:

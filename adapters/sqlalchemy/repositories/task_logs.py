@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import cast
 
 from sqlalchemy import Table, delete, func, insert, select
@@ -23,9 +24,9 @@ class SqlAlchemyTaskLogRepository(TaskLogRepository):
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def append(self, lines: Sequence[TaskLogLine], *, keep: int) -> None:
+    def append(self, lines: Sequence[TaskLogLine], *, keep: int) -> list[TaskLogLine]:
         if not lines:
-            return
+            return []
         task_id = lines[0].task_id
         last = self._session.execute(
             select(func.max(_COLUMNS.seq)).where(_COLUMNS.task_id == task_id)
@@ -48,6 +49,7 @@ class SqlAlchemyTaskLogRepository(TaskLogRepository):
             self._session.execute(
                 delete(_LOGS).where(_COLUMNS.task_id == task_id, _COLUMNS.seq <= newest - keep)
             )
+        return [replace(line, seq=first + offset) for offset, line in enumerate(lines)]
 
     def page(self, task_id: TaskId, *, after: int | None, limit: int) -> list[TaskLogLine]:
         statement = select(_LOGS).where(_COLUMNS.task_id == task_id)

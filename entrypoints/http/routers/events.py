@@ -40,7 +40,9 @@ POLL_SECONDS = 1.0
 _STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "A stream of `status` and `progress` events (id, event, data: the "
-        "task as JSON with `eta_seconds`), with `: heartbeat` comments when quiet.",
+        "task as JSON with `eta_seconds`) and `log` events (data: the task's `id`, "
+        "`task_type`, `workflow_id` and the `lines` a run logged together, each with `seq`, "
+        "`attempt`, `level`, `message`, `logged_at`), with `: heartbeat` comments when quiet.",
         # Each event of the stream, as SSE clients (and schemathesis) parse it.
         "content": {
             EVENT_STREAM: {
@@ -48,8 +50,11 @@ _STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
                     "type": "object",
                     "properties": {
                         "id": {"type": "string", "description": "The per-user event number."},
-                        "event": {"type": "string", "enum": ["status", "progress"]},
-                        "data": {"type": "string", "description": "The task, as JSON."},
+                        "event": {"type": "string", "enum": ["status", "progress", "log"]},
+                        "data": {
+                            "type": "string",
+                            "description": "The task, as JSON; for `log`, the lines.",
+                        },
                         "retry": {"type": "integer"},
                     },
                 }

@@ -36,6 +36,8 @@ SETTINGS = {
     "progress_interval_seconds": "0.1",
     "cancel_poll_interval_seconds": "0.2",
     "cancel_grace_seconds": "0.5",
+    # Task types that log, sleep or fail on demand (`tasks logs`, `watch`).
+    "task_modules": "tests.e2e.task_types",
 }
 
 

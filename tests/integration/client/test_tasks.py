@@ -86,3 +86,16 @@ def test_an_unknown_task_is_a_problem_not_a_traceback(logged_in: Cli) -> None:
     assert result.returncode == 1
     assert "HTTP 404" in result.stderr
     assert no_traceback(result)
+
+
+def test_logs_follow_prints_each_line_once_in_order_as_the_task_logs_it(logged_in: Cli) -> None:
+    task = submit(logged_in, "narrated_sleep", "-k", "lines=8", "-k", "seconds=2")
+
+    # Started while the task runs: the lines already logged come from the log's pages, the
+    # rest from the task's event stream, which ends with the task.
+    followed = logged_in.run("tasks", "logs", str(task["id"]), "--follow", "--json")
+
+    assert followed.returncode == 0, followed.stderr
+    lines = [json.loads(line) for line in followed.stdout.splitlines()]
+    assert [line["message"] for line in lines] == [f"step {n} of 8" for n in range(1, 9)]
+    assert [line["seq"] for line in lines] == list(range(1, 9))

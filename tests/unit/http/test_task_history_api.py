@@ -14,6 +14,7 @@ from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from application.running.append_task_logs import AppendTaskLogs
 from application.running.outcomes import Failed, TaskRun
 from domain.attempt import LogLevel, TaskLogLine
+from domain.event import EventKind
 from domain.task import TaskId
 from tests.factories import record_outcome
 from tests.unit.http.conftest import Account
@@ -80,6 +81,27 @@ def test_a_tasks_log_is_paged_oldest_first_and_a_follower_resumes_from_its_curso
     assert [line["message"] for line in second["items"]] == ["three"]
     assert [(line["message"], line["attempt"]) for line in later["items"]] == [("four", 1)]
     assert later["task_status"] == "running"
+
+
+def test_lines_logged_together_are_one_log_event_of_the_owners_stream_numbered_as_stored(
+    client: TestClient, store: InMemoryStore, alice: Account
+) -> None:
+    task = create_task(client, alice)
+    run = start_task(store, task["id"])
+    log(store, run, "one", "two")
+    log(store, run, "three")
+
+    logged = [e for e in store.events.events if e.kind is EventKind.LOG]
+
+    assert [[(line["seq"], line["message"]) for line in e.data["lines"]] for e in logged] == [
+        [(1, "one"), (2, "two")],
+        [(3, "three")],
+    ]
+    assert {(e.data["id"], e.data["task_type"], e.type) for e in logged} == {
+        (task["id"], task["task_type"], "task.log")
+    }
+    sequences = [e.sequence for e in store.events.events]
+    assert sequences == sorted(set(sequences))  # one sequence with the status events
 
 
 def test_someone_elses_task_history_is_not_found(
