@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import delayed, drain, flow, listing, submit, workflows
+from bench import delayed, drain, flow, listing, submit, tracing, workflows
 from bench.environment import Broker, broker, database, machine, postgres_server_url
 from bench.loadgen import Load, generator_name
 from bench.memory import process_tree_mb
@@ -51,7 +51,9 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, help="tasks per throughput run (default 5000)")
     parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL")
     parser.add_argument(
-        "--only", choices=["delayed", "flow", "workflows"], help="measure this part alone"
+        "--only",
+        choices=["delayed", "flow", "tracing", "workflows"],
+        help="measure this part alone",
     )
     parser.add_argument("--delayed-due", type=int, help="tasks due at once (default 1000)")
     parser.add_argument("--delayed-stored", type=int, help="delayed tasks stored (10000)")
@@ -107,6 +109,8 @@ def run_backend(
                 measure_delayed(report, plan, backend, systems, client)
             elif only == "flow":
                 measure_flow(report, plan, backend, systems, client)
+            elif only == "tracing":
+                measure_tracing(report, plan, backend, systems, client)
             elif only == "workflows":
                 systems.start_taskhub_worker()
                 measure_workflows(report, plan, backend, systems, client)
@@ -156,6 +160,8 @@ def measure(report: Report, plan: Plan, db: str, systems: Systems, client: Taskh
     measure_flow(report, plan, db, systems, client)
     measure_delayed(report, plan, db, systems, client)
     measure_listing(report, plan, db, client, api_url)
+    systems.processes.stop_named("taskhub-worker")  # the tracing runs start their own
+    measure_tracing(report, plan, db, systems, client)
 
 
 FLOW_KEYS = 50
@@ -178,6 +184,29 @@ def measure_flow(
                "(limit 1) vs without keys", Figure(keyed, "tasks/s"), Figure(plain, "tasks/s"),
                target=">= 0.5x without keys", check=lambda r: r >= 0.5)  # fmt: skip
     systems.processes.stop(worker)
+
+
+def measure_tracing(
+    report: Report, plan: Plan, db: str, systems: Systems, client: TaskhubClient
+) -> None:
+    """The no-op drain with the worker's tracing off, then on (OTLP to a local sink),
+    alternating, a fresh worker for each run."""
+    drain.purge(systems.broker)
+    step("tracing: the no-op drain with tracing off and on")
+    off: list[float] = []
+    on: list[float] = []
+    with tracing.span_sink() as sink:
+        for _ in range(plan.runs):
+            for runs, env in ((off, {}), (on, tracing.tracing_env(sink))):
+                worker = systems.start_taskhub_worker(**env)
+                drain.taskhub_throughput(client, systems.broker, 200)  # warm-up
+                runs.append(drain.taskhub_throughput(client, systems.broker, plan.tasks))
+                systems.processes.stop(worker)
+        if not sink.exports:
+            raise RuntimeError("tracing on exported no span: the figure would measure nothing")
+    report.add(db, f"end-to-end no-op, {plan.tasks} tasks, tracing on (OTLP, every span) "
+               "vs off", Figure(on, "tasks/s"), Figure(off, "tasks/s"),
+               target="none: names the cost")  # fmt: skip
 
 
 def measure_workers(

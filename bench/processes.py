@@ -110,6 +110,10 @@ class Processes:
         process.stop()
         self._started.remove(process)
 
+    def stop_named(self, name: str) -> None:
+        for process in [p for p in self._started if p.name == name]:
+            self.stop(process)
+
     def stop_all(self) -> None:
         while self._started:
             self._started.pop().stop()

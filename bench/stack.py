@@ -70,10 +70,11 @@ class Systems:
         self.urls[process.name] = url
         return process, url
 
-    def start_taskhub_worker(self) -> Process:
+    def start_taskhub_worker(self, **extra_env: str) -> Process:
         command = [sys.executable, "-m", "entrypoints.cli", "worker"]
         command += ["--concurrency", str(CONCURRENCY)]
-        process = self.processes.start("taskhub-worker", command, self.taskhub_env())
+        env = {**self.taskhub_env(), **extra_env}
+        process = self.processes.start("taskhub-worker", command, env)
         process.wait_for_log(WORKER_READY)
         return process
 
