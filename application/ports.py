@@ -352,6 +352,27 @@ class EventRepository(ABC):
         for event in events:
             self.add(event)
 
+    def record(
+        self,
+        user_id: UserId,
+        task_id: TaskId,
+        kind: EventKind,
+        data: dict[str, Any],
+        occurred_at: datetime,
+    ) -> TaskEvent:
+        """Number an event in its user's sequence and stage it (`next_sequence`, then `add`;
+        an adapter may do both in one step). Returns it numbered."""
+        event = TaskEvent(
+            user_id=user_id,
+            sequence=self.next_sequence(user_id),
+            task_id=task_id,
+            kind=kind,
+            data=data,
+            occurred_at=occurred_at,
+        )
+        self.add(event)
+        return event
+
     @abstractmethod
     def after(
         self, user_id: UserId, sequence: int, *, task_id: TaskId | None = None, limit: int

@@ -20,28 +20,18 @@ def record_task_event(uow: UnitOfWork, task: Task, kind: EventKind, *, at: datet
     the event exists exactly when the change does. Takes the owner's event lock (see
     EventRepository.next_sequence) until the commit."""
     eta = _eta_seconds(uow, task, at) if kind is EventKind.PROGRESS else None
-    event = TaskEvent(
-        user_id=task.user_id,
-        sequence=uow.events.next_sequence(task.user_id),
-        task_id=task.id,
-        kind=kind,
-        data=task_snapshot(task, eta_seconds=eta),
-        occurred_at=at,
-    )
-    uow.events.add(event)
-    return event
+    return uow.events.record(task.user_id, task.id, kind, task_snapshot(task, eta_seconds=eta), at)
 
 
 def record_log_event(
     uow: UnitOfWork, task: Task, lines: Sequence[TaskLogLine], *, at: datetime
 ) -> TaskEvent:
     """Store one event for lines a run of `task` logged together, in their transaction."""
-    event = TaskEvent(
-        user_id=task.user_id,
-        sequence=uow.events.next_sequence(task.user_id),
-        task_id=task.id,
-        kind=EventKind.LOG,
-        data={
+    return uow.events.record(
+        task.user_id,
+        task.id,
+        EventKind.LOG,
+        {
             "id": str(task.id),
             "task_type": task.task_type,
             "workflow_id": str(task.workflow_id) if task.workflow_id else None,
@@ -56,10 +46,8 @@ def record_log_event(
                 for line in lines
             ],
         },
-        occurred_at=at,
+        at,
     )
-    uow.events.add(event)
-    return event
 
 
 def record_status_events(uow: UnitOfWork, tasks: list[Task], *, at: datetime) -> None:

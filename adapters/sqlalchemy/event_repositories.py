@@ -29,6 +29,30 @@ _BUMP_SEQUENCE = (
     .returning(_USERS.c.event_sequence)
 )
 _ADD_EVENT = insert(_EVENTS)
+# PostgreSQL: the bump and the INSERT in one statement (a data-modifying CTE), one round trip
+# instead of two for every event, as each run's claim and outcome write one.
+_BUMPED = (
+    update(_USERS)
+    .where(_USERS.c.id == bindparam("user_id", type_=_USERS.c.id.type))
+    .values(event_sequence=_USERS.c.event_sequence + 1)
+    .returning(_USERS.c.event_sequence)
+    .cte("bumped")
+)
+_RECORD_EVENT = (
+    insert(_EVENTS)
+    .from_select(
+        ["user_id", "sequence", "task_id", "kind", "data", "occurred_at"],
+        select(
+            bindparam("user_id", type_=_EVENTS.c.user_id.type),
+            _BUMPED.c.event_sequence,
+            bindparam("task_id", type_=_EVENTS.c.task_id.type),
+            bindparam("kind", type_=_EVENTS.c.kind.type),
+            bindparam("data", type_=_EVENTS.c.data.type),
+            bindparam("occurred_at", type_=_EVENTS.c.occurred_at.type),
+        ),
+    )
+    .returning(_EVENTS.c.sequence)
+)
 
 
 class SqlAlchemyIdempotencyKeyRepository(IdempotencyKeyRepository):
@@ -89,6 +113,28 @@ class SqlAlchemyEventRepository(EventRepository):
     def add(self, event: TaskEvent) -> None:
         self._session.execute(_ADD_EVENT, _event_values(event))
         self.staged.append(event)
+
+    def record(
+        self,
+        user_id: UserId,
+        task_id: TaskId,
+        kind: EventKind,
+        data: dict[str, Any],
+        occurred_at: datetime,
+    ) -> TaskEvent:
+        if self._session.get_bind().dialect.name != "postgresql":
+            return super().record(user_id, task_id, kind, data, occurred_at)
+        values = {
+            "user_id": user_id,
+            "task_id": task_id,
+            "kind": kind.value,
+            "data": data,
+            "occurred_at": occurred_at,
+        }
+        sequence = int(self._session.execute(_RECORD_EVENT, values).scalar_one())
+        event = TaskEvent(user_id, sequence, task_id, kind, data, occurred_at)
+        self.staged.append(event)
+        return event
 
     def add_many(self, events: Sequence[TaskEvent]) -> None:
         if events:

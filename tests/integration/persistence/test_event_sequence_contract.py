@@ -52,3 +52,22 @@ def test_events_stored_together_read_back_in_their_order(
     assert [(e.sequence, e.task_id, e.data) for e in stored] == [
         (first + n, task.id, {"n": n}) for n, task in enumerate(tasks)
     ]
+
+
+def test_an_event_recorded_is_numbered_next_and_read_back_whole(
+    new_uow: NewUnitOfWork, owner: User
+) -> None:
+    task = save(new_uow, make_task(user=owner))
+    with new_uow() as uow:
+        before = uow.events.next_sequence(owner.id)
+        recorded = [
+            uow.events.record(owner.id, task.id, EventKind.PROGRESS, {"progress": n}, T0)
+            for n in (10, 20)
+        ]
+        uow.commit()
+
+    with new_uow() as uow:
+        stored = uow.events.after(owner.id, before, limit=10)
+
+    assert [e.sequence for e in recorded] == [before + 1, before + 2]
+    assert stored == recorded
