@@ -10,7 +10,6 @@ import json
 import logging
 import os
 import threading
-import time
 from collections import deque
 from collections.abc import Sequence
 from datetime import datetime
@@ -95,15 +94,6 @@ class RedisEventChannel(EventChannel):
             self._start_sender()
         if not self._wake.is_set():  # setting it takes a lock and notifies: skip when set
             self._wake.set()
-
-    def wait_sent(self, timeout: float = 5.0) -> bool:
-        """Whether every event handed over so far has left (for a process about to exit)."""
-        deadline = time.monotonic() + timeout
-        while self._pending or self._wake.is_set():
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.005)
-        return True
 
     def _start_sender(self) -> None:
         with self._start_lock:
