@@ -180,6 +180,9 @@ class CoreContainer(containers.DeclarativeContainer):
     # --- adapters: built once per process ----------------------------------------------
     engine = providers.Singleton(create_database_engine, settings.provided.database_url)
     session_factory = providers.Singleton(create_session_factory, engine)
+    single_read_session_factory = providers.Singleton(
+        create_session_factory, engine, single_reads=True
+    )
     task_type_catalog = providers.Singleton(
         builtin_registry, settings.provided.task_modules, settings.provided.files_root
     )
@@ -220,6 +223,11 @@ class CoreContainer(containers.DeclarativeContainer):
 
     # --- per call: a unit of work per use-case call ----------------------------------------
     unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, session_factory, event_channel)
+    # For use cases that read one row and write nothing: authenticating every request, a
+    # run checking it is still current (see create_session_factory).
+    single_read_unit_of_work = providers.Factory(
+        SqlAlchemyUnitOfWork, single_read_session_factory, event_channel
+    )
     record_dispatched_now = providers.Factory(RecordDispatchedNow, uow=unit_of_work)
     # The API process puts its write-behind recorder here while it serves (`api_resources`);
     # workers and Beat record each publish at once.
@@ -248,7 +256,9 @@ class CoreContainer(containers.DeclarativeContainer):
         tokens=token_service,
         throttle=login_throttle,
     )
-    identify_user = providers.Factory(IdentifyUser, uow=unit_of_work, tokens=token_service)
+    identify_user = providers.Factory(
+        IdentifyUser, uow=single_read_unit_of_work, tokens=token_service
+    )
     issue_stream_token = providers.Factory(
         IssueStreamToken,
         tokens=token_service,
@@ -390,8 +400,8 @@ class CoreContainer(containers.DeclarativeContainer):
     # --- worker side ----------------------------------------------------------------------
     start_task = providers.Factory(StartTask, uow=unit_of_work, clock=clock)
     report_progress = providers.Factory(ReportProgress, uow=unit_of_work, clock=clock)
-    check_run = providers.Factory(CheckRun, uow=unit_of_work)
-    read_owner_role = providers.Factory(ReadOwnerRole, uow=unit_of_work)
+    check_run = providers.Factory(CheckRun, uow=single_read_unit_of_work)
+    read_owner_role = providers.Factory(ReadOwnerRole, uow=single_read_unit_of_work)
     record_heartbeat = providers.Factory(RecordHeartbeat, uow=unit_of_work, clock=clock)
     fail_overrun_task = providers.Factory(
         FailOverrunTask, uow=unit_of_work, clock=clock, publisher=publisher

@@ -86,7 +86,13 @@ def create_migration_engine(url: str) -> Engine:
     return create_engine(parsed, poolclass=NullPool, connect_args=connect_args)
 
 
-def create_session_factory(engine: Engine) -> sessionmaker[Session]:
+def create_session_factory(engine: Engine, *, single_reads: bool = False) -> sessionmaker[Session]:
+    """`single_reads`: for units of work that read one row and write nothing (a token's
+    user, whether a run is current). On PostgreSQL they run without a transaction: the
+    read alone is one round trip, where BEGIN, the read and COMMIT were three. (SQLite
+    opens no transaction for a read anyway.)"""
+    if single_reads and engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
     # Entities are mapped out of rows at once, so nothing needs reloading after a commit;
     # repositories flush when they must.
     return sessionmaker(engine, expire_on_commit=False, autoflush=False)
