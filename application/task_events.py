@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from application.ports import UnitOfWork
+from application.secret_values import masked
 from domain.event import EventKind, TaskEvent
 from domain.task import Task
 
@@ -42,7 +43,7 @@ def task_snapshot(task: Task, *, eta_seconds: float | None = None) -> dict[str, 
         "status": task.status.value,
         "priority": task.priority.value,
         "queue": task.queue,
-        "result": task.result,
+        "result": masked(task.result),
         "error": {"type": task.error.type, "message": task.error.message} if task.error else None,
         "progress": task.progress.percent,
         "progress_message": task.progress_message,

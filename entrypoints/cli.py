@@ -18,8 +18,12 @@ from entrypoints.client.workflows import workflows_app
 app = typer.Typer(help="taskhub: long-running background work over REST.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 users_app = typer.Typer(help="User administration.", no_args_is_help=True)
+keys_app = typer.Typer(
+    help="The encryption keys of secret task arguments and results.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
 # The REST client, in a help panel of its own: it talks to a running API from any machine.
 app.add_typer(tasks_app, name="tasks", rich_help_panel="Client")
 app.add_typer(schedules_app, name="schedules", rich_help_panel="Client")
@@ -36,14 +40,23 @@ if TYPE_CHECKING:
 ProcessContainer = TypeVar("ProcessContainer", bound="DeclarativeContainer")
 
 
-def _built(kind: type[ProcessContainer]) -> ProcessContainer:
+def _built(kind: type[ProcessContainer], *, with_secrets: bool = False) -> ProcessContainer:
     """The container of this process (each is imported late, by its command, so `taskhub
-    --help` stays fast); settings errors read as messages."""
+    --help` stays fast); settings errors read as messages. `with_secrets`: a process that
+    seals or opens secrets (API, worker, Beat) builds its cipher now, so that production
+    without the encryption key its task types need does not start."""
+    from entrypoints.container import InsecureSettingsError
+
     container = kind()
     try:
         container.core().settings()
+        if with_secrets:
+            container.core().secret_cipher()
     except SettingsError as exc:
         typer.secho(f"invalid settings: {exc.errors()[0]['msg']}", fg="red", err=True)
+        raise typer.Exit(2) from None
+    except InsecureSettingsError as exc:
+        typer.secho(f"invalid settings: {exc}", fg="red", err=True)
         raise typer.Exit(2) from None
     return container
 
@@ -99,6 +112,39 @@ def create_admin(
     typer.echo(f"administrator {user.email} ({user.id}) is ready")
 
 
+@keys_app.command("generate")
+def keys_generate() -> None:
+    """Print a new random encryption key. Put it first in TASKHUB_ENCRYPTION_KEYS (keep the
+    old ones after it), restart every process, then run `taskhub keys rotate`."""
+    from entrypoints.container import new_encryption_key
+
+    typer.echo(new_encryption_key())
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    batch_size: Annotated[int, typer.Option(min=1, help="Tasks per transaction.")] = 500,
+) -> None:
+    """Re-encrypt every stored secret under the first key of TASKHUB_ENCRYPTION_KEYS; the
+    other keys can be removed afterwards. Safe to run while the system runs, and again."""
+    from entrypoints.container import SecretUnreadableError
+
+    container = _built(_cli_container_class(), with_secrets=True)
+    rotate = container.core.rotate_encryption_keys(batch_size=batch_size)
+    try:
+        count = rotate.execute()
+    except SecretUnreadableError as exc:
+        typer.secho(f"error: {exc.detail}", fg="red", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"re-encrypted the secrets of {count} tasks under the newest key")
+
+
+def _cli_container_class() -> type[CliContainer]:
+    from entrypoints.cli_container import CliContainer
+
+    return CliContainer
+
+
 @app.command("api")
 def api(
     host: Annotated[str | None, typer.Option(help="Bind address [TASKHUB_API_HOST]")] = None,
@@ -113,7 +159,7 @@ def api(
     from entrypoints.malloc_arenas import cap_malloc_arenas
 
     cap_malloc_arenas()
-    settings = _built(ApiContainer).core.settings()
+    settings = _built(ApiContainer, with_secrets=True).core.settings()
     configure_logging(level=settings.log_level, json_lines=settings.json_logs)
     uvicorn.run(
         "entrypoints.http.app:create_app",
@@ -154,7 +200,7 @@ def worker(
     from entrypoints.worker.app import create_worker_app
     from entrypoints.worker_container import WorkerContainer
 
-    container = _built(WorkerContainer)
+    container = _built(WorkerContainer, with_secrets=True)
     settings = container.core.settings()
     create_worker_app(container).worker_main(
         [
@@ -191,7 +237,7 @@ def beat(loglevel: str = "INFO") -> None:
     from entrypoints.beat_container import BeatContainer
     from entrypoints.worker.app import create_beat_app
 
-    container = _built(BeatContainer)
+    container = _built(BeatContainer, with_secrets=True)
     data_dir = container.core.settings().data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     create_beat_app(container).start(

@@ -34,6 +34,7 @@ NO_PROBE = {"otel-collector"}
 # What the file asks of its environment (compose.yaml's header); any values do for `config`.
 REQUIRED_ENV = {
     "TASKHUB_SECRET_KEY": "s" * 48,
+    "TASKHUB_ENCRYPTION_KEYS": "k" * 43 + "=",
     "POSTGRES_PASSWORD": "postgres-password",
     "REDIS_PASSWORD": "redis-password",
     "FLOWER_BASIC_AUTH": "ops:flower-password",
