@@ -24,6 +24,8 @@ keys_app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
+backup_app = typer.Typer(help="Backups of the database, and their restore.", no_args_is_help=True)
+app.add_typer(backup_app, name="backup")
 # The REST client, in a help panel of its own: it talks to a running API from any machine.
 app.add_typer(tasks_app, name="tasks", rich_help_panel="Client")
 app.add_typer(schedules_app, name="schedules", rich_help_panel="Client")
@@ -110,6 +112,50 @@ def create_admin(
         typer.secho(f"error: {exc.detail}", fg="red", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"administrator {user.email} ({user.id}) is ready")
+
+
+@backup_app.command("create")
+def backup_create(
+    path: Annotated[Path, typer.Argument(help="The backup file to write (replaced if there).")],
+) -> None:
+    """Copy the configured database to PATH while the system runs: SQLite's online backup
+    (one consistent snapshot), or pg_dump's custom format on PostgreSQL. The encryption keys
+    are not in it: back them up apart (docs/operations.md)."""
+    from entrypoints.cli_container import BackupError
+
+    try:
+        report = _cli_container().create_backup(path)
+    except BackupError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"backup written to {report.path} ({report.size_bytes} bytes, {report.seconds:.1f}s)"
+    )
+
+
+@backup_app.command("restore")
+def backup_restore(
+    path: Annotated[Path, typer.Argument(help="A file `taskhub backup create` wrote.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Replace the configured database with the backup in PATH, then hand the tasks that were
+    in flight back to the relay and the reaper. Stop the API, the workers and Beat first;
+    whatever happened after the backup is lost."""
+    from entrypoints.cli_container import BackupError
+
+    if not yes:
+        typer.confirm("Replace the configured database with this backup?", abort=True)
+    container = _cli_container()
+    try:
+        seconds = container.restore_backup(path)
+    except BackupError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from None
+    marked = container.core.reconcile_restored_tasks().execute()
+    typer.echo(
+        f"restored from {path} in {seconds:.1f}s; {marked} pending task(s) handed to the relay, "
+        "running ones are re-queued by the reaper once stale"
+    )
 
 
 @keys_app.command("generate")

@@ -93,6 +93,7 @@ from application.use_cases.purge_expired_events import PurgeExpiredEvents
 from application.use_cases.purge_expired_tasks import PurgeExpiredTasks
 from application.use_cases.read_task_events import ReadTaskEvents
 from application.use_cases.reap_stale_tasks import DatabaseUptime, ReapStaleTasks
+from application.use_cases.reconcile_restored_tasks import ReconcileRestoredTasks
 from application.use_cases.register_model import RegisterModel
 from application.use_cases.register_user import RegisterUser
 from application.use_cases.relay_undispatched_tasks import RelayUndispatchedTasks
@@ -328,6 +329,7 @@ class CoreContainer(containers.DeclarativeContainer):
     )
     get_task = providers.Factory(GetTask, uow=unit_of_work)
     get_task_result = providers.Factory(GetTaskResult, uow=unit_of_work, cipher=secret_cipher)
+    reconcile_restored_tasks = providers.Factory(ReconcileRestoredTasks, uow=unit_of_work)
     rotate_encryption_keys = providers.Factory(
         RotateEncryptionKeys,
         store=providers.Singleton(SqlAlchemySealedValueStore, engine),
