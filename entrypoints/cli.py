@@ -196,8 +196,19 @@ def api(
     host: Annotated[str | None, typer.Option(help="Bind address [TASKHUB_API_HOST]")] = None,
     port: Annotated[int | None, typer.Option(help="Port [TASKHUB_API_PORT]")] = None,
     workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
+    ssl_certfile: Annotated[
+        Path | None,
+        typer.Option(help="Serve HTTPS with this certificate (PEM, its chain after it)."),
+    ] = None,
+    ssl_keyfile: Annotated[
+        Path | None, typer.Option(help="The certificate's private key (PEM).")
+    ] = None,
 ) -> None:
-    """Serve the REST API with uvicorn."""
+    """Serve the REST API with uvicorn: plain HTTP behind a TLS proxy (docker/compose), or
+    HTTPS itself given a certificate and its key."""
+    if (ssl_certfile is None) != (ssl_keyfile is None):
+        typer.secho("--ssl-certfile and --ssl-keyfile go together", fg="red", err=True)
+        raise typer.Exit(2)
     import uvicorn
 
     from entrypoints.api_container import ApiContainer
@@ -215,6 +226,8 @@ def api(
         workers=workers,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
+        ssl_certfile=str(ssl_certfile) if ssl_certfile else None,
+        ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
         server_header=False,  # which server, and which version, is nobody's business
         log_config=None,
         # RequestIdMiddleware writes the access log, with the request id in it.
