@@ -69,9 +69,7 @@ def test_a_restore_keeps_every_task_completed_before_the_backup_exactly_once(
         in_flight = submit(client, 12, "countdown", seconds=0.4, steps=2)
         taskhub(before, "backup", "create", str(backup))  # while the load runs
         later = submit(client, 6, "noop")
-        wait_until(
-            lambda: all_completed(client, in_flight + later), timeout=90, what="the rest"
-        )
+        wait_until(lambda: all_completed(client, in_flight + later), timeout=90, what="the rest")
         assert before.worker is not None
         before.worker.stop()
         orphaned = submit(client, 4, "noop")  # queued in the broker, no worker to take them
