@@ -128,7 +128,8 @@ def _check_sqlite_backup(path: Path) -> None:
 def _libpq(url: URL) -> str:
     """The URL as libpq (pg_dump, pg_restore) reads it: no SQLAlchemy driver name, and no
     password (it goes in PGPASSWORD, not on a command line others can list)."""
-    plain = url.set(drivername="postgresql", password=None).difference_update_query(["options"])
+    plain = url._replace(drivername="postgresql", password=None)
+    plain = plain.difference_update_query(["options"])
     return plain.render_as_string(hide_password=False)
 
 
