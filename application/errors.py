@@ -41,6 +41,14 @@ class TaskInputError(DomainError):
     title = "The task's input cannot be used"
 
 
+class SecretUnreadableError(DomainError):
+    """A sealed value that no configured encryption key opens: the key was lost or
+    replaced, or none is configured. The task that needs it fails; nothing else does."""
+
+    code = "secret_unreadable"
+    title = "A secret value cannot be decrypted"
+
+
 class TooManyAttemptsError(DomainError):
     """Too many failed logins for an account or from an address: wait `retry_after` seconds."""
 

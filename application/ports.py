@@ -572,6 +572,54 @@ class TaskTypeSpec:
     internal: bool = False  # created by taskhub itself (model tasks); clients cannot submit it
     # At most so many tasks of one key at once (domain/flow.py); None: no restriction.
     concurrency: ConcurrencyRule | None = None
+    # Argument fields stored encrypted and never shown (application/secret_values.py).
+    secret_fields: frozenset[str] = frozenset()
+    # The result stored encrypted, shown only through GET /tasks/{id}/result.
+    secret_result: bool = False
+
+
+class SecretCipher(ABC):
+    """Encrypts the secret values of tasks for storage and opens them for the run that
+    needs them. Several keys may open a token; only the newest seals."""
+
+    @abstractmethod
+    def encrypt(self, plaintext: str) -> str:
+        """An opaque token of `plaintext`, under the newest key. Raises
+        SecretUnreadableError when no key is configured."""
+
+    @abstractmethod
+    def decrypt(self, token: str) -> str:
+        """The plaintext. Raises SecretUnreadableError when no key opens the token (a lost
+        or wrong key, or a token that was tampered with)."""
+
+    @abstractmethod
+    def rotate(self, token: str) -> str:
+        """The same plaintext as a token under the newest key. Raises
+        SecretUnreadableError as `decrypt` does."""
+
+
+@dataclass(frozen=True, slots=True)
+class SealedValues:
+    """What of one task may hold sealed values."""
+
+    task_id: TaskId
+    kwargs: dict[str, Any]
+    result: Any
+
+
+class SealedValueStore(ABC):
+    """The stored tasks that hold sealed values, for re-encrypting them under a new key."""
+
+    @abstractmethod
+    def sealed_after(self, after: TaskId | None, limit: int) -> list[SealedValues]:
+        """Up to `limit` tasks whose arguments or result hold a sealed value, in id order
+        after `after`."""
+
+    @abstractmethod
+    def replace(self, resealed: Sequence[SealedValues]) -> None:
+        """Store each task's kwargs and result as given (re-sealed), in one transaction.
+        A task's arguments never change after submission and its result once stored never
+        changes either, so a value read and re-sealed can be written back as it is."""
 
 
 class TaskTypeCatalog(ABC):

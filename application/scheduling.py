@@ -93,6 +93,14 @@ class ScheduleRules:
         schedule_id: ScheduleId | None = None,
         fire_time: datetime | None = None,
     ) -> Task:
+        if self.catalog.get(template.task_type).secret_fields:
+            # A schedule keeps its template to validate again at each fire: it would keep
+            # the secret in clear.
+            raise ValidationError(
+                f"{template.task_type} takes secret arguments, which a schedule cannot keep; "
+                "submit its tasks one by one",
+                field="task_type",
+            )
         submission = TaskSubmission(
             name=template.name,
             task_type=template.task_type,

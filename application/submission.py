@@ -9,7 +9,8 @@ from typing import Any
 from uuid import UUID
 
 from application.argument_limits import ArgumentLimits
-from application.ports import TaskTypeCatalog
+from application.ports import SecretCipher, TaskTypeCatalog
+from application.secret_values import NO_ENCRYPTION_KEY, SecretSealing
 from domain.errors import ValidationError
 from domain.model import ModelId
 from domain.task import Priority, Task
@@ -33,10 +34,12 @@ class TaskSubmission:
 
 @dataclass(frozen=True, slots=True)
 class SubmissionRules:
-    """The catalog the task type must be in, and the caps on its arguments."""
+    """The catalog the task type must be in, the caps on its arguments, and the cipher that
+    seals the fields its type marks secret before anything stores them."""
 
     catalog: TaskTypeCatalog
     argument_limits: ArgumentLimits
+    cipher: SecretCipher = NO_ENCRYPTION_KEY
 
     def new_task(
         self,
@@ -72,6 +75,7 @@ class SubmissionRules:
             raise ValidationError(
                 f"{task_type} tasks do not take a concurrency_key", field="concurrency_key"
             )
+        kwargs = SecretSealing(self.cipher).seal_arguments(spec, kwargs)
         return Task.submit(
             name=submission.name,
             task_type=task_type,

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from application.ports import UnitOfWork
+from application.secret_values import masked
 from domain.attempt import TaskLogLine
 from domain.event import EventKind, TaskEvent
 from domain.task import Task
@@ -82,7 +83,7 @@ def task_snapshot(task: Task, *, eta_seconds: float | None = None) -> dict[str, 
         "status": task.status.value,
         "priority": task.priority.value,
         "queue": task.queue,
-        "result": task.result,
+        "result": masked(task.result),
         "error": {"type": task.error.type, "message": task.error.message} if task.error else None,
         "progress": task.progress.percent,
         "progress_message": task.progress_message,

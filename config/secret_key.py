@@ -3,6 +3,8 @@ once per data directory and keeps there."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import hashlib
 import itertools
@@ -11,6 +13,7 @@ import os
 import secrets
 import stat
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 MIN_SECRET_KEY_BYTES = 32
@@ -65,20 +68,25 @@ def _repeats_a_block(text: str) -> bool:
     )
 
 
-def development_key(data_dir: Path) -> str:
-    """The key kept in `data_dir`, made (random, 0600) by the first process to ask for it.
+def development_key(
+    data_dir: Path,
+    file_name: str = KEY_FILE_NAME,
+    make: Callable[[], str] = lambda: secrets.token_urlsafe(48),
+) -> str:
+    """The key kept in `data_dir/file_name`, made (by `make`, 0600) by the first process to
+    ask for it.
 
     Several processes starting at once agree on one key: each writes its candidate to a file
     of its own and links it into place, which only the first link does; the others read it.
     """
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path = data_dir / KEY_FILE_NAME
+    path = data_dir / file_name
     if not path.exists():
-        candidate = data_dir / f".{KEY_FILE_NAME}.{os.getpid()}.{secrets.token_hex(4)}"
+        candidate = data_dir / f".{file_name}.{os.getpid()}.{secrets.token_hex(4)}"
         descriptor = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             with os.fdopen(descriptor, "w") as file:
-                file.write(secrets.token_urlsafe(48))
+                file.write(make())
                 file.flush()
                 os.fsync(file.fileno())
             with contextlib.suppress(FileExistsError):
@@ -88,6 +96,25 @@ def development_key(data_dir: Path) -> str:
     if stat.S_IMODE(path.stat().st_mode) & 0o077:
         path.chmod(0o600)  # a key others may read signs tokens they could forge
     key = path.read_text().strip()
-    if len(key.encode()) < MIN_SECRET_KEY_BYTES:
+    if len(key.encode()) < MIN_SECRET_KEY_BYTES:  # both the signing and the encryption key
         raise ValueError(f"{path} holds no usable key: delete it to have a new one made")
     return key
+
+
+ENCRYPTION_KEY_FILE_NAME = "encryption_key"
+
+
+def new_encryption_key() -> str:
+    """A random Fernet key: 32 bytes, url-safe base64."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+def encryption_key_problem(key: str) -> str | None:
+    """Why `key` is no encryption key (32 bytes, url-safe base64), or None."""
+    try:
+        raw = base64.urlsafe_b64decode(key.encode())
+    except (ValueError, binascii.Error):
+        raw = b""
+    if len(raw) != 32:
+        return "must be 32 random bytes, url-safe base64 (make one with `taskhub keys generate`)"
+    return None

@@ -10,7 +10,14 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from config.secret_key import MIN_SECRET_KEY_BYTES, development_key, production_key_problem
+from config.secret_key import (
+    ENCRYPTION_KEY_FILE_NAME,
+    MIN_SECRET_KEY_BYTES,
+    development_key,
+    encryption_key_problem,
+    new_encryption_key,
+    production_key_problem,
+)
 
 
 class Environment(enum.StrEnum):
@@ -46,6 +53,15 @@ class Settings(BaseSettings):
         description="Signs access tokens (HS256). Required in production: at least 32 bytes, "
         "no whitespace, not of low entropy. Unset elsewhere: a random key made once and kept "
         "in TASKHUB_DATA_DIR/secret_key (mode 0600).",
+    )
+    encryption_keys: SecretStr | None = Field(
+        None,
+        description="Encrypt the secret arguments and results of tasks: comma-separated keys, "
+        "newest first (the first encrypts, all decrypt; `taskhub keys rotate` re-encrypts "
+        "stored values under the first). Each is 32 url-safe base64 bytes (`taskhub keys "
+        "generate`). Required in production when a task type has secret fields. Unset "
+        "elsewhere: a random key made once and kept in TASKHUB_DATA_DIR/encryption_key (mode "
+        "0600). Back it up apart from the database: without it, stored secrets are lost.",
     )
     access_token_lifetime_seconds: int = Field(
         3600, ge=60, le=7 * 24 * 3600, description="How long an access token is valid."
@@ -357,6 +373,29 @@ class Settings(BaseSettings):
             return self.secret_key.get_secret_value()
         return development_key(Path(self.data_dir))
 
+    def encryption_key_list(self) -> list[str]:
+        """TASKHUB_ENCRYPTION_KEYS, newest first; unset: none in production, elsewhere the
+        data directory's own random key, made on first use."""
+        if self.encryption_keys is not None:
+            return _keys_of(self.encryption_keys.get_secret_value())
+        if self.environment is Environment.PRODUCTION:
+            return []
+        return [development_key(Path(self.data_dir), ENCRYPTION_KEY_FILE_NAME, new_encryption_key)]
+
+    @field_validator("encryption_keys")
+    @classmethod
+    def _encryption_keys_are_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        keys = _keys_of(value.get_secret_value())
+        if not keys:
+            raise ValueError("TASKHUB_ENCRYPTION_KEYS names no key")
+        for position, key in enumerate(keys, start=1):
+            problem = encryption_key_problem(key)
+            if problem is not None:
+                raise ValueError(f"TASKHUB_ENCRYPTION_KEYS: key {position} {problem}")
+        return value
+
     @model_validator(mode="after")
     def _refuse_weak_secrets(self) -> Self:
         secret = self.secret_key.get_secret_value() if self.secret_key is not None else None
@@ -384,3 +423,7 @@ class Settings(BaseSettings):
         if self.default_page_size > self.max_page_size:
             raise ValueError("TASKHUB_DEFAULT_PAGE_SIZE cannot exceed TASKHUB_MAX_PAGE_SIZE")
         return self
+
+
+def _keys_of(text: str) -> list[str]:
+    return [key.strip() for key in text.split(",") if key.strip()]

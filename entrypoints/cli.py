@@ -18,8 +18,14 @@ from entrypoints.client.workflows import workflows_app
 app = typer.Typer(help="taskhub: long-running background work over REST.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 users_app = typer.Typer(help="User administration.", no_args_is_help=True)
+keys_app = typer.Typer(
+    help="The encryption keys of secret task arguments and results.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
+backup_app = typer.Typer(help="Backups of the database, and their restore.", no_args_is_help=True)
+app.add_typer(backup_app, name="backup")
 # The REST client, in a help panel of its own: it talks to a running API from any machine.
 app.add_typer(tasks_app, name="tasks", rich_help_panel="Client")
 app.add_typer(schedules_app, name="schedules", rich_help_panel="Client")
@@ -36,14 +42,23 @@ if TYPE_CHECKING:
 ProcessContainer = TypeVar("ProcessContainer", bound="DeclarativeContainer")
 
 
-def _built(kind: type[ProcessContainer]) -> ProcessContainer:
+def _built(kind: type[ProcessContainer], *, with_secrets: bool = False) -> ProcessContainer:
     """The container of this process (each is imported late, by its command, so `taskhub
-    --help` stays fast); settings errors read as messages."""
+    --help` stays fast); settings errors read as messages. `with_secrets`: a process that
+    seals or opens secrets (API, worker, Beat) builds its cipher now, so that production
+    without the encryption key its task types need does not start."""
+    from entrypoints.container import InsecureSettingsError
+
     container = kind()
     try:
         container.core().settings()
+        if with_secrets:
+            container.core().secret_cipher()
     except SettingsError as exc:
         typer.secho(f"invalid settings: {exc.errors()[0]['msg']}", fg="red", err=True)
+        raise typer.Exit(2) from None
+    except InsecureSettingsError as exc:
+        typer.secho(f"invalid settings: {exc}", fg="red", err=True)
         raise typer.Exit(2) from None
     return container
 
@@ -99,13 +114,101 @@ def create_admin(
     typer.echo(f"administrator {user.email} ({user.id}) is ready")
 
 
+@backup_app.command("create")
+def backup_create(
+    path: Annotated[Path, typer.Argument(help="The backup file to write (replaced if there).")],
+) -> None:
+    """Copy the configured database to PATH while the system runs: SQLite's online backup
+    (one consistent snapshot), or pg_dump's custom format on PostgreSQL. The encryption keys
+    are not in it: back them up apart (docs/operations.md)."""
+    from entrypoints.cli_container import BackupError
+
+    try:
+        report = _cli_container().create_backup(path)
+    except BackupError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"backup written to {report.path} ({report.size_bytes} bytes, {report.seconds:.1f}s)"
+    )
+
+
+@backup_app.command("restore")
+def backup_restore(
+    path: Annotated[Path, typer.Argument(help="A file `taskhub backup create` wrote.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Replace the configured database with the backup in PATH, then hand the tasks that were
+    in flight back to the relay and the reaper. Stop the API, the workers and Beat first;
+    whatever happened after the backup is lost."""
+    from entrypoints.cli_container import BackupError
+
+    if not yes:
+        typer.confirm("Replace the configured database with this backup?", abort=True)
+    container = _cli_container()
+    try:
+        seconds = container.restore_backup(path)
+    except BackupError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from None
+    marked = container.core.reconcile_restored_tasks().execute()
+    typer.echo(
+        f"restored from {path} in {seconds:.1f}s; {marked} pending task(s) handed to the relay, "
+        "running ones are re-queued by the reaper once stale"
+    )
+
+
+@keys_app.command("generate")
+def keys_generate() -> None:
+    """Print a new random encryption key. Put it first in TASKHUB_ENCRYPTION_KEYS (keep the
+    old ones after it), restart every process, then run `taskhub keys rotate`."""
+    from entrypoints.container import new_encryption_key
+
+    typer.echo(new_encryption_key())
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    batch_size: Annotated[int, typer.Option(min=1, help="Tasks per transaction.")] = 500,
+) -> None:
+    """Re-encrypt every stored secret under the first key of TASKHUB_ENCRYPTION_KEYS; the
+    other keys can be removed afterwards. Safe to run while the system runs, and again."""
+    from entrypoints.container import SecretUnreadableError
+
+    container = _built(_cli_container_class(), with_secrets=True)
+    rotate = container.core.rotate_encryption_keys(batch_size=batch_size)
+    try:
+        count = rotate.execute()
+    except SecretUnreadableError as exc:
+        typer.secho(f"error: {exc.detail}", fg="red", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"re-encrypted the secrets of {count} tasks under the newest key")
+
+
+def _cli_container_class() -> type[CliContainer]:
+    from entrypoints.cli_container import CliContainer
+
+    return CliContainer
+
+
 @app.command("api")
 def api(
     host: Annotated[str | None, typer.Option(help="Bind address [TASKHUB_API_HOST]")] = None,
     port: Annotated[int | None, typer.Option(help="Port [TASKHUB_API_PORT]")] = None,
     workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
+    ssl_certfile: Annotated[
+        Path | None,
+        typer.Option(help="Serve HTTPS with this certificate (PEM, its chain after it)."),
+    ] = None,
+    ssl_keyfile: Annotated[
+        Path | None, typer.Option(help="The certificate's private key (PEM).")
+    ] = None,
 ) -> None:
-    """Serve the REST API with uvicorn."""
+    """Serve the REST API with uvicorn: plain HTTP behind a TLS proxy (docker/compose), or
+    HTTPS itself given a certificate and its key."""
+    if (ssl_certfile is None) != (ssl_keyfile is None):
+        typer.secho("--ssl-certfile and --ssl-keyfile go together", fg="red", err=True)
+        raise typer.Exit(2)
     import uvicorn
 
     from entrypoints.api_container import ApiContainer
@@ -113,7 +216,7 @@ def api(
     from entrypoints.malloc_arenas import cap_malloc_arenas
 
     cap_malloc_arenas()
-    settings = _built(ApiContainer).core.settings()
+    settings = _built(ApiContainer, with_secrets=True).core.settings()
     configure_logging(level=settings.log_level, json_lines=settings.json_logs)
     uvicorn.run(
         "entrypoints.http.app:create_app",
@@ -123,6 +226,8 @@ def api(
         workers=workers,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
+        ssl_certfile=str(ssl_certfile) if ssl_certfile else None,
+        ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
         server_header=False,  # which server, and which version, is nobody's business
         log_config=None,
         # RequestIdMiddleware writes the access log, with the request id in it.
@@ -154,7 +259,7 @@ def worker(
     from entrypoints.worker.app import create_worker_app
     from entrypoints.worker_container import WorkerContainer
 
-    container = _built(WorkerContainer)
+    container = _built(WorkerContainer, with_secrets=True)
     settings = container.core.settings()
     create_worker_app(container).worker_main(
         [
@@ -191,7 +296,7 @@ def beat(loglevel: str = "INFO") -> None:
     from entrypoints.beat_container import BeatContainer
     from entrypoints.worker.app import create_beat_app
 
-    container = _built(BeatContainer)
+    container = _built(BeatContainer, with_secrets=True)
     data_dir = container.core.settings().data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     create_beat_app(container).start(

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dependency_injector import containers, providers
 
+from adapters.sqlalchemy.backup import BackupError, create_backup, restore_backup
 from adapters.sqlalchemy.migrate import downgrade_database, upgrade_database
 from entrypoints.container import CoreContainer
 
-__all__ = ["CliContainer"]
+__all__ = ["BackupError", "CliContainer"]
 
 
 class CliContainer(containers.DeclarativeContainer):
@@ -17,3 +18,6 @@ class CliContainer(containers.DeclarativeContainer):
     # The configured database, migrated to the revision given.
     upgrade_database = providers.Callable(upgrade_database, core.settings.provided.database_url)
     downgrade_database = providers.Callable(downgrade_database, core.settings.provided.database_url)
+    # Backups of the configured database, and their restore (adapters/sqlalchemy/backup.py).
+    create_backup = providers.Callable(create_backup, core.settings.provided.database_url)
+    restore_backup = providers.Callable(restore_backup, core.settings.provided.database_url)

@@ -25,6 +25,7 @@ from adapters.in_memory.login_throttle import InMemoryLoginThrottle
 from adapters.redis.event_channel import RedisEventChannel, SilentEventChannel
 from adapters.redis.login_throttle import RedisLoginThrottle
 from adapters.security.bcrypt_hasher import BcryptPasswordHasher
+from adapters.security.fernet_cipher import FernetSecretCipher
 from adapters.security.jose_tokens import JoseTokenService
 from adapters.sqlalchemy.clock import DatabaseClock, PostgresServerTime
 from adapters.sqlalchemy.engine import (
@@ -33,14 +34,16 @@ from adapters.sqlalchemy.engine import (
     create_session_factory,
 )
 from adapters.sqlalchemy.migrate import downgrade_database, upgrade_database
+from adapters.sqlalchemy.sealed_values import SqlAlchemySealedValueStore
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.task_types.builtin import builtin_registry
 from adapters.task_types.executor import TaskTypeExecutor
 from adapters.task_types.registry import TaskTypeRegistry
 from application.argument_limits import ArgumentLimits
+from application.errors import SecretUnreadableError
 from application.login_backoff import LoginBackoff
 from application.model_tasks import ModelTaskRequester
-from application.ports import Clock, EventChannel, LoginThrottle
+from application.ports import Clock, EventChannel, LoginThrottle, SecretCipher
 from application.publishing import RecordDispatchedNow, TaskPublisher
 from application.running.append_task_logs import AppendTaskLogs
 from application.running.check_run import CheckRun
@@ -51,6 +54,7 @@ from application.running.report_progress import ReportProgress
 from application.running.run_task import RunTuning
 from application.running.start_task import StartTask
 from application.scheduling import ScheduleRules
+from application.secret_values import NO_ENCRYPTION_KEY
 from application.use_cases.authenticate import Authenticate
 from application.use_cases.cancel_task import CancelTask
 from application.use_cases.cancel_workflow import CancelWorkflow
@@ -72,6 +76,7 @@ from application.use_cases.get_model import GetModel
 from application.use_cases.get_quota import GetQuota
 from application.use_cases.get_schedule import GetSchedule
 from application.use_cases.get_task import GetTask
+from application.use_cases.get_task_result import GetTaskResult
 from application.use_cases.get_workflow import GetWorkflow
 from application.use_cases.identify_user import IdentifyUser
 from application.use_cases.issue_stream_token import IssueStreamToken
@@ -89,6 +94,7 @@ from application.use_cases.purge_expired_events import PurgeExpiredEvents
 from application.use_cases.purge_expired_tasks import PurgeExpiredTasks
 from application.use_cases.read_task_events import ReadTaskEvents
 from application.use_cases.reap_stale_tasks import DatabaseUptime, ReapStaleTasks
+from application.use_cases.reconcile_restored_tasks import ReconcileRestoredTasks
 from application.use_cases.register_model import RegisterModel
 from application.use_cases.register_user import RegisterUser
 from application.use_cases.relay_undispatched_tasks import RelayUndispatchedTasks
@@ -98,6 +104,7 @@ from application.use_cases.request_model_deployment import RequestModelDeploymen
 from application.use_cases.request_model_validation import RequestModelValidation
 from application.use_cases.rerun_task import RerunTask
 from application.use_cases.retry_workflow import RetryWorkflow
+from application.use_cases.rotate_encryption_keys import RotateEncryptionKeys
 from application.use_cases.sign_up import SignUp
 from application.use_cases.submit_task import SubmitTask
 from application.use_cases.submit_task_batch import SubmitTaskBatch
@@ -107,16 +114,20 @@ from application.use_cases.update_model import UpdateModel
 from application.use_cases.update_schedule import UpdateSchedule
 from application.use_cases.update_task import UpdateTask
 from application.use_cases.update_user import UpdateUser
-from config.settings import Environment, Settings
+from config.secret_key import new_encryption_key
+from config.settings import Environment, InsecureSettingsError, Settings
 
 # Handed to the rest of entrypoints/, which imports neither adapters nor config itself.
 __all__ = [
     "TASK_NAME_PREFIX",
     "CoreContainer",
     "Environment",
+    "InsecureSettingsError",
+    "SecretUnreadableError",
     "Settings",
     "create_broker_client",
     "downgrade_database",
+    "new_encryption_key",
     "provider_name",
     "task_name",
     "upgrade_database",
@@ -174,6 +185,26 @@ def event_channel_for(broker_url: str) -> EventChannel:
     return SilentEventChannel()
 
 
+class EncryptionKeyMissingError(InsecureSettingsError):
+    """Production without TASKHUB_ENCRYPTION_KEYS, while a task type has secret fields."""
+
+
+def cipher_for(settings: Settings, registry: TaskTypeRegistry) -> SecretCipher:
+    """Fernet over TASKHUB_ENCRYPTION_KEYS (elsewhere than production, the data directory's
+    own key when unset). Production without keys: refused when a registered task type has
+    secret arguments or a secret result, else a cipher that refuses every secret."""
+    keys = settings.encryption_key_list()
+    if keys:
+        return FernetSecretCipher(keys)
+    needing = [s.name for s in registry.all() if s.secret_fields or s.secret_result]
+    if needing:
+        raise EncryptionKeyMissingError(
+            "TASKHUB_ENCRYPTION_KEYS is required in production: the task types "
+            f"{', '.join(needing)} have secret values (make a key with `taskhub keys generate`)"
+        )
+    return NO_ENCRYPTION_KEY
+
+
 class CoreContainer(containers.DeclarativeContainer):
     settings = providers.Singleton(Settings)
 
@@ -187,6 +218,7 @@ class CoreContainer(containers.DeclarativeContainer):
         builtin_registry, settings.provided.task_modules, settings.provided.files_root
     )
     celery_app = providers.Singleton(create_celery_app, settings, task_type_catalog)
+    secret_cipher = providers.Singleton(cipher_for, settings, task_type_catalog)
     clock = providers.Singleton(clock_for, engine)
     dispatcher = providers.Singleton(CeleryTaskDispatcher, celery_app)
     password_hasher = providers.Singleton(
@@ -290,6 +322,7 @@ class CoreContainer(containers.DeclarativeContainer):
         clock=clock,
         max_active_tasks=settings.provided.max_active_tasks_per_user,
         argument_limits=argument_limits,
+        cipher=secret_cipher,
     )
     submit_task_batch = providers.Factory(
         SubmitTaskBatch,
@@ -300,11 +333,19 @@ class CoreContainer(containers.DeclarativeContainer):
         max_active_tasks=settings.provided.max_active_tasks_per_user,
         max_batch_size=settings.provided.max_batch_size,
         argument_limits=argument_limits,
+        cipher=secret_cipher,
     )
     get_quota = providers.Factory(
         GetQuota, uow=unit_of_work, max_active_tasks=settings.provided.max_active_tasks_per_user
     )
     get_task = providers.Factory(GetTask, uow=unit_of_work)
+    get_task_result = providers.Factory(GetTaskResult, uow=unit_of_work, cipher=secret_cipher)
+    reconcile_restored_tasks = providers.Factory(ReconcileRestoredTasks, uow=unit_of_work)
+    rotate_encryption_keys = providers.Factory(
+        RotateEncryptionKeys,
+        store=providers.Singleton(SqlAlchemySealedValueStore, engine),
+        cipher=secret_cipher,
+    )
     explain_wait = providers.Factory(ExplainWait, uow=unit_of_work, clock=clock)
     list_task_attempts = providers.Factory(ListTaskAttempts, uow=unit_of_work)
     list_task_logs = providers.Factory(ListTaskLogs, uow=unit_of_work)
@@ -339,6 +380,7 @@ class CoreContainer(containers.DeclarativeContainer):
         max_active_tasks=settings.provided.max_active_tasks_per_user,
         max_tasks=settings.provided.max_workflow_tasks,
         argument_limits=argument_limits,
+        cipher=secret_cipher,
     )
     get_workflow = providers.Factory(GetWorkflow, uow=unit_of_work)
     list_workflows = providers.Factory(
@@ -412,6 +454,7 @@ class CoreContainer(containers.DeclarativeContainer):
     task_executor = providers.Singleton(
         TaskTypeExecutor,
         registry=task_type_catalog,
+        cipher=secret_cipher,
         traceback_limit=settings.provided.traceback_max_chars,
     )
     append_task_logs = providers.Factory(

@@ -14,8 +14,9 @@ from celery.exceptions import SoftTimeLimitExceeded
 
 from adapters.task_types.registry import TaskType, TaskTypeRegistry
 from application.errors import TaskCancelledError
-from application.ports import TaskContext, TaskExecutor
+from application.ports import SecretCipher, TaskContext, TaskExecutor
 from application.running.outcomes import Completed, Execution, Failed, Retried, TaskRun
+from application.secret_values import NO_ENCRYPTION_KEY, SecretSealing
 from domain.errors import DomainError
 from domain.task import clip_traceback
 
@@ -67,16 +68,23 @@ class TaskTypeExecutor(TaskExecutor):
     of failing the write of the outcome. An error raised by the function keeps its
     traceback, its last `traceback_limit` characters; a domain error (the caller's input
     was at fault) has none. What the function's module logs through `logging` during the
-    run goes to the task's log too."""
+    run goes to the task's log too.
+
+    Secret arguments are opened here, in the process that runs the task, and nowhere else;
+    one no key opens fails the run (SecretUnreadableError), never retried. A result the type
+    marks secret is sealed before it leaves."""
 
     registry: TaskTypeRegistry
     traceback_limit: int = DEFAULT_TRACEBACK_LIMIT
+    cipher: SecretCipher = NO_ENCRYPTION_KEY
 
     def execute(self, run: TaskRun, context: TaskContext) -> Execution:
         task_type: TaskType | None = None
         try:
             task_type = self.registry.task_type(run.task_type)
-            arguments = self.registry.parse(run.task_type, run.args, run.kwargs)
+            sealing = SecretSealing(self.cipher)
+            kwargs = sealing.open_arguments(task_type.spec, run.kwargs)
+            arguments = self.registry.parse(run.task_type, run.args, kwargs)
             with _capturing(task_type.function.__module__, context):
                 result = task_type.function(context, arguments)
         except TaskCancelledError:
@@ -105,6 +113,11 @@ class TaskTypeExecutor(TaskExecutor):
             json.dumps(result)
         except (TypeError, ValueError) as exc:
             return Failed(RESULT_NOT_SERIALIZABLE, str(exc))
+        if task_type.secret_result:
+            try:
+                result = SecretSealing(self.cipher).seal_result(result)
+            except DomainError as exc:
+                return Failed(type(exc).__name__, exc.detail)
         return Completed(result)
 
     def _traceback(self) -> str:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SecretBytes, SecretStr
 from pydantic import ValidationError as PydanticValidationError
 
 from application.errors import UnknownTaskTypeError
@@ -41,6 +42,8 @@ class TaskType:
     internal: bool = False
     # At most so many tasks of one concurrency key at once (domain/flow.py).
     concurrency: ConcurrencyRule | None = None
+    # The result is stored encrypted and shown only through GET /tasks/{id}/result.
+    secret_result: bool = False
     spec: TaskTypeSpec = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -57,6 +60,8 @@ class TaskType:
                 arguments_schema=self.arguments.model_json_schema(),
                 internal=self.internal,
                 concurrency=self.concurrency,
+                secret_fields=secret_fields_of(self.arguments),
+                secret_result=self.secret_result,
             ),
         )
 
@@ -94,7 +99,12 @@ class TaskTypeRegistry(TaskTypeCatalog):
     def validate_arguments(
         self, name: str, args: list[Any], kwargs: dict[str, Any]
     ) -> tuple[list[Any], dict[str, Any]]:
-        return [], self.parse(name, args, kwargs).model_dump(mode="json")
+        """Secret fields in clear, for the caller to seal before it stores them."""
+        arguments = self.parse(name, args, kwargs)
+        dumped = arguments.model_dump(mode="json")
+        for secret in self.task_type(name).spec.secret_fields:
+            dumped[secret] = _revealed(getattr(arguments, secret))
+        return [], dumped
 
     def parse(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> TaskArguments:
         """The arguments as the task type's model; positional args fill fields in order."""
@@ -117,6 +127,29 @@ class TaskTypeRegistry(TaskTypeCatalog):
             raise InvalidFieldsError(
                 [(_field_of(error["loc"]), error["msg"]) for error in exc.errors()]
             ) from None
+
+
+def secret_fields_of(model: type[BaseModel]) -> frozenset[str]:
+    """The fields of `model` typed SecretStr or SecretBytes (optional or not)."""
+    return frozenset(
+        name for name, info in model.model_fields.items() if _is_secret(info.annotation)
+    )
+
+
+def _is_secret(annotation: Any) -> bool:
+    if annotation in (SecretStr, SecretBytes):
+        return True
+    if get_origin(annotation) in (Union, types.UnionType):
+        return any(_is_secret(member) for member in get_args(annotation))
+    return False
+
+
+def _revealed(value: Any) -> Any:
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, SecretBytes):
+        return value.get_secret_value().decode("utf-8", errors="surrogateescape")
+    return value
 
 
 def _field_of(loc: tuple[int | str, ...]) -> str:

@@ -10,9 +10,10 @@ from application.access import load_model
 from application.argument_limits import ArgumentLimits
 from application.flow_control import admit
 from application.idempotency import IdempotencyClaim, remember, replay
-from application.ports import Clock, TaskTypeCatalog, UnitOfWork
+from application.ports import Clock, SecretCipher, TaskTypeCatalog, UnitOfWork
 from application.publishing import TaskPublisher
 from application.quota import ensure_within_active_task_quota
+from application.secret_values import NO_ENCRYPTION_KEY
 from application.submission import SubmissionRules, TaskSubmission, due_now
 from application.task_events import record_status_events
 from domain.model import ModelId
@@ -47,6 +48,7 @@ class SubmitTask:
     clock: Clock
     max_active_tasks: int
     argument_limits: ArgumentLimits = field(default_factory=ArgumentLimits)
+    cipher: SecretCipher = NO_ENCRYPTION_KEY
 
     def execute(
         self,
@@ -100,7 +102,7 @@ class SubmitTask:
         submission = TaskSubmission(
             name, task_type, priority, args, kwargs, model_id, run_at, concurrency_key
         )
-        rules = SubmissionRules(self.catalog, self.argument_limits)
+        rules = SubmissionRules(self.catalog, self.argument_limits, self.cipher)
         now = self.clock.now()
         task = rules.new_task(
             submission, owner_id=actor.id, at=now, request_id=request_id, trace_id=trace_id

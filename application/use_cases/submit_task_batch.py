@@ -11,9 +11,10 @@ from application.argument_limits import ArgumentLimits
 from application.errors import InvalidBatchError
 from application.flow_control import admit
 from application.idempotency import IdempotencyClaim, remember, replay
-from application.ports import Clock, TaskTypeCatalog, UnitOfWork
+from application.ports import Clock, SecretCipher, TaskTypeCatalog, UnitOfWork
 from application.publishing import TaskPublisher
 from application.quota import ensure_within_active_task_quota
+from application.secret_values import NO_ENCRYPTION_KEY
 from application.submission import SubmissionRules, TaskSubmission, due_now
 from application.task_events import record_status_events
 from domain.errors import NotFoundError, ValidationError
@@ -45,6 +46,7 @@ class SubmitTaskBatch:
     max_active_tasks: int
     max_batch_size: int = DEFAULT_MAX_BATCH_SIZE
     argument_limits: ArgumentLimits = field(default_factory=ArgumentLimits)
+    cipher: SecretCipher = NO_ENCRYPTION_KEY
 
     def execute(
         self,
@@ -105,7 +107,7 @@ class SubmitTaskBatch:
         now: datetime,
         trace_id: str | None,
     ) -> tuple[list[Task], list[tuple[str, str]]]:
-        rules = SubmissionRules(self.catalog, self.argument_limits)
+        rules = SubmissionRules(self.catalog, self.argument_limits, self.cipher)
         tasks: list[Task] = []
         errors: list[tuple[str, str]] = []
         for n, submission in enumerate(submissions):

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from application.argument_limits import ArgumentLimits
-from application.ports import Clock, TaskTypeCatalog, UnitOfWork
+from application.ports import Clock, SecretCipher, TaskTypeCatalog, UnitOfWork
 from application.publishing import TaskPublisher
 from application.quota import ensure_within_active_task_quota
+from application.secret_values import NO_ENCRYPTION_KEY
 from application.submission import SubmissionRules, TaskSubmission
 from application.workflows import WorkflowView, in_topological_order
 from domain.errors import InvalidFieldsError, ValidationError
@@ -72,6 +73,7 @@ class SubmitWorkflow:
     max_active_tasks: int
     max_tasks: int = DEFAULT_MAX_WORKFLOW_TASKS
     argument_limits: ArgumentLimits = field(default_factory=ArgumentLimits)
+    cipher: SecretCipher = NO_ENCRYPTION_KEY
 
     def execute(
         self,
@@ -128,7 +130,7 @@ class SubmitWorkflow:
             if exc.field == "tasks":  # too many or none: nothing else is worth checking
                 raise
             errors += exc.field_errors
-        rules = SubmissionRules(self.catalog, self.argument_limits)
+        rules = SubmissionRules(self.catalog, self.argument_limits, self.cipher)
         new_tasks: list[Task] = []
         for n, submission in enumerate(submissions):
             try:

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from application.errors import (
     DependencyUnavailableError,
+    SecretUnreadableError,
     TaskCancelledError,
     TooManyAttemptsError,
 )
@@ -43,6 +44,8 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     QuotaExceededError: 429,
     TooManyAttemptsError: 429,
     DependencyUnavailableError: 503,
+    # A stored secret no configured key opens: the server's keys are at fault, not the call.
+    SecretUnreadableError: 500,
 }
 
 

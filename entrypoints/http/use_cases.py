@@ -27,6 +27,7 @@ from application.use_cases.get_model import GetModel
 from application.use_cases.get_quota import GetQuota
 from application.use_cases.get_schedule import GetSchedule
 from application.use_cases.get_task import GetTask
+from application.use_cases.get_task_result import GetTaskResult
 from application.use_cases.get_workflow import GetWorkflow
 from application.use_cases.issue_stream_token import IssueStreamToken
 from application.use_cases.list_models import ListModels
@@ -91,6 +92,9 @@ GetModelUseCase = Annotated[GetModel, Provided(GetModel).by(CoreContainer.get_mo
 GetQuotaUseCase = Annotated[GetQuota, Provided(GetQuota).by(CoreContainer.get_quota)]
 GetScheduleUseCase = Annotated[GetSchedule, Provided(GetSchedule).by(CoreContainer.get_schedule)]
 GetTaskUseCase = Annotated[GetTask, Provided(GetTask).by(CoreContainer.get_task)]
+GetTaskResultUseCase = Annotated[
+    GetTaskResult, Provided(GetTaskResult).by(CoreContainer.get_task_result)
+]
 GetWorkflowUseCase = Annotated[GetWorkflow, Provided(GetWorkflow).by(CoreContainer.get_workflow)]
 InstalledTaskTypes = Annotated[
     TaskTypeCatalog, Provided(TaskTypeCatalog).by(CoreContainer.task_type_catalog)

@@ -34,6 +34,7 @@ NO_PROBE = {"otel-collector"}
 # What the file asks of its environment (compose.yaml's header); any values do for `config`.
 REQUIRED_ENV = {
     "TASKHUB_SECRET_KEY": "s" * 48,
+    "TASKHUB_ENCRYPTION_KEYS": "k" * 43 + "=",
     "POSTGRES_PASSWORD": "postgres-password",
     "REDIS_PASSWORD": "redis-password",
     "FLOWER_BASIC_AUTH": "ops:flower-password",
@@ -219,27 +220,81 @@ def published(service: dict[str, Any]) -> dict[int, str]:
     return ports
 
 
-def caddy_sites() -> dict[int, str]:
-    """Each site address's port in the Caddyfile -> the block it serves."""
-    text = (DOCKER / "caddy" / "Caddyfile").read_text()
-    sites = re.split(r"^:(\d+) \{$", text, flags=re.MULTILINE)[1:]
-    return {int(port): block for port, block in zip(sites[::2], sites[1::2], strict=True)}
+CADDYFILE = (DOCKER / "caddy" / "Caddyfile").read_text()
 
 
-def test_the_proxy_publishes_the_api_and_flower_on_their_usual_ports() -> None:
+def caddy_sites() -> dict[str, str]:
+    """Each site address of the Caddyfile (as written, placeholders and all) -> its block."""
+    sites = re.split(r"^(https?://\S+) \{$", CADDYFILE, flags=re.MULTILINE)[1:]
+    return dict(zip(sites[::2], sites[1::2], strict=True))
+
+
+def caddy_snippets() -> dict[str, str]:
+    snippets = re.split(r"^\(([\w-]+)\) \{$", CADDYFILE, flags=re.MULTILINE)[1:]
+    return {
+        name: block.split("\n}")[0]
+        for name, block in zip(snippets[::2], snippets[1::2], strict=True)
+    }
+
+
+DOMAIN = "{$SITE_DOMAIN:localhost}"
+
+
+def test_the_proxy_serves_the_api_and_flower_over_https_only_on_their_ports() -> None:
     proxy = SERVICES["proxy"]
     ports = published(proxy)
     sites = caddy_sites()
 
-    assert set(sites) == set(ports)
-    api_port = next(port for port, block in sites.items() if "name api" in block)
-    flower_port = next(port for port, block in sites.items() if "flower:5555" in block)
-    assert ports[api_port] == "${API_PORT:-8000}"
-    assert ports[flower_port] == "${FLOWER_PORT:-5555}"
-    assert re.search(r"port 8000\b", sites[api_port])  # where `taskhub api` listens
+    api = sites[f"https://{DOMAIN}"]
+    flower = sites[f"https://{DOMAIN}:5555"]
+    assert set(sites) == {f"http://{DOMAIN}", f"https://{DOMAIN}", f"https://{DOMAIN}:5555"}
+    assert "name api" in api
+    assert re.search(r"port 8000\b", api)  # where `taskhub api` listens
+    assert "reverse_proxy flower:5555" in flower
+    assert ports == {
+        80: "${HTTP_PORT:-80}",
+        443: "${HTTPS_PORT:-443}",
+        5555: "${FLOWER_PORT:-5555}",
+    }
     assert SERVICES["flower"]["command"][-1] == "5555"
     assert any(v.endswith(":/etc/caddy/Caddyfile:ro") for v in proxy["volumes"])
     assert proxy["depends_on"]["api"]["condition"] == "service_healthy"
+
+
+def test_plain_http_only_redirects_to_https() -> None:
+    redirect = caddy_sites()[f"http://{DOMAIN}"]
+
+    directives = [line.strip() for line in redirect.splitlines() if line.strip() not in ("", "}")]
+    assert directives == ["redir https://{host}{uri} permanent"]
+
+
+def test_every_https_site_sends_hsts_and_takes_its_certificate_from_the_chosen_issuer() -> None:
+    snippets = caddy_snippets()
+
+    assert "tls internal" in snippets["tls-internal"]
+    assert "issuer acme" in snippets["tls-acme"]
+    assert re.search(r'Strict-Transport-Security "max-age=(\d+)', snippets["hsts"])
+    assert int(re.findall(r"max-age=(\d+)", snippets["hsts"])[0]) >= 180 * 24 * 3600
+    for address, block in caddy_sites().items():
+        if address.startswith("https://"):
+            assert "import tls-{$TLS_ISSUER:internal}" in block, address
+            assert "import hsts" in block, address
+
+
+def test_development_uses_the_local_ca_and_production_can_choose_acme() -> None:
+    environment = SERVICES["proxy"]["environment"]
+
+    assert environment["TLS_ISSUER"] == "${TLS_ISSUER:-internal}"
+    assert environment["SITE_DOMAIN"] == "${SITE_DOMAIN:-localhost}"
+    # Certificates and the local CA outlive the container (no new CA at each restart).
+    assert "caddy-data:/data" in SERVICES["proxy"]["volumes"]
+    assert "caddy-data" in COMPOSE["volumes"]
+
+
+def test_taskhub_processes_need_the_encryption_keys() -> None:
+    for name, service in TASKHUB_SERVICES.items():
+        value = service["environment"]["TASKHUB_ENCRYPTION_KEYS"]
+        assert value.startswith("${TASKHUB_ENCRYPTION_KEYS:?"), name
 
 
 def test_only_the_proxy_and_grafana_publish_host_ports_and_jaeger_on_loopback() -> None:

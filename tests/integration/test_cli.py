@@ -118,3 +118,15 @@ def test_flower_refuses_production_without_basic_auth(env: dict[str, str]) -> No
 
     assert result.returncode == 2
     assert "TASKHUB_FLOWER_BASIC_AUTH" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["worker", "api", "beat"])
+def test_production_without_the_encryption_key_refuses_to_start_naming_the_secret_task_types(
+    command: str, env: dict[str, str]
+) -> None:
+    production = {"TASKHUB_ENVIRONMENT": "production", "TASKHUB_SECRET_KEY": PRODUCTION_KEY}
+    result = taskhub(command, env={**env, **production})
+
+    assert result.returncode == 2
+    assert "TASKHUB_ENCRYPTION_KEYS is required in production" in result.stderr
+    assert "file_signature" in result.stderr

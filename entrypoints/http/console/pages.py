@@ -18,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from application.ports import TaskTypeCatalog
+from application.secret_values import masked
 from domain.errors import DomainError, ValidationError
 from domain.task import Priority, Task, TaskId, TaskStatus
 from domain.user import UserId
@@ -320,7 +321,7 @@ def task_page(
     task = get.execute(user, TaskId(task_id))
     context = {
         "task": task,
-        "view": result_view(task.result),
+        "view": result_view(masked(task.result)),
         "eta": _eta(task, datetime.now(UTC)),
     }
     return render(request, "_task_detail.html" if _is_fragment(request) else "task.html", context)

@@ -20,12 +20,14 @@ from entrypoints.http.schemas.tasks import (
     TaskBatchResponse,
     TaskPage,
     TaskResponse,
+    TaskResultResponse,
     UpdateTaskRequest,
 )
 from entrypoints.http.use_cases import (
     CancelTaskUseCase,
     DeleteTaskUseCase,
     ExplainWaitUseCase,
+    GetTaskResultUseCase,
     GetTaskUseCase,
     ListTasksUseCase,
     SubmitTaskBatchUseCase,
@@ -155,6 +157,19 @@ def get_task(
     _, wait = explain.execute(user, TaskId(task_id))
     task, waiting_for = get.with_waits(user, TaskId(task_id))
     return TaskResponse.of(task, waiting_for=waiting_for, waiting=wait)
+
+
+@router.get(
+    "/{task_id}/result", operation_id="get_task_result", responses=problem_responses(401, 404, 422)
+)
+def get_task_result(
+    task_id: UUID, user: CurrentUser, read: GetTaskResultUseCase, response: Response
+) -> TaskResultResponse:
+    """The task's result, a secret one in clear: for the task's owner only (anyone else's
+    task is not found, an admin's included). Never cached (`Cache-Control: no-store`)."""
+    result = read.execute(user, TaskId(task_id))
+    response.headers["Cache-Control"] = "no-store"
+    return TaskResultResponse(id=task_id, result=result)
 
 
 @router.patch(

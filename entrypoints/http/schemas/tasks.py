@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
+from application.secret_values import MASK, masked
 from application.submission import TaskSubmission
 from application.use_cases.explain_wait import Wait, WaitReason
 from domain.model import ModelId
@@ -140,8 +141,14 @@ class TaskResponse(BaseModel):
     priority: Priority
     queue: str
     args: list[Any]
-    kwargs: dict[str, Any]
-    result: Any = None
+    kwargs: dict[str, Any] = Field(
+        description=f'Secret arguments read "{MASK}", whatever their value.'
+    )
+    result: Any = Field(
+        None,
+        description=f'A secret result reads "{MASK}": its owner reads it through '
+        "GET /tasks/{id}/result.",
+    )
     error: TaskErrorResponse | None = None
     progress: int = Field(ge=0, le=100)
     progress_message: str | None = None
@@ -190,9 +197,9 @@ class TaskResponse(BaseModel):
             status=task.status,
             priority=task.priority,
             queue=task.queue,
-            args=task.args,
-            kwargs=task.kwargs,
-            result=task.result,
+            args=masked(task.args),
+            kwargs=masked(task.kwargs),
+            result=masked(task.result),
             error=TaskErrorResponse.of(task.error),
             progress=task.progress.percent,
             progress_message=task.progress_message,
@@ -220,6 +227,13 @@ class TaskResponse(BaseModel):
 
 class TaskBatchResponse(BaseModel):
     items: list[TaskResponse] = Field(description="The tasks, in the order submitted.")
+
+
+class TaskResultResponse(BaseModel):
+    id: UUID
+    result: Any = Field(
+        None, description="The result as the task returned it, a secret one in clear."
+    )
 
 
 class TaskPage(BaseModel):

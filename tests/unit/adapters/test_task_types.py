@@ -109,7 +109,7 @@ def test_unknown_task_types_are_refused_listing_those_a_client_may_submit() -> N
         builtin_registry().get("rm_rf")
 
     assert error.value.field == "task_type"
-    assert "countdown, file_checksum, gather, noop" in error.value.detail
+    assert "countdown, file_checksum, file_signature, gather, noop" in error.value.detail
     assert "validate_model" not in error.value.detail  # internal: never submitted by clients
     assert "noop" in error.value.context["task_types"]
 

@@ -10,6 +10,7 @@ from dependency_injector import providers
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from adapters.in_memory.cipher import InMemorySecretCipher
 from adapters.in_memory.dispatcher import RecordingTaskDispatcher
 from adapters.in_memory.repositories import InMemoryStore
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
@@ -72,6 +73,7 @@ def container(
     container.core.unit_of_work.override(providers.Factory(InMemoryUnitOfWork, store))
     container.core.dispatcher.override(providers.Object(dispatcher))
     container.core.probes.override(providers.List())
+    container.core.secret_cipher.override(providers.Object(InMemorySecretCipher()))
     yield container
     container.reset_override()
 
@@ -81,6 +83,7 @@ def shared_app() -> FastAPI:
     # Building the app costs more than most tests; each test swaps in its own container.
     base = ApiContainer()
     base.core.settings.override(providers.Object(make_settings()))
+    base.core.secret_cipher.override(providers.Object(InMemorySecretCipher()))
     return create_app(base)
 
 

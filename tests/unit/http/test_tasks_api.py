@@ -140,10 +140,17 @@ def test_submit_refuses_an_unknown_task_type_and_stores_nothing(
 
     body = assert_invalid(response, "task_type")
     assert (
-        "valid task types: bulk_checksum, countdown, file_checksum, gather, noop"
+        "valid task types: bulk_checksum, countdown, file_checksum, file_signature, gather, noop"
         in (body["detail"])
     )
-    assert body["task_types"] == ["bulk_checksum", "countdown", "file_checksum", "gather", "noop"]
+    assert body["task_types"] == [
+        "bulk_checksum",
+        "countdown",
+        "file_checksum",
+        "file_signature",
+        "gather",
+        "noop",
+    ]
     assert store.tasks == {}
     assert dispatcher.enqueued == []
 
@@ -869,6 +876,7 @@ def test_task_types_lists_every_submittable_builtin_type_with_its_queue_and_argu
         "noop",
         "countdown",
         "file_checksum",
+        "file_signature",
         "bulk_checksum",
         "gather",
     }

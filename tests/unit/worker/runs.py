@@ -7,7 +7,7 @@ from adapters.in_memory.dispatcher import RecordingTaskDispatcher
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from adapters.task_types.executor import TaskTypeExecutor
 from adapters.task_types.registry import TaskTypeRegistry
-from application.ports import RunObserver, RunSupervisor
+from application.ports import RunObserver, RunSupervisor, SecretCipher
 from application.publishing import RecordDispatchedNow, TaskPublisher
 from application.running.append_task_logs import AppendTaskLogs
 from application.running.check_run import CheckRun
@@ -17,6 +17,7 @@ from application.running.record_outcome import RecordOutcome
 from application.running.report_progress import ReportProgress
 from application.running.run_task import UNOBSERVED, UNSUPERVISED, RunTask, RunTuning
 from application.running.start_task import StartTask
+from application.secret_values import NO_ENCRYPTION_KEY
 from domain.task import WorkerId
 from entrypoints.worker.watchdog import ProcessRunSupervisor
 
@@ -32,6 +33,7 @@ def run_task_on(
     observer: RunObserver = UNOBSERVED,
     keep_log_lines: int = 1000,
     worker: WorkerId | None = None,
+    cipher: SecretCipher = NO_ENCRYPTION_KEY,
 ) -> RunTask:
     publisher = publisher or TaskPublisher(
         dispatcher=RecordingTaskDispatcher(), recorder=RecordDispatchedNow(uow), clock=clock
@@ -40,7 +42,7 @@ def run_task_on(
         claim=StartTask(uow=uow, clock=clock)
         if worker is None
         else StartTask(uow=uow, clock=clock, worker=lambda: worker),
-        executor=TaskTypeExecutor(registry),
+        executor=TaskTypeExecutor(registry, cipher=cipher),
         record_outcome=RecordOutcome(uow=uow, publisher=publisher, clock=clock),
         report_progress=ReportProgress(uow=uow, clock=clock),
         check_run=CheckRun(uow=uow),
