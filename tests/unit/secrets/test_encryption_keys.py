@@ -48,7 +48,11 @@ def test_the_configured_keys_come_newest_first() -> None:
     assert settings.encryption_key_list() == [new, old]
 
 
-@pytest.mark.parametrize("keys", ["not-a-key", ",", f"{new_key()},short"])
+@pytest.mark.parametrize(
+    "keys",
+    ["not-a-key", ",", f"{new_key()},short"],
+    ids=["not a key", "empty entries", "a good key then a short one"],
+)
 def test_a_malformed_key_is_refused_naming_the_setting(keys: str) -> None:
     with pytest.raises(ValidationError) as refused:
         Settings(environment="development", encryption_keys=keys)
