@@ -62,6 +62,7 @@ def in_memory_container(store: InMemoryStore) -> ApiContainer:
     )
     container.core.settings.override(providers.Object(settings))
     container.core.unit_of_work.override(providers.Factory(InMemoryUnitOfWork, store))
+    container.core.single_read_unit_of_work.override(providers.Factory(InMemoryUnitOfWork, store))
     container.core.dispatcher.override(providers.Object(RecordingTaskDispatcher()))
     container.core.probes.override(providers.List())
     return container

@@ -71,6 +71,7 @@ def container(
     container = ApiContainer()
     container.core.settings.override(providers.Object(settings))
     container.core.unit_of_work.override(providers.Factory(InMemoryUnitOfWork, store))
+    container.core.single_read_unit_of_work.override(providers.Factory(InMemoryUnitOfWork, store))
     container.core.dispatcher.override(providers.Object(dispatcher))
     container.core.probes.override(providers.List())
     container.core.secret_cipher.override(providers.Object(InMemorySecretCipher()))

@@ -31,7 +31,9 @@ def serving(**settings: object) -> Iterator[TestClient]:
     """The real app built from these settings (CORS is fixed when the app is built)."""
     container = ApiContainer()
     container.core.settings.override(providers.Object(make_settings(**settings)))
-    container.core.unit_of_work.override(providers.Factory(InMemoryUnitOfWork, InMemoryStore()))
+    store = InMemoryStore()
+    container.core.unit_of_work.override(providers.Factory(InMemoryUnitOfWork, store))
+    container.core.single_read_unit_of_work.override(providers.Factory(InMemoryUnitOfWork, store))
     container.core.probes.override(providers.List())
     with TestClient(create_app(container), raise_server_exceptions=False) as client:
         yield client
