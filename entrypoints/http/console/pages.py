@@ -40,6 +40,7 @@ from entrypoints.http.use_cases import (
     AuthenticateUseCase,
     CancelTaskUseCase,
     DeleteTaskUseCase,
+    DescribeQueuesUseCase,
     EndSessionsUseCase,
     GetTaskUseCase,
     InstalledTaskTypes,
@@ -329,6 +330,13 @@ def users(
     """Admins only (403 otherwise, as on the REST API): each user, with a link to their tasks."""
     page = list_users.execute(user, cursor=cursor or None)
     return render(request, "users.html", {"users": page.items, "next_cursor": page.next_cursor})
+
+
+@router.get("/queues")
+def queues(request: Request, user: SignedInUser, describe: DescribeQueuesUseCase) -> HTMLResponse:
+    """Admins only (403 otherwise): each queue's depth, unclaimed, running, held back and
+    the oldest pending task's wait, as `GET /api/v1/admin/queues` reports them."""
+    return render(request, "queues.html", {"queues": describe.execute(user)})
 
 
 def install_console(app: FastAPI) -> None:

@@ -1,30 +1,39 @@
-"""How a task's result is shown for reading: a list of records as a table, a flat object as
-labelled values, anything else as a collapsible JSON tree. Presentation only: no rule of the
-domain is decided here."""
+"""How a task's result is shown for reading: a numeric series (a list of numbers, or
+`{"chart": [...]}` / `{"chart": {"title": ..., "values": [...]}}`) as a line chart, a list of
+records as a table, a flat object as labelled values, anything else as a collapsible JSON
+tree. Presentation only: no rule of the domain is decided here."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
+
+from entrypoints.http.console.drawings import LineChart, line_chart
 
 SCALARS = (str, int, float, bool, type(None))
 
 
 @dataclass(frozen=True, slots=True)
 class ResultView:
-    """`kind`: none, table, labelled, tree. `columns`/`rows` for a table, `pairs` for
-    labelled values; the tree is drawn from `value` itself."""
+    """`kind`: none, chart, table, labelled, tree. `chart` for a chart, `columns`/`rows` for
+    a table, `pairs` for labelled values; the tree is drawn from `value` itself."""
 
     kind: str
     value: Any = None
     columns: list[str] = field(default_factory=list)
     rows: list[list[Any]] = field(default_factory=list)
     pairs: list[tuple[str, Any]] = field(default_factory=list)
+    chart: LineChart | None = None
 
 
 def result_view(value: Any) -> ResultView:
     if value is None:
         return ResultView("none")
+    series = _series(value)
+    if series is not None:
+        title, values = series
+        return ResultView("chart", value, chart=line_chart(title, values))
     if _records(value):
         columns: list[str] = []
         for record in value:
@@ -47,3 +56,22 @@ def _records(value: Any) -> bool:
             for item in value
         )
     )
+
+
+def _series(value: Any) -> tuple[str, list[float]] | None:
+    """The title and numbers of a chartable result: at least two finite numbers."""
+    title = "Result"
+    if isinstance(value, dict) and set(value) == {"chart"}:
+        value = value["chart"]
+        if isinstance(value, dict):
+            title = str(value.get("title") or title)
+            value = value.get("values")
+    if not (isinstance(value, list) and len(value) >= 2):
+        return None
+    if not all(_is_number(item) for item in value):
+        return None
+    return title, [float(item) for item in value]
+
+
+def _is_number(item: Any) -> bool:
+    return isinstance(item, int | float) and not isinstance(item, bool) and math.isfinite(item)

@@ -105,3 +105,28 @@ def test_an_unfinished_tasks_page_follows_its_own_stream(
     sign_in(client, alice)
     page = client.get(f"/ui/tasks/{task_id}").text
     assert f'data-events="/ui/events?task_id={task_id}"' in page
+
+
+def test_a_numeric_series_result_is_drawn_as_a_chart_with_its_numbers_beside(
+    client: TestClient, alice: Account, store: InMemoryStore
+) -> None:
+    task_id = submit_rest(client, alice, "losses")
+    complete_task(store, start_task(store, task_id), {"chart": {"title": "loss", "values": [3, 1]}})
+    sign_in(client, alice)
+    page = client.get(f"/ui/tasks/{task_id}").text
+    assert '<figure class="chart" id="result-chart">' in page
+    assert "<polyline" in page
+    assert 'aria-label="loss: 2 values from 1.0 to 3.0"' in page
+
+
+def test_the_queue_page_is_for_admins_and_lists_every_queue(
+    client: TestClient, alice: Account, admin: Account
+) -> None:
+    submit_rest(client, alice, "waiting")
+    sign_in(client, alice)
+    assert client.get("/ui/queues").status_code == 403
+    sign_in(client, admin)
+    page = client.get("/ui/queues").text
+    rest = client.get(f"{API}/admin/queues", headers=admin.headers).json()["items"]
+    for queue in rest:
+        assert f'data-queue="{queue["queue"]}"' in page
