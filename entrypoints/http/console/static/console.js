@@ -21,7 +21,13 @@ function refresh() {
   }, 200);
 }
 
+// How the page learnt of changes last (`stream` or `poll`), for whoever looks: tests.
+function followed(how) {
+  document.documentElement.dataset.followed = how;
+}
+
 function poll() {
+  followed("poll");
   if (source) { source.close(); source = null; }
   if (!timer) timer = setInterval(refresh, POLL_MS);
 }
@@ -37,6 +43,7 @@ function follow() {
   if (source || timer) return;
   const stream = live.dataset.events;
   if (!stream || !window.EventSource) { poll(); return; }
+  followed("stream");
   source = new EventSource(stream);
   source.addEventListener("open", refresh); // what changed before the stream was open
   source.addEventListener("status", refresh);
