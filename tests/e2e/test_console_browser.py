@@ -470,3 +470,28 @@ def _tab_to(browser: WebDriver, selector: str, *, most: int = 60) -> None:
             return
         _type(browser, Keys.TAB)
     raise AssertionError(f"{selector} was not reached with {most} presses of Tab")
+
+
+def test_the_api_documentation_renders_from_the_apis_own_files(
+    console_stack: Stack, browser: WebDriver, tmp_path: Path
+) -> None:
+    base = console_stack.api_url
+    browser.get(f"{base}/docs")
+    _waiting(browser).until(
+        lambda b: "taskhub" in b.find_element(By.CSS_SELECTOR, ".swagger-ui .info .title").text,
+        "Swagger UI to show the API's title",
+    )
+    assert browser.find_elements(By.CSS_SELECTOR, ".opblock-tag")  # the routes, by tag
+    browser.save_screenshot(str(tmp_path / "api-docs.png"))
+    browser.get(f"{base}/redoc")
+    _waiting(browser).until(
+        lambda b: "taskhub" in b.find_element(By.TAG_NAME, "h1").text,
+        "ReDoc to show the API's title",
+    )
+    # Scripts, styles and the OpenAPI document all come from the API. (ReDoc's "powered by"
+    # logo is an image from its makers' site that hides itself when it cannot load.)
+    loaded = browser.execute_script(
+        "return performance.getEntriesByType('resource')"
+        ".filter((e) => e.initiatorType !== 'img').map((e) => e.name);"
+    )
+    assert [url for url in loaded if not url.startswith(base)] == []
