@@ -49,6 +49,7 @@ from entrypoints.http.use_cases import (
     ListTasksUseCase,
     ListUsersUseCase,
     SubmitTaskUseCase,
+    UpdateUserUseCase,
 )
 from entrypoints.logs import request_id_var
 
@@ -330,6 +331,25 @@ def users(
     """Admins only (403 otherwise, as on the REST API): each user, with a link to their tasks."""
     page = list_users.execute(user, cursor=cursor or None)
     return render(request, "users.html", {"users": page.items, "next_cursor": page.next_cursor})
+
+
+@router.post("/users/{user_id}")
+def update_user(
+    user_id: UUID, user: SignedInUser, form: CheckedForm, update: UpdateUserUseCase
+) -> Response:
+    """Activate or deactivate, make admin or not: the REST API's PATCH, its rules too (an
+    admin cannot deactivate or demote themselves: 409)."""
+    update.execute(
+        user,
+        UserId(user_id),
+        is_active=_yes_or_no(form.get("is_active")),
+        is_admin=_yes_or_no(form.get("is_admin")),
+    )
+    return see("/ui/users")
+
+
+def _yes_or_no(value: object) -> bool | None:
+    return {"true": True, "false": False}.get(value) if isinstance(value, str) else None
 
 
 @router.get("/queues")

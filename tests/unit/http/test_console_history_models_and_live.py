@@ -130,3 +130,23 @@ def test_the_queue_page_is_for_admins_and_lists_every_queue(
     rest = client.get(f"{API}/admin/queues", headers=admin.headers).json()["items"]
     for queue in rest:
         assert f'data-queue="{queue["queue"]}"' in page
+
+
+def test_an_admin_deactivates_and_promotes_users_through_the_rest_apis_rules(
+    client: TestClient, alice: Account, admin: Account
+) -> None:
+    sign_in(client, admin)
+    assert post(client, f"/ui/users/{alice.id}", is_active="false").status_code == 303  # type: ignore[attr-defined]
+    assert client.get(f"{API}/tasks", headers=alice.headers).status_code == 401
+    post(client, f"/ui/users/{alice.id}", is_active="true")
+    post(client, f"/ui/users/{alice.id}", is_admin="true")
+    users = client.get(f"{API}/users", headers=admin.headers).json()["items"]
+    shown = next(u for u in users if u["id"] == alice.id)
+    assert (shown["is_active"], shown["is_admin"]) == (True, True)
+    # Not themselves: the same 409 as the REST API.
+    assert post(client, f"/ui/users/{admin.id}", is_admin="false").status_code == 409  # type: ignore[attr-defined]
+
+
+def test_only_an_admin_changes_users(client: TestClient, alice: Account, bob: Account) -> None:
+    sign_in(client, alice)
+    assert post(client, f"/ui/users/{bob.id}", is_admin="true").status_code == 403  # type: ignore[attr-defined]
