@@ -4,6 +4,7 @@ defined."""
 
 from __future__ import annotations
 
+import builtins
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
@@ -435,6 +436,10 @@ class AttemptRepository(ABC):
     @abstractmethod
     def list(self, task_id: TaskId) -> list[Attempt]:
         """The task's attempts, first first."""
+
+    @abstractmethod
+    def ended_since(self, since: datetime, *, limit: int) -> builtins.list[Attempt]:
+        """Every task's attempts that ended after `since`, latest first, at most `limit`."""
 
 
 class TaskLogRepository(ABC):

@@ -17,6 +17,7 @@ from domain.errors import DomainError, ValidationError
 from domain.task import Priority, Task, TaskId, TaskStatus
 from domain.user import UserId
 from entrypoints.http.console import live, models, schedules, workflows
+from entrypoints.http.console.drawings import line_chart
 from entrypoints.http.console.forms import argument_fields, arguments_from, messages_by_input
 from entrypoints.http.console.rendering import (
     STATIC_DIR,
@@ -41,6 +42,7 @@ from entrypoints.http.use_cases import (
     CancelTaskUseCase,
     DeleteTaskUseCase,
     DescribeQueuesUseCase,
+    DescribeRecentRunsUseCase,
     EndSessionsUseCase,
     GetTaskUseCase,
     InstalledTaskTypes,
@@ -353,10 +355,25 @@ def _yes_or_no(value: object) -> bool | None:
 
 
 @router.get("/queues")
-def queues(request: Request, user: SignedInUser, describe: DescribeQueuesUseCase) -> HTMLResponse:
+def queues(
+    request: Request,
+    user: SignedInUser,
+    describe: DescribeQueuesUseCase,
+    recent_runs: DescribeRecentRunsUseCase,
+) -> HTMLResponse:
     """Admins only (403 otherwise): each queue's depth, unclaimed, running, held back and
-    the oldest pending task's wait, as `GET /api/v1/admin/queues` reports them."""
-    return render(request, "queues.html", {"queues": describe.execute(user)})
+    the oldest pending task's wait, as `GET /api/v1/admin/queues` reports them; and charts
+    of the last hour's runs: completed, failed, mean run time."""
+    reports = describe.execute(user)
+    runs = recent_runs.execute(user)
+    slices = runs.slices
+    charts = [
+        line_chart("Runs completed", [s.completed for s in slices]),
+        line_chart("Runs failed (retried ones included)", [s.failed for s in slices]),
+        line_chart("Mean run time (s)", [s.mean_seconds or 0.0 for s in slices]),
+    ]
+    context = {"queues": reports, "runs": runs, "charts": charts}
+    return render(request, "queues.html", context)
 
 
 def install_console(app: FastAPI) -> None:

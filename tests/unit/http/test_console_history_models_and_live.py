@@ -4,6 +4,7 @@ REST API's ownership rules."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -150,3 +151,16 @@ def test_an_admin_deactivates_and_promotes_users_through_the_rest_apis_rules(
 def test_only_an_admin_changes_users(client: TestClient, alice: Account, bob: Account) -> None:
     sign_in(client, alice)
     assert post(client, f"/ui/users/{bob.id}", is_admin="true").status_code == 403  # type: ignore[attr-defined]
+
+
+def test_the_queue_page_charts_the_last_hours_runs(
+    client: TestClient, alice: Account, admin: Account, store: InMemoryStore
+) -> None:
+    task_id = submit_rest(client, alice, "ran")
+    complete_task(store, start_task(store, task_id))
+    sign_in(client, admin)
+    page = client.get("/ui/queues").text
+    assert page.count('<figure class="chart" id="activity-chart-') == 3
+    rows = re.findall(r'data-label="Completed">(\d+)<', page)
+    assert len(rows) == 12
+    assert rows[-1] == "1"  # the run just ended, in the latest slice
