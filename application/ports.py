@@ -550,6 +550,11 @@ class TaskTypeSpec:
     internal: bool = False  # created by taskhub itself (model tasks); clients cannot submit it
     # At most so many tasks of one key at once (domain/flow.py); None: no restriction.
     concurrency: ConcurrencyRule | None = None
+    # How its result is best read (one of RESULT_VIEWS); None: judged from the value's shape.
+    result_view: str | None = None
+
+
+RESULT_VIEWS = ("chart", "table", "labelled", "tree")
 
 
 class TaskTypeCatalog(ABC):

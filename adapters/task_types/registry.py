@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as PydanticValidationError
 
 from application.errors import UnknownTaskTypeError
-from application.ports import TaskContext, TaskTypeCatalog, TaskTypeSpec
+from application.ports import RESULT_VIEWS, TaskContext, TaskTypeCatalog, TaskTypeSpec
 from domain.errors import InvalidFieldsError, ValidationError
 from domain.flow import ConcurrencyRule
 from domain.task import Priority
@@ -41,9 +41,16 @@ class TaskType:
     internal: bool = False
     # At most so many tasks of one concurrency key at once (domain/flow.py).
     concurrency: ConcurrencyRule | None = None
+    # How its result is best read in the console: chart, table, labelled or tree (a hint:
+    # a result of another shape is shown by its shape).
+    result_view: str | None = None
     spec: TaskTypeSpec = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        if self.result_view is not None and self.result_view not in RESULT_VIEWS:
+            raise ValueError(
+                f"task type {self.name}: result_view must be one of {', '.join(RESULT_VIEWS)}"
+            )
         object.__setattr__(
             self,
             "spec",
@@ -57,6 +64,7 @@ class TaskType:
                 arguments_schema=self.arguments.model_json_schema(),
                 internal=self.internal,
                 concurrency=self.concurrency,
+                result_view=self.result_view,
             ),
         )
 

@@ -150,12 +150,14 @@ TASK_TYPES = (
         function=word_counts,
         arguments=NoArguments,
         description="Returns a few records: a table on the task's page.",
+        result_view="table",
     ),
     TaskType(
         name="loss_curve",
         function=loss_curve,
         arguments=NoArguments,
         description="Returns a numeric series: a chart on the task's page.",
+        result_view="chart",
     ),
     TaskType(
         name="crash_once",

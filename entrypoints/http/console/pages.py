@@ -260,18 +260,27 @@ def task_page(
     get: GetTaskUseCase,
     attempts: ListTaskAttemptsUseCase,
     logs: ListTaskLogsUseCase,
+    catalog: InstalledTaskTypes,
     logs_after: str = "",
 ) -> HTMLResponse:
     task = get.execute(user, TaskId(task_id))
     context = {
         "task": task,
-        "view": result_view(task.result),
+        "view": result_view(task.result, _result_hint(catalog, task.task_type)),
         "eta": _eta(task, datetime.now(UTC)),
         "attempts": attempts.execute(user, task.id),
         "logs": logs.execute(user, task.id, cursor=logs_after or None, limit=LOG_PAGE_SIZE),
         "log_page_size": LOG_PAGE_SIZE,
     }
     return render(request, "_task_detail.html" if is_fragment(request) else "task.html", context)
+
+
+def _result_hint(catalog: TaskTypeCatalog, task_type: str) -> str | None:
+    """How the task's type says its result reads best; None for a type no longer installed."""
+    try:
+        return catalog.get(task_type).result_view
+    except ValidationError:
+        return None
 
 
 @router.post("/tasks/{task_id}/cancel")

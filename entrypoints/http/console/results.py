@@ -27,23 +27,47 @@ class ResultView:
     chart: LineChart | None = None
 
 
-def result_view(value: Any) -> ResultView:
+def result_view(value: Any, hint: str | None = None) -> ResultView:
+    """`hint`: how the task type says its result is best read; followed when the value has
+    that shape (a tree always fits), else the value's own shape decides."""
     if value is None:
         return ResultView("none")
+    if hint == "tree":
+        return ResultView("tree", value)
+    if hint == "labelled" and _flat(value):
+        return _labelled(value)
+    if hint == "table" and _records(value):
+        return _table(value)
     series = _series(value)
     if series is not None:
         title, values = series
         return ResultView("chart", value, chart=line_chart(title, values))
     if _records(value):
-        columns: list[str] = []
-        for record in value:
-            columns.extend(key for key in record if key not in columns)
-        rows = [[record.get(column) for column in columns] for record in value]
-        return ResultView("table", value, columns=columns, rows=rows)
-    if isinstance(value, dict) and value and all(isinstance(v, SCALARS) for v in value.values()):
+        return _table(value)
+    if _flat(value):
         # e.g. a checksum's {"path": ..., "sha256": ...}: each value under its label.
-        return ResultView("labelled", value, pairs=[(str(k), v) for k, v in value.items()])
+        return _labelled(value)
     return ResultView("tree", value)
+
+
+def _table(value: list[dict[str, Any]]) -> ResultView:
+    columns: list[str] = []
+    for record in value:
+        columns.extend(key for key in record if key not in columns)
+    rows = [[record.get(column) for column in columns] for record in value]
+    return ResultView("table", value, columns=columns, rows=rows)
+
+
+def _labelled(value: dict[str, Any]) -> ResultView:
+    return ResultView("labelled", value, pairs=[(str(k), v) for k, v in value.items()])
+
+
+def _flat(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and bool(value)
+        and all(isinstance(v, SCALARS) for v in value.values())
+    )
 
 
 def _records(value: Any) -> bool:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from adapters.task_types.registry import TaskArguments, TaskType
 from entrypoints.http.console.results import result_view
 
 
@@ -47,3 +48,22 @@ def test_the_chart_runs_from_the_least_value_at_the_bottom_to_the_greatest_at_th
 )
 def test_other_shapes_are_a_table_labelled_values_or_a_tree(value: Any, kind: str) -> None:
     assert result_view(value).kind == kind
+
+
+def test_a_task_types_hint_is_followed_when_the_value_has_that_shape() -> None:
+    series = [1, 2, 3]
+    assert result_view(series, "tree").kind == "tree"
+    assert result_view(series, "table").kind == "chart"  # not records: its own shape decides
+    assert result_view({"a": 1}, "labelled").kind == "labelled"
+    assert result_view([{"a": 1}], "table").kind == "table"
+
+
+def test_an_unknown_result_view_is_refused_when_the_task_type_is_declared() -> None:
+    with pytest.raises(ValueError, match="result_view must be one of"):
+        TaskType(
+            name="x",
+            function=lambda ctx, args: None,
+            arguments=TaskArguments,
+            description="x",
+            result_view="pie",
+        )
