@@ -50,6 +50,7 @@ from entrypoints.http.use_cases import (
     ListTaskLogsUseCase,
     ListTasksUseCase,
     ListUsersUseCase,
+    SignUpUseCase,
     SubmitTaskUseCase,
     UpdateUserUseCase,
 )
@@ -86,6 +87,27 @@ def login(
     renew_csrf(request)
     remember_csrf(request, response)
     return response
+
+
+@router.get("/signup")
+def signup_page(request: Request) -> HTMLResponse:
+    return render(request, "signup.html", {"email": "", "errors": {}})
+
+
+@router.post("/signup")
+def signup(request: Request, form: CheckedForm, sign_up: SignUpUseCase) -> HTMLResponse:
+    """The REST sign-up: the same answer whether or not the email had an account, so the
+    page never confirms one; then the sign-in form."""
+    email, password = str(form.get("email", "")), str(form.get("password", ""))
+    client_ip = request.client.host if request.client else None
+    try:
+        sign_up.execute(email=email, password=password, client_ip=client_ip)
+    except ValidationError as error:
+        errors = messages_by_input(error.field_errors, ("email", "password"))
+        context = {"email": email, "errors": errors}
+        return render(request, "signup.html", context, status=422)
+    notice = "If this email had no account, it has one now: sign in with it."
+    return render(request, "login.html", {"email": email, "notice": notice}, status=202)
 
 
 @router.post("/logout")

@@ -319,3 +319,26 @@ def test_a_completed_tasks_records_are_shown_as_a_table(
     assert 'id="result-table"' in page
     assert 'data-column="1">count<' in page
     assert "data-live" not in page  # finished: nothing left to follow
+
+
+def test_a_new_user_signs_up_then_signs_in(client: TestClient) -> None:
+    response = post(client, "/ui/signup", email="new@example.com", password=PASSWORD)
+    assert response.status_code == 202  # type: ignore[attr-defined]
+    assert 'id="login-notice"' in response.text  # type: ignore[attr-defined]
+    signed_in = post(client, "/ui/login", email="new@example.com", password=PASSWORD)
+    assert signed_in.headers["location"] == "/ui/tasks"  # type: ignore[attr-defined]
+
+
+def test_signing_up_an_existing_email_answers_as_for_a_new_one(
+    client: TestClient, alice: Account
+) -> None:
+    taken = post(client, "/ui/signup", email=alice.email, password="another long password")
+    fresh = post(client, "/ui/signup", email="fresh@example.com", password="another long password")
+    assert taken.status_code == fresh.status_code == 202  # type: ignore[attr-defined]
+    assert "it has one now" in taken.text  # type: ignore[attr-defined]
+
+
+def test_a_weak_password_is_named_beside_its_input(client: TestClient) -> None:
+    response = post(client, "/ui/signup", email="weak@example.com", password="short")
+    assert response.status_code == 422  # type: ignore[attr-defined]
+    assert 'id="error-password"' in response.text  # type: ignore[attr-defined]
