@@ -1,7 +1,7 @@
 """The web console in a real browser: Debian's Chromium, driven by Selenium through
 chromedriver, against a real `taskhub api`, worker and Beat (SQLite, the test Redis).
 
-Covered: sign in, submit from the form and watch the run end without a reload (over the
+Covered: sign up, sign in, submit from the form and watch the run end without a reload (over the
 event stream), cancel, a workflow's graph turning green, a result's table and chart, a
 schedule made from its form and paused, an admin's queue page, every page on a 390 px wide
 phone screen, and the console driven with the keyboard alone.
@@ -213,6 +213,24 @@ def test_a_user_signs_in_submits_watches_cancels_and_signs_out(
     browser.get(f"{base}/ui/tasks")
     assert browser.current_url == f"{base}/ui/login"  # the session is over
     print(f"screenshots in {tmp_path}")
+
+
+def test_a_new_user_signs_up_in_the_console_and_then_signs_in(
+    console_stack: Stack, browser: WebDriver
+) -> None:
+    base = console_stack.api_url
+    email = f"new-{uuid4().hex[:8]}@example.com"
+    browser.delete_all_cookies()
+    browser.get(f"{base}/ui/login")
+    browser.find_element(By.ID, "sign-up-link").click()
+    _waiting(browser).until(lambda b: b.find_elements(By.ID, "sign-up"), "the sign-up form")
+    browser.find_element(By.ID, "email").send_keys(email)
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.ID, "sign-up").click()
+    _wait_for_text(browser, "login-notice", "it has one now")
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)  # the email is kept
+    browser.find_element(By.ID, "sign-in").click()
+    _waiting(browser).until(lambda b: b.current_url.endswith("/ui/tasks"), "the task list")
 
 
 def test_a_workflows_graph_turns_green_live_and_a_node_opens_its_task(
