@@ -4,6 +4,7 @@ defined."""
 
 from __future__ import annotations
 
+import builtins
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
@@ -463,6 +464,10 @@ class AttemptRepository(ABC):
     def list(self, task_id: TaskId) -> list[Attempt]:
         """The task's attempts, first first."""
 
+    @abstractmethod
+    def ended_since(self, since: datetime, *, limit: int) -> builtins.list[Attempt]:
+        """Every task's attempts that ended after `since`, latest first, at most `limit`."""
+
 
 class TaskLogRepository(ABC):
     """The lines each task's runs logged, at most a fixed number per task (oldest dropped).
@@ -576,6 +581,11 @@ class TaskTypeSpec:
     secret_fields: frozenset[str] = frozenset()
     # The result stored encrypted, shown only through GET /tasks/{id}/result.
     secret_result: bool = False
+    # How its result is best read (one of RESULT_VIEWS); None: judged from the value's shape.
+    result_view: str | None = None
+
+
+RESULT_VIEWS = ("chart", "table", "labelled", "tree")
 
 
 class SecretCipher(ABC):

@@ -68,6 +68,7 @@ from application.use_cases.delete_schedule import DeleteSchedule
 from application.use_cases.delete_task import DeleteTask
 from application.use_cases.delete_workflow import DeleteWorkflow
 from application.use_cases.describe_queues import DescribeQueues
+from application.use_cases.describe_recent_runs import DescribeRecentRuns
 from application.use_cases.end_sessions import EndSessions
 from application.use_cases.explain_wait import ExplainWait
 from application.use_cases.fail_overrun_task import FailOverrunTask
@@ -507,6 +508,7 @@ class CoreContainer(containers.DeclarativeContainer):
     describe_queues = providers.Factory(
         DescribeQueues, uow=unit_of_work, queue_depths=queue_depths, clock=clock
     )
+    describe_recent_runs = providers.Factory(DescribeRecentRuns, uow=unit_of_work, clock=clock)
     measure_waiting_tasks = providers.Factory(MeasureWaitingTasks, uow=unit_of_work, clock=clock)
     republish_overdue_tasks = providers.Factory(
         RepublishOverdueTasks,

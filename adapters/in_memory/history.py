@@ -3,8 +3,10 @@ with their task as a foreign key's cascade would take them."""
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import datetime
 
 from application.ports import AttemptRepository, TaskLogRepository
 from domain.attempt import Attempt, TaskLogLine
@@ -29,6 +31,11 @@ class InMemoryAttemptRepository(AttemptRepository):
             return []
         rows = {**self._committed, **self._staged}
         return sorted((a for a in rows.values() if a.task_id == task_id), key=lambda a: a.number)
+
+    def ended_since(self, since: datetime, *, limit: int) -> builtins.list[Attempt]:
+        rows = {**self._committed, **self._staged}.values()
+        ended = [a for a in rows if a.ended_at > since and self._exists(a.task_id)]
+        return sorted(ended, key=lambda a: a.ended_at, reverse=True)[:limit]
 
     def apply(self) -> None:
         self._committed.update(self._staged)

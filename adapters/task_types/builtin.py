@@ -164,6 +164,7 @@ def builtin_task_types(area: FileArea) -> tuple[TaskType, ...]:
             priority=Priority.HIGH,
             retry_on=(TimeoutError,),
             time_limit=600,
+            result_view="labelled",
         ),
         TaskType(
             name="file_signature",
@@ -181,6 +182,7 @@ def builtin_task_types(area: FileArea) -> tuple[TaskType, ...]:
             description="Hashes a batch of files of the files area; low priority.",
             priority=Priority.LOW,
             time_limit=3600,
+            result_view="table",
         ),
         *model_task_types(area),
     )

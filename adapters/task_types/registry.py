@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, SecretBytes, SecretStr
 from pydantic import ValidationError as PydanticValidationError
 
 from application.errors import UnknownTaskTypeError
-from application.ports import TaskContext, TaskTypeCatalog, TaskTypeSpec
+from application.ports import RESULT_VIEWS, TaskContext, TaskTypeCatalog, TaskTypeSpec
 from domain.errors import InvalidFieldsError, ValidationError
 from domain.flow import ConcurrencyRule
 from domain.task import Priority
@@ -44,9 +44,16 @@ class TaskType:
     concurrency: ConcurrencyRule | None = None
     # The result is stored encrypted and shown only through GET /tasks/{id}/result.
     secret_result: bool = False
+    # How its result is best read in the console: chart, table, labelled or tree (a hint:
+    # a result of another shape is shown by its shape).
+    result_view: str | None = None
     spec: TaskTypeSpec = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        if self.result_view is not None and self.result_view not in RESULT_VIEWS:
+            raise ValueError(
+                f"task type {self.name}: result_view must be one of {', '.join(RESULT_VIEWS)}"
+            )
         object.__setattr__(
             self,
             "spec",
@@ -62,6 +69,7 @@ class TaskType:
                 concurrency=self.concurrency,
                 secret_fields=secret_fields_of(self.arguments),
                 secret_result=self.secret_result,
+                result_view=self.result_view,
             ),
         )
 

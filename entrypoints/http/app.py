@@ -12,6 +12,7 @@ from fastapi.openapi.utils import get_openapi
 
 from entrypoints.api_container import ApiContainer, api_resources, close_event_streams
 from entrypoints.container import Environment
+from entrypoints.http.api_docs import install_api_docs
 from entrypoints.http.body_limit import install_body_limit
 from entrypoints.http.console.pages import install_console
 from entrypoints.http.metrics import install_metrics
@@ -57,8 +58,9 @@ def create_app(container: ApiContainer | None = None) -> FastAPI:
         version="0.1.0",
         summary="Long-running background work over REST, run by Celery workers.",
         openapi_url=f"{API_PREFIX}/openapi.json" if docs else None,
-        docs_url="/docs" if docs else None,
-        redoc_url="/redoc" if docs else None,
+        # Served by install_api_docs, from the API's own files rather than a CDN.
+        docs_url=None,
+        redoc_url=None,
         lifespan=lifespan,
     )
     app.state.container = container
@@ -84,6 +86,8 @@ def create_app(container: ApiContainer | None = None) -> FastAPI:
     api.include_router(events.router)
     app.include_router(api)
     install_console(app)
+    if docs:
+        install_api_docs(app, openapi_url=f"{API_PREFIX}/openapi.json")
     token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
     production = settings.environment is Environment.PRODUCTION
     install_metrics(app, token=token, serve=token is not None or not production)

@@ -10,7 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 HEADERS = (
     (b"cache-control", b"no-store"),
     (b"x-content-type-options", b"nosniff"),
-    # Only frame-ancestors: the interactive docs load their scripts and styles from a CDN.
+    # Only frame-ancestors: the interactive docs (/docs, /redoc) start with an inline script.
     (b"content-security-policy", b"frame-ancestors 'none'"),
     (b"x-frame-options", b"DENY"),  # the same, for browsers that predate CSP 2
     (b"referrer-policy", b"no-referrer"),

@@ -21,6 +21,7 @@ from application.use_cases.delete_schedule import DeleteSchedule
 from application.use_cases.delete_task import DeleteTask
 from application.use_cases.delete_workflow import DeleteWorkflow
 from application.use_cases.describe_queues import DescribeQueues
+from application.use_cases.describe_recent_runs import DescribeRecentRuns
 from application.use_cases.end_sessions import EndSessions
 from application.use_cases.explain_wait import ExplainWait
 from application.use_cases.get_model import GetModel
@@ -85,6 +86,9 @@ DeleteWorkflowUseCase = Annotated[
 ]
 DescribeQueuesUseCase = Annotated[
     DescribeQueues, Provided(DescribeQueues).by(CoreContainer.describe_queues)
+]
+DescribeRecentRunsUseCase = Annotated[
+    DescribeRecentRuns, Provided(DescribeRecentRuns).by(CoreContainer.describe_recent_runs)
 ]
 EndSessionsUseCase = Annotated[EndSessions, Provided(EndSessions).by(CoreContainer.end_sessions)]
 ExplainWaitUseCase = Annotated[ExplainWait, Provided(ExplainWait).by(CoreContainer.explain_wait)]

@@ -93,6 +93,20 @@ def record_order(ctx: TaskContext, args: RecordOrderArguments) -> str:
     return args.name
 
 
+def word_counts(ctx: TaskContext, args: NoArguments) -> list[dict[str, Any]]:
+    """Records, shown as a table."""
+    return [
+        {"word": "beta", "count": 2},
+        {"word": "alpha", "count": 5},
+        {"word": "gamma", "count": 1},
+    ]
+
+
+def loss_curve(ctx: TaskContext, args: NoArguments) -> dict[str, Any]:
+    """A numeric series, shown as a chart."""
+    return {"chart": {"title": "loss", "values": [2.0, 1.2, 0.8, 0.5, 0.4]}}
+
+
 def crash_once(ctx: TaskContext, args: NoArguments) -> Any:
     """The process running the first attempt dies as if the kernel's OOM killer took it."""
     if ctx.attempt == 1:
@@ -149,6 +163,20 @@ TASK_TYPES = (
         function=record_order,
         arguments=RecordOrderArguments,
         description="Appends `name` to the file at `path`, to observe execution order.",
+    ),
+    TaskType(
+        name="word_counts",
+        function=word_counts,
+        arguments=NoArguments,
+        description="Returns a few records: a table on the task's page.",
+        result_view="table",
+    ),
+    TaskType(
+        name="loss_curve",
+        function=loss_curve,
+        arguments=NoArguments,
+        description="Returns a numeric series: a chart on the task's page.",
+        result_view="chart",
     ),
     TaskType(
         name="crash_once",

@@ -3,6 +3,8 @@ once however often a run's end is reported."""
 
 from __future__ import annotations
 
+import builtins
+from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, select
@@ -33,4 +35,13 @@ class SqlAlchemyAttemptRepository(AttemptRepository):
 
     def list(self, task_id: TaskId) -> list[Attempt]:
         statement = select(_ATTEMPTS).where(_COLUMNS.task_id == task_id).order_by(_COLUMNS.number)
+        return [attempt_from_row(row) for row in self._session.execute(statement)]
+
+    def ended_since(self, since: datetime, *, limit: int) -> builtins.list[Attempt]:
+        statement = (
+            select(_ATTEMPTS)
+            .where(_COLUMNS.ended_at > since)
+            .order_by(_COLUMNS.ended_at.desc())
+            .limit(limit)
+        )
         return [attempt_from_row(row) for row in self._session.execute(statement)]

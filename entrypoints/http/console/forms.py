@@ -1,10 +1,13 @@
 """The submit form a task type's JSON Schema describes, and the form's fields read back as
-the task's arguments. Values go to the use case as typed (text), so the task type's own
-validation coerces them and its messages are the ones shown, as on the REST API."""
+the task's arguments. A number, whole number or yes/no goes to the use case as its JSON type
+when it reads as one, anything else as typed (text), so the task type's own validation
+judges it and its messages are the ones shown, as on the REST API."""
 
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,15 +98,35 @@ def arguments_from(form: FormData, fields: list[ArgumentField]) -> dict[str, Any
             except json.JSONDecodeError as exc:
                 unreadable.append((f"kwargs.{field.name}", f"not valid JSON: {exc.msg}"))
         else:
-            kwargs[field.name] = raw.strip()
+            kwargs[field.name] = _typed(raw.strip(), field.widget)
     if unreadable:
         raise InvalidFieldsError(unreadable)
     return kwargs
 
 
-def messages_by_input(field_errors: list[tuple[str, str]]) -> dict[str, list[str]]:
+def _typed(text: str, widget: str) -> Any:
+    """A number, whole number or yes/no as its JSON type when it reads as one (a schedule
+    keeps its arguments as given); otherwise the text, for the task type's own message."""
+    try:
+        if widget == "number":
+            number = float(text)
+            return number if math.isfinite(number) else text
+        if widget == "integer":
+            return int(text)
+    except ValueError:
+        return text
+    if widget == "boolean" and text in ("true", "false"):
+        return text == "true"
+    return text
+
+
+def messages_by_input(
+    field_errors: list[tuple[str, str]],
+    inputs: Collection[str] = ("name", "task_type", "priority"),
+) -> dict[str, list[str]]:
     """Each error under the input it belongs beside: `kwargs.seconds` under `arg.seconds`,
-    `kwargs.paths.2` under `arg.paths`, `name` under `name`; the rest under `form`."""
+    `kwargs.paths.2` under `arg.paths`, a field of `inputs` (`name`) under itself; the rest
+    under `form`."""
     shown: dict[str, list[str]] = {}
     for field, message in field_errors:
         parts = field.split(".")
@@ -111,7 +134,7 @@ def messages_by_input(field_errors: list[tuple[str, str]]) -> dict[str, list[str
             key = ARGUMENT_PREFIX + parts[1]
             if len(parts) > 2:
                 message = f"item {'.'.join(parts[2:])}: {message}"
-        elif parts[0] in ("name", "task_type", "priority"):
+        elif parts[0] in inputs:
             key = parts[0]
         else:
             key = "form"

@@ -3,33 +3,35 @@ calls, and renders the answer; a domain error becomes a page saying what went wr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from application.ports import TaskTypeCatalog
 from application.secret_values import masked
 from domain.errors import DomainError, ValidationError
 from domain.task import Priority, Task, TaskId, TaskStatus
 from domain.user import UserId
+from entrypoints.http.console import live, models, schedules, workflows
+from entrypoints.http.console.drawings import line_chart
 from entrypoints.http.console.forms import argument_fields, arguments_from, messages_by_input
+from entrypoints.http.console.rendering import (
+    STATIC_DIR,
+    console_router,
+    is_fragment,
+    render,
+    see,
+)
 from entrypoints.http.console.results import result_view
 from entrypoints.http.console.session import (
-    CSRF_FIELD,
     CheckedForm,
     SignedInUser,
     SignInRequiredError,
-    csrf_token,
     end_session,
     remember_csrf,
     renew_csrf,
@@ -40,90 +42,27 @@ from entrypoints.http.use_cases import (
     AuthenticateUseCase,
     CancelTaskUseCase,
     DeleteTaskUseCase,
+    DescribeQueuesUseCase,
+    DescribeRecentRunsUseCase,
     EndSessionsUseCase,
     GetTaskUseCase,
     InstalledTaskTypes,
+    ListTaskAttemptsUseCase,
+    ListTaskLogsUseCase,
     ListTasksUseCase,
     ListUsersUseCase,
+    SignUpUseCase,
     SubmitTaskUseCase,
+    UpdateUserUseCase,
 )
 from entrypoints.logs import request_id_var
 
-HERE = Path(__file__).parent
-STATIC_DIR = HERE / "static"
-POLL_SECONDS = 2  # how often a page with unfinished tasks asks for their state again
-# No inline script or style anywhere: scripts and styles come from the API itself.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
-    "object-src 'none'"
-)
-
-templates = Jinja2Templates(
-    env=Environment(
-        loader=FileSystemLoader(HERE / "templates"),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-    )
-)
-
-
-def render(
-    request: Request, name: str, context: dict[str, Any] | None = None, *, status: int = 200
-) -> HTMLResponse:
-    response = templates.TemplateResponse(
-        request,
-        name,
-        {
-            "user": getattr(request.state, "user", None),
-            "csrf_field": CSRF_FIELD,
-            "csrf_token": csrf_token(request),
-            "poll_seconds": POLL_SECONDS,
-            **(context or {}),
-        },
-        status_code=status,
-    )
-    remember_csrf(request, response)
-    return response
-
-
-class ConsoleRoute(APIRoute):
-    """A route whose domain errors are shown as a page (status as on the REST API), and
-    whose answers carry the console's Content-Security-Policy."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def handle(request: Request) -> Response:
-            try:
-                response = await handler(request)
-            except DomainError as error:
-                response = render(
-                    request,
-                    "error.html",
-                    {"title": error.title, "detail": error.detail},
-                    status=status_for(error),
-                )
-            response.headers["content-security-policy"] = CONTENT_SECURITY_POLICY
-            return response
-
-        return handle
-
-
-router = APIRouter(prefix="/ui", route_class=ConsoleRoute, include_in_schema=False)
-
-
-def _is_fragment(request: Request) -> bool:
-    """htmx asks for the live part of a page only (polling)."""
-    return request.headers.get("hx-request") == "true"
-
-
-def _see(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
+router = console_router()
 
 
 @router.get("")
 def home() -> RedirectResponse:
-    return _see("/ui/tasks")
+    return see("/ui/tasks")
 
 
 @router.get("/login")
@@ -144,18 +83,39 @@ def login(
     except DomainError as error:
         context = {"email": email, "error": error.detail}
         return render(request, "login.html", context, status=status_for(error))
-    response = _see("/ui/tasks")
+    response = see("/ui/tasks")
     start_session(request, response, token.token, token.expires_in)
     renew_csrf(request)
     remember_csrf(request, response)
     return response
 
 
+@router.get("/signup")
+def signup_page(request: Request) -> HTMLResponse:
+    return render(request, "signup.html", {"email": "", "errors": {}})
+
+
+@router.post("/signup")
+def signup(request: Request, form: CheckedForm, sign_up: SignUpUseCase) -> HTMLResponse:
+    """The REST sign-up: the same answer whether or not the email had an account, so the
+    page never confirms one; then the sign-in form."""
+    email, password = str(form.get("email", "")), str(form.get("password", ""))
+    client_ip = request.client.host if request.client else None
+    try:
+        sign_up.execute(email=email, password=password, client_ip=client_ip)
+    except ValidationError as error:
+        errors = messages_by_input(error.field_errors, ("email", "password"))
+        context = {"email": email, "errors": errors}
+        return render(request, "signup.html", context, status=422)
+    notice = "If this email had no account, it has one now: sign in with it."
+    return render(request, "login.html", {"email": email, "notice": notice}, status=202)
+
+
 @router.post("/logout")
 def logout(user: SignedInUser, _: CheckedForm, end: EndSessionsUseCase) -> Response:
     """As the REST logout: every session of the user ends, this browser's too."""
     end.execute(user)
-    response = _see("/ui/login")
+    response = see("/ui/login")
     end_session(response)
     return response
 
@@ -221,12 +181,14 @@ def task_list(
         "filters": filters,
         "filter_query": urlencode({key: value for key, value in filters.items() if value}),
         "live": any(not task.is_terminal for task in page.items),
+        # The stream carries the user's own tasks: a list of others' tasks polls instead.
+        "events_url": None if user.is_admin or user_id else "/ui/events",
         "statuses": list(TaskStatus),
         "priorities": list(Priority),
         "task_types": [spec.name for spec in catalog.all() if not spec.internal],
         "now": datetime.now(UTC),
     }
-    return render(request, "_task_table.html" if _is_fragment(request) else "tasks.html", context)
+    return render(request, "_task_table.html" if is_fragment(request) else "tasks.html", context)
 
 
 def _start_of(day: date) -> datetime:
@@ -296,8 +258,10 @@ def submit(
             "priorities": list(Priority),
         }
         return render(request, "submit.html", context, status=422)
-    return _see(f"/ui/tasks/{task.id}")
+    return see(f"/ui/tasks/{task.id}")
 
+
+LOG_PAGE_SIZE = 200  # log lines on a task's page; a link leads to the later ones
 
 # --- one task --------------------------------------------------------------------------------
 
@@ -317,14 +281,30 @@ def task_page(
     task_id: UUID,
     user: SignedInUser,
     get: GetTaskUseCase,
+    attempts: ListTaskAttemptsUseCase,
+    logs: ListTaskLogsUseCase,
+    catalog: InstalledTaskTypes,
+    logs_after: str = "",
 ) -> HTMLResponse:
     task = get.execute(user, TaskId(task_id))
     context = {
         "task": task,
-        "view": result_view(masked(task.result)),
+        "view": result_view(masked(task.result), _result_hint(catalog, task.task_type)),
+        "kwargs": masked(task.kwargs),
         "eta": _eta(task, datetime.now(UTC)),
+        "attempts": attempts.execute(user, task.id),
+        "logs": logs.execute(user, task.id, cursor=logs_after or None, limit=LOG_PAGE_SIZE),
+        "log_page_size": LOG_PAGE_SIZE,
     }
-    return render(request, "_task_detail.html" if _is_fragment(request) else "task.html", context)
+    return render(request, "_task_detail.html" if is_fragment(request) else "task.html", context)
+
+
+def _result_hint(catalog: TaskTypeCatalog, task_type: str) -> str | None:
+    """How the task's type says its result reads best; None for a type no longer installed."""
+    try:
+        return catalog.get(task_type).result_view
+    except ValidationError:
+        return None
 
 
 @router.post("/tasks/{task_id}/cancel")
@@ -335,7 +315,7 @@ def cancel(
     cancel_task: CancelTaskUseCase,
 ) -> Response:
     cancel_task.execute(user, TaskId(task_id))
-    return _see(f"/ui/tasks/{task_id}")
+    return see(f"/ui/tasks/{task_id}")
 
 
 @router.post("/tasks/{task_id}/delete")
@@ -346,7 +326,7 @@ def delete(
     delete_task: DeleteTaskUseCase,
 ) -> Response:
     delete_task.execute(user, TaskId(task_id))
-    return _see("/ui/tasks")
+    return see("/ui/tasks")
 
 
 @router.post("/tasks/{task_id}/rerun")
@@ -370,7 +350,7 @@ def rerun(
         model_id=task.model_id,
         request_id=request_id_var.get(),
     )
-    return _see(f"/ui/tasks/{again.id}")
+    return see(f"/ui/tasks/{again.id}")
 
 
 # --- administration --------------------------------------------------------------------------
@@ -388,15 +368,58 @@ def users(
     return render(request, "users.html", {"users": page.items, "next_cursor": page.next_cursor})
 
 
+@router.post("/users/{user_id}")
+def update_user(
+    user_id: UUID, user: SignedInUser, form: CheckedForm, update: UpdateUserUseCase
+) -> Response:
+    """Activate or deactivate, make admin or not: the REST API's PATCH, its rules too (an
+    admin cannot deactivate or demote themselves: 409)."""
+    update.execute(
+        user,
+        UserId(user_id),
+        is_active=_yes_or_no(form.get("is_active")),
+        is_admin=_yes_or_no(form.get("is_admin")),
+    )
+    return see("/ui/users")
+
+
+def _yes_or_no(value: object) -> bool | None:
+    return {"true": True, "false": False}.get(value) if isinstance(value, str) else None
+
+
+@router.get("/queues")
+def queues(
+    request: Request,
+    user: SignedInUser,
+    describe: DescribeQueuesUseCase,
+    recent_runs: DescribeRecentRunsUseCase,
+) -> HTMLResponse:
+    """Admins only (403 otherwise): each queue's depth, unclaimed, running, held back and
+    the oldest pending task's wait, as `GET /api/v1/admin/queues` reports them; and charts
+    of the last hour's runs: completed, failed, mean run time."""
+    reports = describe.execute(user)
+    runs = recent_runs.execute(user)
+    slices = runs.slices
+    charts = [
+        line_chart("Runs completed", [s.completed for s in slices]),
+        line_chart("Runs failed (retried ones included)", [s.failed for s in slices]),
+        line_chart("Mean run time (s)", [s.mean_seconds or 0.0 for s in slices]),
+    ]
+    context = {"queues": reports, "runs": runs, "charts": charts}
+    return render(request, "queues.html", context)
+
+
 def install_console(app: FastAPI) -> None:
     """The pages, their static files, and the sign-in page for a request without a session."""
 
     async def sign_in_first(request: Request, exc: Exception) -> Response:
-        if _is_fragment(request):
+        if is_fragment(request):
             # htmx follows this header with a full page load.
             return Response(status_code=204, headers={"HX-Redirect": "/ui/login"})
-        return _see("/ui/login")
+        return see("/ui/login")
 
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="console-static")
     app.include_router(router)
+    for pages in (workflows, schedules, models, live):
+        app.include_router(pages.router)
     app.add_exception_handler(SignInRequiredError, sign_in_first)

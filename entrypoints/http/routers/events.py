@@ -119,7 +119,9 @@ async def stream_task_events(
 ) -> StreamingResponse:
     """The task's events as they happen: first its current state (or, with
     `Last-Event-ID`, what happened since), then each change; ends after the terminal one."""
-    return await _open(request, caller, read, _event_id(last_event_id), task_id=TaskId(task_id))
+    return await open_stream(
+        request, caller, read, event_id(last_event_id), task_id=TaskId(task_id)
+    )
 
 
 @router.get(
@@ -136,10 +138,10 @@ async def stream_events(
     last_event_id: LastEventId = None,
 ) -> StreamingResponse:
     """The events of every task of yours from now on (with `Last-Event-ID`: since then)."""
-    return await _open(request, caller, read, _event_id(last_event_id), task_type=task_type)
+    return await open_stream(request, caller, read, event_id(last_event_id), task_type=task_type)
 
 
-def _event_id(value: str | None) -> int | None:
+def event_id(value: str | None) -> int | None:
     if value is None or value == "":
         return None
     if not value.isdigit() or len(value) > 18:
@@ -147,7 +149,7 @@ def _event_id(value: str | None) -> int | None:
     return int(value)
 
 
-async def _open(
+async def open_stream(
     request: Request,
     caller: tuple[User, str],
     read: ReadTaskEvents,

@@ -48,6 +48,23 @@ def test_attempts_are_kept_once_per_number_and_listed_in_order(
     assert first.duration_seconds == 3.0
 
 
+def test_attempts_ended_since_a_time_are_every_tasks_latest_first_and_capped(
+    new_uow: NewUnitOfWork, owner: User
+) -> None:
+    tasks = [save(new_uow, make_task(user=owner)) for _ in range(3)]
+    with new_uow() as uow:
+        for minutes, task in enumerate(tasks):
+            ended = T0 + timedelta(minutes=minutes)
+            uow.attempts.add(Attempt(task.id, 1, None, ended, ended, AttemptOutcome.COMPLETED))
+        uow.commit()
+
+    with new_uow() as uow:
+        latest = uow.attempts.ended_since(T0, limit=10)
+        capped = uow.attempts.ended_since(T0 - timedelta(minutes=1), limit=2)
+    assert [a.task_id for a in latest] == [tasks[2].id, tasks[1].id]  # strictly after T0
+    assert [a.task_id for a in capped] == [tasks[2].id, tasks[1].id]
+
+
 def test_a_tasks_log_keeps_its_newest_lines_numbered_in_order(
     new_uow: NewUnitOfWork, owner: User
 ) -> None:

@@ -14,35 +14,7 @@ from adapters.in_memory.dispatcher import RecordingTaskDispatcher
 from domain.task import RunToken, TaskId
 from entrypoints.api_container import ApiContainer
 from tests.unit.http.conftest import PASSWORD, Account
-
-CSRF = "taskhub_csrf"
-
-
-def csrf(client: TestClient) -> str:
-    if CSRF not in client.cookies:
-        client.get("/ui/login")
-    return str(client.cookies[CSRF])
-
-
-def sign_in(client: TestClient, account: Account) -> None:
-    response = client.post(
-        "/ui/login",
-        data={"email": account.email, "password": PASSWORD, "csrf_token": csrf(client)},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    assert response.headers["location"] == "/ui/tasks"
-
-
-def post(client: TestClient, url: str, **data: str) -> object:
-    return client.post(url, data={**data, "csrf_token": csrf(client)}, follow_redirects=False)
-
-
-def submit_rest(client: TestClient, account: Account, name: str, **kwargs: object) -> str:
-    body = {"name": name, "task_type": "countdown", "kwargs": kwargs or {"seconds": 1}}
-    response = client.post("/api/v1/tasks", json=body, headers=account.headers)
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
+from tests.unit.http.console_support import csrf, post, sign_in, submit_rest
 
 
 def test_a_page_without_a_session_sends_the_browser_to_sign_in(client: TestClient) -> None:
@@ -184,16 +156,27 @@ def test_the_list_pages_with_a_next_link(
     assert "task 2" not in second
 
 
-def test_an_unfinished_list_polls_and_a_finished_one_does_not(
+def test_an_unfinished_list_follows_the_users_event_stream_and_a_finished_one_does_not(
     client: TestClient, alice: Account
 ) -> None:
     task_id = submit_rest(client, alice, "live")
     sign_in(client, alice)
     fragment = client.get("/ui/tasks", headers={"HX-Request": "true"}).text
-    assert fragment.strip().startswith('<div id="task-table" hx-get="/ui/tasks"')
-    assert 'hx-trigger="every 2s"' in fragment
+    assert fragment.strip().startswith('<div id="task-table" data-live hx-get="/ui/tasks"')
+    assert 'hx-trigger="taskchange"' in fragment
+    assert 'data-events="/ui/events"' in fragment
     client.post(f"/api/v1/tasks/{task_id}/cancel", headers=alice.headers)
-    assert "hx-trigger" not in client.get("/ui/tasks", headers={"HX-Request": "true"}).text
+    assert "data-live" not in client.get("/ui/tasks", headers={"HX-Request": "true"}).text
+
+
+def test_an_admins_list_of_everyones_tasks_polls_instead_of_following_a_stream(
+    client: TestClient, alice: Account, admin: Account
+) -> None:
+    submit_rest(client, alice, "alice's")
+    sign_in(client, admin)
+    fragment = client.get("/ui/tasks", headers={"HX-Request": "true"}).text
+    assert "data-live" in fragment
+    assert "data-events" not in fragment  # the admin's stream carries only their own tasks
 
 
 def test_the_submit_form_has_an_input_per_argument_of_the_schema(
@@ -335,4 +318,27 @@ def test_a_completed_tasks_records_are_shown_as_a_table(
     page = client.get(f"/ui/tasks/{task_id}").text
     assert 'id="result-table"' in page
     assert 'data-column="1">count<' in page
-    assert "hx-trigger" not in page  # finished: nothing left to poll for
+    assert "data-live" not in page  # finished: nothing left to follow
+
+
+def test_a_new_user_signs_up_then_signs_in(client: TestClient) -> None:
+    response = post(client, "/ui/signup", email="new@example.com", password=PASSWORD)
+    assert response.status_code == 202  # type: ignore[attr-defined]
+    assert 'id="login-notice"' in response.text  # type: ignore[attr-defined]
+    signed_in = post(client, "/ui/login", email="new@example.com", password=PASSWORD)
+    assert signed_in.headers["location"] == "/ui/tasks"  # type: ignore[attr-defined]
+
+
+def test_signing_up_an_existing_email_answers_as_for_a_new_one(
+    client: TestClient, alice: Account
+) -> None:
+    taken = post(client, "/ui/signup", email=alice.email, password="another long password")
+    fresh = post(client, "/ui/signup", email="fresh@example.com", password="another long password")
+    assert taken.status_code == fresh.status_code == 202  # type: ignore[attr-defined]
+    assert "it has one now" in taken.text  # type: ignore[attr-defined]
+
+
+def test_a_weak_password_is_named_beside_its_input(client: TestClient) -> None:
+    response = post(client, "/ui/signup", email="weak@example.com", password="short")
+    assert response.status_code == 422  # type: ignore[attr-defined]
+    assert 'id="error-password"' in response.text  # type: ignore[attr-defined]

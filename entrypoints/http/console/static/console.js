@@ -1,6 +1,63 @@
-// Sorting a result table by a column, on a click of its header; the only script of the
-// console's own (htmx does the rest). Numbers sort as numbers, the rest as text.
+// The console's own script (htmx does the rest): live parts of a page, and sorting a
+// result table by a column.
 "use strict";
+
+// Live parts: an element marked data-live is asked for again (htmx, its hx-get) when an
+// event arrives on the stream its data-events names; without a stream (none named, or it
+// closed) every POLL_MS instead. When no live part is left, the stream is closed.
+const POLL_MS = 2000;
+const CHANGED = "taskchange";
+let source = null;
+let timer = null;
+let due = false;
+
+function refresh() {
+  if (due) return;
+  due = true;
+  // Events come in bursts (a status, then progress): one request for a burst.
+  setTimeout(() => {
+    due = false;
+    document.querySelectorAll("[data-live]").forEach((part) => htmx.trigger(part, CHANGED));
+  }, 200);
+}
+
+// How the page learnt of changes last (`stream` or `poll`), for whoever looks: tests.
+function followed(how) {
+  document.documentElement.dataset.followed = how;
+}
+
+function poll() {
+  followed("poll");
+  if (source) { source.close(); source = null; }
+  if (!timer) timer = setInterval(refresh, POLL_MS);
+}
+
+function stop() {
+  if (source) { source.close(); source = null; }
+  if (timer) { clearInterval(timer); timer = null; }
+}
+
+function follow() {
+  const live = document.querySelector("[data-live]");
+  if (!live) { stop(); return; }
+  if (source || timer) return;
+  const stream = live.dataset.events;
+  if (!stream || !window.EventSource) { poll(); return; }
+  followed("stream");
+  source = new EventSource(stream);
+  source.addEventListener("open", refresh); // what changed before the stream was open
+  source.addEventListener("status", refresh);
+  source.addEventListener("progress", refresh);
+  source.addEventListener("error", () => {
+    if (source && source.readyState === EventSource.CLOSED) poll();
+  });
+}
+
+document.addEventListener("DOMContentLoaded", follow);
+document.addEventListener("htmx:afterSettle", follow);
+
+// Sorting a result table on a click of a column's header: numbers as numbers, the rest
+// as text.
 document.addEventListener("click", (event) => {
   const button = event.target.closest("table.sortable button.sort");
   if (!button) return;
