@@ -290,6 +290,7 @@ def task_page(
     context = {
         "task": task,
         "view": result_view(masked(task.result), _result_hint(catalog, task.task_type)),
+        "args": masked(task.args),
         "kwargs": masked(task.kwargs),
         "eta": _eta(task, datetime.now(UTC)),
         "attempts": attempts.execute(user, task.id),

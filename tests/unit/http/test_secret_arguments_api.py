@@ -14,6 +14,7 @@ from application.secret_values import MASK, SEALED, is_sealed
 from domain.task import TaskId
 from entrypoints.api_container import ApiContainer
 from tests.unit.http.conftest import Account
+from tests.unit.http.console_support import sign_in
 from tests.unit.http.support import API, create_task
 
 TASKS = f"{API}/tasks"
@@ -127,3 +128,19 @@ def test_a_schedule_cannot_keep_a_secret_argument(client: TestClient, alice: Acc
     assert response.status_code == 422, response.text
     assert KEY not in response.text
     assert "secret" in response.text
+
+
+def test_the_consoles_task_page_shows_a_secret_argument_masked_and_never_sealed(
+    client: TestClient, alice: Account, container: ApiContainer
+) -> None:
+    task = submit_signature(client, alice)
+    with container.core.unit_of_work() as uow:
+        sealed = uow.tasks.get(TaskId(UUID(task["id"]))).kwargs["key"][SEALED]
+    sign_in(client, alice)
+
+    page = client.get(f"/ui/tasks/{task['id']}")
+
+    assert page.status_code == 200
+    assert MASK in page.text
+    assert KEY not in page.text
+    assert sealed not in page.text
