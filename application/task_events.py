@@ -7,14 +7,15 @@ from datetime import datetime
 from typing import Any
 
 from application.ports import UnitOfWork
+from application.webhook_outbox import stage_deliveries
 from domain.event import EventKind, TaskEvent
 from domain.task import Task
 
 
 def record_task_event(uow: UnitOfWork, task: Task, kind: EventKind, *, at: datetime) -> TaskEvent:
     """Store the event of `task`'s change inside the open unit of work, before its commit:
-    the event exists exactly when the change does. Takes the owner's event lock (see
-    EventRepository.next_sequence) until the commit."""
+    the event exists exactly when the change does, and so do its webhook deliveries. Takes
+    the owner's event lock (see EventRepository.next_sequence) until the commit."""
     eta = _eta_seconds(uow, task, at) if kind is EventKind.PROGRESS else None
     event = TaskEvent(
         user_id=task.user_id,
@@ -25,6 +26,7 @@ def record_task_event(uow: UnitOfWork, task: Task, kind: EventKind, *, at: datet
         occurred_at=at,
     )
     uow.events.add(event)
+    stage_deliveries(uow, event)
     return event
 
 

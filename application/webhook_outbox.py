@@ -1,0 +1,35 @@
+"""The webhooks' outbox: each task event becomes a delivery for every endpoint of its owner
+subscribed to its type, and for the task's callback URL when the event is its end, staged
+in the transaction that records the event."""
+
+from __future__ import annotations
+
+from application.ports import UnitOfWork
+from domain.event import TaskEvent
+from domain.webhook import CALLBACK_EVENT_TYPES, WebhookDelivery, WebhookEndpointId
+
+
+def stage_deliveries(uow: UnitOfWork, event: TaskEvent) -> list[WebhookDelivery]:
+    targets: list[tuple[str, WebhookEndpointId | None]] = [
+        (endpoint.url, endpoint.id)
+        for endpoint in uow.webhooks.endpoints_of(event.user_id)
+        if endpoint.subscribes_to(event.type)
+    ]
+    if event.type in CALLBACK_EVENT_TYPES and (url := uow.webhooks.callback_of(event.task_id)):
+        targets.append((url, None))
+    deliveries = [
+        WebhookDelivery.of_event(
+            user_id=event.user_id,
+            sequence=event.sequence,
+            event_type=event.type,
+            task_id=event.task_id,
+            payload=event.data,
+            url=url,
+            endpoint_id=endpoint_id,
+            at=event.occurred_at,
+        )
+        for url, endpoint_id in targets
+    ]
+    for delivery in deliveries:
+        uow.webhooks.add_delivery(delivery)
+    return deliveries
