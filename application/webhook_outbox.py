@@ -4,8 +4,13 @@ in the transaction that records the event."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from application.ports import UnitOfWork
+from domain.errors import ValidationError
 from domain.event import TaskEvent
+from domain.task import Task
+from domain.user import UserId
 from domain.webhook import CALLBACK_EVENT_TYPES, WebhookDelivery, WebhookEndpointId
 
 
@@ -33,3 +38,22 @@ def stage_deliveries(uow: UnitOfWork, event: TaskEvent) -> list[WebhookDelivery]
     for delivery in deliveries:
         uow.webhooks.add_delivery(delivery)
     return deliveries
+
+
+def attach_callbacks(
+    uow: UnitOfWork, owner_id: UserId, callbacks: Sequence[tuple[Task, str | None]], *, field: str
+) -> None:
+    """Inside the submission's unit of work, after its tasks: the callback URL of each task
+    that has one. Its deliveries are signed with the owner's callback secret, so one must
+    have been issued. Raises ValidationError naming `field`."""
+    wanted = [(task, url) for task, url in callbacks if url is not None]
+    if not wanted:
+        return
+    if uow.webhooks.callback_secret(owner_id) is None:
+        raise ValidationError(
+            "a callback_url needs a callback signing secret: issue one with "
+            "POST /api/v1/webhooks/callback-secret first",
+            field=field,
+        )
+    for task, url in wanted:
+        uow.webhooks.set_callback(task.id, url)

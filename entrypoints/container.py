@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from adapters.celery import topology
 from adapters.celery.dispatcher import CeleryBrokerProbe, CeleryTaskDispatcher
 from adapters.celery.queue_depth import CeleryQueueDepths
-from adapters.celery.topology import TASK_NAME_PREFIX, task_name
+from adapters.celery.topology import TASK_NAME_PREFIX, WEBHOOK_TASK, task_name
 from adapters.celery.webhook_queue import CeleryWebhookQueue
 from adapters.clock import SystemClock
 from adapters.cron.calendar import CronsimCalendar
@@ -122,6 +122,7 @@ from config.settings import Environment, Settings
 # Handed to the rest of entrypoints/, which imports neither adapters nor config itself.
 __all__ = [
     "TASK_NAME_PREFIX",
+    "WEBHOOK_TASK",
     "CoreContainer",
     "Environment",
     "Settings",

@@ -29,6 +29,7 @@ from entrypoints.http.routers import (
     task_types,
     tasks,
     users,
+    webhooks,
     workflows,
 )
 from entrypoints.http.security_headers import SecurityHeadersMiddleware
@@ -76,6 +77,7 @@ def create_app(container: ApiContainer | None = None) -> FastAPI:
         models,
         schedules,
         workflows,
+        webhooks,
         health,
         admin_queues,
     )
