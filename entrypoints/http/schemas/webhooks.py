@@ -30,6 +30,7 @@ class CreateWebhookRequest(StrictRequest):
 
 class WebhookResponse(BaseModel):
     id: UUID
+    user_id: UUID
     url: str
     events: list[str]
     enabled: bool
@@ -44,6 +45,7 @@ class WebhookResponse(BaseModel):
     def of(cls, endpoint: WebhookEndpoint) -> WebhookResponse:
         return cls(
             id=endpoint.id,
+            user_id=endpoint.user_id,
             url=endpoint.url,
             events=list(endpoint.events),
             enabled=endpoint.enabled,
