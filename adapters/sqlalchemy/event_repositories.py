@@ -50,6 +50,7 @@ class SqlAlchemyIdempotencyKeyRepository(IdempotencyKeyRepository):
             fingerprint=row.fingerprint,
             task_ids=tuple(TaskId(UUID(task_id)) for task_id in row.task_ids),
             created_at=row.created_at,
+            resource_id=row.resource_id,
         )
 
     def add(self, request: IdempotentRequest) -> None:
@@ -59,6 +60,7 @@ class SqlAlchemyIdempotencyKeyRepository(IdempotencyKeyRepository):
             "fingerprint": request.fingerprint,
             "task_ids": [str(task_id) for task_id in request.task_ids],
             "created_at": request.created_at,
+            "resource_id": request.resource_id,
         }
         with unique_violations_as_already_exists("idempotency key"):
             self._session.execute(insert(_KEYS).values(values))

@@ -248,6 +248,8 @@ class IdempotencyKeyRow(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     task_ids: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    # A workflow's or a schedule's id, for the submissions that create one.
+    resource_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
 
 class TaskEventRow(Base):

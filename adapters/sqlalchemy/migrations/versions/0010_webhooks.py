@@ -1,4 +1,5 @@
-"""Webhook endpoints, task callbacks and their secrets, and webhook deliveries.
+"""Webhook endpoints, task callbacks and their secrets, and webhook deliveries; the resource
+an idempotency key's request created (a workflow, a schedule).
 
 Revision ID: 0010
 Revises: 0008
@@ -21,6 +22,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("idempotency_keys") as batch:
+        batch.add_column(sa.Column("resource_id", sa.String(36), nullable=True))
     op.create_table(
         "webhook_endpoints",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -103,3 +106,5 @@ def downgrade() -> None:
     op.drop_table("callback_secrets")
     op.drop_table("task_callbacks")
     op.drop_table("webhook_endpoints")
+    with op.batch_alter_table("idempotency_keys") as batch:
+        batch.drop_column("resource_id")
