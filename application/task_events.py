@@ -36,7 +36,8 @@ def record_status_events(uow: UnitOfWork, tasks: list[Task], *, at: datetime) ->
 
 
 def task_snapshot(task: Task, *, eta_seconds: float | None = None) -> dict[str, Any]:
-    """The task as JSON, the same fields as the API's task resource, plus `eta_seconds`."""
+    """The task as JSON, the same fields as the API's task resource, plus `eta_seconds` and
+    the workflow it belongs to."""
     return {
         "id": str(task.id),
         "name": task.name,
@@ -52,6 +53,7 @@ def task_snapshot(task: Task, *, eta_seconds: float | None = None) -> dict[str, 
         "max_attempts": task.max_attempts,
         "user_id": str(task.user_id),
         "model_id": str(task.model_id) if task.model_id else None,
+        "workflow_id": str(task.workflow_id) if task.workflow_id else None,
         "created_at": task.created_at.isoformat(),
         "started_at": task.started_at.isoformat() if task.started_at else None,
         "completed_at": task.completed_at.isoformat() if task.completed_at else None,

@@ -18,11 +18,12 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from application.ports import STREAM_SCOPE
-from application.use_cases.read_task_events import EventsRead, ReadTaskEvents
+from application.use_cases.read_task_events import EventsRead, ReadTaskEvents, wanted
 from domain.errors import AuthenticationError, DomainError, ValidationError
 from domain.event import TaskEvent
 from domain.task import TaskId
 from domain.user import User
+from domain.workflow import WorkflowId
 from entrypoints.http.dependencies import CurrentUser, bearer
 from entrypoints.http.schemas.common import PlainText, problem_responses
 from entrypoints.http.schemas.events import StreamTokenResponse
@@ -128,10 +129,21 @@ async def stream_events(
     caller: StreamCaller,
     read: ReadTaskEventsUseCase,
     task_type: PlainText | None = None,
+    workflow_id: Annotated[
+        UUID | None, Query(description="Only the events of this workflow's tasks.")
+    ] = None,
     last_event_id: LastEventId = None,
 ) -> StreamingResponse:
-    """The events of every task of yours from now on (with `Last-Event-ID`: since then)."""
-    return await _open(request, caller, read, _event_id(last_event_id), task_type=task_type)
+    """The events of every task of yours from now on (with `Last-Event-ID`: since then);
+    with `task_type` or `workflow_id`, of those tasks only."""
+    return await _open(
+        request,
+        caller,
+        read,
+        _event_id(last_event_id),
+        task_type=task_type,
+        workflow_id=WorkflowId(workflow_id) if workflow_id else None,
+    )
 
 
 def _event_id(value: str | None) -> int | None:
@@ -150,13 +162,28 @@ async def _open(
     *,
     task_id: TaskId | None = None,
     task_type: str | None = None,
+    workflow_id: WorkflowId | None = None,
 ) -> StreamingResponse:
     user, token = caller
     # Read before answering, so a task the caller may not see is a 404, not an empty stream.
     first: EventsRead = await run_in_threadpool(
-        read.execute, user, after=after, task_id=task_id, task_type=task_type
+        read.execute,
+        user,
+        after=after,
+        task_id=task_id,
+        task_type=task_type,
+        workflow_id=workflow_id,
     )
-    stream = _Stream(request, user, token, read, first, task_id=task_id, task_type=task_type)
+    stream = _Stream(
+        request,
+        user,
+        token,
+        read,
+        first,
+        task_id=task_id,
+        task_type=task_type,
+        workflow_id=workflow_id,
+    )
     return StreamingResponse(
         stream.run(),
         media_type=EVENT_STREAM,
@@ -175,6 +202,7 @@ class _Stream:
         *,
         task_id: TaskId | None,
         task_type: str | None,
+        workflow_id: WorkflowId | None,
     ) -> None:
         container = request.app.state.container
         self.request = request
@@ -184,6 +212,7 @@ class _Stream:
         self.first = first
         self.task_id = task_id
         self.task_type = task_type
+        self.workflow_id = workflow_id
         self.fan_out = container.event_fan_out()
         settings = container.core.settings()
         self.heartbeat = settings.stream_heartbeat_seconds
@@ -245,6 +274,7 @@ class _Stream:
                 after=self.reached,
                 task_id=self.task_id,
                 task_type=self.task_type,
+                workflow_id=self.workflow_id,
             )
             for event in found.events:
                 yield _frame(event)
@@ -270,7 +300,7 @@ class _Stream:
     def _wanted(self, event: TaskEvent) -> bool:
         if self.task_id is not None:
             return event.task_id == self.task_id
-        return self.task_type is None or event.data.get("task_type") == self.task_type
+        return wanted(event, task_type=self.task_type, workflow_id=self.workflow_id)
 
     def _ends(self, event: TaskEvent) -> bool:
         return self.task_id is not None and event.task_id == self.task_id and event.terminal
