@@ -122,7 +122,7 @@ async def stream_task_events(
     "/events",
     operation_id="stream_events",
     response_class=StreamingResponse,
-    responses={**_STREAM_RESPONSE, **problem_responses(401, 422)},
+    responses={**_STREAM_RESPONSE, **problem_responses(401, 404, 422)},
 )
 async def stream_events(
     request: Request,
