@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
+from uuid import UUID
 
 from application.running.outcomes import Execution, Outcome, TaskRun
 from domain.attempt import Attempt, TaskLogLine
@@ -480,11 +481,11 @@ class WebhookRepository(ABC):
         """The user's endpoints, oldest first."""
 
     @abstractmethod
-    def set_callback(self, task_id: TaskId, url: str) -> None:
-        """Stage the URL told of the task's end."""
+    def set_callback(self, subject_id: UUID, url: str) -> None:
+        """Stage the URL told of a task's or a workflow's end."""
 
     @abstractmethod
-    def callback_of(self, task_id: TaskId) -> str | None: ...
+    def callback_of(self, subject_id: UUID) -> str | None: ...
 
     @abstractmethod
     def callback_secret(self, user_id: UserId) -> str | None:

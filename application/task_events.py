@@ -9,7 +9,8 @@ from typing import Any
 from application.ports import UnitOfWork
 from application.webhook_outbox import stage_deliveries
 from domain.event import EventKind, TaskEvent
-from domain.task import Task
+from domain.task import Task, TaskId
+from domain.workflow import Workflow
 
 
 def record_task_event(uow: UnitOfWork, task: Task, kind: EventKind, *, at: datetime) -> TaskEvent:
@@ -23,6 +24,30 @@ def record_task_event(uow: UnitOfWork, task: Task, kind: EventKind, *, at: datet
         task_id=task.id,
         kind=kind,
         data=task_snapshot(task, eta_seconds=eta),
+        occurred_at=at,
+    )
+    uow.events.add(event)
+    stage_deliveries(uow, event)
+    return event
+
+
+def record_workflow_event(uow: UnitOfWork, workflow: Workflow, *, at: datetime) -> TaskEvent:
+    """Store the event of a workflow's end (completed, failed, cancelled) in the open unit
+    of work, numbered in its owner's sequence like a task's, with its webhook deliveries."""
+    event = TaskEvent(
+        user_id=workflow.user_id,
+        sequence=uow.events.next_sequence(workflow.user_id),
+        task_id=TaskId(workflow.id),
+        kind=EventKind.WORKFLOW,
+        data={
+            "id": str(workflow.id),
+            "workflow_id": str(workflow.id),
+            "name": workflow.name,
+            "status": workflow.status.value,
+            "user_id": str(workflow.user_id),
+            "created_at": workflow.created_at.isoformat(),
+            "completed_at": workflow.completed_at.isoformat() if workflow.completed_at else None,
+        },
         occurred_at=at,
     )
     uow.events.add(event)

@@ -1,15 +1,16 @@
 """The webhooks' outbox: each task event becomes a delivery for every endpoint of its owner
-subscribed to its type, and for the task's callback URL when the event is its end, staged
+subscribed to its type, and for the task's (or workflow's) callback URL when the event is
+its end, staged
 in the transaction that records the event."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from uuid import UUID
 
 from application.ports import UnitOfWork
 from domain.errors import ValidationError
 from domain.event import TaskEvent
-from domain.task import Task
 from domain.user import UserId
 from domain.webhook import CALLBACK_EVENT_TYPES, WebhookDelivery, WebhookEndpointId
 
@@ -41,12 +42,16 @@ def stage_deliveries(uow: UnitOfWork, event: TaskEvent) -> list[WebhookDelivery]
 
 
 def attach_callbacks(
-    uow: UnitOfWork, owner_id: UserId, callbacks: Sequence[tuple[Task, str | None]], *, field: str
+    uow: UnitOfWork,
+    owner_id: UserId,
+    callbacks: Sequence[tuple[UUID, str | None]],
+    *,
+    field: str,
 ) -> None:
-    """Inside the submission's unit of work, after its tasks: the callback URL of each task
-    that has one. Its deliveries are signed with the owner's callback secret, so one must
-    have been issued. Raises ValidationError naming `field`."""
-    wanted = [(task, url) for task, url in callbacks if url is not None]
+    """Inside the submission's unit of work: the callback URL of each task (or workflow),
+    by id, that has one. Its deliveries are signed with the owner's callback secret, so one
+    must have been issued. Raises ValidationError naming `field`."""
+    wanted = [(subject, url) for subject, url in callbacks if url is not None]
     if not wanted:
         return
     if uow.webhooks.callback_secret(owner_id) is None:
@@ -55,5 +60,5 @@ def attach_callbacks(
             "POST /api/v1/webhooks/callback-secret first",
             field=field,
         )
-    for task, url in wanted:
-        uow.webhooks.set_callback(task.id, url)
+    for subject, url in wanted:
+        uow.webhooks.set_callback(subject, url)

@@ -15,6 +15,7 @@ from domain.user import UserId
 class EventKind(StrEnum):
     STATUS = "status"
     PROGRESS = "progress"
+    WORKFLOW = "workflow"  # a workflow ended; its `task_id` is the workflow's id
 
 
 # What webhook endpoints may subscribe to: a status event is `task.<status>`.
@@ -25,6 +26,9 @@ WEBHOOK_EVENT_TYPES: tuple[str, ...] = (
     "task.completed",
     "task.failed",
     "task.cancelled",
+    "workflow.completed",
+    "workflow.failed",
+    "workflow.cancelled",
 )
 
 
@@ -41,9 +45,11 @@ class TaskEvent:
 
     @property
     def type(self) -> str:
-        """The webhook event type: `task.progress`, or `task.<status>`."""
+        """The webhook event type: `task.progress`, `task.<status>` or `workflow.<status>`."""
         if self.kind is EventKind.PROGRESS:
             return "task.progress"
+        if self.kind is EventKind.WORKFLOW:
+            return f"workflow.{self.data['status']}"
         return f"task.{self.data['status']}"
 
     @property

@@ -27,8 +27,15 @@ WebhookDeliveryId = NewType("WebhookDeliveryId", UUID)
 SECRET_PREFIX = "whsec_"  # noqa: S105  # a prefix, not a secret
 MAX_URL_LENGTH = 2048
 MAX_STORED_RESPONSE = 1024  # bytes of a receiver's answer kept in the delivery log
-# A callback URL hears of its task's end only.
-CALLBACK_EVENT_TYPES: tuple[str, ...] = ("task.completed", "task.failed", "task.cancelled")
+# A callback URL hears of its task's (or workflow's) end only.
+CALLBACK_EVENT_TYPES: tuple[str, ...] = (
+    "task.completed",
+    "task.failed",
+    "task.cancelled",
+    "workflow.completed",
+    "workflow.failed",
+    "workflow.cancelled",
+)
 
 
 def webhook_url(value: str, *, field: str = "url") -> str:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from uuid import UUID
 
 from application.ports import WebhookQueue, WebhookRepository, WebhookResponse, WebhookSender
 from domain.errors import NotFoundError
-from domain.task import TaskId
 from domain.user import UserId
 from domain.webhook import (
     DeliveryStatus,
@@ -25,7 +25,7 @@ class WebhookStore:
     """What has been committed, shared by every unit of work of one test."""
 
     endpoints: dict[WebhookEndpointId, WebhookEndpoint] = field(default_factory=dict)
-    callbacks: dict[TaskId, str] = field(default_factory=dict)
+    callbacks: dict[UUID, str] = field(default_factory=dict)
     callback_secrets: dict[UserId, str] = field(default_factory=dict)
     deliveries: dict[WebhookDeliveryId, WebhookDelivery] = field(default_factory=dict)
 
@@ -63,11 +63,11 @@ class InMemoryWebhookRepository(WebhookRepository):
         mine = [e for e in self._endpoints().values() if e.user_id == user_id]
         return sorted(mine, key=lambda e: (e.created_at, str(e.id)))
 
-    def set_callback(self, task_id: TaskId, url: str) -> None:
-        self._staged.callbacks[task_id] = url
+    def set_callback(self, subject_id: UUID, url: str) -> None:
+        self._staged.callbacks[subject_id] = url
 
-    def callback_of(self, task_id: TaskId) -> str | None:
-        return self._staged.callbacks.get(task_id) or self._store.callbacks.get(task_id)
+    def callback_of(self, subject_id: UUID) -> str | None:
+        return self._staged.callbacks.get(subject_id) or self._store.callbacks.get(subject_id)
 
     def callback_secret(self, user_id: UserId) -> str | None:
         return self._staged.callback_secrets.get(user_id) or self._store.callback_secrets.get(

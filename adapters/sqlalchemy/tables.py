@@ -290,14 +290,13 @@ class WebhookEndpointRow(Base):
     disabled_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
-class TaskCallbackRow(Base):
-    """The URL a task's end is sent to (its submission's `callback_url`)."""
+class CallbackRow(Base):
+    """The URL a task's or a workflow's end is sent to (its submission's `callback_url`).
+    No foreign key: the subject is a task or a workflow."""
 
-    __tablename__ = "task_callbacks"
+    __tablename__ = "callbacks"
 
-    task_id: Mapped[UUID] = mapped_column(
-        Uuid, ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
-    )
+    subject_id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
     url: Mapped[str] = mapped_column(Text)
 
 

@@ -1,16 +1,17 @@
-"""The SQL repository of webhook endpoints, task callbacks and webhook deliveries."""
+"""The SQL repository of webhook endpoints, callbacks and webhook deliveries."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, cast
+from uuid import UUID
 
 from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from adapters.sqlalchemy.tables import (
+    CallbackRow,
     CallbackSecretRow,
-    TaskCallbackRow,
     WebhookDeliveryRow,
     WebhookEndpointRow,
 )
@@ -28,7 +29,7 @@ from domain.webhook import (
 )
 
 _ENDPOINTS = cast(Table, WebhookEndpointRow.__table__)
-_CALLBACKS = cast(Table, TaskCallbackRow.__table__)
+_CALLBACKS = cast(Table, CallbackRow.__table__)
 _SECRETS = cast(Table, CallbackSecretRow.__table__)
 _DELIVERIES = cast(Table, WebhookDeliveryRow.__table__)
 
@@ -68,11 +69,11 @@ class SqlAlchemyWebhookRepository(WebhookRepository):
         )
         return [_endpoint(row) for row in self._session.execute(statement)]
 
-    def set_callback(self, task_id: TaskId, url: str) -> None:
-        self._session.execute(insert(_CALLBACKS).values(task_id=task_id, url=url))
+    def set_callback(self, subject_id: UUID, url: str) -> None:
+        self._session.execute(insert(_CALLBACKS).values(subject_id=subject_id, url=url))
 
-    def callback_of(self, task_id: TaskId) -> str | None:
-        statement = select(_CALLBACKS.c.url).where(_CALLBACKS.c.task_id == task_id)
+    def callback_of(self, subject_id: UUID) -> str | None:
+        statement = select(_CALLBACKS.c.url).where(_CALLBACKS.c.subject_id == subject_id)
         return self._session.execute(statement).scalar_one_or_none()
 
     def callback_secret(self, user_id: UserId) -> str | None:

@@ -118,7 +118,7 @@ class SubmitTask:
             ensure_within_active_task_quota(self.uow, actor.id, self.max_active_tasks)
             admit(self.uow, [task])
             self.uow.tasks.add(task)
-            attach_callbacks(self.uow, actor.id, [(task, callback_url)], field="callback_url")
+            attach_callbacks(self.uow, actor.id, [(task.id, callback_url)], field="callback_url")
             record_status_events(self.uow, [task], at=task.created_at)
             if claim is not None:
                 remember(self.uow, actor.id, claim, [task], at=task.created_at)

@@ -93,7 +93,7 @@ class SubmitTaskBatch:
             attach_callbacks(
                 self.uow,
                 actor.id,
-                [(t, s.callback_url) for t, s in zip(tasks, submissions, strict=True)],
+                [(t.id, s.callback_url) for t, s in zip(tasks, submissions, strict=True)],
                 field=f"tasks[{_first_callback(submissions)}].callback_url",
             )
             if tasks:

@@ -13,11 +13,13 @@ from application.ports import Clock, TaskTypeCatalog, UnitOfWork
 from application.publishing import TaskPublisher
 from application.quota import ensure_within_active_task_quota
 from application.submission import SubmissionRules, TaskSubmission
+from application.webhook_outbox import attach_callbacks
 from application.workflows import WorkflowView, in_topological_order, view_of
 from domain.errors import InvalidFieldsError, ValidationError
 from domain.policy import ensure_active
 from domain.task import Task, TaskId, TaskStatus
 from domain.user import User
+from domain.webhook import webhook_url
 from domain.workflow import (
     DEFAULT_MAX_WORKFLOW_TASKS,
     Graph,
@@ -102,9 +104,13 @@ class SubmitWorkflow:
         tasks: Sequence[WorkflowTaskSubmission],
         on_failure: OnFailure = OnFailure.CANCEL_DEPENDENTS,
         request_id: str | None = None,
+        callback_url: str | None = None,
     ) -> tuple[WorkflowView, bool]:
         """The workflow, and whether it is the replay of an earlier request with the
-        claim's key (then as it is now); see application/idempotency.py."""
+        claim's key (then as it is now); see application/idempotency.py. With a
+        `callback_url`, the workflow's end is delivered there (application/webhook_outbox.py)."""
+        if callback_url is not None:
+            webhook_url(callback_url, field="callback_url")
         workflow, new_tasks, _ = self._check(actor, name, tasks, on_failure, request_id)
         with self.uow:
             if (
@@ -119,6 +125,9 @@ class SubmitWorkflow:
             )
             self.uow.workflows.add(workflow)
             self.uow.tasks.add_many(new_tasks)
+            attach_callbacks(
+                self.uow, actor.id, [(workflow.id, callback_url)], field="callback_url"
+            )
             if claim is not None:
                 remember(
                     self.uow,

@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from application.ports import STREAM_SCOPE
 from application.use_cases.read_task_events import EventsRead, ReadTaskEvents, wanted
 from domain.errors import AuthenticationError, DomainError, ValidationError
-from domain.event import TaskEvent
+from domain.event import EventKind, TaskEvent
 from domain.task import TaskId
 from domain.user import User
 from domain.workflow import WorkflowId
@@ -41,7 +41,8 @@ POLL_SECONDS = 1.0
 _STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "A stream of `status` and `progress` events (id, event, data: the "
-        "task as JSON with `eta_seconds`), with `: heartbeat` comments when quiet.",
+        "task as JSON with `eta_seconds`), and on GET /events `workflow` events (a workflow "
+        "ended; data: the workflow), with `: heartbeat` comments when quiet.",
         # Each event of the stream, as SSE clients (and schemathesis) parse it.
         "content": {
             EVENT_STREAM: {
@@ -49,8 +50,11 @@ _STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
                     "type": "object",
                     "properties": {
                         "id": {"type": "string", "description": "The per-user event number."},
-                        "event": {"type": "string", "enum": ["status", "progress"]},
-                        "data": {"type": "string", "description": "The task, as JSON."},
+                        "event": {"type": "string", "enum": [kind.value for kind in EventKind]},
+                        "data": {
+                            "type": "string",
+                            "description": "The task (or workflow), as JSON.",
+                        },
                         "retry": {"type": "integer"},
                     },
                 }

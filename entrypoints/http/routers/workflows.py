@@ -68,6 +68,7 @@ def submit_workflow(
         tasks=body.submissions(),
         on_failure=body.on_failure,
         request_id=request_id_var.get(),
+        callback_url=body.callback_url,
     )
     mark_replayed(response, replayed)
     return WorkflowResponse.of(view)

@@ -29,7 +29,7 @@ TABLES = {
     "task_logs",
     "webhook_endpoints",
     "webhook_deliveries",
-    "task_callbacks",
+    "callbacks",
     "callback_secrets",
 }
 

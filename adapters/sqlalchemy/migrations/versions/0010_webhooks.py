@@ -1,4 +1,4 @@
-"""Webhook endpoints, task callbacks and their secrets, and webhook deliveries; the resource
+"""Webhook endpoints, callbacks and their secrets, and webhook deliveries; the resource
 an idempotency key's request created (a workflow, a schedule).
 
 Revision ID: 0010
@@ -42,13 +42,10 @@ def upgrade() -> None:
     )
     op.create_index("ix_webhook_endpoints_user_id", "webhook_endpoints", ["user_id"])
     op.create_table(
-        "task_callbacks",
-        sa.Column("task_id", sa.Uuid(), nullable=False),
+        "callbacks",
+        sa.Column("subject_id", sa.Uuid(), nullable=False),
         sa.Column("url", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["task_id"], ["tasks.id"], name="fk_task_callbacks_task_id_tasks", ondelete="CASCADE"
-        ),
-        sa.PrimaryKeyConstraint("task_id", name="pk_task_callbacks"),
+        sa.PrimaryKeyConstraint("subject_id", name="pk_callbacks"),
     )
     op.create_table(
         "callback_secrets",
@@ -104,7 +101,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("webhook_deliveries")
     op.drop_table("callback_secrets")
-    op.drop_table("task_callbacks")
+    op.drop_table("callbacks")
     op.drop_table("webhook_endpoints")
     with op.batch_alter_table("idempotency_keys") as batch:
         batch.drop_column("resource_id")
