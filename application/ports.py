@@ -509,6 +509,11 @@ class WebhookRepository(ABC):
         """The endpoint's deliveries, newest event first."""
 
     @abstractmethod
+    def delete_finished_deliveries_before(self, cutoff: datetime, *, limit: int) -> int:
+        """Delete up to `limit` deliveries that succeeded or failed and were made before
+        `cutoff`; how many went. Pending ones stay, however old."""
+
+    @abstractmethod
     def list_due_deliveries(self, *, now: datetime, limit: int) -> list[WebhookDelivery]:
         """Pending deliveries whose next attempt is due and that no sender holds, due
         longest ago first, skipping rows another transaction has locked where the database

@@ -35,6 +35,7 @@ class InMemoryWebhookRepository(WebhookRepository):
         self._store = store
         self._staged = WebhookStore()
         self._deleted: set[WebhookEndpointId] = set()
+        self._purged: set[WebhookDeliveryId] = set()
 
     def _endpoints(self) -> dict[WebhookEndpointId, WebhookEndpoint]:
         merged = {**self._store.endpoints, **self._staged.endpoints}
@@ -42,7 +43,11 @@ class InMemoryWebhookRepository(WebhookRepository):
 
     def _deliveries(self) -> dict[WebhookDeliveryId, WebhookDelivery]:
         merged = {**self._store.deliveries, **self._staged.deliveries}
-        return {k: v for k, v in merged.items() if v.endpoint_id not in self._deleted}
+        return {
+            k: v
+            for k, v in merged.items()
+            if v.endpoint_id not in self._deleted and k not in self._purged
+        }
 
     def add_endpoint(self, endpoint: WebhookEndpoint) -> None:
         self._staged.endpoints[endpoint.id] = endpoint
@@ -93,6 +98,15 @@ class InMemoryWebhookRepository(WebhookRepository):
         mine = [d for d in self._deliveries().values() if d.endpoint_id == endpoint_id]
         return sorted(mine, key=lambda d: (d.sequence, str(d.id)), reverse=True)[:limit]
 
+    def delete_finished_deliveries_before(self, cutoff: datetime, *, limit: int) -> int:
+        old = [
+            d.id
+            for d in self._deliveries().values()
+            if d.status is not DeliveryStatus.PENDING and d.created_at < cutoff
+        ][:limit]
+        self._purged.update(old)
+        return len(old)
+
     def list_due_deliveries(self, *, now: datetime, limit: int) -> list[WebhookDelivery]:
         due = [d for d in self._deliveries().values() if d.due(now)]
         return sorted(due, key=lambda d: (d.next_attempt_at or now, str(d.id)))[:limit]
@@ -110,8 +124,11 @@ class InMemoryWebhookRepository(WebhookRepository):
         self._store.callbacks.update(self._staged.callbacks)
         self._store.callback_secrets.update(self._staged.callback_secrets)
         self._store.deliveries.update(self._staged.deliveries)
+        for delivery_id in self._purged:
+            self._store.deliveries.pop(delivery_id, None)
         self._staged = WebhookStore()
         self._deleted = set()
+        self._purged = set()
 
 
 class RecordingWebhookQueue(WebhookQueue):

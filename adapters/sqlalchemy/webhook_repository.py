@@ -114,6 +114,18 @@ class SqlAlchemyWebhookRepository(WebhookRepository):
         )
         return [_delivery(row) for row in self._session.execute(statement)]
 
+    def delete_finished_deliveries_before(self, cutoff: datetime, *, limit: int) -> int:
+        oldest = (
+            select(_DELIVERIES.c.id)
+            .where(
+                _DELIVERIES.c.status != DeliveryStatus.PENDING.value,
+                _DELIVERIES.c.created_at < cutoff,
+            )
+            .limit(limit)
+        )
+        statement = delete(_DELIVERIES).where(_DELIVERIES.c.id.in_(oldest.scalar_subquery()))
+        return int(self._session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
+
     def list_due_deliveries(self, *, now: datetime, limit: int) -> list[WebhookDelivery]:
         claimable = (_DELIVERIES.c.claimed_until.is_(None)) | (_DELIVERIES.c.claimed_until <= now)
         statement = (

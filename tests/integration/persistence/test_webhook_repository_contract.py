@@ -125,3 +125,39 @@ def test_deleting_an_endpoint_deletes_its_deliveries(new_uow: NewUnitOfWork, own
     with new_uow() as uow:
         assert uow.webhooks.endpoints_of(owner.id) == []
         assert uow.webhooks.list_due_deliveries(now=T0, limit=10) == []
+
+
+def test_finished_deliveries_older_than_the_cutoff_are_purged_pending_ones_stay(
+    new_uow: NewUnitOfWork, owner: User
+) -> None:
+    endpoint = registered(new_uow, owner, ["task.completed"])
+    task = save(new_uow, make_task(user=owner))
+
+    def delivery(sequence: int) -> WebhookDelivery:
+        return WebhookDelivery.of_event(
+            user_id=owner.id,
+            sequence=sequence,
+            event_type="task.completed",
+            task_id=task.id,
+            payload={},
+            url=endpoint.url,
+            endpoint_id=endpoint.id,
+            at=T0,
+        )
+
+    done = delivery(1).attempted(DeliveryAttempt(at=T0, status_code=200), schedule=(0,))
+    given_up = delivery(2).given_up()
+    pending = delivery(3)
+    with new_uow() as uow:
+        for d in (done, given_up, pending):
+            uow.webhooks.add_delivery(d)
+        uow.commit()
+
+    with new_uow() as uow:
+        purged = uow.webhooks.delete_finished_deliveries_before(T0 + timedelta(hours=1), limit=10)
+        uow.commit()
+
+    with new_uow() as uow:
+        left = uow.webhooks.deliveries_of(endpoint.id, limit=10)
+    assert purged == 2
+    assert [d.sequence for d in left] == [3]

@@ -26,6 +26,7 @@ from application.use_cases.deliver_webhook import DeliverWebhook
 from application.use_cases.dispatch_due_webhooks import DispatchDueWebhooks
 from application.use_cases.issue_callback_secret import IssueCallbackSecret
 from application.use_cases.list_webhook_deliveries import ListWebhookDeliveries
+from application.use_cases.purge_expired_events import PurgeExpiredEvents
 from application.use_cases.redeliver_webhook import RedeliverWebhook
 from application.use_cases.register_webhook_endpoint import RegisterWebhookEndpoint
 from application.use_cases.rotate_webhook_secret import RotateWebhookSecret
@@ -364,3 +365,28 @@ def test_a_batch_item_callback_url_is_checked_by_its_position(
 
     assert refused.value.field_errors[0][0] == "tasks[1].callback_url"
     assert uow.store.webhooks.callbacks == {tasks[1].id: "https://b.x/y"}
+
+
+def test_the_maintenance_purge_forgets_done_deliveries_with_their_events_not_pending_ones(
+    uow: InMemoryUnitOfWork,
+    clock: FixedClock,
+    submit: SubmitTask,
+    sweep: DispatchDueWebhooks,
+    deliver: DeliverWebhook,
+    alice: User,
+) -> None:
+    register(uow, clock, alice, ["task.pending"])
+    submit.execute(alice, name="done", task_type="bulk")
+    deliver.execute(*sweep.execute())
+    submit.execute(alice, name="waiting", task_type="bulk")
+    clock.advance(hours=73)
+
+    PurgeExpiredEvents(
+        uow=uow,
+        clock=clock,
+        event_retention=timedelta(hours=72),
+        key_retention=timedelta(hours=24),
+        batch_size=100,
+    ).execute()
+
+    assert [d.status for d in deliveries(uow)] == [DeliveryStatus.PENDING]
