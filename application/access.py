@@ -8,6 +8,7 @@ from domain.model import Model, ModelId
 from domain.policy import Action, ensure_may_act_on
 from domain.task import Task, TaskId
 from domain.user import User
+from domain.webhook import WebhookEndpoint, WebhookEndpointId
 
 
 def load_task(uow: UnitOfWork, actor: User, task_id: TaskId, action: Action) -> Task:
@@ -28,3 +29,19 @@ def load_model(uow: UnitOfWork, actor: User, model_id: ModelId, action: Action) 
         raise NotFoundError(f"model {model_id} not found", model_id=str(model_id)) from None
     ensure_may_act_on(actor, action, owner_id=model.user_id, resource="model", resource_id=model_id)
     return model
+
+
+def load_webhook_endpoint(
+    uow: UnitOfWork, actor: User, endpoint_id: WebhookEndpointId, action: Action
+) -> WebhookEndpoint:
+    """The endpoint, if `actor` may perform `action` on it; NotFoundError otherwise."""
+    try:
+        endpoint = uow.webhooks.get_endpoint(endpoint_id)
+    except NotFoundError:
+        raise NotFoundError(
+            f"webhook {endpoint_id} not found", webhook_id=str(endpoint_id)
+        ) from None
+    ensure_may_act_on(
+        actor, action, owner_id=endpoint.user_id, resource="webhook", resource_id=endpoint_id
+    )
+    return endpoint

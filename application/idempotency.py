@@ -28,8 +28,19 @@ class IdempotencyClaim:
 
 def replay(uow: UnitOfWork, owner_id: UserId, claim: IdempotencyClaim) -> list[Task] | None:
     """Inside the submission's unit of work, before anything is read: the tasks the key's
-    first request created, or None when the key is new. Holds the key (a concurrent request
-    with it is refused with IdempotencyKeyInUseError, 409) and the owner until the commit.
+    first request created, or None when the key is new. See `earlier_request`."""
+    earlier = earlier_request(uow, owner_id, claim)
+    if earlier is None:
+        return None
+    return [uow.tasks.get(task_id) for task_id in earlier.task_ids]
+
+
+def earlier_request(
+    uow: UnitOfWork, owner_id: UserId, claim: IdempotencyClaim
+) -> IdempotentRequest | None:
+    """Inside the submission's unit of work, before anything is read: what the key's first
+    request created, or None when the key is new. Holds the key (a concurrent request with
+    it is refused with IdempotencyKeyInUseError, 409) and the owner until the commit.
 
     Raises ValidationError naming the header when the key came with another request.
     """
@@ -40,10 +51,9 @@ def replay(uow: UnitOfWork, owner_id: UserId, claim: IdempotencyClaim) -> list[T
         )
     uow.users.lock(owner_id)  # after it, what we read is no older than the last commit
     earlier = uow.idempotency_keys.get(owner_id, claim.key)
-    if earlier is None:
-        return None
-    earlier.ensure_same_request(claim.fingerprint)
-    return [uow.tasks.get(task_id) for task_id in earlier.task_ids]
+    if earlier is not None:
+        earlier.ensure_same_request(claim.fingerprint)
+    return earlier
 
 
 def remember(
@@ -53,14 +63,17 @@ def remember(
     tasks: Sequence[Task],
     *,
     at: datetime,
+    resource_id: str | None = None,
 ) -> None:
-    """Stage the key with the tasks its request created, in the same transaction."""
+    """Stage the key with the tasks its request created (and the workflow or schedule, by
+    id), in the same transaction."""
     request = IdempotentRequest(
         user_id=owner_id,
         key=claim.key,
         fingerprint=claim.fingerprint,
         task_ids=tuple(task.id for task in tasks),
         created_at=at,
+        resource_id=resource_id,
     )
     try:
         uow.idempotency_keys.add(request)

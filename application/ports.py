@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
+from uuid import UUID
 
 from application.running.outcomes import Execution, Outcome, TaskRun
 from domain.attempt import Attempt, TaskLogLine
@@ -22,6 +23,12 @@ from domain.model import Model, ModelId, ModelStatus
 from domain.schedule import Cron, Fire, Schedule, ScheduleId
 from domain.task import Priority, Task, TaskId, TaskStatus
 from domain.user import Email, User, UserId
+from domain.webhook import (
+    WebhookDelivery,
+    WebhookDeliveryId,
+    WebhookEndpoint,
+    WebhookEndpointId,
+)
 from domain.workflow import Node, Workflow, WorkflowId, WorkflowStatus
 
 if TYPE_CHECKING:
@@ -353,6 +360,12 @@ class EventRepository(ABC):
         for event in events:
             self.add(event)
 
+    def wants_webhooks(self, user_id: UserId) -> bool:
+        """Whether the user's events may have webhook deliveries (the user has, or had, an
+        endpoint or a callback secret). True unless known otherwise: an adapter that reads
+        it with the user's event number spares the users without webhooks a query."""
+        return True
+
     def record(
         self,
         user_id: UserId,
@@ -483,6 +496,94 @@ class TaskLogRepository(ABC):
         """The task's lines oldest first, those with `seq` above `after`, at most `limit`."""
 
 
+class WebhookRepository(ABC):
+    """Webhook endpoints, the callback URLs of tasks and their signing secrets, and the
+    deliveries (the webhooks' outbox, staged in the transaction of their event)."""
+
+    @abstractmethod
+    def add_endpoint(self, endpoint: WebhookEndpoint) -> None: ...
+
+    @abstractmethod
+    def get_endpoint(self, endpoint_id: WebhookEndpointId) -> WebhookEndpoint:
+        """Raises NotFoundError."""
+
+    @abstractmethod
+    def update_endpoint(self, endpoint: WebhookEndpoint) -> None: ...
+
+    @abstractmethod
+    def delete_endpoint(self, endpoint: WebhookEndpoint) -> None:
+        """Delete the endpoint and its deliveries."""
+
+    @abstractmethod
+    def endpoints_of(self, user_id: UserId) -> list[WebhookEndpoint]:
+        """The user's endpoints, oldest first."""
+
+    @abstractmethod
+    def set_callback(self, subject_id: UUID, url: str) -> None:
+        """Stage the URL told of a task's or a workflow's end."""
+
+    @abstractmethod
+    def callback_of(self, subject_id: UUID) -> str | None: ...
+
+    @abstractmethod
+    def callback_secret(self, user_id: UserId) -> str | None:
+        """The secret the user's callback deliveries are signed with; None until issued."""
+
+    @abstractmethod
+    def set_callback_secret(self, user_id: UserId, secret: str) -> None: ...
+
+    @abstractmethod
+    def add_delivery(self, delivery: WebhookDelivery) -> None: ...
+
+    @abstractmethod
+    def get_delivery(self, delivery_id: WebhookDeliveryId) -> WebhookDelivery:
+        """Raises NotFoundError."""
+
+    @abstractmethod
+    def update_delivery(self, delivery: WebhookDelivery) -> None: ...
+
+    @abstractmethod
+    def deliveries_of(self, endpoint_id: WebhookEndpointId, *, limit: int) -> list[WebhookDelivery]:
+        """The endpoint's deliveries, newest event first."""
+
+    @abstractmethod
+    def delete_finished_deliveries_before(self, cutoff: datetime, *, limit: int) -> int:
+        """Delete up to `limit` deliveries that succeeded or failed and were made before
+        `cutoff`; how many went. Pending ones stay, however old."""
+
+    @abstractmethod
+    def list_due_deliveries(self, *, now: datetime, limit: int) -> list[WebhookDelivery]:
+        """Pending deliveries whose next attempt is due and that no sender holds, due
+        longest ago first, skipping rows another transaction has locked where the database
+        can tell."""
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookResponse:
+    """What a receiver answered (`status_code` None: nobody did, `error` says why)."""
+
+    status_code: int | None
+    body: bytes = b""
+    error: str | None = None
+
+
+class WebhookSender(ABC):
+    """Sends one webhook over HTTP: refuses addresses the address guard forbids (after
+    resolving the name, on every call), follows no redirect, gives up after its timeout."""
+
+    @abstractmethod
+    def send(self, url: str, *, headers: dict[str, str], body: bytes) -> WebhookResponse:
+        """Never raises for what the receiver (or the way to it) did wrong: that is an answer."""
+
+
+class WebhookQueue(ABC):
+    """Hands claimed deliveries to the senders (the workers of the webhooks queue)."""
+
+    @abstractmethod
+    def enqueue(self, delivery_ids: Sequence[WebhookDeliveryId]) -> None:
+        """Raises DependencyUnavailableError when the queue cannot take them."""
+
+
 class UnitOfWork(ABC):
     """One transaction per `with` block: rolled back on exit unless `commit()` was called.
 
@@ -499,6 +600,7 @@ class UnitOfWork(ABC):
     workflows: WorkflowRepository
     attempts: AttemptRepository
     task_logs: TaskLogRepository
+    webhooks: WebhookRepository
 
     @abstractmethod
     def __enter__(self) -> Self: ...

@@ -15,6 +15,7 @@ from domain.errors import ValidationError
 from domain.model import ModelId
 from domain.task import Priority, Task
 from domain.user import UserId
+from domain.webhook import webhook_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,7 @@ class TaskSubmission:
     run_at: datetime | None = None  # a delayed task: published only once due
     # Only for task types whose concurrency rule takes one (domain/flow.py).
     concurrency_key: str | None = None
+    callback_url: str | None = None  # told of the task's end (application/webhook_outbox.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +58,11 @@ class SubmissionRules:
         clients may submit (not an internal model task); its arguments stay within the
         limits (checked before anything else reads them) and validate against the type.
 
-        Raises ValidationError naming the offending field (`task_type`, `kwargs.seconds`).
+        Raises ValidationError naming the offending field (`task_type`, `kwargs.seconds`,
+        `callback_url`).
         """
+        if submission.callback_url is not None:
+            webhook_url(submission.callback_url, field="callback_url")
         task_type = submission.task_type
         spec = self.catalog.get(task_type)
         if spec.internal:

@@ -10,18 +10,22 @@ from typing import Any
 
 from application.ports import UnitOfWork
 from application.secret_values import masked
+from application.webhook_outbox import stage_deliveries
 from domain.attempt import TaskLogLine
 from domain.event import EventKind, TaskEvent
-from domain.task import Task
+from domain.task import Task, TaskId
 from domain.user import UserId
+from domain.workflow import Workflow
 
 
 def record_task_event(uow: UnitOfWork, task: Task, kind: EventKind, *, at: datetime) -> TaskEvent:
     """Store the event of `task`'s change inside the open unit of work, before its commit:
-    the event exists exactly when the change does. Takes the owner's event lock (see
-    EventRepository.next_sequence) until the commit."""
+    the event exists exactly when the change does, and so do its webhook deliveries. Takes
+    the owner's event lock (see EventRepository.next_sequence) until the commit."""
     eta = _eta_seconds(uow, task, at) if kind is EventKind.PROGRESS else None
-    return uow.events.record(task.user_id, task.id, kind, task_snapshot(task, eta_seconds=eta), at)
+    event = uow.events.record(task.user_id, task.id, kind, task_snapshot(task, eta_seconds=eta), at)
+    stage_deliveries(uow, [event])
+    return event
 
 
 def record_log_event(
@@ -51,6 +55,28 @@ def record_log_event(
     )
 
 
+def record_workflow_event(uow: UnitOfWork, workflow: Workflow, *, at: datetime) -> TaskEvent:
+    """Store the event of a workflow's end (completed, failed, cancelled) in the open unit
+    of work, numbered in its owner's sequence like a task's, with its webhook deliveries."""
+    event = uow.events.record(
+        workflow.user_id,
+        TaskId(workflow.id),
+        EventKind.WORKFLOW,
+        {
+            "id": str(workflow.id),
+            "workflow_id": str(workflow.id),
+            "name": workflow.name,
+            "status": workflow.status.value,
+            "user_id": str(workflow.user_id),
+            "created_at": workflow.created_at.isoformat(),
+            "completed_at": workflow.completed_at.isoformat() if workflow.completed_at else None,
+        },
+        at,
+    )
+    stage_deliveries(uow, [event])
+    return event
+
+
 def record_status_events(uow: UnitOfWork, tasks: list[Task], *, at: datetime) -> None:
     """The status events of many tasks (a batch, a workflow): each owner's numbers taken
     in one step and the events stored in one, instead of two statements a task."""
@@ -72,10 +98,12 @@ def record_status_events(uow: UnitOfWork, tasks: list[Task], *, at: datetime) ->
             for n, task in enumerate(owned)
         ]
     uow.events.add_many(events)
+    stage_deliveries(uow, events)
 
 
 def task_snapshot(task: Task, *, eta_seconds: float | None = None) -> dict[str, Any]:
-    """The task as JSON, the same fields as the API's task resource, plus `eta_seconds`."""
+    """The task as JSON, the same fields as the API's task resource, plus `eta_seconds` and
+    the workflow it belongs to."""
     return {
         "id": str(task.id),
         "name": task.name,
@@ -91,6 +119,7 @@ def task_snapshot(task: Task, *, eta_seconds: float | None = None) -> dict[str, 
         "max_attempts": task.max_attempts,
         "user_id": str(task.user_id),
         "model_id": str(task.model_id) if task.model_id else None,
+        "workflow_id": str(task.workflow_id) if task.workflow_id else None,
         "created_at": task.created_at.isoformat(),
         "started_at": task.started_at.isoformat() if task.started_at else None,
         "completed_at": task.completed_at.isoformat() if task.completed_at else None,

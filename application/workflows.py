@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from application.ports import UnitOfWork
+from application.task_events import record_workflow_event
 from domain.policy import Action, ensure_may_act_on
 from domain.task import Task, TaskError, TaskId, TaskStatus
 from domain.user import User
@@ -106,6 +107,8 @@ def _settle(uow: UnitOfWork, workflow: Workflow, statuses: Any, *, at: datetime)
     workflow.settle(statuses, at=at)
     if (workflow.status, workflow.completed_at) != before:
         uow.workflows.update(workflow)
+        if workflow.status.is_terminal and workflow.status is not before[0]:
+            record_workflow_event(uow, workflow, at=at)
 
 
 def waiting_for(uow: UnitOfWork, task: Task) -> list[str]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import delayed, drain, flow, listing, submit, tracing, workflows
+from bench import delayed, drain, flow, listing, streams, submit, tracing, workflows
 from bench.environment import Broker, broker, database, machine, postgres_server_url
 from bench.loadgen import Load, generator_name
 from bench.memory import process_tree_mb
@@ -37,6 +37,7 @@ class Plan:
     delayed_stored: int = 10_000  # ... among these waiting further ahead
     workflow_tasks: int = 1000  # in the fan-out/fan-in workflow
     chain_steps: int = 200
+    streams: int = 1000  # concurrent SSE streams on one API process
 
 
 FULL = Plan(runs=3, tasks=5000, seconds=5, latency_samples=500, list_rows=1_000_000,
@@ -52,9 +53,10 @@ def main() -> None:
     parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL")
     parser.add_argument(
         "--only",
-        choices=["delayed", "flow", "tracing", "workflows"],
+        choices=["delayed", "flow", "streams", "tracing", "workflows"],
         help="measure this part alone",
     )
+    parser.add_argument("--streams", type=int, help="concurrent event streams (default 1000)")
     parser.add_argument("--delayed-due", type=int, help="tasks due at once (default 1000)")
     parser.add_argument("--delayed-stored", type=int, help="delayed tasks stored (10000)")
     parser.add_argument(
@@ -67,7 +69,7 @@ def main() -> None:
     plan = QUICK if arguments.quick else FULL
     if arguments.tasks:
         plan = Plan(**{**plan.__dict__, "tasks": arguments.tasks})
-    for name in ("delayed_due", "delayed_stored"):
+    for name in ("delayed_due", "delayed_stored", "streams"):
         if getattr(arguments, name):
             plan = Plan(**{**plan.__dict__, name: getattr(arguments, name)})
     if arguments.workflow_tasks:
@@ -111,6 +113,8 @@ def run_backend(
                 measure_flow(report, plan, backend, systems, client)
             elif only == "tracing":
                 measure_tracing(report, plan, backend, systems, client)
+            elif only == "streams":
+                measure_streams(report, plan, backend, systems, client)
             elif only == "workflows":
                 systems.start_taskhub_worker()
                 measure_workflows(report, plan, backend, systems, client)
@@ -160,8 +164,32 @@ def measure(report: Report, plan: Plan, db: str, systems: Systems, client: Taskh
     measure_flow(report, plan, db, systems, client)
     measure_delayed(report, plan, db, systems, client)
     measure_listing(report, plan, db, client, api_url)
+    measure_streams(report, plan, db, systems, client)
     systems.processes.stop_named("taskhub-worker")  # the tracing runs start their own
     measure_tracing(report, plan, db, systems, client)
+
+
+def measure_streams(
+    report: Report, plan: Plan, db: str, systems: Systems, client: TaskhubClient
+) -> None:
+    """`plan.streams` SSE streams on a fresh API process; progress of 10 tasks, 5 a second."""
+    api, api_url = systems.start_taskhub_api()
+    step(f"{plan.streams:,} event streams")
+    runs = [streams.measure(client, api_url, api.pid, streams=plan.streams)
+            for _ in range(plan.runs)]  # fmt: skip
+    systems.processes.stop(api)
+    label = f"{plan.streams:,} SSE streams on one API"
+    report.add(db, f"{label}: memory added per stream",
+               Figure([r.added_kb_per_stream for r in runs], "KB"), target="< 20 KB",
+               check=lambda kb: kb < 20)  # fmt: skip
+    p50 = [percentile(r.latencies_ms, 0.5) for r in runs]
+    p99 = [percentile(r.latencies_ms, 0.99) for r in runs]
+    report.add(db, f"{label}: progress write -> receipt p50", Figure(p50, "ms"))
+    report.add(db, f"{label}: progress write -> receipt p99", Figure(p99, "ms"),
+               target="< 100 ms", check=_median_below(p99, 100))  # fmt: skip
+    missed = sum(r.missed for r in runs)
+    if missed:
+        report.notes.append(f"{db}: {missed} stream receipts missing over {plan.runs} runs")
 
 
 FLOW_KEYS = 50

@@ -140,8 +140,9 @@ class Settings(BaseSettings):
     )
     worker_concurrency: int = Field(2, ge=1, description="Processes per worker.")
     worker_queues: str = Field(
-        "high_priority,default,low_priority",
-        description="Queues a worker consumes, highest priority first (strict order on Redis).",
+        "high_priority,default,low_priority,webhooks",
+        description="Queues a worker consumes, highest priority first (strict order on Redis); "
+        "`webhooks` carries webhook deliveries.",
     )
     worker_max_tasks_per_child: int = Field(
         1000,
@@ -227,6 +228,28 @@ class Settings(BaseSettings):
         gt=0,
         description="How long task events are kept for clients resuming a stream by "
         "Last-Event-ID (purged by the maintenance job).",
+    )
+    webhook_retry_schedule: str = Field(
+        "0,5,300,1800,7200,18000,36000,36000",
+        description="Seconds before each attempt of a webhook delivery, comma-separated (the "
+        "Standard Webhooks schedule: at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h).",
+    )
+    webhook_allowed_hosts: str = Field(
+        "",
+        description="Comma-separated host names (or IP literals) webhooks may reach even though "
+        "they resolve to loopback, private or link-local addresses, which are otherwise refused.",
+    )
+    webhook_timeout_seconds: float = Field(
+        10.0, gt=0, le=60, description="How long one webhook attempt may take."
+    )
+    webhook_disable_after_hours: float = Field(
+        120.0,
+        gt=0,
+        description="An endpoint whose deliveries failed for this long, without a success, is "
+        "disabled.",
+    )
+    webhook_sweep_interval_seconds: float = Field(
+        1.0, gt=0, description="How often Beat hands due webhook deliveries to the workers."
     )
     stream_heartbeat_seconds: float = Field(
         15.0, gt=0, description="Silence after which an event stream sends a heartbeat comment."
@@ -352,6 +375,28 @@ class Settings(BaseSettings):
                     f"TASKHUB_CORS_ALLOW_ORIGINS: {origin!r} is not an origin such as "
                     "https://app.example.com (a scheme and host, an optional port, no path)"
                 )
+        return value
+
+    @property
+    def webhook_retry_delays(self) -> tuple[float, ...]:
+        return tuple(float(delay) for delay in self.webhook_retry_schedule.split(","))
+
+    @property
+    def webhook_allowed_host_names(self) -> list[str]:
+        return [host.strip() for host in self.webhook_allowed_hosts.split(",") if host.strip()]
+
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _delays(cls, value: str) -> str:
+        try:
+            delays = [float(delay) for delay in value.split(",")]
+        except ValueError:
+            delays = []
+        if not delays or any(delay < 0 for delay in delays):
+            raise ValueError(
+                "TASKHUB_WEBHOOK_RETRY_SCHEDULE: a comma-separated list of seconds, at least one,"
+                " none negative"
+            )
         return value
 
     @property

@@ -19,6 +19,7 @@ class EventKind(StrEnum):
     # Lines a run logged (`data`: the task's id and type, and the lines), not a change of
     # the task: streams carry them, webhooks do not.
     LOG = "log"
+    WORKFLOW = "workflow"  # a workflow ended; its `task_id` is the workflow's id
 
 
 # What webhook endpoints may subscribe to: a status event is `task.<status>`.
@@ -29,6 +30,9 @@ WEBHOOK_EVENT_TYPES: tuple[str, ...] = (
     "task.completed",
     "task.failed",
     "task.cancelled",
+    "workflow.completed",
+    "workflow.failed",
+    "workflow.cancelled",
 )
 
 
@@ -45,11 +49,13 @@ class TaskEvent:
 
     @property
     def type(self) -> str:
-        """The webhook event type: `task.progress`, or `task.<status>`."""
+        """The webhook event type: `task.progress`, `task.<status>` or `workflow.<status>`."""
         if self.kind is EventKind.PROGRESS:
             return "task.progress"
         if self.kind is EventKind.LOG:
             return "task.log"
+        if self.kind is EventKind.WORKFLOW:
+            return f"workflow.{self.data['status']}"
         return f"task.{self.data['status']}"
 
     @property

@@ -28,13 +28,15 @@ def idempotency_key(value: str) -> str:
 @dataclass(frozen=True, slots=True)
 class IdempotentRequest:
     """What one key stands for: the request it came with (a fingerprint of its method,
-    path and body) and the tasks that request created."""
+    path and body) and the tasks that request created, or the one other resource (a
+    workflow, a schedule) it created, by id."""
 
     user_id: UserId
     key: str
     fingerprint: str
     task_ids: tuple[TaskId, ...]
     created_at: datetime
+    resource_id: str | None = None
 
     def ensure_same_request(self, fingerprint: str) -> None:
         """A key names one request: the same key with another body is the client's mistake."""

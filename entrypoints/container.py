@@ -18,9 +18,11 @@ from sqlalchemy import Engine
 from adapters.celery import topology
 from adapters.celery.dispatcher import CeleryBrokerProbe, CeleryTaskDispatcher
 from adapters.celery.queue_depth import CeleryQueueDepths
-from adapters.celery.topology import TASK_NAME_PREFIX, task_name
+from adapters.celery.topology import TASK_NAME_PREFIX, WEBHOOK_TASK, task_name
+from adapters.celery.webhook_queue import CeleryWebhookQueue
 from adapters.clock import SystemClock
 from adapters.cron.calendar import CronsimCalendar
+from adapters.http.webhook_sender import AddressGuard, HttpxWebhookSender
 from adapters.in_memory.login_throttle import InMemoryLoginThrottle
 from adapters.redis.event_channel import RedisEventChannel, SilentEventChannel
 from adapters.redis.login_throttle import RedisLoginThrottle
@@ -66,9 +68,12 @@ from application.use_cases.create_schedule import CreateSchedule
 from application.use_cases.delete_model import DeleteModel
 from application.use_cases.delete_schedule import DeleteSchedule
 from application.use_cases.delete_task import DeleteTask
+from application.use_cases.delete_webhook_endpoint import DeleteWebhookEndpoint
 from application.use_cases.delete_workflow import DeleteWorkflow
+from application.use_cases.deliver_webhook import DeliverWebhook
 from application.use_cases.describe_queues import DescribeQueues
 from application.use_cases.describe_recent_runs import DescribeRecentRuns
+from application.use_cases.dispatch_due_webhooks import DispatchDueWebhooks
 from application.use_cases.end_sessions import EndSessions
 from application.use_cases.explain_wait import ExplainWait
 from application.use_cases.fail_overrun_task import FailOverrunTask
@@ -80,6 +85,7 @@ from application.use_cases.get_task import GetTask
 from application.use_cases.get_task_result import GetTaskResult
 from application.use_cases.get_workflow import GetWorkflow
 from application.use_cases.identify_user import IdentifyUser
+from application.use_cases.issue_callback_secret import IssueCallbackSecret
 from application.use_cases.issue_stream_token import IssueStreamToken
 from application.use_cases.list_models import ListModels
 from application.use_cases.list_schedule_fires import ListScheduleFires
@@ -88,6 +94,8 @@ from application.use_cases.list_task_attempts import ListTaskAttempts
 from application.use_cases.list_task_logs import ListTaskLogs
 from application.use_cases.list_tasks import ListTasks
 from application.use_cases.list_users import ListUsers
+from application.use_cases.list_webhook_deliveries import ListWebhookDeliveries
+from application.use_cases.list_webhook_endpoints import ListWebhookEndpoints
 from application.use_cases.list_workflows import ListWorkflows
 from application.use_cases.measure_waiting_tasks import MeasureWaitingTasks
 from application.use_cases.pause_schedule import PauseSchedule, ResumeSchedule
@@ -96,8 +104,10 @@ from application.use_cases.purge_expired_tasks import PurgeExpiredTasks
 from application.use_cases.read_task_events import ReadTaskEvents
 from application.use_cases.reap_stale_tasks import DatabaseUptime, ReapStaleTasks
 from application.use_cases.reconcile_restored_tasks import ReconcileRestoredTasks
+from application.use_cases.redeliver_webhook import RedeliverWebhook
 from application.use_cases.register_model import RegisterModel
 from application.use_cases.register_user import RegisterUser
+from application.use_cases.register_webhook_endpoint import RegisterWebhookEndpoint
 from application.use_cases.relay_undispatched_tasks import RelayUndispatchedTasks
 from application.use_cases.release_due_tasks import ReleaseDueTasks
 from application.use_cases.republish_overdue_tasks import RepublishOverdueTasks
@@ -106,6 +116,7 @@ from application.use_cases.request_model_validation import RequestModelValidatio
 from application.use_cases.rerun_task import RerunTask
 from application.use_cases.retry_workflow import RetryWorkflow
 from application.use_cases.rotate_encryption_keys import RotateEncryptionKeys
+from application.use_cases.rotate_webhook_secret import RotateWebhookSecret
 from application.use_cases.sign_up import SignUp
 from application.use_cases.submit_task import SubmitTask
 from application.use_cases.submit_task_batch import SubmitTaskBatch
@@ -121,6 +132,7 @@ from config.settings import Environment, InsecureSettingsError, Settings
 # Handed to the rest of entrypoints/, which imports neither adapters nor config itself.
 __all__ = [
     "TASK_NAME_PREFIX",
+    "WEBHOOK_TASK",
     "CoreContainer",
     "Environment",
     "InsecureSettingsError",
@@ -177,6 +189,11 @@ def login_throttle_for(broker_url: str, backoff: LoginBackoff, clock: Clock) -> 
 
 def _redis_broker(broker_url: str) -> bool:
     return broker_url.startswith(("redis://", "rediss://"))
+
+
+def webhook_claim_hold(settings: Settings) -> timedelta:
+    """Longer than an attempt can take: a claim lapses only when its sender is gone."""
+    return timedelta(seconds=settings.webhook_timeout_seconds * 3 + 30)
 
 
 def event_channel_for(broker_url: str) -> EventChannel:
@@ -500,6 +517,41 @@ class CoreContainer(containers.DeclarativeContainer):
             timedelta, hours=settings.provided.idempotency_key_retention_hours
         ),
         batch_size=settings.provided.relay_batch_size,
+    )
+
+    # --- webhooks ----------------------------------------------------------------------------
+    webhook_queue = providers.Singleton(CeleryWebhookQueue, celery_app)
+    webhook_sender = providers.Singleton(
+        HttpxWebhookSender,
+        providers.Singleton(AddressGuard, settings.provided.webhook_allowed_host_names),
+        timeout_seconds=settings.provided.webhook_timeout_seconds,
+    )
+    register_webhook_endpoint = providers.Factory(
+        RegisterWebhookEndpoint, uow=unit_of_work, clock=clock
+    )
+    list_webhook_endpoints = providers.Factory(ListWebhookEndpoints, uow=unit_of_work)
+    delete_webhook_endpoint = providers.Factory(DeleteWebhookEndpoint, uow=unit_of_work)
+    rotate_webhook_secret = providers.Factory(RotateWebhookSecret, uow=unit_of_work)
+    issue_callback_secret = providers.Factory(IssueCallbackSecret, uow=unit_of_work)
+    list_webhook_deliveries = providers.Factory(ListWebhookDeliveries, uow=unit_of_work)
+    redeliver_webhook = providers.Factory(RedeliverWebhook, uow=unit_of_work, clock=clock)
+    dispatch_due_webhooks = providers.Factory(
+        DispatchDueWebhooks,
+        uow=unit_of_work,
+        clock=clock,
+        queue=webhook_queue,
+        hold=providers.Callable(webhook_claim_hold, settings),
+        batch_size=settings.provided.relay_batch_size,
+    )
+    deliver_webhook = providers.Factory(
+        DeliverWebhook,
+        uow=unit_of_work,
+        clock=clock,
+        sender=webhook_sender,
+        retry_schedule=settings.provided.webhook_retry_delays,
+        disable_after=providers.Factory(
+            timedelta, hours=settings.provided.webhook_disable_after_hours
+        ),
     )
 
     # --- metrics (worker side; the API's are in entrypoints/http/metrics.py) -------------

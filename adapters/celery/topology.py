@@ -18,6 +18,10 @@ from domain.task import Priority
 QUEUE_NAMES: tuple[str, ...] = tuple(
     p.queue for p in (Priority.HIGH, Priority.NORMAL, Priority.LOW)
 )
+# Webhook deliveries have a queue of their own: slow receivers never hold up tasks, and
+# workers may be given to them alone.
+WEBHOOK_QUEUE = "webhooks"
+WEBHOOK_TASK = "webhooks.deliver"
 TASK_NAME_PREFIX = "taskhub."
 # Seconds a publish, a connect or a probe may take before the broker counts as down.
 BROKER_TIMEOUT = 2.0
@@ -112,7 +116,7 @@ def celery_settings(
         "result_serializer": "json",
         "accept_content": ["json"],
         "result_accept_content": ["json"],
-        "task_queues": task_queues(),
+        "task_queues": [*task_queues(), _queue(WEBHOOK_QUEUE)],
         "task_default_queue": Priority.NORMAL.queue,
         # A typo in a queue name must fail the publish, not create a queue nobody consumes.
         "task_create_missing_queues": False,

@@ -10,6 +10,7 @@ from typing import TypeVar
 
 from adapters.in_memory.events import EventStore
 from adapters.in_memory.table import InMemoryTable
+from adapters.in_memory.webhooks import WebhookStore
 from application.errors import FencedOffError
 from application.ports import (
     Cursor,
@@ -50,6 +51,7 @@ class InMemoryStore:
     workflows: dict[WorkflowId, Workflow] = field(default_factory=dict)
     attempts: dict[tuple[TaskId, int], Attempt] = field(default_factory=dict)
     task_logs: dict[TaskId, list[TaskLogLine]] = field(default_factory=dict)
+    webhooks: WebhookStore = field(default_factory=WebhookStore)
 
 
 def newest_first(rows: Iterable[R], after: Cursor | None, limit: int) -> list[R]:

@@ -22,6 +22,7 @@ from adapters.in_memory.repositories import (
     schedule_version,
 )
 from adapters.in_memory.table import InMemoryTable
+from adapters.in_memory.webhooks import InMemoryWebhookRepository
 from application.ports import EventChannel, UnitOfWork
 
 
@@ -78,6 +79,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.task_logs: InMemoryTaskLogRepository = InMemoryTaskLogRepository(
             self.store.task_logs, exists
         )
+        self.webhooks: InMemoryWebhookRepository = InMemoryWebhookRepository(self.store.webhooks)
 
     def __exit__(
         self,
@@ -97,6 +99,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         committed = self._events.apply()
         self.attempts.apply()
         self.task_logs.apply()
+        self.webhooks.apply()
         self.commits += 1
         if committed and self.event_channel is not None:
             self.event_channel.publish(committed)

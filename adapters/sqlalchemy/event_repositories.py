@@ -26,19 +26,19 @@ _BUMP_SEQUENCE = (
     update(_USERS)
     .where(_USERS.c.id == bindparam("user_id"))
     .values(event_sequence=_USERS.c.event_sequence + bindparam("count"))
-    .returning(_USERS.c.event_sequence)
+    .returning(_USERS.c.event_sequence, _USERS.c.webhooks)
 )
 _ADD_EVENT = insert(_EVENTS)
-# PostgreSQL: the bump and the INSERT in one statement (a data-modifying CTE), one round trip
+# PostgreSQL: the bump and the INSERT in one statement (data-modifying CTEs), one round trip
 # instead of two for every event, as each run's claim and outcome write one.
 _BUMPED = (
     update(_USERS)
     .where(_USERS.c.id == bindparam("user_id", type_=_USERS.c.id.type))
     .values(event_sequence=_USERS.c.event_sequence + 1)
-    .returning(_USERS.c.event_sequence)
+    .returning(_USERS.c.event_sequence, _USERS.c.webhooks)
     .cte("bumped")
 )
-_RECORD_EVENT = (
+_STORED = (
     insert(_EVENTS)
     .from_select(
         ["user_id", "sequence", "task_id", "kind", "data", "occurred_at"],
@@ -51,8 +51,9 @@ _RECORD_EVENT = (
             bindparam("occurred_at", type_=_EVENTS.c.occurred_at.type),
         ),
     )
-    .returning(_EVENTS.c.sequence)
+    .cte("stored")
 )
+_RECORD_EVENT = select(_BUMPED.c.event_sequence, _BUMPED.c.webhooks).add_cte(_STORED)
 
 
 class SqlAlchemyIdempotencyKeyRepository(IdempotencyKeyRepository):
@@ -83,6 +84,7 @@ class SqlAlchemyIdempotencyKeyRepository(IdempotencyKeyRepository):
             fingerprint=row.fingerprint,
             task_ids=tuple(TaskId(UUID(task_id)) for task_id in row.task_ids),
             created_at=row.created_at,
+            resource_id=row.resource_id,
         )
 
     def add(self, request: IdempotentRequest) -> None:
@@ -92,6 +94,7 @@ class SqlAlchemyIdempotencyKeyRepository(IdempotencyKeyRepository):
             "fingerprint": request.fingerprint,
             "task_ids": [str(task_id) for task_id in request.task_ids],
             "created_at": request.created_at,
+            "resource_id": request.resource_id,
         }
         with unique_violations_as_already_exists("idempotency key"):
             self._session.execute(insert(_KEYS).values(values))
@@ -105,10 +108,19 @@ class SqlAlchemyEventRepository(EventRepository):
     def __init__(self, session: Session) -> None:
         self._session = session
         self.staged: list[TaskEvent] = []
+        # users.webhooks as read with the user's latest number in this transaction
+        self._webhooks: dict[UserId, bool] = {}
 
     def next_sequence(self, user_id: UserId, count: int = 1) -> int:
         bumped = self._session.execute(_BUMP_SEQUENCE, {"user_id": user_id, "count": count})
-        return int(bumped.scalar_one()) - count + 1
+        last, self._webhooks[user_id] = bumped.one()
+        return int(last) - count + 1
+
+    def wants_webhooks(self, user_id: UserId) -> bool:
+        if user_id not in self._webhooks:
+            statement = select(_USERS.c.webhooks).where(_USERS.c.id == user_id)
+            self._webhooks[user_id] = bool(self._session.execute(statement).scalar())
+        return self._webhooks[user_id]
 
     def add(self, event: TaskEvent) -> None:
         self._session.execute(_ADD_EVENT, _event_values(event))
@@ -131,8 +143,8 @@ class SqlAlchemyEventRepository(EventRepository):
             "data": data,
             "occurred_at": occurred_at,
         }
-        sequence = int(self._session.execute(_RECORD_EVENT, values).scalar_one())
-        event = TaskEvent(user_id, sequence, task_id, kind, data, occurred_at)
+        sequence, self._webhooks[user_id] = self._session.execute(_RECORD_EVENT, values).one()
+        event = TaskEvent(user_id, int(sequence), task_id, kind, data, occurred_at)
         self.staged.append(event)
         return event
 

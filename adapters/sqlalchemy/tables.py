@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -56,6 +57,9 @@ class UserRow(Base):
     # The number of the user's latest task event (TaskEventRow.sequence): bumped in the
     # transaction that records one, whose row lock orders the user's events by commit.
     event_sequence: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    # Whether the user ever had a webhook endpoint or a callback secret: read with every
+    # event number, so the events of the many users without webhooks cost no query for them.
+    webhooks: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class ModelRow(Base):
@@ -248,6 +252,8 @@ class IdempotencyKeyRow(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     task_ids: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    # A workflow's or a schedule's id, for the submissions that create one.
+    resource_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
 
 class TaskEventRow(Base):
@@ -268,6 +274,82 @@ class TaskEventRow(Base):
 
 # A task's own stream, and its latest event.
 Index("ix_task_events_task_id_sequence", TaskEventRow.task_id, TaskEventRow.sequence)
+
+
+class WebhookEndpointRow(Base):
+    """A user's webhook endpoint and the event types it subscribes to."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    user_id: Mapped[UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    url: Mapped[str] = mapped_column(Text)
+    events: Mapped[list[str]] = mapped_column(JSON)
+    secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    failing_since: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    disabled_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class CallbackRow(Base):
+    """The URL a task's or a workflow's end is sent to (its submission's `callback_url`).
+    No foreign key: the subject is a task or a workflow."""
+
+    __tablename__ = "callbacks"
+
+    subject_id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+
+
+class CallbackSecretRow(Base):
+    """The secret a user's callback deliveries are signed with."""
+
+    __tablename__ = "callback_secrets"
+
+    user_id: Mapped[UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    secret: Mapped[str] = mapped_column(String(64))
+
+
+class WebhookDeliveryRow(Base):
+    """One event for one target, written with the event (the webhooks' outbox). No foreign
+    key to the task: a deleted task's end is still delivered."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    user_id: Mapped[UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
+    endpoint_id: Mapped[UUID | None] = mapped_column(
+        Uuid, ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), nullable=True
+    )
+    sequence: Mapped[int] = mapped_column(BigInteger)
+    event_type: Mapped[str] = mapped_column(String(40))
+    task_id: Mapped[UUID] = mapped_column(Uuid)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    url: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    attempts: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    round_start: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+# The sweep's query (due pending deliveries), and an endpoint's delivery log.
+Index(
+    "ix_webhook_deliveries_status_next_attempt_at",
+    WebhookDeliveryRow.status,
+    WebhookDeliveryRow.next_attempt_at,
+)
+Index(
+    "ix_webhook_deliveries_endpoint_id_sequence",
+    WebhookDeliveryRow.endpoint_id,
+    WebhookDeliveryRow.sequence,
+)
 
 # Every listing is keyset-paginated newest first on (created_at, id); each index below
 # serves one query shape of the repositories, named after it.

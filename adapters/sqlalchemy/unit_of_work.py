@@ -23,6 +23,7 @@ from adapters.sqlalchemy.repositories import (
     SqlAlchemyUserRepository,
     SqlAlchemyWorkflowRepository,
 )
+from adapters.sqlalchemy.webhook_repository import SqlAlchemyWebhookRepository
 from application.ports import EventChannel, UnitOfWork
 
 
@@ -52,6 +53,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.workflows = SqlAlchemyWorkflowRepository(self._session)
         self.attempts = SqlAlchemyAttemptRepository(self._session)
         self.task_logs = SqlAlchemyTaskLogRepository(self._session)
+        self.webhooks = SqlAlchemyWebhookRepository(self._session)
         return self
 
     def __exit__(

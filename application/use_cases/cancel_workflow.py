@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from application.cancellation import cancel_in_transaction
 from application.errors import DependencyUnavailableError
 from application.ports import Clock, TaskDispatcher, UnitOfWork
+from application.task_events import record_workflow_event
 from application.workflows import WorkflowView, load_workflow, view_of
 from domain.errors import ConcurrencyConflictError
 from domain.policy import Action
@@ -55,8 +56,11 @@ class CancelWorkflow:
             load_workflow(self.uow, actor, workflow_id, Action.CANCEL)
             self.uow.workflows.lock(workflow_id)
             workflow = self.uow.workflows.get(workflow_id)
+            was = workflow.status
             workflow.cancel(at=now)
             self.uow.workflows.update(workflow)
+            if workflow.status is not was:
+                record_workflow_event(self.uow, workflow, at=now)
             stopped = []
             for task in self.uow.tasks.of_workflow(workflow_id):
                 if task.is_terminal:

@@ -16,6 +16,7 @@ from application.quota import ensure_within_active_task_quota
 from application.secret_values import NO_ENCRYPTION_KEY
 from application.submission import SubmissionRules, TaskSubmission, due_now
 from application.task_events import record_status_events
+from application.webhook_outbox import attach_callbacks
 from domain.model import ModelId
 from domain.policy import Action, ensure_active
 from domain.task import Priority, Task
@@ -36,7 +37,8 @@ class SubmitTask:
 
     With an idempotency claim, a key already used for the same request returns the task
     that request created (`replayed`), and the key is stored with the new task in its
-    transaction; see application/idempotency.py.
+    transaction; see application/idempotency.py. With a `callback_url`, the task's end is
+    delivered there, signed with the owner's callback secret (which must exist).
 
     Raises ValidationError, NotFoundError (model), QuotaExceededError, PermissionDeniedError,
     IdempotencyKeyInUseError.
@@ -64,6 +66,7 @@ class SubmitTask:
         run_at: datetime | None = None,
         concurrency_key: str | None = None,
         trace_id: str | None = None,
+        callback_url: str | None = None,
     ) -> Task:
         task, _ = self.execute_once(
             actor,
@@ -78,6 +81,7 @@ class SubmitTask:
             run_at=run_at,
             concurrency_key=concurrency_key,
             trace_id=trace_id,
+            callback_url=callback_url,
         )
         return task
 
@@ -96,11 +100,12 @@ class SubmitTask:
         run_at: datetime | None = None,
         concurrency_key: str | None = None,
         trace_id: str | None = None,
+        callback_url: str | None = None,
     ) -> tuple[Task, bool]:
         """The task, and whether it is the replay of an earlier request with the claim's key."""
         ensure_active(actor)
         submission = TaskSubmission(
-            name, task_type, priority, args, kwargs, model_id, run_at, concurrency_key
+            name, task_type, priority, args, kwargs, model_id, run_at, concurrency_key, callback_url
         )
         rules = SubmissionRules(self.catalog, self.argument_limits, self.cipher)
         now = self.clock.now()
@@ -115,6 +120,7 @@ class SubmitTask:
             ensure_within_active_task_quota(self.uow, actor.id, self.max_active_tasks)
             admit(self.uow, [task])
             self.uow.tasks.add(task)
+            attach_callbacks(self.uow, actor.id, [(task.id, callback_url)], field="callback_url")
             record_status_events(self.uow, [task], at=task.created_at)
             if claim is not None:
                 remember(self.uow, actor.id, claim, [task], at=task.created_at)

@@ -17,6 +17,7 @@ from application.quota import ensure_within_active_task_quota
 from application.secret_values import NO_ENCRYPTION_KEY
 from application.submission import SubmissionRules, TaskSubmission, due_now
 from application.task_events import record_status_events
+from application.webhook_outbox import attach_callbacks
 from domain.errors import NotFoundError, ValidationError
 from domain.model import ModelId
 from domain.policy import Action, ensure_active
@@ -91,6 +92,12 @@ class SubmitTaskBatch:
             )
             admit(self.uow, tasks)
             self.uow.tasks.add_many(tasks)
+            attach_callbacks(
+                self.uow,
+                actor.id,
+                [(t.id, s.callback_url) for t, s in zip(tasks, submissions, strict=True)],
+                field=f"tasks[{_first_callback(submissions)}].callback_url",
+            )
             if tasks:
                 record_status_events(self.uow, tasks, at=tasks[0].created_at)
             if claim is not None:
@@ -152,3 +159,7 @@ def _unreadable(uow: UnitOfWork, actor: User, model_id: ModelId) -> str | None:
 
 def _position(error: tuple[str, str]) -> int:
     return int(error[0][len("tasks[") : error[0].index("]")])
+
+
+def _first_callback(submissions: Sequence[TaskSubmission]) -> int:
+    return next((n for n, s in enumerate(submissions) if s.callback_url is not None), 0)

@@ -5,24 +5,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from uuid import UUID
 
 from application.argument_limits import ArgumentLimits
+from application.idempotency import IdempotencyClaim, earlier_request, remember
 from application.ports import Clock, SecretCipher, TaskTypeCatalog, UnitOfWork
 from application.publishing import TaskPublisher
 from application.quota import ensure_within_active_task_quota
 from application.secret_values import NO_ENCRYPTION_KEY
 from application.submission import SubmissionRules, TaskSubmission
-from application.workflows import WorkflowView, in_topological_order
+from application.webhook_outbox import attach_callbacks
+from application.workflows import WorkflowView, in_topological_order, view_of
 from domain.errors import InvalidFieldsError, ValidationError
 from domain.policy import ensure_active
 from domain.task import Task, TaskId, TaskStatus
 from domain.user import User
+from domain.webhook import webhook_url
 from domain.workflow import (
     DEFAULT_MAX_WORKFLOW_TASKS,
     Graph,
     Node,
     OnFailure,
     Workflow,
+    WorkflowId,
 )
 
 
@@ -62,8 +67,11 @@ class SubmitWorkflow:
     task. The workflow and its tasks are committed in one transaction; the tasks without
     dependencies are published, the others wait (no broker message) until released.
 
+    With an idempotency claim, a key already used for the same request returns the workflow
+    that request created (`replayed`), and the key is stored in its transaction.
+
     Raises ValidationError (InvalidBatchError for invalid tasks), QuotaExceededError,
-    PermissionDeniedError.
+    PermissionDeniedError, IdempotencyKeyInUseError.
     """
 
     uow: UnitOfWork
@@ -84,16 +92,57 @@ class SubmitWorkflow:
         on_failure: OnFailure = OnFailure.CANCEL_DEPENDENTS,
         request_id: str | None = None,
     ) -> WorkflowView:
+        view, _ = self.execute_once(
+            actor, None, name=name, tasks=tasks, on_failure=on_failure, request_id=request_id
+        )
+        return view
+
+    def execute_once(
+        self,
+        actor: User,
+        claim: IdempotencyClaim | None,
+        *,
+        name: str,
+        tasks: Sequence[WorkflowTaskSubmission],
+        on_failure: OnFailure = OnFailure.CANCEL_DEPENDENTS,
+        request_id: str | None = None,
+        callback_url: str | None = None,
+    ) -> tuple[WorkflowView, bool]:
+        """The workflow, and whether it is the replay of an earlier request with the
+        claim's key (then as it is now); see application/idempotency.py. With a
+        `callback_url`, the workflow's end is delivered there (application/webhook_outbox.py)."""
+        if callback_url is not None:
+            webhook_url(callback_url, field="callback_url")
         workflow, new_tasks, _ = self._check(actor, name, tasks, on_failure, request_id)
         with self.uow:
+            if (
+                claim is not None
+                and (earlier := earlier_request(self.uow, actor.id, claim)) is not None
+            ):
+                assert earlier.resource_id is not None  # a workflow's key names it
+                created = self.uow.workflows.get(WorkflowId(UUID(earlier.resource_id)))
+                return view_of(self.uow, created), True
             ensure_within_active_task_quota(
                 self.uow, actor.id, self.max_active_tasks, adding=len(new_tasks)
             )
             self.uow.workflows.add(workflow)
             self.uow.tasks.add_many(new_tasks)
+            attach_callbacks(
+                self.uow, actor.id, [(workflow.id, callback_url)], field="callback_url"
+            )
+            if claim is not None:
+                remember(
+                    self.uow,
+                    actor.id,
+                    claim,
+                    [],
+                    at=workflow.created_at,
+                    resource_id=str(workflow.id),
+                )
             self.uow.commit()
         self.publisher.publish([t for t in new_tasks if t.status is TaskStatus.PENDING])
-        return WorkflowView(workflow, in_topological_order(new_tasks), _waiting(new_tasks))
+        view = WorkflowView(workflow, in_topological_order(new_tasks), _waiting(new_tasks))
+        return view, False
 
     def plan(
         self,

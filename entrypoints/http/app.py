@@ -30,6 +30,7 @@ from entrypoints.http.routers import (
     task_types,
     tasks,
     users,
+    webhooks,
     workflows,
 )
 from entrypoints.http.security_headers import SecurityHeadersMiddleware
@@ -78,6 +79,7 @@ def create_app(container: ApiContainer | None = None) -> FastAPI:
         models,
         schedules,
         workflows,
+        webhooks,
         health,
         admin_queues,
     )

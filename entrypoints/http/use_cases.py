@@ -19,6 +19,7 @@ from application.use_cases.create_schedule import CreateSchedule
 from application.use_cases.delete_model import DeleteModel
 from application.use_cases.delete_schedule import DeleteSchedule
 from application.use_cases.delete_task import DeleteTask
+from application.use_cases.delete_webhook_endpoint import DeleteWebhookEndpoint
 from application.use_cases.delete_workflow import DeleteWorkflow
 from application.use_cases.describe_queues import DescribeQueues
 from application.use_cases.describe_recent_runs import DescribeRecentRuns
@@ -30,6 +31,7 @@ from application.use_cases.get_schedule import GetSchedule
 from application.use_cases.get_task import GetTask
 from application.use_cases.get_task_result import GetTaskResult
 from application.use_cases.get_workflow import GetWorkflow
+from application.use_cases.issue_callback_secret import IssueCallbackSecret
 from application.use_cases.issue_stream_token import IssueStreamToken
 from application.use_cases.list_models import ListModels
 from application.use_cases.list_schedule_fires import ListScheduleFires
@@ -38,15 +40,20 @@ from application.use_cases.list_task_attempts import ListTaskAttempts
 from application.use_cases.list_task_logs import ListTaskLogs
 from application.use_cases.list_tasks import ListTasks
 from application.use_cases.list_users import ListUsers
+from application.use_cases.list_webhook_deliveries import ListWebhookDeliveries
+from application.use_cases.list_webhook_endpoints import ListWebhookEndpoints
 from application.use_cases.list_workflows import ListWorkflows
 from application.use_cases.pause_schedule import PauseSchedule, ResumeSchedule
 from application.use_cases.read_task_events import ReadTaskEvents
+from application.use_cases.redeliver_webhook import RedeliverWebhook
 from application.use_cases.register_model import RegisterModel
 from application.use_cases.register_user import RegisterUser
+from application.use_cases.register_webhook_endpoint import RegisterWebhookEndpoint
 from application.use_cases.request_model_deployment import RequestModelDeployment
 from application.use_cases.request_model_validation import RequestModelValidation
 from application.use_cases.rerun_task import RerunTask
 from application.use_cases.retry_workflow import RetryWorkflow
+from application.use_cases.rotate_webhook_secret import RotateWebhookSecret
 from application.use_cases.sign_up import SignUp
 from application.use_cases.submit_task import SubmitTask
 from application.use_cases.submit_task_batch import SubmitTaskBatch
@@ -168,3 +175,25 @@ UpdateScheduleUseCase = Annotated[
 ]
 UpdateTaskUseCase = Annotated[UpdateTask, Provided(UpdateTask).by(CoreContainer.update_task)]
 UpdateUserUseCase = Annotated[UpdateUser, Provided(UpdateUser).by(CoreContainer.update_user)]
+DeleteWebhookEndpointUseCase = Annotated[
+    DeleteWebhookEndpoint, Provided(DeleteWebhookEndpoint).by(CoreContainer.delete_webhook_endpoint)
+]
+IssueCallbackSecretUseCase = Annotated[
+    IssueCallbackSecret, Provided(IssueCallbackSecret).by(CoreContainer.issue_callback_secret)
+]
+ListWebhookDeliveriesUseCase = Annotated[
+    ListWebhookDeliveries, Provided(ListWebhookDeliveries).by(CoreContainer.list_webhook_deliveries)
+]
+ListWebhookEndpointsUseCase = Annotated[
+    ListWebhookEndpoints, Provided(ListWebhookEndpoints).by(CoreContainer.list_webhook_endpoints)
+]
+RedeliverWebhookUseCase = Annotated[
+    RedeliverWebhook, Provided(RedeliverWebhook).by(CoreContainer.redeliver_webhook)
+]
+RegisterWebhookEndpointUseCase = Annotated[
+    RegisterWebhookEndpoint,
+    Provided(RegisterWebhookEndpoint).by(CoreContainer.register_webhook_endpoint),
+]
+RotateWebhookSecretUseCase = Annotated[
+    RotateWebhookSecret, Provided(RotateWebhookSecret).by(CoreContainer.rotate_webhook_secret)
+]

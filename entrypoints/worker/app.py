@@ -16,8 +16,15 @@ from celery.signals import beat_init, setup_logging, worker_process_init
 
 from application.errors import DependencyUnavailableError
 from domain.task import TaskId
+from domain.webhook import WebhookDeliveryId
 from entrypoints.beat_container import BeatContainer
-from entrypoints.container import CoreContainer, Settings, provider_name, task_name
+from entrypoints.container import (
+    WEBHOOK_TASK,
+    CoreContainer,
+    Settings,
+    provider_name,
+    task_name,
+)
 from entrypoints.logs import configure_logging, request_id_var, task_id_var
 from entrypoints.tracing import start_tracing, trace_worker
 from entrypoints.worker.beat import InProcessMaintenanceScheduler
@@ -52,6 +59,7 @@ MAINTENANCE_JOBS = (
     MaintenanceJob(CoreContainer.reap_stale_tasks, lambda s: s.reap_interval_seconds),
     MaintenanceJob(CoreContainer.purge_expired_tasks, lambda s: s.purge_interval_seconds),
     MaintenanceJob(CoreContainer.purge_expired_events, lambda s: s.purge_interval_seconds),
+    MaintenanceJob(CoreContainer.dispatch_due_webhooks, lambda s: s.webhook_sweep_interval_seconds),
 )
 
 
@@ -64,6 +72,7 @@ def create_worker_app(container: WorkerContainer) -> Celery:
         _register_task_type(
             app, container, task_type.name, task_type.soft_time_limit, task_type.time_limit
         )
+    _register_webhook_delivery(app, core)
     # Beat runs these itself (beat.py); a worker still answers one queued by an older Beat.
     for job in MAINTENANCE_JOBS:
         _register_maintenance_job(app, core, job)
@@ -125,6 +134,25 @@ def _register_task_type(
         soft_time_limit=soft_time_limit,
         time_limit=time_limit,
         ignore_result=True,
+    )
+
+
+def _register_webhook_delivery(app: Celery, core: Any) -> None:
+    def deliver(delivery_id: str) -> str | None:
+        try:
+            delivery = core.deliver_webhook().execute(WebhookDeliveryId(UUID(delivery_id)))
+        except DependencyUnavailableError as exc:
+            # Its claim lapses and the sweep queues it again: nothing is lost.
+            logger.warning("webhook delivery %s not attempted: %s", delivery_id, exc)
+            return None
+        return delivery.status.value if delivery is not None else None
+
+    app.task(
+        deliver,
+        name=task_name(WEBHOOK_TASK),
+        ignore_result=True,
+        # The delivery's claim, not the broker, brings back a lost attempt.
+        acks_late=False,
     )
 
 

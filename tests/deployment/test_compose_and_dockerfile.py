@@ -335,9 +335,9 @@ def test_the_image_makes_the_shared_directories_its_user_owns() -> None:
     assert 'mkdir -p "$TASKHUB_FILES_ROOT" "$TASKHUB_DEPLOYMENT_DIR"' in after_user
 
 
-def test_workers_split_the_high_queue_from_default_and_low() -> None:
+def test_workers_split_the_high_queue_from_default_and_low_and_someone_sends_webhooks() -> None:
     assert "high_priority" in SERVICES["celery-worker-high"]["command"]
-    assert "default,low_priority" in SERVICES["celery-worker"]["command"]
+    assert "default,low_priority,webhooks" in SERVICES["celery-worker"]["command"]
 
 
 def test_redis_needs_a_password_never_evicts_persists_and_has_no_host_port() -> None:

@@ -40,6 +40,10 @@ SHORT_TIMINGS = {
     "TASKHUB_CANCEL_GRACE_SECONDS": "1",
     "TASKHUB_PROGRESS_INTERVAL_SECONDS": "0.2",
     "TASKHUB_OVERDUE_AFTER_SECONDS": "3",
+    # Webhook receivers of the tests listen on 127.0.0.1; retries come within seconds.
+    "TASKHUB_WEBHOOK_ALLOWED_HOSTS": HOST,
+    "TASKHUB_WEBHOOK_RETRY_SCHEDULE": ",".join(["0", "1"] + ["2"] * 30),
+    "TASKHUB_WEBHOOK_SWEEP_INTERVAL_SECONDS": "0.2",
 }
 
 

@@ -59,3 +59,35 @@ def test_fifty_requests_at_once_with_one_key_create_exactly_one_task(
     assert again.status_code == 201
     assert again.json()["id"] == stored[0]["id"]
     assert again.headers["Idempotent-Replayed"] == "true"
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        pytest.param(
+            "/workflows",
+            {"name": "once", "tasks": [{"key": "a", "name": "a", "task_type": "noop"}]},
+            id="workflow",
+        ),
+        pytest.param(
+            "/schedules",
+            {"name": "once", "task": {"name": "n", "task_type": "noop"}, "interval_seconds": 3600},
+            id="schedule",
+        ),
+    ],
+)
+def test_fifty_requests_at_once_with_one_key_create_exactly_one_workflow_or_schedule(
+    client: ApiClient, path: str, body: dict[str, object]
+) -> None:
+    key = f"k-50{path.replace('/', '-')}"
+    answers = all_at_once(
+        REQUESTS, lambda _: client.http.post(path, json=body, headers={"Idempotency-Key": key})
+    )
+    listed = client.http.get(path, params={"limit": 100}).json()["items"]
+
+    codes = Counter(answer.status_code for answer in answers)
+    created = [a for a in answers if a.status_code == 201]
+    assert set(codes) <= {201, 409}, [a.text for a in answers if a.status_code not in (201, 409)]
+    assert len([item for item in listed if item["name"] == "once"]) == 1
+    assert len({a.json()["id"] for a in created}) == 1
+    assert sum(a.headers.get("Idempotent-Replayed") != "true" for a in created) == 1

@@ -18,11 +18,12 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from application.ports import STREAM_SCOPE
-from application.use_cases.read_task_events import EventsRead, ReadTaskEvents
+from application.use_cases.read_task_events import EventsRead, ReadTaskEvents, wanted
 from domain.errors import AuthenticationError, DomainError, ValidationError
-from domain.event import TaskEvent
+from domain.event import EventKind, TaskEvent
 from domain.task import TaskId
 from domain.user import User
+from domain.workflow import WorkflowId
 from entrypoints.http.dependencies import CurrentUser, bearer
 from entrypoints.http.schemas.common import PlainText, problem_responses
 from entrypoints.http.schemas.events import StreamTokenResponse
@@ -40,9 +41,10 @@ POLL_SECONDS = 1.0
 _STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "A stream of `status` and `progress` events (id, event, data: the "
-        "task as JSON with `eta_seconds`) and `log` events (data: the task's `id`, "
+        "task as JSON with `eta_seconds`), `log` events (data: the task's `id`, "
         "`task_type`, `workflow_id` and the `lines` a run logged together, each with `seq`, "
-        "`attempt`, `level`, `message`, `logged_at`), with `: heartbeat` comments when quiet.",
+        "`attempt`, `level`, `message`, `logged_at`), and on GET /events `workflow` events (a "
+        "workflow ended; data: the workflow), with `: heartbeat` comments when quiet.",
         # Each event of the stream, as SSE clients (and schemathesis) parse it.
         "content": {
             EVENT_STREAM: {
@@ -50,10 +52,10 @@ _STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
                     "type": "object",
                     "properties": {
                         "id": {"type": "string", "description": "The per-user event number."},
-                        "event": {"type": "string", "enum": ["status", "progress", "log"]},
+                        "event": {"type": "string", "enum": [kind.value for kind in EventKind]},
                         "data": {
                             "type": "string",
-                            "description": "The task, as JSON; for `log`, the lines.",
+                            "description": "The task (or workflow), as JSON; for `log`, the lines.",
                         },
                         "retry": {"type": "integer"},
                     },
@@ -128,17 +130,28 @@ async def stream_task_events(
     "/events",
     operation_id="stream_events",
     response_class=StreamingResponse,
-    responses={**_STREAM_RESPONSE, **problem_responses(401, 422)},
+    responses={**_STREAM_RESPONSE, **problem_responses(401, 404, 422)},
 )
 async def stream_events(
     request: Request,
     caller: StreamCaller,
     read: ReadTaskEventsUseCase,
     task_type: PlainText | None = None,
+    workflow_id: Annotated[
+        UUID | None, Query(description="Only the events of this workflow's tasks.")
+    ] = None,
     last_event_id: LastEventId = None,
 ) -> StreamingResponse:
-    """The events of every task of yours from now on (with `Last-Event-ID`: since then)."""
-    return await open_stream(request, caller, read, event_id(last_event_id), task_type=task_type)
+    """The events of every task of yours from now on (with `Last-Event-ID`: since then);
+    with `task_type` or `workflow_id`, of those tasks only."""
+    return await open_stream(
+        request,
+        caller,
+        read,
+        event_id(last_event_id),
+        task_type=task_type,
+        workflow_id=WorkflowId(workflow_id) if workflow_id else None,
+    )
 
 
 def event_id(value: str | None) -> int | None:
@@ -157,13 +170,28 @@ async def open_stream(
     *,
     task_id: TaskId | None = None,
     task_type: str | None = None,
+    workflow_id: WorkflowId | None = None,
 ) -> StreamingResponse:
     user, token = caller
     # Read before answering, so a task the caller may not see is a 404, not an empty stream.
     first: EventsRead = await run_in_threadpool(
-        read.execute, user, after=after, task_id=task_id, task_type=task_type
+        read.execute,
+        user,
+        after=after,
+        task_id=task_id,
+        task_type=task_type,
+        workflow_id=workflow_id,
     )
-    stream = _Stream(request, user, token, read, first, task_id=task_id, task_type=task_type)
+    stream = _Stream(
+        request,
+        user,
+        token,
+        read,
+        first,
+        task_id=task_id,
+        task_type=task_type,
+        workflow_id=workflow_id,
+    )
     return StreamingResponse(
         stream.run(),
         media_type=EVENT_STREAM,
@@ -182,6 +210,7 @@ class _Stream:
         *,
         task_id: TaskId | None,
         task_type: str | None,
+        workflow_id: WorkflowId | None,
     ) -> None:
         container = request.app.state.container
         self.request = request
@@ -191,6 +220,7 @@ class _Stream:
         self.first = first
         self.task_id = task_id
         self.task_type = task_type
+        self.workflow_id = workflow_id
         self.fan_out = container.event_fan_out()
         settings = container.core.settings()
         self.heartbeat = settings.stream_heartbeat_seconds
@@ -252,6 +282,7 @@ class _Stream:
                 after=self.reached,
                 task_id=self.task_id,
                 task_type=self.task_type,
+                workflow_id=self.workflow_id,
             )
             for event in found.events:
                 yield _frame(event)
@@ -277,7 +308,7 @@ class _Stream:
     def _wanted(self, event: TaskEvent) -> bool:
         if self.task_id is not None:
             return event.task_id == self.task_id
-        return self.task_type is None or event.data.get("task_type") == self.task_type
+        return wanted(event, task_type=self.task_type, workflow_id=self.workflow_id)
 
     def _ends(self, event: TaskEvent) -> bool:
         return self.task_id is not None and event.task_id == self.task_id and event.terminal

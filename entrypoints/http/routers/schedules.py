@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from domain.schedule import CatchUp, Overlap, ScheduleId
 from domain.user import UserId
 from entrypoints.http.dependencies import CurrentUser
+from entrypoints.http.idempotency import IdempotencyKeyHeader, claim_of, mark_replayed
 from entrypoints.http.schemas.common import problem_responses
 from entrypoints.http.schemas.schedules import (
     CreateScheduleRequest,
@@ -38,19 +39,24 @@ router = APIRouter(prefix="/schedules", tags=["schedules"])
     "",
     status_code=status.HTTP_201_CREATED,
     operation_id="create_schedule",
-    responses=problem_responses(401, 403, 422, 429),
+    responses=problem_responses(401, 403, 409, 422, 429),
 )
 def create_schedule(
     body: CreateScheduleRequest,
     user: CurrentUser,
     create: CreateScheduleUseCase,
+    request: Request,
+    response: Response,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> ScheduleResponse:
     """A recurring task: `cron` (with `timezone`) or `interval_seconds`. The task is checked
-    like a submission (422 naming `task.<field>`), as are the cron expression and zone."""
+    like a submission (422 naming `task.<field>`), as are the cron expression and zone.
+    With an `Idempotency-Key`, a retry returns the schedule the first request created."""
     trigger = body.trigger()
     assert trigger is not None  # the request's validator requires one
-    schedule = create.execute(
+    schedule, replayed = create.execute_once(
         user,
+        claim_of(request, idempotency_key, body),
         name=body.name,
         template=body.task.template(),
         trigger=trigger,
@@ -60,6 +66,7 @@ def create_schedule(
         overlap=body.overlap or Overlap.SKIP,
         catch_up=body.catch_up or CatchUp.NONE,
     )
+    mark_replayed(response, replayed)
     return ScheduleResponse.of(schedule)
 
 

@@ -70,6 +70,7 @@ def submit_task(
         concurrency_key=body.concurrency_key,
         run_at=body.start_time(),
         trace_id=current_trace_id(),
+        callback_url=body.callback_url,
     )
     mark_replayed(response, replayed)
     return TaskResponse.of(task)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from domain.workflow import WorkflowId, WorkflowStatus
 from entrypoints.http.dependencies import CurrentUser
+from entrypoints.http.idempotency import IdempotencyKeyHeader, claim_of, mark_replayed
 from entrypoints.http.schemas.common import problem_responses
 from entrypoints.http.schemas.workflows import (
     SubmitWorkflowRequest,
@@ -35,7 +36,7 @@ router = APIRouter(prefix="/workflows", tags=["workflows"])
     operation_id="submit_workflow",
     responses={
         200: {"model": WorkflowPlanResponse, "description": "The plan of a dry run."},
-        **problem_responses(401, 422, 429, 503),
+        **problem_responses(401, 409, 422, 429, 503),
     },
 )
 def submit_workflow(
@@ -43,27 +44,33 @@ def submit_workflow(
     user: CurrentUser,
     response: Response,
     submit: SubmitWorkflowUseCase,
+    request: Request,
     dry_run: Annotated[
         bool, Query(description="Check and plan only (200 with the plan); store nothing.")
     ] = False,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> WorkflowResponse | WorkflowPlanResponse:
     """Store the workflow and its tasks in one transaction: all or nothing. The tasks
     without dependencies are queued; the others wait until every task they depend on has
     completed. A cycle, an unknown or duplicate key, a dependency on itself or an invalid
-    task is refused (422) naming its field, e.g. `tasks[3].depends_on`."""
+    task is refused (422) naming its field, e.g. `tasks[3].depends_on`. With an
+    `Idempotency-Key`, a retry returns the workflow the first request created."""
     if dry_run:
         response.status_code = status.HTTP_200_OK
         plan = submit.plan(
             user, name=body.name, tasks=body.submissions(), on_failure=body.on_failure
         )
         return WorkflowPlanResponse.of(plan)
-    view = submit.execute(
+    view, replayed = submit.execute_once(
         user,
+        claim_of(request, idempotency_key, body),
         name=body.name,
         tasks=body.submissions(),
         on_failure=body.on_failure,
         request_id=request_id_var.get(),
+        callback_url=body.callback_url,
     )
+    mark_replayed(response, replayed)
     return WorkflowResponse.of(view)
 
 

@@ -42,6 +42,15 @@ class SubmitTaskRequest(StrictRequest):
         le=365 * 86400,
         description="Publish the task this many seconds from now (instead of run_at).",
     )
+    callback_url: str | None = Field(
+        None,
+        min_length=1,
+        max_length=2048,
+        description="POSTed the task's end (task.completed, task.failed or task.cancelled) "
+        "as a signed webhook, with retries; signed with your callback secret (POST "
+        "/api/v1/webhooks/callback-secret), which must exist.",
+        examples=["https://example.com/hooks/task-ended"],
+    )
 
     @model_validator(mode="after")
     def _one_time_at_most(self) -> SubmitTaskRequest:
@@ -64,6 +73,7 @@ class SubmitTaskRequest(StrictRequest):
             model_id=ModelId(self.model_id) if self.model_id else None,
             concurrency_key=self.concurrency_key,
             run_at=self.start_time(),
+            callback_url=self.callback_url,
         )
 
 

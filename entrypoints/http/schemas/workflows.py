@@ -54,6 +54,15 @@ class SubmitWorkflowRequest(StrictRequest):
         description="cancel_dependents: a failed or cancelled task cancels every task below "
         "it; continue: they run anyway and see the failure in ctx.upstream.",
     )
+    callback_url: str | None = Field(
+        None,
+        min_length=1,
+        max_length=2048,
+        description="POSTed the workflow's end (workflow.completed, workflow.failed or "
+        "workflow.cancelled) as a signed webhook, with retries; signed with your callback "
+        "secret (POST /api/v1/webhooks/callback-secret), which must exist.",
+        examples=["https://example.com/hooks/workflow-ended"],
+    )
 
     def submissions(self) -> list[WorkflowTaskSubmission]:
         return [task.submission() for task in self.tasks]

@@ -124,6 +124,11 @@ def test_the_app_is_configured_but_not_made_current() -> None:
     app = create_celery_app(broker_url=REDIS, visibility_timeout=600)
 
     assert app.conf.task_default_queue == "default"
-    assert [q.name for q in app.conf.task_queues] == ["high_priority", "default", "low_priority"]
+    assert [q.name for q in app.conf.task_queues] == [
+        "high_priority",
+        "default",
+        "low_priority",
+        "webhooks",  # webhook deliveries, after the task queues
+    ]
     assert isinstance(app.amqp, FailFastAMQP)
     assert current_app._get_current_object() is not app

@@ -27,6 +27,10 @@ TABLES = {
     "task_events",
     "task_attempts",
     "task_logs",
+    "webhook_endpoints",
+    "webhook_deliveries",
+    "callbacks",
+    "callback_secrets",
 }
 
 

@@ -48,6 +48,8 @@ BODY_SAMPLES: dict[str, Any] = {
     "tasks": [{"name": "one of a batch", "task_type": "noop"}],
     "task": {"name": "nightly", "task_type": "noop"},
     "interval_seconds": 3600,
+    "url": "https://hooks.example.com/taskhub",
+    "events": ["task.completed"],
 }
 # Where one body model needs another sample for a field of the same name.
 BODY_SAMPLES_OF: dict[str, dict[str, Any]] = {

@@ -35,6 +35,20 @@ SECRET_KEY = re.compile(r"password|secret|token", re.IGNORECASE)
 LOGIN = ("POST", f"{API}/auth/token")
 STREAM_TOKEN = ("POST", f"{API}/auth/stream-token")
 LOGIN_KEYS = {"access_token", "token_type"}
+# And a webhook signing secret, shown once: in the answer that creates or rotates it.
+SECRET_SHOWN_ONCE = {
+    ("POST", f"{API}/webhooks"),
+    ("POST", f"{API}/webhooks/callback-secret"),
+    ("POST", f"{API}/webhooks/{{webhook_id}}/rotate-secret"),
+}
+
+
+def allowed_keys(method: str, path: str) -> set[str]:
+    if (method, path) in (LOGIN, STREAM_TOKEN):
+        return LOGIN_KEYS
+    return {"secret"} if (method, path) in SECRET_SHOWN_ONCE else set()
+
+
 BCRYPT_PREFIX = "$2b$"
 
 # Fields the server owns; no request body may set them unless its model declares them.
@@ -81,7 +95,7 @@ def secret_keys(value: Any, path: str = "$") -> list[str]:
 def leaks(endpoint: Endpoint, response: httpx.Response) -> list[str]:
     if not response.content:
         return []
-    allowed = LOGIN_KEYS if (endpoint.method, endpoint.path) in (LOGIN, STREAM_TOKEN) else set()
+    allowed = allowed_keys(endpoint.method, endpoint.path)
     found = [key for key in secret_keys(response.json()) if key.split(".")[-1] not in allowed]
     if BCRYPT_PREFIX in response.text:
         found.append("a bcrypt hash")
@@ -131,8 +145,8 @@ def fresh_resources(
     client: TestClient, store: InMemoryStore, admin: Account, bob: Account, endpoint: Endpoint
 ) -> dict[str, str]:
     """A pending task (cancelled, to be re-run), a registered model (validated, for a
-    deployment), a schedule and a workflow (cancelled, to delete or retry it) of the
-    admin's."""
+    deployment), a schedule, a workflow (cancelled, to delete or retry it) and a webhook
+    endpoint with a delivery of the admin's."""
     model = create_model(client, admin, name=f"model-{uuid.uuid4().hex[:8]}")
     if endpoint.path.endswith("/deploy"):
         client.post(f"{API}/models/{model['id']}/validate", headers=admin.headers)
@@ -151,7 +165,15 @@ def fresh_resources(
     if endpoint.method == "DELETE" or endpoint.path.endswith("/retry"):
         # Deleting and retrying need a finished workflow.
         client.post(f"{API}/workflows/{workflow_id}/cancel", headers=admin.headers)
+    webhook = client.post(
+        f"{API}/webhooks",
+        json={"url": "https://hooks.example.com/in", "events": ["task.pending"]},
+        headers=admin.headers,
+    ).json()
     task_id = create_task(client, admin)["id"]
+    [delivery_id] = [
+        str(d.id) for d in store.webhooks.deliveries.values() if str(d.endpoint_id) == webhook["id"]
+    ]
     if endpoint.path.endswith("/retry"):  # only a failed or cancelled task is re-run
         client.post(f"{API}/tasks/{task_id}/cancel", headers=admin.headers)
     return {
@@ -160,6 +182,8 @@ def fresh_resources(
         "user_id": bob.id,
         "schedule_id": schedule["id"],
         "workflow_id": workflow_id,
+        "webhook_id": webhook["id"],
+        "delivery_id": delivery_id,
     }
 
 
@@ -193,7 +217,7 @@ def test_no_documented_response_schema_has_a_secret_field(client: TestClient) ->
 
     for path, item in document["paths"].items():
         for method, operation in item.items():
-            allowed = LOGIN_KEYS if (method.upper(), path) in (LOGIN, STREAM_TOKEN) else set()
+            allowed = allowed_keys(method.upper(), path)
             for status, response in operation["responses"].items():
                 for media in response.get("content", {}).values():
                     for name in property_names(media.get("schema", {}), components):

@@ -197,7 +197,8 @@ def test_every_admin_route_lets_an_admin_through(
 def two_users_data(
     client: TestClient, alice: Account, bob: Account, store: InMemoryStore
 ) -> dict[str, list[str]]:
-    """Alice has tasks and models of every kind, and two schedules; Bob has one of each."""
+    """Alice has tasks and models of every kind, and two schedules, workflows and webhooks;
+    Bob has one of each."""
     model = create_model(client, alice)
     busy = create_model(client, alice, name="busy")
     client.post(f"{API}/models/{busy['id']}/validate", headers=alice.headers)
@@ -223,6 +224,10 @@ def two_users_data(
         for name in names:
             workflow = {"name": name, "tasks": [{"key": "a", "name": "a", "task_type": "noop"}]}
             client.post(f"{API}/workflows", json=workflow, headers=account.headers)
+    for account, count in ((alice, 2), (bob, 1)):
+        for n in range(count):
+            webhook = {"url": f"https://hooks.example.com/{n}", "events": ["task.completed"]}
+            client.post(f"{API}/webhooks", json=webhook, headers=account.headers)
     return {
         "model_id": [model["id"], busy["id"], bobs_model["id"]],
         "task_type": ["noop", "countdown", "file_checksum", "bulk_checksum", "validate_model"],
@@ -260,7 +265,7 @@ def alices_cursors(client: TestClient, alice: Account, path: str) -> list[str]:
     params: dict[str, Any] = {"limit": 1}
     while True:
         page = client.get(path, params=params, headers=alice.headers).json()
-        if page["next_cursor"] is None:
+        if page.get("next_cursor") is None:  # the last page, or a listing of one page
             return cursors
         cursors.append(page["next_cursor"])
         params["cursor"] = page["next_cursor"]

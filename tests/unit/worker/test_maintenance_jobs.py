@@ -12,7 +12,10 @@ from tests.unit.http.conftest import make_settings
 
 def test_each_job_keeps_its_task_name_and_runs_at_its_settings_interval() -> None:
     settings = make_settings(
-        relay_interval_seconds=3, reap_interval_seconds=4, purge_interval_seconds=5
+        relay_interval_seconds=3,
+        reap_interval_seconds=4,
+        purge_interval_seconds=5,
+        webhook_sweep_interval_seconds=0.5,
     )
     assert beat_schedule(settings) == {
         "relay_undispatched_tasks": {
@@ -35,6 +38,10 @@ def test_each_job_keeps_its_task_name_and_runs_at_its_settings_interval() -> Non
             "task": "taskhub.maintenance.purge_expired_events",
             "schedule": timedelta(seconds=5),
         },
+        "dispatch_due_webhooks": {
+            "task": "taskhub.maintenance.dispatch_due_webhooks",
+            "schedule": timedelta(seconds=0.5),
+        },
     }
 
 
@@ -48,4 +55,5 @@ def test_a_job_is_run_by_the_use_case_its_provider_builds() -> None:
         "reap_stale_tasks": "ReapStaleTasks",
         "purge_expired_tasks": "PurgeExpiredTasks",
         "purge_expired_events": "PurgeExpiredEvents",
+        "dispatch_due_webhooks": "DispatchDueWebhooks",
     }

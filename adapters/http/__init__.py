@@ -1,0 +1,1 @@
+"""Outbound HTTP: the webhook sender and its address guard."""
