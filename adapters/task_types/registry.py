@@ -12,7 +12,7 @@ from pydantic import ValidationError as PydanticValidationError
 from application.errors import UnknownTaskTypeError
 from application.ports import TaskContext, TaskTypeCatalog, TaskTypeSpec
 from domain.errors import InvalidFieldsError, ValidationError
-from domain.flow import ConcurrencyRule
+from domain.flow import ConcurrencyRule, RateLimit
 from domain.task import Priority
 
 
@@ -41,6 +41,9 @@ class TaskType:
     internal: bool = False
     # At most so many tasks of one concurrency key at once (domain/flow.py).
     concurrency: ConcurrencyRule | None = None
+    # At most so many tasks released per second, minute or hour across every worker:
+    # "10/s", "100/m", "5/h" (domain/flow.py:RateLimit); the others wait held back.
+    rate_limit: str | None = None
     spec: TaskTypeSpec = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -57,6 +60,7 @@ class TaskType:
                 arguments_schema=self.arguments.model_json_schema(),
                 internal=self.internal,
                 concurrency=self.concurrency,
+                rate_limit=RateLimit.parse(self.rate_limit) if self.rate_limit else None,
             ),
         )
 

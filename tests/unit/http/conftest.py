@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from adapters.in_memory.dispatcher import RecordingTaskDispatcher
+from adapters.in_memory.queue_backlogs import FixedQueueBacklogs
 from adapters.in_memory.repositories import InMemoryStore
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from config.settings import Settings
@@ -72,6 +73,8 @@ def container(
     container.core.unit_of_work.override(providers.Factory(InMemoryUnitOfWork, store))
     container.core.dispatcher.override(providers.Object(dispatcher))
     container.core.probes.override(providers.List())
+    # What a submission reads of the queues' backlogs: idle unless a test says otherwise.
+    container.core.queue_backlogs.override(providers.Object(FixedQueueBacklogs()))
     yield container
     container.reset_override()
 
