@@ -81,12 +81,17 @@ class ReleaseHeldTasks:
                 if room <= 0 or not held[priority]:
                     continue
                 owners = self.turns.next(priority, held[priority], weights, room)
-                for owner, count in Counter(owners).items():
-                    released += self._release(
+                oldest = {
+                    owner: iter(
                         self.uow.tasks.list_held_for(
                             HoldReason.FAIR_SHARE, priority=priority, owner_id=owner, limit=count
                         )
                     )
+                    for owner, count in Counter(owners).items()
+                }
+                # In turn order, so the first published are the first released.
+                turns = (next(oldest[owner], None) for owner in owners)
+                released += self._release([task for task in turns if task is not None])
             record_status_events(self.uow, released, at=self.clock.now())
             self.uow.commit()
         self.publisher.publish(released)
