@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from application.ports import QueueBacklog, QueueBacklogs
 
@@ -32,6 +33,8 @@ class CachedQueueBacklogs(QueueBacklogs):
         self._backlogs: Mapping[str, QueueBacklog] = {}
         self._read_at: float | None = None
         self._reading = False
+        # Published by this process since the reading under way began.
+        self._published: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def latest(self, queue: str) -> QueueBacklog:
@@ -42,7 +45,13 @@ class CachedQueueBacklogs(QueueBacklogs):
                 threading.Thread(
                     target=self._refresh, name="taskhub-queue-backlogs", daemon=True
                 ).start()
-            return self._backlogs.get(queue, QueueBacklog())
+            backlog = self._backlogs.get(queue, QueueBacklog())
+            published = self._published.get(queue, 0)
+            return replace(backlog, depth=backlog.depth + published) if published else backlog
+
+    def count_published(self, queue: str, count: int) -> None:
+        with self._lock:
+            self._published[queue] = self._published.get(queue, 0) + count
 
     def refresh(self) -> None:
         """Read now, in the caller's thread (a test, or a process that wants a first
@@ -52,6 +61,10 @@ class CachedQueueBacklogs(QueueBacklogs):
         self._refresh()
 
     def _refresh(self) -> None:
+        with self._lock:
+            # What is published from now on may be missing from this reading; what was
+            # published before is in it (counted twice for a moment, at worst: safe).
+            published, self._published = self._published, {}
         backlogs: Mapping[str, QueueBacklog] | None = None
         try:
             backlogs = self._read()
@@ -60,5 +73,8 @@ class CachedQueueBacklogs(QueueBacklogs):
         with self._lock:
             if backlogs is not None:
                 self._backlogs = backlogs
+            else:  # the old reading stays, and so does what was published since
+                for queue, count in published.items():
+                    self._published[queue] = self._published.get(queue, 0) + count
             self._read_at = self._seconds()
             self._reading = False

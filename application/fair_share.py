@@ -18,7 +18,7 @@ from domain.task import Task, TaskStatus
 
 @dataclass(frozen=True, slots=True)
 class FairShare:
-    """`threshold`: messages waiting on a queue's broker list above which new tasks of it
+    """`threshold`: messages waiting on a queue's broker list beyond which new tasks of it
     are held back. Only a task that would be published now is: not one held already (its
     concurrency key), delayed, or waiting for dependencies; nor one with a concurrency key,
     whose own release decides when it goes."""
@@ -27,7 +27,11 @@ class FairShare:
     threshold: int
 
     def hold_back(self, tasks: Iterable[Task], now: datetime) -> None:
-        crowded: dict[str, bool] = {}
+        """Holds each task its queue has no room for: tasks of the queue are held already,
+        or its depth (as last read, plus what this process published since, plus the
+        earlier tasks of this call) would exceed the threshold."""
+        depth: dict[str, int] = {}
+        published: Counter[str] = Counter()
         for task in tasks:
             if (
                 task.status is not TaskStatus.PENDING
@@ -36,11 +40,18 @@ class FairShare:
                 or task.is_waiting(now)
             ):
                 continue
-            if task.queue not in crowded:
-                backlog = self.backlogs.latest(task.queue)
-                crowded[task.queue] = backlog.depth > self.threshold or backlog.held > 0
-            if crowded[task.queue]:
+            queue = task.queue
+            if queue not in depth:
+                backlog = self.backlogs.latest(queue)
+                # Once some are held, all are: the release decides the order.
+                depth[queue] = self.threshold if backlog.held else backlog.depth
+            if depth[queue] >= self.threshold:
                 task.hold(HoldReason.FAIR_SHARE)
+            else:
+                depth[queue] += 1
+                published[queue] += 1
+        for queue, count in published.items():
+            self.backlogs.count_published(queue, count)
 
 
 @dataclass(frozen=True, slots=True)

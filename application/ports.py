@@ -698,7 +698,13 @@ class QueueBacklogs(ABC):
     @abstractmethod
     def latest(self, queue: str) -> QueueBacklog:
         """The last reading of `queue` (zeros before the first one, or while the broker or
-        the database cannot be read). Never raises, never waits for a server."""
+        the database cannot be read), its depth counting what `count_published` added
+        since. Never raises, never waits for a server."""
+
+    @abstractmethod
+    def count_published(self, queue: str, count: int) -> None:
+        """This process is publishing `count` more tasks to `queue`: until the next reading
+        they count in its depth, so a burst between two readings is seen at once."""
 
 
 class RateLimiter(ABC):

@@ -230,3 +230,27 @@ class FairShareTurns:
         if not credit:
             del self._credit[group]
         return chosen
+
+
+class ReleaseWindows:
+    """How many messages each crowded queue's broker list may hold after a fair-share
+    release: from `floor` (the fair-share threshold) up to `ceiling`. A list found empty at
+    a release ran dry since the previous one (its workers waited: too little was released),
+    so its window doubles; one found more than half full halves it. A released task then
+    waits behind at most a window's worth of messages, the fewest that keep the workers
+    busy between two releases."""
+
+    def __init__(self, floor: int, ceiling: int) -> None:
+        self.floor = floor
+        self.ceiling = max(floor, ceiling)
+        self._windows: dict[str, int] = {}
+
+    def room(self, queue: str, depth: int) -> int:
+        """How many tasks to release to `queue`, whose list holds `depth` messages now."""
+        window = self._windows.get(queue, self.floor)
+        if depth == 0:
+            window = min(self.ceiling, window * 2)
+        elif depth > window // 2:
+            window = max(self.floor, window // 2)
+        self._windows[queue] = window
+        return max(0, window - depth)

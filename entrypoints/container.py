@@ -112,7 +112,7 @@ from application.use_cases.update_schedule import UpdateSchedule
 from application.use_cases.update_task import UpdateTask
 from application.use_cases.update_user import UpdateUser
 from config.settings import Environment, Settings
-from domain.flow import FairShareTurns
+from domain.flow import FairShareTurns, ReleaseWindows
 
 # Handed to the rest of entrypoints/, which imports neither adapters nor config itself.
 __all__ = [
@@ -492,6 +492,11 @@ class CoreContainer(containers.DeclarativeContainer):
     measure_waiting_tasks = providers.Factory(MeasureWaitingTasks, uow=unit_of_work, clock=clock)
     rate_limiter = providers.Singleton(rate_limiter_for, settings.provided.broker_url)
     fair_share_turns = providers.Singleton(FairShareTurns)
+    release_windows = providers.Singleton(
+        ReleaseWindows,
+        floor=settings.provided.fair_share_threshold,
+        ceiling=settings.provided.relay_batch_size,
+    )
     release_held_tasks = providers.Factory(
         ReleaseHeldTasks,
         uow=unit_of_work,
@@ -501,7 +506,7 @@ class CoreContainer(containers.DeclarativeContainer):
         catalog=task_type_catalog,
         clock=clock,
         turns=fair_share_turns,
-        fair_share_backlog=settings.provided.fair_share_threshold,
+        windows=release_windows,
         # Permits up to two runs ahead, so the job's steps never leave a gap in the rate.
         horizon=providers.Callable(lambda s: 2 * s.release_interval_seconds, settings),
         batch_size=settings.provided.relay_batch_size,

@@ -15,3 +15,7 @@ class FixedQueueBacklogs(QueueBacklogs):
     def latest(self, queue: str) -> QueueBacklog:
         self.asked += 1
         return self.backlogs.get(queue, QueueBacklog())
+
+    def count_published(self, queue: str, count: int) -> None:
+        backlog = self.backlogs.get(queue, QueueBacklog())
+        self.backlogs[queue] = QueueBacklog(backlog.depth + count, backlog.held)

@@ -13,7 +13,7 @@ from application.ports import Clock, QueueDepths, RateLimiter, TaskTypeCatalog, 
 from application.publishing import TaskPublisher
 from application.task_events import record_status_events
 from domain.errors import ValidationError
-from domain.flow import FairShareTurns, HoldReason
+from domain.flow import FairShareTurns, HoldReason, ReleaseWindows
 from domain.task import Priority, Task
 from domain.user import UserId
 
@@ -22,8 +22,9 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class ReleaseHeldTasks:
-    """Rules, fair sharing: per queue, as many tasks are released as the broker's list is
-    below `fair_share_backlog` (at most `batch_size`), highest priority first, and within
+    """Rules, fair sharing: per queue, as many tasks are released as its broker list has
+    room for in its window (`windows`: from the fair-share threshold, growing while the
+    list runs dry between two runs; at most `batch_size`), highest priority first, and within
     a priority by weighted round-robin over the owners with tasks held (`turns` carries
     the round-robin from one run to the next), each owner's oldest first. Between two
     releases of a waiting owner of weight w, an owner of weight v gets at most
@@ -48,7 +49,7 @@ class ReleaseHeldTasks:
     catalog: TaskTypeCatalog
     clock: Clock
     turns: FairShareTurns
-    fair_share_backlog: int
+    windows: ReleaseWindows
     horizon: float
     batch_size: int
 
@@ -73,8 +74,7 @@ class ReleaseHeldTasks:
             weights = self.uow.users.share_weights({group.owner_id for group in groups})
             for priority in Priority:  # highest first
                 room = min(
-                    self.fair_share_backlog
-                    - depths.get(priority.queue, 0)
+                    self.windows.room(priority.queue, depths.get(priority.queue, 0))
                     - sum(1 for task in released if task.queue == priority.queue),
                     self.batch_size - len(released),
                 )

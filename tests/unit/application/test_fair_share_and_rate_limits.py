@@ -23,7 +23,7 @@ from application.use_cases.release_held_tasks import ReleaseHeldTasks
 from application.use_cases.submit_task import SubmitTask
 from application.use_cases.update_user import UpdateUser
 from domain.errors import ValidationError
-from domain.flow import FairShareTurns, HoldReason, RateLimit
+from domain.flow import FairShareTurns, HoldReason, RateLimit, ReleaseWindows
 from domain.task import Task, TaskStatus
 from domain.user import User
 from tests.unit.conftest import TASK_TYPES
@@ -97,7 +97,7 @@ def release(
         catalog=catalog,
         clock=clock,
         turns=FairShareTurns(),
-        fair_share_backlog=THRESHOLD,
+        windows=ReleaseWindows(THRESHOLD, THRESHOLD),
         horizon=1.0,
         batch_size=500,
     )
@@ -345,3 +345,12 @@ def test_a_task_of_a_type_that_lost_its_rate_limit_is_released_at_once(
 
     assert release.execute() == 1
     assert dispatcher.enqueued_ids == [task.id]
+
+
+def test_a_burst_between_two_readings_is_held_once_it_fills_the_threshold(
+    submit: SubmitTask, dispatcher: RecordingTaskDispatcher, clock: FixedClock, alice: User
+) -> None:
+    tasks = submit_many(submit, clock, alice, THRESHOLD + 3)  # the reading still says idle
+
+    assert dispatcher.enqueued_ids == [t.id for t in tasks[:THRESHOLD]]
+    assert {t.held for t in tasks[THRESHOLD:]} == {HoldReason.FAIR_SHARE}

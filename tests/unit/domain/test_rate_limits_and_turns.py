@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from domain.errors import ValidationError
-from domain.flow import FairShareTurns, RateLimit, starvation_bound
+from domain.flow import FairShareTurns, RateLimit, ReleaseWindows, starvation_bound
 
 
 @pytest.mark.parametrize(
@@ -58,3 +58,14 @@ def test_in_one_round_robin_a_waiting_owner_is_never_further_back_than_the_bound
     gaps = [len(run) for run in "".join(chosen).split("b")[1:-1]]
 
     assert max(gaps) <= starvation_bound(weights, "b", ["a"])
+
+
+def test_a_release_window_grows_while_its_list_runs_dry_and_shrinks_while_it_stays_full() -> None:
+    windows = ReleaseWindows(floor=4, ceiling=64)
+
+    grown = [windows.room("default", 0) for _ in range(6)]
+    shrunk = windows.room("default", 60)
+
+    assert grown == [8, 16, 32, 64, 64, 64]
+    assert shrunk == 0  # window halved to 32, and the list holds more than that
+    assert windows.room("other", 3) == 1  # each queue its own, from the floor
