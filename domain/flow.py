@@ -234,23 +234,30 @@ class FairShareTurns:
 
 class ReleaseWindows:
     """How many messages each crowded queue's broker list may hold after a fair-share
-    release: from `floor` (the fair-share threshold) up to `ceiling`. A list found empty at
-    a release ran dry since the previous one (its workers waited: too little was released),
-    so its window doubles; one found more than half full halves it. A released task then
-    waits behind at most a window's worth of messages, the fewest that keep the workers
-    busy between two releases."""
+    release: twice what its workers took from it since the previous release (so the list
+    does not run dry before the next one), at least `floor` (the fair-share threshold) and
+    at most `ceiling`. A list found empty ran dry (the workers waited, so what they took
+    is only a lower bound): its window doubles. A released task then waits behind about
+    two release intervals' worth of work, whatever the tasks' length."""
 
     def __init__(self, floor: int, ceiling: int) -> None:
         self.floor = floor
         self.ceiling = max(floor, ceiling)
         self._windows: dict[str, int] = {}
+        self._left: dict[str, int] = {}  # the list's depth after the previous release
 
     def room(self, queue: str, depth: int) -> int:
-        """How many tasks to release to `queue`, whose list holds `depth` messages now."""
+        """How many tasks to release to `queue`, whose list holds `depth` messages now;
+        say how many were released with `released`."""
         window = self._windows.get(queue, self.floor)
-        if depth == 0:
-            window = min(self.ceiling, window * 2)
-        elif depth > window // 2:
-            window = max(self.floor, window // 2)
+        taken = max(0, self._left.get(queue, depth) - depth)
+        # Run dry, what was taken is a lower bound: at least double.
+        window = max(window * 2, 2 * taken) if depth == 0 else 2 * taken
+        window = min(self.ceiling, max(self.floor, window))
         self._windows[queue] = window
+        self._left[queue] = depth
         return max(0, window - depth)
+
+    def released(self, queue: str, count: int) -> None:
+        """`count` tasks were published to `queue` after `room` was asked."""
+        self._left[queue] = self._left.get(queue, 0) + count

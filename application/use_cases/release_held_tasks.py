@@ -23,8 +23,8 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class ReleaseHeldTasks:
     """Rules, fair sharing: per queue, as many tasks are released as its broker list has
-    room for in its window (`windows`: from the fair-share threshold, growing while the
-    list runs dry between two runs; at most `batch_size`), highest priority first, and within
+    room for in its window (`windows`: twice what the workers took since the previous run,
+    from the fair-share threshold; at most `batch_size`), highest priority first, and within
     a priority by weighted round-robin over the owners with tasks held (`turns` carries
     the round-robin from one run to the next), each owner's oldest first. Between two
     releases of a waiting owner of weight w, an owner of weight v gets at most
@@ -91,7 +91,9 @@ class ReleaseHeldTasks:
                 }
                 # In turn order, so the first published are the first released.
                 turns = (next(oldest[owner], None) for owner in owners)
-                released += self._release([task for task in turns if task is not None])
+                now_released = self._release([task for task in turns if task is not None])
+                self.windows.released(priority.queue, len(now_released))
+                released += now_released
             record_status_events(self.uow, released, at=self.clock.now())
             self.uow.commit()
         self.publisher.publish(released)

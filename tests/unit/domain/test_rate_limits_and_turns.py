@@ -60,12 +60,16 @@ def test_in_one_round_robin_a_waiting_owner_is_never_further_back_than_the_bound
     assert max(gaps) <= starvation_bound(weights, "b", ["a"])
 
 
-def test_a_release_window_grows_while_its_list_runs_dry_and_shrinks_while_it_stays_full() -> None:
+def test_a_release_window_is_twice_what_the_workers_took_and_doubles_when_run_dry() -> None:
     windows = ReleaseWindows(floor=4, ceiling=64)
 
-    grown = [windows.room("default", 0) for _ in range(6)]
-    shrunk = windows.room("default", 60)
+    first = windows.room("default", 0)  # nothing known yet: the list ran dry, double
+    windows.released("default", first)
+    steady = windows.room("default", 3)  # 5 of 8 taken: window 10
+    windows.released("default", steady)
+    dry = windows.room("default", 0)  # all 10 taken, and maybe more: 20
+    windows.released("default", dry)
+    idle = windows.room("default", 20)  # nothing taken: back to the floor
 
-    assert grown == [8, 16, 32, 64, 64, 64]
-    assert shrunk == 0  # window halved to 32, and the list holds more than that
+    assert (first, steady, dry, idle) == (8, 7, 20, 0)
     assert windows.room("other", 3) == 1  # each queue its own, from the floor
