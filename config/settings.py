@@ -213,7 +213,7 @@ class Settings(BaseSettings):
         "read again, in the background (never on a submission's path).",
     )
     release_interval_seconds: float = Field(
-        0.5,
+        0.25,
         gt=0,
         description="How often Beat releases tasks held back for fair sharing and rate limits.",
     )

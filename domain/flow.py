@@ -226,7 +226,10 @@ class FairShareTurns:
     ) -> list[K]:
         """The owners of the next `count` releases of `group` (see weighted_round_robin)."""
         credit: dict[K, int] = self._credit.setdefault(group, {})
-        chosen = weighted_round_robin(backlogs, weights, count, credit=credit)
+        # Ties go the same way every round, whatever order the backlogs come in: the
+        # round-robin then alternates instead of giving one owner two turns in a row.
+        order = sorted(backlogs, key=str)
+        chosen = weighted_round_robin(backlogs, weights, count, order=order, credit=credit)
         if not credit:
             del self._credit[group]
         return chosen
@@ -237,7 +240,7 @@ class ReleaseWindows:
     release: twice what its workers took from it since the previous release (so the list
     does not run dry before the next one), at least `floor` (the fair-share threshold) and
     at most `ceiling`. A list found empty ran dry (the workers waited, so what they took
-    is only a lower bound): its window doubles. A released task then waits behind about
+    is only a lower bound): its window grows fourfold. A released task then waits behind about
     two release intervals' worth of work, whatever the tasks' length."""
 
     def __init__(self, floor: int, ceiling: int) -> None:
@@ -251,8 +254,8 @@ class ReleaseWindows:
         say how many were released with `released`."""
         window = self._windows.get(queue, self.floor)
         taken = max(0, self._left.get(queue, depth) - depth)
-        # Run dry, what was taken is a lower bound: at least double.
-        window = max(window * 2, 2 * taken) if depth == 0 else 2 * taken
+        # Run dry, what was taken is a lower bound: grow fast, the workers are waiting.
+        window = max(window * 4, 2 * taken) if depth == 0 else 2 * taken
         window = min(self.ceiling, max(self.floor, window))
         self._windows[queue] = window
         self._left[queue] = depth

@@ -63,13 +63,13 @@ def test_in_one_round_robin_a_waiting_owner_is_never_further_back_than_the_bound
 def test_a_release_window_is_twice_what_the_workers_took_and_doubles_when_run_dry() -> None:
     windows = ReleaseWindows(floor=4, ceiling=64)
 
-    first = windows.room("default", 0)  # nothing known yet: the list ran dry, double
+    first = windows.room("default", 0)  # nothing known yet: the list ran dry, grow
     windows.released("default", first)
-    steady = windows.room("default", 3)  # 5 of 8 taken: window 10
+    steady = windows.room("default", 6)  # 10 of 16 taken: window 20
     windows.released("default", steady)
-    dry = windows.room("default", 0)  # all 10 taken, and maybe more: 20
+    dry = windows.room("default", 0)  # all 20 taken, and maybe more: 64 (the ceiling)
     windows.released("default", dry)
-    idle = windows.room("default", 20)  # nothing taken: back to the floor
+    idle = windows.room("default", 64)  # nothing taken: back to the floor
 
-    assert (first, steady, dry, idle) == (8, 7, 20, 0)
+    assert (first, steady, dry, idle) == (16, 14, 64, 0)
     assert windows.room("other", 3) == 1  # each queue its own, from the floor
