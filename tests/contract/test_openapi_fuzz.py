@@ -171,7 +171,7 @@ def test_chains_of_linked_operations_keep_to_the_document(bearer: dict[str, str]
 
     Workflow.run(
         settings=hypothesis.settings(
-            max_examples=30, stateful_step_count=6, derandomize=True, deadline=None, database=None
+            max_examples=50, stateful_step_count=6, derandomize=True, deadline=None, database=None
         )
     )
 
