@@ -17,7 +17,7 @@ from uuid import UUID
 from application.running.outcomes import Execution, Outcome, TaskRun
 from domain.attempt import Attempt, TaskLogLine
 from domain.event import EventKind, TaskEvent
-from domain.flow import ConcurrencyRule
+from domain.flow import ConcurrencyRule, HoldReason, RateLimit
 from domain.idempotency import IdempotentRequest
 from domain.model import Model, ModelId, ModelStatus
 from domain.schedule import Cron, Fire, Schedule, ScheduleId
@@ -108,6 +108,16 @@ class QueueLoad:
                     load = replace(load, oldest_pending_at=oldest)
             loads[queue] = load
         return [loads[queue] for queue in sorted(loads)]
+
+
+@dataclass(frozen=True, slots=True)
+class HeldGroup:
+    """How many pending tasks of one priority, owner and type are held back for one reason."""
+
+    priority: Priority
+    owner_id: UserId
+    task_type: str
+    count: int
 
 
 class TaskRepository(ABC):
@@ -244,6 +254,33 @@ class TaskRepository(ABC):
         """Pending tasks of the key held back for a slot, in release order (priority, then
         age), skipping rows another transaction has locked where the database can tell."""
 
+    # --- flow control: fair sharing and rate limits (release_held_tasks.py) ---------------
+
+    @abstractmethod
+    def count_held_before(
+        self, task: Task, *, owner_id: UserId | None = None, task_type: str | None = None
+    ) -> int:
+        """Pending tasks held for the same reason as `task`, of its priority (and owner, and
+        type, when given), created before it: those released before it among them."""
+
+    @abstractmethod
+    def held_groups(self, reason: HoldReason) -> list[HeldGroup]:
+        """Pending tasks held back for `reason`, counted per priority, owner and type."""
+
+    @abstractmethod
+    def list_held_for(
+        self,
+        reason: HoldReason,
+        *,
+        priority: Priority,
+        owner_id: UserId | None = None,
+        task_type: str | None = None,
+        limit: int,
+    ) -> list[Task]:
+        """Pending tasks held back for `reason` of that priority (and owner, and type, when
+        given), oldest first, skipping rows another transaction has locked where the
+        database can tell (a held task being cancelled)."""
+
 
 class WorkflowRepository(ABC):
     @abstractmethod
@@ -298,6 +335,10 @@ class UserRepository(ABC):
     @abstractmethod
     def find(self, *, after: Cursor | None, limit: int) -> list[User]:
         """Users newest first, like the task listing."""
+
+    @abstractmethod
+    def share_weights(self, user_ids: Collection[UserId]) -> dict[UserId, int]:
+        """The fair-share weight of each of these users that exists."""
 
 
 class ModelRepository(ABC):
@@ -685,6 +726,8 @@ class TaskTypeSpec:
     secret_result: bool = False
     # How its result is best read (one of RESULT_VIEWS); None: judged from the value's shape.
     result_view: str | None = None
+    # At most so many tasks released per second, minute or hour, across every worker.
+    rate_limit: RateLimit | None = None
 
 
 RESULT_VIEWS = ("chart", "table", "labelled", "tree")
@@ -823,6 +866,43 @@ class QueueDepths(ABC):
     @abstractmethod
     def read(self) -> dict[str, int]:
         """Queue name -> messages waiting. Raises DependencyUnavailableError."""
+
+
+@dataclass(frozen=True, slots=True)
+class QueueBacklog:
+    """A queue's backlog as last read: messages waiting on the broker, and tasks held back
+    for fair sharing in the database."""
+
+    depth: int = 0
+    held: int = 0
+
+
+class QueueBacklogs(ABC):
+    """Each queue's backlog, cheap to ask on every submission: the last reading, refreshed
+    in the background when it is older than a fraction of a second, never a round trip on
+    the caller's path."""
+
+    @abstractmethod
+    def latest(self, queue: str) -> QueueBacklog:
+        """The last reading of `queue` (zeros before the first one, or while the broker or
+        the database cannot be read), its depth counting what `count_published` added
+        since. Never raises, never waits for a server."""
+
+    @abstractmethod
+    def count_published(self, queue: str, count: int) -> None:
+        """This process is publishing `count` more tasks to `queue`: until the next reading
+        they count in its depth, so a burst between two readings is seen at once."""
+
+
+class RateLimiter(ABC):
+    """A token bucket per key, shared by every process that asks (Redis in production)."""
+
+    @abstractmethod
+    def reserve(self, key: str, limit: RateLimit, count: int, *, horizon: float) -> list[float]:
+        """Up to `count` permits for `key` under `limit`, in order: each the delay in
+        seconds from now (0 for the first free one) after which it may be used, spaced
+        `limit.interval` apart, and none later than `horizon` seconds from now. A permit
+        returned is taken, used or not. Raises DependencyUnavailableError."""
 
 
 class Clock(ABC):

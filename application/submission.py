@@ -12,6 +12,7 @@ from application.argument_limits import ArgumentLimits
 from application.ports import SecretCipher, TaskTypeCatalog
 from application.secret_values import NO_ENCRYPTION_KEY, SecretSealing
 from domain.errors import ValidationError
+from domain.flow import HoldReason
 from domain.model import ModelId
 from domain.task import Priority, Task
 from domain.user import UserId
@@ -57,6 +58,8 @@ class SubmissionRules:
         """The pending task `submission` describes. The task type must exist and be one
         clients may submit (not an internal model task); its arguments stay within the
         limits (checked before anything else reads them) and validate against the type.
+        A task of a rate-limited type is held back (not one with a concurrency key, whose
+        release decides, nor a delayed one, published when due).
 
         Raises ValidationError naming the offending field (`task_type`, `kwargs.seconds`,
         `callback_url`).
@@ -81,7 +84,7 @@ class SubmissionRules:
                 f"{task_type} tasks do not take a concurrency_key", field="concurrency_key"
             )
         kwargs = SecretSealing(self.cipher).seal_arguments(spec, kwargs)
-        return Task.submit(
+        task = Task.submit(
             name=submission.name,
             task_type=task_type,
             user_id=owner_id,
@@ -98,6 +101,10 @@ class SubmissionRules:
             concurrency=concurrency,
             trace_id=trace_id,
         )
+        if spec.rate_limit is not None and concurrency is None and submission.run_at is None:
+            # Released by ReleaseHeldTasks as the type's token bucket allows.
+            task.hold(HoldReason.RATE_LIMIT)
+        return task
 
 
 def due_now(tasks: list[Task], now: datetime) -> list[Task]:

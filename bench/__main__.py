@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import delayed, drain, flow, listing, streams, submit, tracing, workflows
+from bench import delayed, drain, fairness, flow, listing, streams, submit, tracing, workflows
 from bench.environment import Broker, broker, database, machine, postgres_server_url
 from bench.loadgen import Load, generator_name
 from bench.memory import process_tree_mb
@@ -53,7 +53,7 @@ def main() -> None:
     parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL")
     parser.add_argument(
         "--only",
-        choices=["delayed", "flow", "streams", "tracing", "workflows"],
+        choices=["delayed", "fairness", "flow", "streams", "tracing", "workflows"],
         help="measure this part alone",
     )
     parser.add_argument("--streams", type=int, help="concurrent event streams (default 1000)")
@@ -115,6 +115,8 @@ def run_backend(
                 measure_tracing(report, plan, backend, systems, client)
             elif only == "streams":
                 measure_streams(report, plan, backend, systems, client)
+            elif only == "fairness":
+                measure_fairness(report, plan, backend, systems, client)
             elif only == "workflows":
                 systems.start_taskhub_worker()
                 measure_workflows(report, plan, backend, systems, client)
@@ -162,6 +164,7 @@ def measure(report: Report, plan: Plan, db: str, systems: Systems, client: Taskh
     drain.purge(systems.broker)
     measure_workers(report, plan, db, systems, client)
     measure_flow(report, plan, db, systems, client)
+    measure_fairness(report, plan, db, systems, client)
     measure_delayed(report, plan, db, systems, client)
     measure_listing(report, plan, db, client, api_url)
     measure_streams(report, plan, db, systems, client)
@@ -235,6 +238,32 @@ def measure_tracing(
     report.add(db, f"end-to-end no-op, {plan.tasks} tasks, tracing on (OTLP, every span) "
                "vs off", Figure(on, "tasks/s"), Figure(off, "tasks/s"),
                target="none: names the cost")  # fmt: skip
+
+
+FAIRNESS_BACKLOG = 5000
+
+
+def measure_fairness(
+    report: Report, plan: Plan, db: str, systems: Systems, client: TaskhubClient
+) -> None:
+    """One worker, the API and Beat: B's single task behind A's backlog, and one user's
+    throughput with fair sharing on vs off, alternating."""
+    drain.purge(systems.broker)
+    worker = systems.start_taskhub_worker()
+    step("fair sharing: a second user's task behind a backlog; one user's throughput")
+    delays = [fairness.second_user_start_delay(client, systems, FAIRNESS_BACKLOG)
+              for _ in range(plan.runs)]  # fmt: skip
+    report.add(db, f"fair share: user B's 1 task behind user A's {FAIRNESS_BACKLOG}, "
+               "POST to start", Figure(delays, "s"), target="< 2 s",
+               check=lambda s: s < 2)  # fmt: skip
+    on, off = [], []
+    for _ in range(plan.runs):
+        off.append(fairness.one_user_throughput(client, systems, plan.tasks, fair=False))
+        on.append(fairness.one_user_throughput(client, systems, plan.tasks, fair=True))
+    report.add(db, f"one user's {plan.tasks} no-op tasks through the API, fair sharing on "
+               "vs off", Figure(on, "tasks/s"), Figure(off, "tasks/s"),
+               target=">= 0.95x off", check=lambda r: r >= 0.95)  # fmt: skip
+    systems.processes.stop(worker)
 
 
 def measure_workers(

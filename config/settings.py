@@ -211,6 +211,29 @@ class Settings(BaseSettings):
     )
     reap_interval_seconds: float = Field(5.0, gt=0, description="How often Beat runs the reaper.")
     relay_interval_seconds: float = Field(5.0, gt=0, description="How often Beat runs the relay.")
+    fair_share: bool = Field(
+        True,
+        description="Share a crowded queue fairly between owners: past the fair-share "
+        "backlog, new tasks are held in the database and released round-robin by owner.",
+    )
+    fair_share_backlog: int | None = Field(
+        None,
+        ge=1,
+        description="Messages waiting on a queue's broker list above which new tasks are held "
+        "back for fair sharing. Default: twice the worker concurrency; with several workers, "
+        "set twice their total.",
+    )
+    fair_share_reading_seconds: float = Field(
+        0.5,
+        gt=0,
+        description="How old the API's reading of the queue backlogs may grow before it is "
+        "read again, in the background (never on a submission's path).",
+    )
+    release_interval_seconds: float = Field(
+        0.25,
+        gt=0,
+        description="How often Beat releases tasks held back for fair sharing and rate limits.",
+    )
     purge_interval_seconds: float = Field(
         3600.0, gt=0, description="How often Beat purges expired tasks."
     )
@@ -440,6 +463,11 @@ class Settings(BaseSettings):
             if problem is not None:
                 raise ValueError(f"TASKHUB_ENCRYPTION_KEYS: key {position} {problem}")
         return value
+
+    @property
+    def fair_share_threshold(self) -> int:
+        """The fair-share backlog, or its default from the worker concurrency."""
+        return self.fair_share_backlog or 2 * self.worker_concurrency
 
     @model_validator(mode="after")
     def _refuse_weak_secrets(self) -> Self:

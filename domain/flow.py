@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -24,6 +25,11 @@ class HoldReason(enum.StrEnum):
     """Why a pending task is held in the database instead of being published."""
 
     CONCURRENCY = "concurrency"
+    # The queue's broker backlog is over the fair-share threshold: released round-robin by
+    # owner as it drains (application/use_cases/release_held_tasks.py).
+    FAIR_SHARE = "fair_share"
+    # The task type's rate limit: released as its token bucket allows.
+    RATE_LIMIT = "rate_limit"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +88,54 @@ class ConcurrencyRule:
         return None
 
 
+_PERIODS = {"s": 1.0, "m": 60.0, "h": 3600.0}
+_RATE_LIMIT = re.compile(r"([1-9][0-9]{0,5})/([smh])")
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """At most `count` task starts of a type per `period_seconds`, across every worker:
+    written "10/s", "100/m" or "5/h". Released evenly, one every `interval` seconds, with
+    no burst beyond one."""
+
+    count: int
+    period_seconds: float
+
+    @classmethod
+    def parse(cls, text: str) -> RateLimit:
+        """Raises ValidationError (field `rate_limit`) for anything but `<count>/<s|m|h>`."""
+        match = _RATE_LIMIT.fullmatch(text.strip()) if isinstance(text, str) else None
+        if match is None:
+            raise ValidationError(
+                'a rate limit is "<count>/s", "<count>/m" or "<count>/h", e.g. "10/s"',
+                field="rate_limit",
+            )
+        return cls(int(match.group(1)), _PERIODS[match.group(2)])
+
+    @property
+    def interval(self) -> float:
+        """Seconds between two releases."""
+        return self.period_seconds / self.count
+
+    def reserve(
+        self, next_free: float, now: float, count: int, horizon: float
+    ) -> tuple[list[float], float]:
+        """Up to `count` permits, as delays from `now`, when the bucket's next permit is free
+        at `next_free` (seconds on the same clock; in the past: free now, no credit kept
+        for the idle time), none later than `horizon` from now; and the new `next_free`.
+        A generic cell rate algorithm: one permit every `interval`, a burst of one."""
+        delays: list[float] = []
+        at = max(next_free, now)
+        while len(delays) < count and at - now <= horizon:
+            delays.append(at - now)
+            at += self.interval
+        return delays, at
+
+    def __str__(self) -> str:
+        unit = {v: k for k, v in _PERIODS.items()}[self.period_seconds]
+        return f"{self.count}/{unit}"
+
+
 def free_slots(limit: int, holders: int) -> int:
     """How many more tasks of a key may take a slot. Never negative: a key over its limit
     (a lowered limit) releases nothing until enough holders have ended."""
@@ -94,7 +148,12 @@ def release_rank(priority: str, created_at: Any) -> tuple[int, Any]:
 
 
 def weighted_round_robin(
-    backlogs: Mapping[K, int], weights: Mapping[K, int], count: int, *, order: Sequence[K] = ()
+    backlogs: Mapping[K, int],
+    weights: Mapping[K, int],
+    count: int,
+    *,
+    order: Sequence[K] = (),
+    credit: dict[K, int] | None = None,
 ) -> list[K]:
     """The owners of the next `count` releases, when each owner in `backlogs` has that many
     tasks held and `weights` gives owners a share (default 1).
@@ -104,10 +163,21 @@ def weighted_round_robin(
     then first seen) is chosen and pays the total weight of those competing. Over any run
     of releases an owner gets its weight's share, and between two of a waiting owner's
     releases at most `starvation_bound` others' go (see there).
+
+    `credit`, when given, carries the owners' credit from one call to the next and is
+    updated in place, so a sequence of small calls (one per release round) is one
+    round-robin, not a restart in which the first owner always wins; an owner with nothing
+    held left drops out of it.
     """
     remaining = {owner: n for owner, n in backlogs.items() if n > 0}
     position = {owner: i for i, owner in enumerate(order)}
-    credit = dict.fromkeys(remaining, 0)
+    if credit is None:
+        credit = {}
+    for owner in list(credit):
+        if owner not in remaining:
+            del credit[owner]
+    for owner in remaining:
+        credit.setdefault(owner, 0)
     chosen: list[K] = []
     while remaining and len(chosen) < count:
         total = 0
@@ -138,11 +208,62 @@ def starvation_bound(weights: Mapping[K, int], owner: K, competitors: Iterable[K
     first bound and none past this one)."""
     mine = _weight(weights, owner)
     return sum(
-        math.ceil(2 * _weight(weights, other) / mine) + 1
-        for other in competitors
-        if other != owner
+        math.ceil(2 * _weight(weights, other) / mine) + 1 for other in competitors if other != owner
     )
 
 
 def _weight(weights: Mapping[K, int], owner: K) -> int:
     return max(1, int(weights.get(owner, 1)))
+
+
+class FairShareTurns:
+    """Weighted round-robin kept going across release rounds, one per `group` (a
+    priority): each round releases a few tasks, and who is next carries over, so owners
+    take turns round after round instead of the first one winning every small round."""
+
+    def __init__(self) -> None:
+        self._credit: dict[Any, dict[Any, int]] = {}
+
+    def next(
+        self, group: Any, backlogs: Mapping[K, int], weights: Mapping[K, int], count: int
+    ) -> list[K]:
+        """The owners of the next `count` releases of `group` (see weighted_round_robin)."""
+        credit: dict[K, int] = self._credit.setdefault(group, {})
+        # Ties go the same way every round, whatever order the backlogs come in: the
+        # round-robin then alternates instead of giving one owner two turns in a row.
+        order = sorted(backlogs, key=str)
+        chosen = weighted_round_robin(backlogs, weights, count, order=order, credit=credit)
+        if not credit:
+            del self._credit[group]
+        return chosen
+
+
+class ReleaseWindows:
+    """How many messages each crowded queue's broker list may hold after a fair-share
+    release: twice what its workers took from it since the previous release (so the list
+    does not run dry before the next one), at least `floor` (the fair-share threshold) and
+    at most `ceiling`. A list found empty ran dry (the workers waited, so what they took
+    is only a lower bound): its window grows fourfold. A released task then waits behind about
+    two release intervals' worth of work, whatever the tasks' length."""
+
+    def __init__(self, floor: int, ceiling: int) -> None:
+        self.floor = floor
+        self.ceiling = max(floor, ceiling)
+        self._windows: dict[str, int] = {}
+        self._left: dict[str, int] = {}  # the list's depth after the previous release
+
+    def room(self, queue: str, depth: int) -> int:
+        """How many tasks to release to `queue`, whose list holds `depth` messages now;
+        say how many were released with `released`."""
+        window = self._windows.get(queue, self.floor)
+        taken = max(0, self._left.get(queue, depth) - depth)
+        # Run dry, what was taken is a lower bound: grow fast, the workers are waiting.
+        window = max(window * 4, 2 * taken) if depth == 0 else 2 * taken
+        window = min(self.ceiling, max(self.floor, window))
+        self._windows[queue] = window
+        self._left[queue] = depth
+        return max(0, window - depth)
+
+    def released(self, queue: str, count: int) -> None:
+        """`count` tasks were published to `queue` after `room` was asked."""
+        self._left[queue] = self._left.get(queue, 0) + count

@@ -91,6 +91,9 @@ class User:
     # Part of every access token issued; a token of another version is refused, so raising
     # it ends every session at once (password change, deactivation, logout everywhere).
     token_version: int = 0
+    # The owner's share of a crowded queue under fair sharing (domain/flow.py): an owner
+    # of weight 3 gets three releases for every one of an owner of weight 1.
+    share_weight: int = 1
 
     @classmethod
     def register(
@@ -133,6 +136,22 @@ class User:
 
     def revoke_admin(self) -> None:
         self.is_admin = False
+
+    def set_share_weight(self, weight: int) -> None:
+        """Raises ValidationError (field `share_weight`) outside 1..MAX_SHARE_WEIGHT."""
+        if (
+            isinstance(weight, bool)
+            or not isinstance(weight, int)
+            or not 1 <= weight <= MAX_SHARE_WEIGHT
+        ):
+            raise ValidationError(
+                f"share_weight must be an integer from 1 to {MAX_SHARE_WEIGHT}",
+                field="share_weight",
+            )
+        self.share_weight = weight
+
+
+MAX_SHARE_WEIGHT = 100
 
 
 MIN_PASSWORD_LENGTH = 8

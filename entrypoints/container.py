@@ -24,8 +24,11 @@ from adapters.clock import SystemClock
 from adapters.cron.calendar import CronsimCalendar
 from adapters.http.webhook_sender import AddressGuard, HttpxWebhookSender
 from adapters.in_memory.login_throttle import InMemoryLoginThrottle
+from adapters.in_memory.rate_limiter import InMemoryRateLimiter
+from adapters.queue_backlogs import CachedQueueBacklogs
 from adapters.redis.event_channel import RedisEventChannel, SilentEventChannel
 from adapters.redis.login_throttle import RedisLoginThrottle
+from adapters.redis.rate_limiter import RedisRateLimiter
 from adapters.security.bcrypt_hasher import BcryptPasswordHasher
 from adapters.security.fernet_cipher import FernetSecretCipher
 from adapters.security.jose_tokens import JoseTokenService
@@ -43,9 +46,17 @@ from adapters.task_types.executor import TaskTypeExecutor
 from adapters.task_types.registry import TaskTypeRegistry
 from application.argument_limits import ArgumentLimits
 from application.errors import SecretUnreadableError
+from application.fair_share import FairShare, ReadQueueBacklogs
 from application.login_backoff import LoginBackoff
 from application.model_tasks import ModelTaskRequester
-from application.ports import Clock, EventChannel, LoginThrottle, SecretCipher
+from application.ports import (
+    Clock,
+    EventChannel,
+    LoginThrottle,
+    QueueBacklogs,
+    RateLimiter,
+    SecretCipher,
+)
 from application.publishing import RecordDispatchedNow, TaskPublisher
 from application.running.append_task_logs import AppendTaskLogs
 from application.running.check_run import CheckRun
@@ -110,6 +121,7 @@ from application.use_cases.register_user import RegisterUser
 from application.use_cases.register_webhook_endpoint import RegisterWebhookEndpoint
 from application.use_cases.relay_undispatched_tasks import RelayUndispatchedTasks
 from application.use_cases.release_due_tasks import ReleaseDueTasks
+from application.use_cases.release_held_tasks import ReleaseHeldTasks
 from application.use_cases.republish_overdue_tasks import RepublishOverdueTasks
 from application.use_cases.request_model_deployment import RequestModelDeployment
 from application.use_cases.request_model_validation import RequestModelValidation
@@ -128,6 +140,7 @@ from application.use_cases.update_task import UpdateTask
 from application.use_cases.update_user import UpdateUser
 from config.secret_key import new_encryption_key
 from config.settings import Environment, InsecureSettingsError, Settings
+from domain.flow import FairShareTurns, ReleaseWindows
 
 # Handed to the rest of entrypoints/, which imports neither adapters nor config itself.
 __all__ = [
@@ -185,6 +198,18 @@ def login_throttle_for(broker_url: str, backoff: LoginBackoff, clock: Clock) -> 
     if broker_url.startswith(("redis://", "rediss://")):
         return RedisLoginThrottle.from_url(broker_url, backoff, clock)
     return InMemoryLoginThrottle(backoff, clock)
+
+
+def rate_limiter_for(broker_url: str) -> RateLimiter:
+    """Redis, when the broker is Redis: every Beat shares the buckets. Otherwise this
+    process's memory: run one Beat, which is then the only one releasing."""
+    if _redis_broker(broker_url):
+        return RedisRateLimiter.from_url(broker_url)
+    return InMemoryRateLimiter()
+
+
+def fair_share_for(enabled: bool, backlogs: QueueBacklogs, threshold: int) -> FairShare | None:
+    return FairShare(backlogs, threshold) if enabled else None
 
 
 def _redis_broker(broker_url: str) -> bool:
@@ -332,6 +357,22 @@ class CoreContainer(containers.DeclarativeContainer):
         max_bytes_setting=Settings.variable("max_arguments_bytes"),
         max_depth_setting=Settings.variable("max_arguments_depth"),
     )
+    # --- fair sharing: the submission's cheap look at each queue's backlog ----------------
+    queue_depths = providers.Singleton(CeleryQueueDepths, celery_app)
+    read_queue_backlogs = providers.Factory(
+        ReadQueueBacklogs, uow=unit_of_work, queue_depths=queue_depths
+    )
+    queue_backlogs = providers.Singleton(
+        CachedQueueBacklogs,
+        read_queue_backlogs,
+        max_age=settings.provided.fair_share_reading_seconds,
+    )
+    fair_share = providers.Singleton(
+        fair_share_for,
+        settings.provided.fair_share,
+        queue_backlogs,
+        settings.provided.fair_share_threshold,
+    )
     submit_task = providers.Factory(
         SubmitTask,
         uow=unit_of_work,
@@ -341,6 +382,7 @@ class CoreContainer(containers.DeclarativeContainer):
         max_active_tasks=settings.provided.max_active_tasks_per_user,
         argument_limits=argument_limits,
         cipher=secret_cipher,
+        fair_share=fair_share,
     )
     submit_task_batch = providers.Factory(
         SubmitTaskBatch,
@@ -352,6 +394,7 @@ class CoreContainer(containers.DeclarativeContainer):
         max_batch_size=settings.provided.max_batch_size,
         argument_limits=argument_limits,
         cipher=secret_cipher,
+        fair_share=fair_share,
     )
     get_quota = providers.Factory(
         GetQuota, uow=unit_of_work, max_active_tasks=settings.provided.max_active_tasks_per_user
@@ -364,7 +407,9 @@ class CoreContainer(containers.DeclarativeContainer):
         store=providers.Singleton(SqlAlchemySealedValueStore, engine),
         cipher=secret_cipher,
     )
-    explain_wait = providers.Factory(ExplainWait, uow=unit_of_work, clock=clock)
+    explain_wait = providers.Factory(
+        ExplainWait, uow=unit_of_work, clock=clock, catalog=task_type_catalog
+    )
     list_task_attempts = providers.Factory(ListTaskAttempts, uow=unit_of_work)
     list_task_logs = providers.Factory(ListTaskLogs, uow=unit_of_work)
     rerun_task = providers.Factory(
@@ -555,13 +600,33 @@ class CoreContainer(containers.DeclarativeContainer):
     )
 
     # --- metrics (worker side; the API's are in entrypoints/http/metrics.py) -------------
-    queue_depths = providers.Singleton(CeleryQueueDepths, celery_app)
     count_tasks_by_status = providers.Factory(CountTasksByStatus, uow=unit_of_work)
     describe_queues = providers.Factory(
         DescribeQueues, uow=unit_of_work, queue_depths=queue_depths, clock=clock
     )
     describe_recent_runs = providers.Factory(DescribeRecentRuns, uow=unit_of_work, clock=clock)
     measure_waiting_tasks = providers.Factory(MeasureWaitingTasks, uow=unit_of_work, clock=clock)
+    rate_limiter = providers.Singleton(rate_limiter_for, settings.provided.broker_url)
+    fair_share_turns = providers.Singleton(FairShareTurns)
+    release_windows = providers.Singleton(
+        ReleaseWindows,
+        floor=settings.provided.fair_share_threshold,
+        ceiling=settings.provided.relay_batch_size,
+    )
+    release_held_tasks = providers.Factory(
+        ReleaseHeldTasks,
+        uow=unit_of_work,
+        publisher=publisher,
+        queue_depths=queue_depths,
+        rate_limiter=rate_limiter,
+        catalog=task_type_catalog,
+        clock=clock,
+        turns=fair_share_turns,
+        windows=release_windows,
+        # Permits up to two runs ahead, so the job's steps never leave a gap in the rate.
+        horizon=providers.Callable(lambda s: 2 * s.release_interval_seconds, settings),
+        batch_size=settings.provided.relay_batch_size,
+    )
     republish_overdue_tasks = providers.Factory(
         RepublishOverdueTasks,
         uow=unit_of_work,

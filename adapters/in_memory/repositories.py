@@ -14,6 +14,7 @@ from adapters.in_memory.webhooks import WebhookStore
 from application.errors import FencedOffError
 from application.ports import (
     Cursor,
+    HeldGroup,
     ModelQuery,
     ModelRepository,
     QueueLoad,
@@ -28,10 +29,10 @@ from application.ports import (
 )
 from domain.attempt import Attempt, TaskLogLine
 from domain.errors import AlreadyExistsError
-from domain.flow import release_rank
+from domain.flow import HoldReason, release_rank
 from domain.model import Model, ModelId
 from domain.schedule import Fire, Schedule, ScheduleId
-from domain.task import ACTIVE_STATUSES, Task, TaskId, TaskStatus
+from domain.task import ACTIVE_STATUSES, Priority, Task, TaskId, TaskStatus
 from domain.user import Email, User, UserId
 from domain.workflow import Node, Workflow, WorkflowId
 
@@ -261,6 +262,52 @@ class InMemoryTaskRepository(TaskRepository):
         )
         return [self._table.loaded(t, t.id) for t in rows[:limit]]
 
+    def count_held_before(
+        self, task: Task, *, owner_id: UserId | None = None, task_type: str | None = None
+    ) -> int:
+        return sum(
+            1
+            for t in self._table.rows()
+            if t.status is TaskStatus.PENDING
+            and task.held is not None
+            and t.held is task.held
+            and t.priority is task.priority
+            and (owner_id is None or t.user_id == owner_id)
+            and (task_type is None or t.task_type == task_type)
+            and (t.created_at, str(t.id)) < (task.created_at, str(task.id))
+        )
+
+    def held_groups(self, reason: HoldReason) -> list[HeldGroup]:
+        counts = Counter(
+            (t.priority, t.user_id, t.task_type)
+            for t in self._table.rows()
+            if t.status is TaskStatus.PENDING and t.held is reason
+        )
+        return [HeldGroup(p, owner, task_type, n) for (p, owner, task_type), n in counts.items()]
+
+    def list_held_for(
+        self,
+        reason: HoldReason,
+        *,
+        priority: Priority,
+        owner_id: UserId | None = None,
+        task_type: str | None = None,
+        limit: int,
+    ) -> list[Task]:
+        rows = sorted(
+            (
+                t
+                for t in self._table.rows()
+                if t.status is TaskStatus.PENDING
+                and t.held is reason
+                and t.priority is priority
+                and (owner_id is None or t.user_id == owner_id)
+                and (task_type is None or t.task_type == task_type)
+            ),
+            key=lambda t: (t.created_at, str(t.id)),
+        )
+        return [self._table.loaded(t, t.id) for t in rows[:limit]]
+
     def delete_finished_before(self, cutoff: datetime, *, limit: int) -> int:
         doomed = sorted(
             (
@@ -327,6 +374,10 @@ class InMemoryUserRepository(UserRepository):
 
     def find(self, *, after: Cursor | None, limit: int) -> list[User]:
         return [self._table.loaded(u, u.id) for u in newest_first(self._table.rows(), after, limit)]
+
+    def share_weights(self, user_ids: Collection[UserId]) -> dict[UserId, int]:
+        wanted = set(user_ids)
+        return {u.id: u.share_weight for u in self._table.rows() if u.id in wanted}
 
 
 class InMemoryModelRepository(ModelRepository):

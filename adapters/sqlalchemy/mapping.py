@@ -274,6 +274,7 @@ def user_values(user: User) -> dict[str, Any]:
         "is_admin": user.is_admin,
         "created_at": user.created_at,
         "token_version": user.token_version,
+        "share_weight": user.share_weight,
     }
 
 
@@ -286,6 +287,7 @@ def user_from_row(row: Row[Any]) -> User:
         is_active=row.is_active,
         is_admin=row.is_admin,
         token_version=row.token_version,
+        share_weight=row.share_weight,
     )
 
 

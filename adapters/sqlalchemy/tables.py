@@ -54,6 +54,8 @@ class UserRow(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     token_version: Mapped[int] = mapped_column(Integer, server_default="0")
+    # The owner's weight under fair sharing of a crowded queue (domain/flow.py).
+    share_weight: Mapped[int] = mapped_column(Integer, server_default="1")
     # The number of the user's latest task event (TaskEventRow.sequence): bumped in the
     # transaction that records one, whose row lock orders the user's events by commit.
     event_sequence: Mapped[int] = mapped_column(BigInteger, server_default="0")
@@ -385,6 +387,14 @@ Index("ix_tasks_status_dispatched_due_at", TaskRow.status, TaskRow.dispatched, T
 Index("ix_tasks_status_heartbeat_at", TaskRow.status, TaskRow.heartbeat_at)
 # A concurrency key's slot holders and held tasks (application/flow_control.py).
 Index("ix_tasks_concurrency_key_status", TaskRow.concurrency_key, TaskRow.status)
+# Held tasks by reason, for fair sharing's and rate limits' releases, in release order.
+Index(
+    "ix_tasks_held_priority_user_id_created_at",
+    TaskRow.held,
+    TaskRow.priority,
+    TaskRow.user_id,
+    TaskRow.created_at,
+)
 # Filtering by model, and the ON DELETE SET NULL when a model goes.
 Index("ix_tasks_model_id", TaskRow.model_id)
 # Delayed tasks coming due: pending, unpublished, earliest run_at first.

@@ -13,7 +13,7 @@ from pydantic import ValidationError as PydanticValidationError
 from application.errors import UnknownTaskTypeError
 from application.ports import RESULT_VIEWS, TaskContext, TaskTypeCatalog, TaskTypeSpec
 from domain.errors import InvalidFieldsError, ValidationError
-from domain.flow import ConcurrencyRule
+from domain.flow import ConcurrencyRule, RateLimit
 from domain.task import Priority
 
 
@@ -47,6 +47,9 @@ class TaskType:
     # How its result is best read in the console: chart, table, labelled or tree (a hint:
     # a result of another shape is shown by its shape).
     result_view: str | None = None
+    # At most so many tasks released per second, minute or hour across every worker:
+    # "10/s", "100/m", "5/h" (domain/flow.py:RateLimit); the others wait held back.
+    rate_limit: str | None = None
     spec: TaskTypeSpec = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -70,6 +73,7 @@ class TaskType:
                 secret_fields=secret_fields_of(self.arguments),
                 secret_result=self.secret_result,
                 result_view=self.result_view,
+                rate_limit=RateLimit.parse(self.rate_limit) if self.rate_limit else None,
             ),
         )
 

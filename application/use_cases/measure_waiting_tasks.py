@@ -1,11 +1,13 @@
 """How long each queue's oldest pending task has waited, each queue's work (pending plus
-running) and the relay's backlog: what the gauges that alerts and autoscalers read show."""
+running), its tasks held back per reason, and the relay's backlog: what the gauges that
+alerts and autoscalers read show."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from application.ports import Clock, UnitOfWork
+from domain.flow import HoldReason
 from domain.task import Priority
 
 
@@ -15,6 +17,8 @@ class WaitingTasks:
     undispatched: int
     # Pending plus running, per queue: what an autoscaler sizes a queue's workers by.
     work: dict[str, int]
+    # Per queue, pending tasks held back unpublished, per reason (every reason, 0 included).
+    held: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +35,7 @@ class MeasureWaitingTasks:
             oldest = self.uow.tasks.oldest_waiting_by_queue()
             undispatched = self.uow.tasks.count_undispatched()
             active = self.uow.tasks.count_active_by_queue()
+            loads = {load.queue: load for load in self.uow.tasks.queue_loads()}
         now = self.clock.now()
         queues = sorted({priority.queue for priority in Priority})
         seconds = {
@@ -38,4 +43,11 @@ class MeasureWaitingTasks:
             for queue in queues
         }
         work = {queue: active.get(queue, 0) for queue in queues}
-        return WaitingTasks(oldest_seconds=seconds, undispatched=undispatched, work=work)
+        held = {
+            queue: {
+                reason.value: loads[queue].held.get(reason.value, 0) if queue in loads else 0
+                for reason in HoldReason
+            }
+            for queue in queues
+        }
+        return WaitingTasks(oldest_seconds=seconds, undispatched=undispatched, work=work, held=held)

@@ -8,6 +8,7 @@ from typing import Any
 
 from application.access import load_model
 from application.argument_limits import ArgumentLimits
+from application.fair_share import FairShare
 from application.flow_control import admit
 from application.idempotency import IdempotencyClaim, remember, replay
 from application.ports import Clock, SecretCipher, TaskTypeCatalog, UnitOfWork
@@ -31,9 +32,10 @@ class SubmitTask:
     an owner has at most `max_active_tasks` pending or running tasks. A task with a `run_at`
     still ahead (at most a year) is stored and not published: ReleaseDueTasks publishes it
     when due; one in the past runs now. A task whose concurrency key has no free slot is
-    stored held back, and published when released. The row is committed before publishing;
-    if the broker is down the task stays undispatched for the relay and the submission
-    still succeeds.
+    stored held back, and published when released; so is one of a rate-limited type, and,
+    with `fair_share`, one whose queue is crowded (application/fair_share.py). The row is
+    committed before publishing; if the broker is down the task stays undispatched for the
+    relay and the submission still succeeds.
 
     With an idempotency claim, a key already used for the same request returns the task
     that request created (`replayed`), and the key is stored with the new task in its
@@ -51,6 +53,7 @@ class SubmitTask:
     max_active_tasks: int
     argument_limits: ArgumentLimits = field(default_factory=ArgumentLimits)
     cipher: SecretCipher = NO_ENCRYPTION_KEY
+    fair_share: FairShare | None = None
 
     def execute(
         self,
@@ -119,6 +122,8 @@ class SubmitTask:
                 load_model(self.uow, actor, model_id, Action.READ)
             ensure_within_active_task_quota(self.uow, actor.id, self.max_active_tasks)
             admit(self.uow, [task])
+            if self.fair_share is not None:
+                self.fair_share.hold_back([task], now)
             self.uow.tasks.add(task)
             attach_callbacks(self.uow, actor.id, [(task.id, callback_url)], field="callback_url")
             record_status_events(self.uow, [task], at=task.created_at)

@@ -9,6 +9,7 @@ from datetime import datetime
 from application.access import load_model
 from application.argument_limits import ArgumentLimits
 from application.errors import InvalidBatchError
+from application.fair_share import FairShare
 from application.flow_control import admit
 from application.idempotency import IdempotencyClaim, remember, replay
 from application.ports import Clock, SecretCipher, TaskTypeCatalog, UnitOfWork
@@ -33,8 +34,8 @@ class SubmitTaskBatch:
     checked before anything is stored, and one invalid task refuses the whole batch, naming
     each invalid task's field by its position (`tasks[3].kwargs.seconds`). The owner's quota
     must hold the whole batch. The rows are committed in one transaction, then published
-    together (delayed ones when due); a broker outage leaves them all to the relay, as for
-    one task.
+    together (delayed ones when due, held ones when released, as for one task); a broker
+    outage leaves them all to the relay, as for one task.
 
     Raises ValidationError (InvalidBatchError for invalid tasks), QuotaExceededError,
     PermissionDeniedError.
@@ -48,6 +49,7 @@ class SubmitTaskBatch:
     max_batch_size: int = DEFAULT_MAX_BATCH_SIZE
     argument_limits: ArgumentLimits = field(default_factory=ArgumentLimits)
     cipher: SecretCipher = NO_ENCRYPTION_KEY
+    fair_share: FairShare | None = None
 
     def execute(
         self,
@@ -91,6 +93,8 @@ class SubmitTaskBatch:
                 self.uow, actor.id, self.max_active_tasks, adding=len(tasks)
             )
             admit(self.uow, tasks)
+            if self.fair_share is not None:
+                self.fair_share.hold_back(tasks, now)
             self.uow.tasks.add_many(tasks)
             attach_callbacks(
                 self.uow,

@@ -1,4 +1,5 @@
-"""An administrator (de)activating an account or granting and revoking admin rights."""
+"""An administrator (de)activating an account, granting and revoking admin rights, or
+setting its weight under fair sharing."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from domain.user import User, UserId
 @dataclass(frozen=True, slots=True)
 class UpdateUser:
     """Rules: admins only; an admin cannot deactivate or demote themselves, so the service
-    is never left without a way back in by accident.
+    is never left without a way back in by accident. A share weight is 1 to 100.
 
-    Raises PermissionDeniedError, NotFoundError, ConflictError.
+    Raises PermissionDeniedError, NotFoundError, ConflictError, ValidationError.
     """
 
     uow: UnitOfWork
@@ -27,6 +28,7 @@ class UpdateUser:
         *,
         is_active: bool | None = None,
         is_admin: bool | None = None,
+        share_weight: int | None = None,
     ) -> User:
         ensure_admin(actor)
         if user_id == actor.id and (is_active is False or is_admin is False):
@@ -40,6 +42,8 @@ class UpdateUser:
                 user.activate() if is_active else user.deactivate()
             if is_admin is not None:
                 user.grant_admin() if is_admin else user.revoke_admin()
+            if share_weight is not None:
+                user.set_share_weight(share_weight)
             self.uow.users.update(user)
             self.uow.commit()
         return user

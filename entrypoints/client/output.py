@@ -206,6 +206,13 @@ def waiting_text(waiting: dict[str, Any]) -> str:
         return f"queued: {waiting['position']} ahead in {waiting.get('queue')}"
     if reason == "delayed":
         return f"delayed until {local_time(waiting.get('until'))}"
+    if reason == "fair_share":
+        return (
+            f"fair share: queue {waiting.get('queue')} is crowded; "
+            f"{waiting.get('position')} of your own ahead"
+        )
+    if reason == "rate_limit":
+        return f"rate limit {waiting.get('rate_limit')}: {waiting.get('position')} ahead"
     return reason
 
 

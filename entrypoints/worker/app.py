@@ -56,6 +56,7 @@ class MaintenanceJob:
 MAINTENANCE_JOBS = (
     MaintenanceJob(CoreContainer.relay_undispatched_tasks, lambda s: s.relay_interval_seconds),
     MaintenanceJob(CoreContainer.republish_overdue_tasks, lambda s: s.relay_interval_seconds),
+    MaintenanceJob(CoreContainer.release_held_tasks, lambda s: s.release_interval_seconds),
     MaintenanceJob(CoreContainer.reap_stale_tasks, lambda s: s.reap_interval_seconds),
     MaintenanceJob(CoreContainer.purge_expired_tasks, lambda s: s.purge_interval_seconds),
     MaintenanceJob(CoreContainer.purge_expired_events, lambda s: s.purge_interval_seconds),

@@ -124,6 +124,13 @@ class BacklogCollector(Collector):
             "taskhub_queue_depth, it counts the messages workers have prefetched or run).",
             labels=["queue"],
         )
+        held = GaugeMetricFamily(
+            "taskhub_queue_held_tasks",
+            "Per queue, pending tasks held back in the database and not yet published, by "
+            "reason: concurrency (a key's slots taken), fair_share (a crowded queue shared "
+            "round-robin by owner), rate_limit (the task type's rate limit).",
+            labels=["queue", "reason"],
+        )
         measure = self._measure_waiting
         if measure is not None:
             waiting = _read_waiting(lambda: measure().execute())
@@ -133,7 +140,11 @@ class BacklogCollector(Collector):
                 undispatched.add_metric([], waiting.undispatched)
                 for queue, count in waiting.work.items():
                     work.add_metric([queue], count)
+                for queue, reasons in waiting.held.items():
+                    for reason, count in reasons.items():
+                        held.add_metric([queue, reason], count)
         yield oldest
+        yield held
         yield work
         yield undispatched
 

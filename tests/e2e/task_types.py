@@ -118,12 +118,24 @@ def always_crashes(ctx: TaskContext, args: NoArguments) -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+def rate_limited(ctx: TaskContext, args: NoArguments) -> dict[str, int]:
+    """Says which worker ran it: the parent of a worker's pool process is its main one."""
+    return {"worker": os.getppid()}
+
+
 TASK_TYPES = (
     TaskType(
         name="narrated_sleep",
         function=narrated_sleep,
         arguments=NarratedArguments,
         description="Logs a line a step while it sleeps.",
+    ),
+    TaskType(
+        name="rate_limited",
+        function=rate_limited,
+        arguments=NoArguments,
+        description="Returns its worker's pid; at most 10 a second across every worker.",
+        rate_limit="10/s",
     ),
     TaskType(
         name="always_fails",

@@ -29,8 +29,9 @@ from adapters.sqlalchemy.errors import unique_violations_as_already_exists
 from adapters.sqlalchemy.keyset import newest_first
 from adapters.sqlalchemy.mapping import task_from_row, task_values
 from adapters.sqlalchemy.tables import TaskRow
-from application.ports import QueueLoad, TaskQuery, TaskRepository
+from application.ports import HeldGroup, QueueLoad, TaskQuery, TaskRepository
 from domain.errors import NotFoundError
+from domain.flow import HoldReason
 from domain.schedule import ScheduleId
 from domain.task import ACTIVE_STATUSES, Priority, Task, TaskId, TaskStatus
 from domain.user import UserId
@@ -343,6 +344,59 @@ class SqlAlchemyTaskRepository(TaskRepository):
             .limit(limit)
             # A held task being cancelled right now is skipped, not waited for: its
             # cancellation may be waiting for this key's lock, which we hold.
+            .with_for_update(skip_locked=True)
+        )
+        return [self._remember(row) for row in self._session.execute(statement)]
+
+    def count_held_before(
+        self, task: Task, *, owner_id: UserId | None = None, task_type: str | None = None
+    ) -> int:
+        if task.held is None:
+            return 0
+        statement = select(func.count()).where(
+            _COLUMNS.held == task.held.value,
+            _COLUMNS.priority == task.priority.value,
+            _COLUMNS.status == TaskStatus.PENDING.value,
+            _COLUMNS.created_at < task.created_at,
+        )
+        if owner_id is not None:
+            statement = statement.where(_COLUMNS.user_id == owner_id)
+        if task_type is not None:
+            statement = statement.where(_COLUMNS.task_type == task_type)
+        return self._session.scalar(statement) or 0
+
+    def held_groups(self, reason: HoldReason) -> list[HeldGroup]:
+        statement = (
+            select(_COLUMNS.priority, _COLUMNS.user_id, _COLUMNS.task_type, func.count())
+            .where(_COLUMNS.held == reason.value, _COLUMNS.status == TaskStatus.PENDING.value)
+            .group_by(_COLUMNS.priority, _COLUMNS.user_id, _COLUMNS.task_type)
+        )
+        return [
+            HeldGroup(Priority(priority), UserId(owner), task_type, count)
+            for priority, owner, task_type, count in self._session.execute(statement)
+        ]
+
+    def list_held_for(
+        self,
+        reason: HoldReason,
+        *,
+        priority: Priority,
+        owner_id: UserId | None = None,
+        task_type: str | None = None,
+        limit: int,
+    ) -> list[Task]:
+        statement = select(_TASKS).where(
+            _COLUMNS.held == reason.value,
+            _COLUMNS.priority == priority.value,
+            _COLUMNS.status == TaskStatus.PENDING.value,
+        )
+        if owner_id is not None:
+            statement = statement.where(_COLUMNS.user_id == owner_id)
+        if task_type is not None:
+            statement = statement.where(_COLUMNS.task_type == task_type)
+        statement = (
+            statement.order_by(_COLUMNS.created_at, _COLUMNS.id)
+            .limit(limit)
             .with_for_update(skip_locked=True)
         )
         return [self._remember(row) for row in self._session.execute(statement)]

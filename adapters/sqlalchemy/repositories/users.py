@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any, cast
 
 from sqlalchemy import Row, Table, insert, select, update
@@ -86,6 +87,14 @@ class SqlAlchemyUserRepository(UserRepository):
             limit=limit,
         )
         return [self._remember(row) for row in self._session.execute(statement)]
+
+    def share_weights(self, user_ids: Collection[UserId]) -> dict[UserId, int]:
+        if not user_ids:
+            return {}
+        statement = select(_USERS.c.id, _USERS.c.share_weight).where(
+            _USERS.c.id.in_(list(user_ids))
+        )
+        return {UserId(id_): weight for id_, weight in self._session.execute(statement)}
 
     def _remember(self, row: Row[Any]) -> User:
         user = user_from_row(row)

@@ -96,6 +96,10 @@ def update_user(
     update_user: UpdateUserUseCase,
 ) -> UserResponse:
     user = update_user.execute(
-        admin, UserId(user_id), is_active=body.is_active, is_admin=body.is_admin
+        admin,
+        UserId(user_id),
+        is_active=body.is_active,
+        is_admin=body.is_admin,
+        share_weight=body.share_weight,
     )
     return UserResponse.of(user)

@@ -117,11 +117,17 @@ class WaitingResponse(BaseModel):
     reason: WaitReason = Field(
         description="queued: its message waits in its queue; delayed: its run_at or a retry's "
         "backoff; "
-        "concurrency: its concurrency key's slots are all taken."
+        "concurrency: its concurrency key's slots are all taken; "
+        "fair_share: its queue is crowded and it is released round-robin with other owners' "
+        "tasks; rate_limit: its task type's rate limit. (No stored task waits for a quota: a "
+        "submission over it is refused with 429.)"
     )
     queue: str
     position: int | None = Field(
-        None, description="queued: dispatched tasks of the queue due before this one."
+        None,
+        description="queued: dispatched tasks of the queue due before this one; fair_share: "
+        "the owner's own tasks held before this one; rate_limit: the type's tasks held before "
+        "this one.",
     )
     until: datetime | None = Field(None, description="delayed: when the backoff ends.")
     concurrency_key: str | None = None
@@ -129,6 +135,7 @@ class WaitingResponse(BaseModel):
         None, description="concurrency: tasks of the key running or on their way to a worker."
     )
     limit: int | None = Field(None, description="concurrency: how many may at once.")
+    rate_limit: str | None = Field(None, description='rate_limit: the type\'s limit, "10/s".')
 
     @classmethod
     def of(cls, wait: Wait) -> WaitingResponse:
@@ -140,6 +147,7 @@ class WaitingResponse(BaseModel):
             concurrency_key=wait.concurrency_key,
             holders=wait.holders,
             limit=wait.limit,
+            rate_limit=wait.rate_limit,
         )
 
 

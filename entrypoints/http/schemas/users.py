@@ -54,6 +54,11 @@ class ChangePasswordRequest(StrictRequest):
 class UpdateUserRequest(StrictRequest):
     is_active: bool | None = None
     is_admin: bool | None = None
+    share_weight: int | None = Field(
+        None,
+        description="The user's share of a crowded queue under fair sharing (1 to 100, "
+        "default 1): weight 3 gets three releases for every one of weight 1.",
+    )
 
 
 class UserResponse(BaseModel):
@@ -61,6 +66,7 @@ class UserResponse(BaseModel):
     email: str
     is_active: bool
     is_admin: bool
+    share_weight: int
     created_at: datetime
 
     @classmethod
@@ -70,6 +76,7 @@ class UserResponse(BaseModel):
             email=str(user.email),
             is_active=user.is_active,
             is_admin=user.is_admin,
+            share_weight=user.share_weight,
             created_at=user.created_at,
         )
 

@@ -20,6 +20,7 @@ from entrypoints.client.output import (
     shown,
     task_detail,
     task_table,
+    waiting_text,
 )
 
 # Clear the screen, home the cursor, then a fake line; C1 CSI; a bidi override; DEL; bell.
@@ -121,3 +122,22 @@ def test_a_pending_task_in_detail_says_what_it_waits_for(
     out = capsys.readouterr().out
     assert "concurrency: 1 of 1 running" in out
     assert controls_in(out) == []
+
+
+@pytest.mark.parametrize(
+    ("waiting", "said"),
+    [
+        (
+            {"reason": "fair_share", "queue": "default", "position": 3},
+            "fair share: queue default is crowded; 3 of your own ahead",
+        ),
+        (
+            {"reason": "rate_limit", "queue": "default", "position": 7, "rate_limit": "10/s"},
+            "rate limit 10/s: 7 ahead",
+        ),
+    ],
+)
+def test_a_task_held_for_its_fair_share_or_a_rate_limit_says_so(
+    waiting: dict[str, Any], said: str
+) -> None:
+    assert waiting_text(waiting) == said

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from adapters.in_memory.cipher import InMemorySecretCipher
 from adapters.in_memory.dispatcher import RecordingTaskDispatcher
+from adapters.in_memory.queue_backlogs import FixedQueueBacklogs
 from adapters.in_memory.repositories import InMemoryStore
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from config.settings import Settings
@@ -75,6 +76,8 @@ def container(
     container.core.dispatcher.override(providers.Object(dispatcher))
     container.core.probes.override(providers.List())
     container.core.secret_cipher.override(providers.Object(InMemorySecretCipher()))
+    # What a submission reads of the queues' backlogs: idle unless a test says otherwise.
+    container.core.queue_backlogs.override(providers.Object(FixedQueueBacklogs()))
     yield container
     container.reset_override()
 

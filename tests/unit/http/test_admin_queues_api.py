@@ -37,7 +37,7 @@ def test_queues_show_unclaimed_running_and_held_work_beside_the_brokers_depth(
     default = queues["default"]
     assert (default["depth"], default["unclaimed"], default["running"]) == (0, 2, 1)
     assert default["total_work"] == 3
-    assert default["held"] == {"concurrency": 1}
+    assert default["held"] == {"concurrency": 1, "fair_share": 0, "rate_limit": 0}
     assert default["oldest_pending_seconds"] >= 0
     assert queues["low_priority"] == {
         "queue": "low_priority",
@@ -46,7 +46,7 @@ def test_queues_show_unclaimed_running_and_held_work_beside_the_brokers_depth(
         "running": 0,
         "total_work": 0,
         "oldest_pending_seconds": None,
-        "held": {"concurrency": 0},
+        "held": {"concurrency": 0, "fair_share": 0, "rate_limit": 0},
     }
 
 

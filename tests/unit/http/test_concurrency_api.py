@@ -43,6 +43,7 @@ def test_a_second_task_of_a_key_waits_unpublished_and_says_for_what(
         "concurrency_key": "countdown:deploy-eu",
         "holders": 1,
         "limit": 1,
+        "rate_limit": None,
     }
 
 

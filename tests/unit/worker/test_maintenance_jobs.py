@@ -16,6 +16,7 @@ def test_each_job_keeps_its_task_name_and_runs_at_its_settings_interval() -> Non
         reap_interval_seconds=4,
         purge_interval_seconds=5,
         webhook_sweep_interval_seconds=0.5,
+        release_interval_seconds=0.5,
     )
     assert beat_schedule(settings) == {
         "relay_undispatched_tasks": {
@@ -25,6 +26,10 @@ def test_each_job_keeps_its_task_name_and_runs_at_its_settings_interval() -> Non
         "republish_overdue_tasks": {
             "task": "taskhub.maintenance.republish_overdue_tasks",
             "schedule": timedelta(seconds=3),
+        },
+        "release_held_tasks": {
+            "task": "taskhub.maintenance.release_held_tasks",
+            "schedule": timedelta(seconds=0.5),
         },
         "reap_stale_tasks": {
             "task": "taskhub.maintenance.reap_stale_tasks",
@@ -52,6 +57,7 @@ def test_a_job_is_run_by_the_use_case_its_provider_builds() -> None:
     assert built == {
         "relay_undispatched_tasks": "RelayUndispatchedTasks",
         "republish_overdue_tasks": "RepublishOverdueTasks",
+        "release_held_tasks": "ReleaseHeldTasks",
         "reap_stale_tasks": "ReapStaleTasks",
         "purge_expired_tasks": "PurgeExpiredTasks",
         "purge_expired_events": "PurgeExpiredEvents",

@@ -28,6 +28,7 @@ from application.running.outcomes import (
 from application.running.run_task import RunTask
 from application.use_cases.count_tasks_by_status import CountTasksByStatus
 from application.use_cases.measure_waiting_tasks import MeasureWaitingTasks
+from domain.flow import HoldReason
 from domain.task import Priority, RunToken, Task, TaskId, TaskStatus
 from domain.user import User
 from entrypoints.worker.metrics import BacklogCollector, PrometheusRunObserver
@@ -231,3 +232,29 @@ def test_the_waiting_gauges_show_each_queues_oldest_wait_and_the_relays_backlog(
     assert samples[("taskhub_tasks_undispatched", None)] == 1
     assert samples[("taskhub_queue_work", "high_priority")] == 1
     assert samples[("taskhub_queue_work", "default")] == 0
+
+
+def test_the_held_gauge_shows_each_queues_tasks_held_back_by_reason(
+    uow: InMemoryUnitOfWork, alice: User
+) -> None:
+    shared, limited = make_task(user=alice), make_task(user=alice, priority=Priority.LOW)
+    shared.hold(HoldReason.FAIR_SHARE)
+    limited.hold(HoldReason.RATE_LIMIT)
+    with uow:
+        uow.tasks.add_many([shared, limited])
+        uow.commit()
+    collector = BacklogCollector(
+        dict, lambda: CountTasksByStatus(uow), lambda: MeasureWaitingTasks(uow, FixedClock())
+    )
+
+    held = {
+        (s.labels["queue"], s.labels["reason"]): s.value
+        for family in collector.collect()
+        for s in family.samples
+        if s.name == "taskhub_queue_held_tasks"
+    }
+
+    assert held[("default", "fair_share")] == 1
+    assert held[("low_priority", "rate_limit")] == 1
+    assert held[("default", "concurrency")] == 0
+    assert len(held) == 3 * len(HoldReason)  # every queue, every reason
