@@ -209,6 +209,23 @@ class InMemoryTaskRepository(TaskRepository):
         )
         return [self._table.loaded(t, t.id) for t in rows[:limit]]
 
+    def hold_stale_running(
+        self, task_ids: Collection[TaskId], *, heartbeat_before: datetime
+    ) -> list[Task]:
+        wanted = set(task_ids)
+        rows = sorted(
+            (
+                t
+                for t in self._table.rows()
+                if t.id in wanted
+                and t.status is TaskStatus.RUNNING
+                and t.heartbeat_at is not None
+                and t.heartbeat_at < heartbeat_before
+            ),
+            key=lambda t: str(t.id),
+        )
+        return [self._table.loaded(t, t.id) for t in rows]
+
     def lock_concurrency_key(self, key: str) -> None:
         """Nothing to hold: an in-memory unit of work serves one test's thread."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from application.cancellation import cancel_in_transaction
+from application.cancellation import cancel_all_in_transaction
 from application.errors import DependencyUnavailableError
 from application.ports import Clock, TaskDispatcher, UnitOfWork
 from application.workflows import WorkflowView, load_workflow, view_of
@@ -25,7 +25,8 @@ class CancelWorkflow:
     is held first, so no task of it is released meanwhile; each unfinished task is cancelled
     as a task's cancel does (a running one stops), all in one transaction: a release racing
     the cancel either landed before it (and its task is cancelled too) or finds the workflow
-    cancelled. A worker's claim in between is retried on the fresh state.
+    cancelled. A worker's claim in between is retried on the fresh state. Locks follow the
+    order of docs/adr/0018: the workflow, its tasks' rows by id, concurrency keys.
 
     Raises NotFoundError, InvalidTransitionError (already finished).
     """
@@ -57,13 +58,10 @@ class CancelWorkflow:
             workflow = self.uow.workflows.get(workflow_id)
             workflow.cancel(at=now)
             self.uow.workflows.update(workflow)
-            stopped = []
-            for task in self.uow.tasks.of_workflow(workflow_id):
-                if task.is_terminal:
-                    continue
-                if task.status is not TaskStatus.WAITING:
-                    stopped.append(task.id)  # it has a broker message, or a run
-                cancel_in_transaction(self.uow, task, at=now)
+            unfinished = [t for t in self.uow.tasks.of_workflow(workflow_id) if not t.is_terminal]
+            # A waiting task has neither a broker message nor a run to stop.
+            stopped = [t.id for t in unfinished if t.status is not TaskStatus.WAITING]
+            cancel_all_in_transaction(self.uow, unfinished, at=now)
             view = view_of(self.uow, workflow)
             self.uow.commit()
         return view, stopped
