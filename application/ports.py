@@ -421,6 +421,11 @@ class ScheduleRepository(ABC):
     def list_due(self, *, now: datetime, limit: int) -> list[Schedule]:
         """Unpaused schedules whose next fire time has come, earliest first."""
 
+    @abstractmethod
+    def raise_fence(self, *, at_least: int) -> int:
+        """A fence of at least `at_least` and above every fence stored on a schedule, written
+        on every schedule (their versions unchanged); returns it."""
+
 
 class ScheduleFireRepository(ABC):
     """The fire ledger: one row per (schedule, fire time), enforced by the database."""

@@ -439,6 +439,14 @@ class InMemoryScheduleRepository(ScheduleRepository):
         )
         return [self._table.loaded(s, s.id) for s in rows[:limit]]
 
+    def raise_fence(self, *, at_least: int) -> int:
+        schedules = list(self._table.rows())
+        fence = max(at_least, max((s.fence for s in schedules), default=0) + 1)
+        for schedule in schedules:
+            if schedule.fence < fence:
+                self._table.force(schedule.id, fence=fence)
+        return fence
+
 
 class InMemoryScheduleFireRepository(ScheduleFireRepository):
     def __init__(self, table: InMemoryTable[tuple[ScheduleId, datetime], Fire]) -> None:
