@@ -28,6 +28,12 @@ def admit(uow: UnitOfWork, tasks: Iterable[Task]) -> None:
             task.hold(HoldReason.CONCURRENCY)
 
 
+def in_key_order(tasks: Iterable[Task]) -> list[Task]:
+    """The tasks by concurrency key (those without one first), then id: the order in which
+    a transaction ending several runs takes their keys' locks (docs/adr/0018)."""
+    return sorted(tasks, key=lambda t: (t.concurrency.key if t.concurrency else "", str(t.id)))
+
+
 def release_freed_slots(uow: UnitOfWork, task: Task) -> list[Task]:
     """After `task` left its run: if it gave up its key's slot (it ended for good), release
     as many held tasks of the key as there are slots free now, highest priority and oldest

@@ -207,7 +207,17 @@ class TaskRepository(ABC):
     @abstractmethod
     def list_stale_running(self, *, heartbeat_before: datetime, limit: int) -> list[Task]:
         """Running tasks whose last heartbeat is older than `heartbeat_before`, oldest first,
-        skipping rows locked by a concurrent caller where the database can tell."""
+        as read (nothing held: hold their workflows, then `hold_stale_running`, to change
+        them)."""
+
+    @abstractmethod
+    def hold_stale_running(
+        self, task_ids: Collection[TaskId], *, heartbeat_before: datetime
+    ) -> list[Task]:
+        """Those of `task_ids` still running and silent since before `heartbeat_before`, read
+        again and held until the transaction ends, taken in id order (the lock order of
+        docs/adr/0018), skipping rows a concurrent caller holds where the database can tell.
+        Hold the tasks' workflows first."""
 
     @abstractmethod
     def delete_finished_before(self, cutoff: datetime, *, limit: int) -> int:
@@ -492,6 +502,11 @@ class ScheduleRepository(ABC):
     @abstractmethod
     def list_due(self, *, now: datetime, limit: int) -> list[Schedule]:
         """Unpaused schedules whose next fire time has come, earliest first."""
+
+    @abstractmethod
+    def raise_fence(self, *, at_least: int) -> int:
+        """A fence of at least `at_least` and above every fence stored on a schedule, written
+        on every schedule (their versions unchanged); returns it."""
 
 
 class ScheduleFireRepository(ABC):

@@ -43,6 +43,16 @@ def load_task_holding_its_workflow(
     return uow.tasks.get(task_id)
 
 
+def holding_its_workflow(uow: UnitOfWork, task: Task) -> Task:
+    """`task` (as just read, nothing held) read again after its workflow, if any, is held:
+    for whoever ends a task and learns its workflow only from its row (a task's cancel, the
+    time-limit check), so that it too holds the workflow before the task's row."""
+    if task.workflow_id is None:
+        return task
+    uow.workflows.lock(task.workflow_id)
+    return uow.tasks.get(task.id)
+
+
 def advance_workflow(uow: UnitOfWork, task: Task, *, at: datetime) -> list[Task]:
     """After `task` left its run: release the waiting tasks whose dependencies are now met,
     cancel those below a failure (under cancel_dependents), and settle the workflow's

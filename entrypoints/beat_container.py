@@ -50,5 +50,6 @@ class BeatContainer(containers.DeclarativeContainer):
         lease=scheduler_lease,
         release_due_tasks=core.release_due_tasks.provider,
         fire_due_schedules=core.fire_due_schedules.provider,
+        claim_fence=core.claim_scheduler_fence.provider,
         tick_seconds=core.settings.provided.scheduler_tick_seconds,
     )

@@ -73,6 +73,7 @@ from application.use_cases.cancel_task import CancelTask
 from application.use_cases.cancel_workflow import CancelWorkflow
 from application.use_cases.change_password import ChangePassword
 from application.use_cases.check_readiness import CheckReadiness
+from application.use_cases.claim_scheduler_fence import ClaimSchedulerFence
 from application.use_cases.count_tasks_by_status import CountTasksByStatus
 from application.use_cases.create_administrator import CreateAdministrator
 from application.use_cases.create_schedule import CreateSchedule
@@ -688,6 +689,7 @@ class CoreContainer(containers.DeclarativeContainer):
         clock=clock,
         batch_size=settings.provided.relay_batch_size,
     )
+    claim_scheduler_fence = providers.Factory(ClaimSchedulerFence, uow=unit_of_work)
     fire_due_schedules = providers.Factory(
         FireDueSchedules,
         uow=unit_of_work,

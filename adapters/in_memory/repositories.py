@@ -212,6 +212,23 @@ class InMemoryTaskRepository(TaskRepository):
         )
         return [self._table.loaded(t, t.id) for t in rows[:limit]]
 
+    def hold_stale_running(
+        self, task_ids: Collection[TaskId], *, heartbeat_before: datetime
+    ) -> list[Task]:
+        wanted = set(task_ids)
+        rows = sorted(
+            (
+                t
+                for t in self._table.rows()
+                if t.id in wanted
+                and t.status is TaskStatus.RUNNING
+                and t.heartbeat_at is not None
+                and t.heartbeat_at < heartbeat_before
+            ),
+            key=lambda t: str(t.id),
+        )
+        return [self._table.loaded(t, t.id) for t in rows]
+
     def lock_concurrency_key(self, key: str) -> None:
         """Nothing to hold: an in-memory unit of work serves one test's thread."""
 
@@ -474,6 +491,14 @@ class InMemoryScheduleRepository(ScheduleRepository):
             key=lambda s: (s.next_fire_at or now, str(s.id)),
         )
         return [self._table.loaded(s, s.id) for s in rows[:limit]]
+
+    def raise_fence(self, *, at_least: int) -> int:
+        schedules = list(self._table.rows())
+        fence = max(at_least, max((s.fence for s in schedules), default=0) + 1)
+        for schedule in schedules:
+            if schedule.fence < fence:
+                self._table.force(schedule.id, fence=fence)
+        return fence
 
 
 class InMemoryScheduleFireRepository(ScheduleFireRepository):

@@ -10,6 +10,7 @@ from application.cancellation import cancel_in_transaction
 from application.errors import DependencyUnavailableError
 from application.ports import Clock, TaskDispatcher, UnitOfWork
 from application.publishing import TaskPublisher
+from application.workflows import holding_its_workflow
 from domain.errors import ConcurrencyConflictError
 from domain.policy import Action
 from domain.task import Task, TaskId
@@ -49,7 +50,9 @@ class CancelTask:
 
     def _cancel(self, actor: User, task_id: TaskId) -> tuple[Task, list[Task]]:
         with self.uow:
-            task = load_task(self.uow, actor, task_id, Action.CANCEL)
+            task = holding_its_workflow(
+                self.uow, load_task(self.uow, actor, task_id, Action.CANCEL)
+            )
             released = cancel_in_transaction(self.uow, task, at=self.clock.now())
             self.uow.commit()
         return task, released

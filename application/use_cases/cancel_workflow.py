@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from application.cancellation import cancel_in_transaction
+from application.cancellation import cancel_all_in_transaction
 from application.errors import DependencyUnavailableError
 from application.ports import Clock, TaskDispatcher, UnitOfWork
 from application.task_events import record_workflow_event
@@ -26,7 +26,8 @@ class CancelWorkflow:
     is held first, so no task of it is released meanwhile; each unfinished task is cancelled
     as a task's cancel does (a running one stops), all in one transaction: a release racing
     the cancel either landed before it (and its task is cancelled too) or finds the workflow
-    cancelled. A worker's claim in between is retried on the fresh state.
+    cancelled. A worker's claim in between is retried on the fresh state. Locks follow the
+    order of docs/adr/0018: the workflow, its tasks' rows by id, concurrency keys.
 
     Raises NotFoundError, InvalidTransitionError (already finished).
     """
@@ -61,13 +62,10 @@ class CancelWorkflow:
             self.uow.workflows.update(workflow)
             if workflow.status is not was:
                 record_workflow_event(self.uow, workflow, at=now)
-            stopped = []
-            for task in self.uow.tasks.of_workflow(workflow_id):
-                if task.is_terminal:
-                    continue
-                if task.status is not TaskStatus.WAITING:
-                    stopped.append(task.id)  # it has a broker message, or a run
-                cancel_in_transaction(self.uow, task, at=now)
+            unfinished = [t for t in self.uow.tasks.of_workflow(workflow_id) if not t.is_terminal]
+            # A waiting task has neither a broker message nor a run to stop.
+            stopped = [t.id for t in unfinished if t.status is not TaskStatus.WAITING]
+            cancel_all_in_transaction(self.uow, unfinished, at=now)
             view = view_of(self.uow, workflow)
             self.uow.commit()
         return view, stopped

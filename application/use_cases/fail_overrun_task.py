@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from application.ports import Clock, UnitOfWork
 from application.publishing import TaskPublisher
 from application.running.ending import run_ended
+from application.workflows import holding_its_workflow
 from domain.errors import NotFoundError
 from domain.task import Task, TaskError, TaskId, TaskStatus
 
@@ -33,7 +34,7 @@ class FailOverrunTask:
         now = self.clock.now()
         with self.uow:
             try:
-                task = self.uow.tasks.get(task_id)
+                task = holding_its_workflow(self.uow, self.uow.tasks.get(task_id))
             except NotFoundError:
                 return None
             if task.status is not TaskStatus.RUNNING:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from application.errors import DependencyUnavailableError
+from application.flow_control import in_key_order
 from application.ports import Clock, UnitOfWork
 from application.publishing import TaskPublisher
 from application.running.ending import run_ended
-from domain.errors import ConflictError
+from domain.errors import ConflictError, NotFoundError
 from domain.task import Task, TaskError, TaskStatus
 
 logger = logging.getLogger(__name__)
@@ -46,6 +48,8 @@ class ReapStaleTasks:
     (killed, crashed, cut off). It is retried like any run that ended without a result, so
     it goes back to pending while attempts remain, else fails saying why. Each reap is a
     compare-and-set on the run, so two reapers, or a worker that wakes up, cannot both win.
+    Locks are taken in the order of docs/adr/0018 (workflows, task rows by id, concurrency
+    keys), so a reap racing a workflow's cancel or a run's end waits instead of deadlocking.
     Silence counts only while the database could be reached: during an outage no worker can
     heartbeat, and a live run taken back when it ends would lose the result it is writing.
     So nothing is reaped until `uptime` has lasted `stale_after` (which must exceed the reap
@@ -82,9 +86,7 @@ class ReapStaleTasks:
         with self.uow:
             if self.uptime.up_for(now) < self.stale_after:
                 return []  # a silence now may be the outage's, not a dead worker's
-            for task in self.uow.tasks.list_stale_running(
-                heartbeat_before=now - self.stale_after, limit=self.batch_size
-            ):
+            for task in self._hold_stale(heartbeat_before=now - self.stale_after):
                 silent_for = (now - (task.heartbeat_at or now)).total_seconds()
                 error = TaskError(
                     WORKER_LOST, f"worker stopped heart-beating {silent_for:.0f}s ago"
@@ -94,8 +96,11 @@ class ReapStaleTasks:
                     self.uow.tasks.update(task)
                 except ConflictError:
                     continue  # the worker wrote after all, or another reaper got it
-                released += run_ended(self.uow, task, at=now)
                 reaped.append(task)
+            # What follows each end takes concurrency keys, after every task row, one key
+            # after the other in their order.
+            for task in in_key_order(reaped):
+                released += run_ended(self.uow, task, at=now)
             finished = self.clock.now()
             if reaped and finished - now > self.patience:
                 logger.warning(
@@ -108,3 +113,17 @@ class ReapStaleTasks:
                 return []
             self.uow.commit()
         return reaped
+
+    def _hold_stale(self, *, heartbeat_before: datetime) -> list[Task]:
+        """The silent running tasks, held in the lock order every run's end follows
+        (docs/adr/0018): their workflows first, by id, then the tasks' rows, by id, read
+        again: one that heart-beat or ended meanwhile is left alone."""
+        found = self.uow.tasks.list_stale_running(
+            heartbeat_before=heartbeat_before, limit=self.batch_size
+        )
+        for workflow_id in sorted({t.workflow_id for t in found if t.workflow_id}, key=str):
+            with contextlib.suppress(NotFoundError):  # deleted meanwhile, with its tasks
+                self.uow.workflows.lock(workflow_id)
+        return self.uow.tasks.hold_stale_running(
+            [t.id for t in found], heartbeat_before=heartbeat_before
+        )

@@ -1,12 +1,14 @@
 """A task's life on a shared stack: progress and result, failure, retries, a hostile message,
-and a submission while the API cannot reach the broker."""
+a submission while the API cannot reach the broker, and runs a recurring schedule submits."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
+from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -18,7 +20,7 @@ from adapters.sqlalchemy.engine import create_database_engine, create_session_fa
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from domain.task import Task as TaskEntity
 from domain.user import UserId
-from tests.e2e.api_client import TERMINAL, ApiClient, Task
+from tests.e2e.api_client import TERMINAL, ApiClient, Task, wait_until
 from tests.e2e.broker import closed_broker_url
 from tests.e2e.stack import Stack
 
@@ -227,3 +229,61 @@ def _stored_pending_task(database_url: str, *, owner: str) -> str:
 
 def _time(value: str) -> datetime:
     return datetime.fromisoformat(value)
+
+
+# --- a recurring schedule ------------------------------------------------------------------
+
+INTERVAL_SECONDS = 2
+FIRES = 3
+
+
+def _fires_of(client: ApiClient, schedule_id: str) -> list[dict[str, Any]]:
+    response = client.http.get(f"/schedules/{schedule_id}/fires", params={"limit": 100})
+    assert response.status_code == 200, response.text
+    return list(response.json()["items"])
+
+
+def _runs_of(client: ApiClient, schedule_id: str) -> list[dict[str, Any]]:
+    response = client.http.get("/tasks", params={"limit": 100})
+    assert response.status_code == 200, response.text
+    return [t for t in response.json()["items"] if t.get("schedule_id") == schedule_id]
+
+
+def test_an_interval_schedule_fires_once_per_interval_and_each_fire_runs_once(
+    stack: Stack,
+) -> None:
+    # The shortest interval a user may ask for is a minute by default: an API allowing less.
+    api = stack.start_api(TASKHUB_MIN_SCHEDULE_INTERVAL_SECONDS="1")
+    with stack.client(api).sign_up() as client:
+        body = {
+            "name": "every two seconds",
+            "task": {"name": "tick", "task_type": "noop"},
+            "interval_seconds": INTERVAL_SECONDS,
+            "overlap": "allow",  # a slow worker must not turn a fire into a skip
+        }
+        response = client.http.post("/schedules", json=body)
+        assert response.status_code == 201, response.text
+        schedule = response.json()
+        wait_until(
+            lambda: len(_fires_of(client, schedule["id"])) >= FIRES,
+            timeout=INTERVAL_SECONDS * FIRES + RUN_TIMEOUT,
+            what=f"{FIRES} fires",
+        )
+        paused = client.http.post(f"/schedules/{schedule['id']}/pause")
+        assert paused.status_code == 200, paused.text
+        fires = _fires_of(client, schedule["id"])
+        for run in _runs_of(client, schedule["id"]):
+            client.wait_for_status(run["id"], "completed", timeout=RUN_TIMEOUT)
+        runs = _runs_of(client, schedule["id"])
+
+    times = sorted(_time(f["fire_time"]) for f in fires)
+    assert len(times) >= FIRES
+    assert all(f["outcome"] == "fired" for f in fires), fires
+    assert all(n == 1 for n in Counter(times).values()), times
+    assert times[0] == _time(schedule["created_at"]) + timedelta(seconds=INTERVAL_SECONDS)
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
+    assert all(gap == INTERVAL_SECONDS for gap in gaps), gaps
+    # One run per fire time, each the fire's own, all run to the end.
+    assert sorted(_time(r["fire_time"]) for r in runs) == times
+    assert {r["id"] for r in runs} == {f["task_id"] for f in fires}
+    assert {r["status"] for r in runs} == {"completed"}

@@ -1,6 +1,8 @@
 """Two scheduler processes on one Redis and one database, the lease holder killed (SIGKILL)
 mid-run: the other takes the lease over, fires what came due meanwhile (late, within the
-failover window), and no fire time is ever recorded or run twice.
+failover window), and no fire time is ever recorded or run twice. The same when Redis loses
+its data mid-run (FLUSHALL, as a restart without persistence does): the lease's generation
+counter starts again from 1, far below the fences the database holds.
 
 Exactly once rests on the fire ledger's unique (schedule, fire time) and the lease's
 fencing token; here both are exercised by real processes racing on PostgreSQL, the way two
@@ -21,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 
+from adapters.redis.lease_lock import PREFIX
 from tests.e2e.api_client import ApiClient, wait_until
 from tests.e2e.process import ManagedProcess
 from tests.faults.conftest import RecordFigures
@@ -178,3 +182,82 @@ def test_killing_the_lease_holder_mid_run_loses_no_fire_and_doubles_none(
         # ... and none waited longer than the failover window.
         for row in rows:
             assert at(row["recorded_at"]) - at(row["fire_time"]) <= FAILOVER_WINDOW, row
+
+
+# The scheduler lease's generation counter, and a history of as many leases before this run
+# (a long-lived deployment): the fences stored in the database are that high.
+GENERATION_KEY = PREFIX + "scheduler:generation"
+HISTORY = 1000
+FLUSH_AFTER_SECONDS = 15.0
+FLUSHED_RUN_SECONDS = 40.0
+
+
+def test_redis_losing_its_data_mid_run_loses_no_fire_and_doubles_none(
+    stack: FaultStack, redis_server: RedisServer, figures: RecordFigures
+) -> None:
+    first = wait_until(lambda: holder(stack), timeout=30, what="a scheduler to take the lease")
+    assert first is not None
+    broker = redis.Redis.from_url(redis_server.url)
+    with stack.client().sign_up() as client:
+        ids = {
+            create_schedule(client, interval, n): interval for n, interval in enumerate(INTERVALS)
+        }
+        # A long history: the next lease is generation HISTORY + 1, and fires under it.
+        broker.set(GENERATION_KEY, HISTORY)
+        broker.delete(PREFIX + "scheduler")
+        wait_until(
+            lambda: any(max(generations(p), default=0) > HISTORY for p in schedulers(stack)),
+            timeout=30,
+            what="a lease taken after the history",
+        )
+        time.sleep(FLUSH_AFTER_SECONDS)
+        seen_before = {p.name: len(generations(p)) for p in schedulers(stack)}
+        broker.flushall()
+        flushed_at = datetime.now().astimezone()
+        time.sleep(FLUSHED_RUN_SECONDS - FLUSH_AFTER_SECONDS)
+        for schedule_id in ids:
+            paused = client.http.post(f"/schedules/{schedule_id}/pause")
+            assert paused.status_code == 200, paused.text
+        ended_at = datetime.now().astimezone()
+        fires = {schedule_id: ledger(client, schedule_id) for schedule_id in ids}
+        runs = [t for t in every_task(client) if t.get("schedule_id")]
+    broker.close()
+
+    outcomes: Counter[str] = Counter()
+    after_flush: list[float] = []
+    for schedule_id in ids:
+        for row in fires[schedule_id]:
+            outcomes[row["outcome"]] += 1
+            if at(row["fire_time"]) >= flushed_at:
+                after_flush.append((at(row["recorded_at"]) - at(row["fire_time"])).total_seconds())
+    per_fire = Counter((t["schedule_id"], at(t["fire_time"])) for t in runs)
+    duplicated_runs = sum(count - 1 for count in per_fire.values())
+    taken_after = sorted(
+        g for p in schedulers(stack) for g in generations(p)[seen_before[p.name] :]
+    )
+    figures(
+        schedules=len(ids),
+        fires=sum(outcomes.values()),
+        fired=outcomes["fired"],
+        missed=outcomes["missed"],
+        skipped=outcomes["skipped"],
+        runs=len(runs),
+        duplicates=duplicated_runs,
+        fires_after_flush=len(after_flush),
+        max_lateness_after_flush_seconds=max(after_flush, default=0.0),
+        generations_after_flush=str(taken_after),
+    )
+
+    assert taken_after  # a lease was taken again after the flush ...
+    assert min(taken_after) <= HISTORY  # ... its counter started again
+    assert duplicated_runs == 0
+    assert outcomes == Counter(fired=len(runs)), outcomes
+    for schedule_id, interval in ids.items():
+        times = sorted(at(row["fire_time"]) for row in fires[schedule_id])
+        assert all(n == 1 for n in Counter(times).values()), Counter(times).most_common(3)
+        gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
+        assert gaps
+        assert all(gap == interval for gap in gaps), gaps
+        assert ended_at - times[-1] <= FAILOVER_WINDOW, (times[-1], ended_at)
+    assert after_flush
+    assert max(after_flush) <= FAILOVER_WINDOW.total_seconds(), after_flush

@@ -104,6 +104,14 @@ class SqlAlchemyScheduleRepository(ScheduleRepository):
         )
         return [self._remember(row) for row in self._session.execute(statement)]
 
+    def raise_fence(self, *, at_least: int) -> int:
+        highest = self._session.scalar(select(func.max(_COLUMNS.fence))) or 0
+        fence = max(at_least, highest + 1)
+        # The version stays: the fence guard of every write already refuses a writer that
+        # read the schedule under an older fence.
+        self._session.execute(update(_SCHEDULES).where(_COLUMNS.fence < fence).values(fence=fence))
+        return fence
+
     def _remember(self, row: Row[Any]) -> Schedule:
         schedule = schedule_from_row(row)
         self._versions[schedule.id] = row.version

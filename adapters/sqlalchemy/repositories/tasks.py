@@ -255,6 +255,23 @@ class SqlAlchemyTaskRepository(TaskRepository):
             )
             .order_by(_COLUMNS.heartbeat_at, _COLUMNS.id)
             .limit(limit)
+        )
+        return [self._remember(row) for row in self._session.execute(statement)]
+
+    def hold_stale_running(
+        self, task_ids: Collection[TaskId], *, heartbeat_before: datetime
+    ) -> list[Task]:
+        if not task_ids:
+            return []
+        statement = (
+            select(_TASKS)
+            .where(
+                _COLUMNS.id.in_(list(task_ids)),
+                _COLUMNS.status == TaskStatus.RUNNING.value,
+                _COLUMNS.heartbeat_at < heartbeat_before,
+            )
+            # Rows are locked in the order they are sorted in: by id, as everywhere.
+            .order_by(_COLUMNS.id)
             # Two reapers (two Beats by mistake) split the work instead of fighting over it;
             # the compare-and-set on write is what makes a double reap harmless anyway.
             .with_for_update(skip_locked=True)

@@ -282,3 +282,30 @@ def test_undispatched_tasks_are_listed_oldest_first_until_marked_dispatched(
     assert [t.id for t in first] == [oldest.id, older.id]
     assert [t.id for t in rest] == [old.id]
     assert marked.dispatched is True
+
+
+def test_holding_stale_running_tasks_reads_again_only_those_still_silent_in_id_order(
+    new_uow: NewUnitOfWork, owner: User
+) -> None:
+    def running(heartbeat_at: timedelta) -> Task:
+        return replace(
+            make_task(user=owner),
+            status=TaskStatus.RUNNING,
+            started_at=T0,
+            heartbeat_at=T0 + heartbeat_at,
+            attempts=1,
+            run_token=RunToken(f"run-{heartbeat_at.total_seconds()}"),
+        )
+
+    silent = [running(timedelta(seconds=n)) for n in (1, 2, 3)]
+    heard_from = running(timedelta(seconds=60))
+    save(new_uow, silent[0], *silent[1:], heard_from)
+    asked = [t.id for t in (*silent, heard_from)]
+    with new_uow() as uow:
+        found = uow.tasks.list_stale_running(heartbeat_before=T0 + timedelta(seconds=30), limit=10)
+        held = uow.tasks.hold_stale_running(asked, heartbeat_before=T0 + timedelta(seconds=30))
+        none = uow.tasks.hold_stale_running([], heartbeat_before=T0 + timedelta(seconds=30))
+
+    assert [t.id for t in found] == [t.id for t in silent]  # oldest heartbeat first
+    assert [t.id for t in held] == sorted((t.id for t in silent), key=str)
+    assert none == []

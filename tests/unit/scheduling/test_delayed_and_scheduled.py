@@ -17,6 +17,7 @@ from application.errors import FencedOffError
 from application.ports import TaskQuery
 from application.publishing import TaskPublisher
 from application.scheduling import ScheduleRules
+from application.use_cases.claim_scheduler_fence import ClaimSchedulerFence
 from application.use_cases.create_schedule import CreateSchedule
 from application.use_cases.fire_due_schedules import FireDueSchedules
 from application.use_cases.pause_schedule import PauseSchedule, ResumeSchedule
@@ -27,6 +28,7 @@ from application.use_cases.submit_task import SubmitTask
 from domain.errors import ConflictError, ValidationError
 from domain.schedule import FireOutcome, Interval, Overlap, Schedule, TaskTemplate
 from domain.user import User
+from entrypoints.worker.scheduler import SchedulerLoop
 
 
 @pytest.fixture
@@ -350,3 +352,45 @@ def test_the_lease_expiry_ignores_the_wall_clock() -> None:
     assert first.hold() is not None
     time.now += 5.001
     assert second.hold() is not None
+
+
+def test_a_lock_service_that_lost_its_counter_neither_stalls_the_new_holder_nor_lets_the_old_write(
+    uow: InMemoryUnitOfWork,
+    rules: ScheduleRules,
+    publisher: TaskPublisher,
+    dispatcher: RecordingTaskDispatcher,
+    clock: FixedClock,
+    alice: User,
+) -> None:
+    # Redis flushed, or restarted without persistence: the lease's generation counter starts
+    # again from 1, below the fences the database holds from a long history of leases.
+    board = LeaseBoard(monotonic=Monotonic(), generations={"scheduler": 1000})
+
+    def loop() -> SchedulerLoop:
+        return SchedulerLoop(
+            lease=InMemoryLeaseLock(board, "scheduler", ttl=5),
+            release_due_tasks=lambda: ReleaseDueTasks(
+                uow=uow, publisher=publisher, clock=clock, batch_size=100
+            ),
+            fire_due_schedules=lambda: fire_due(uow, rules, publisher, dispatcher, clock),
+            claim_fence=lambda: ClaimSchedulerFence(uow=uow),
+            tick_seconds=1,
+        )
+
+    schedule = every_minute(uow, rules, clock, alice)
+    old, new = loop(), loop()
+    clock.advance(seconds=60)
+    assert old.run_once()  # lease 1001: the first fire
+    board.holders.clear()
+    board.generations.clear()
+    clock.advance(seconds=60)
+    assert new.run_once()  # lease 1 again, yet it fires: its fence is claimed above 1001
+    clock.advance(seconds=60)
+    with pytest.raises(FencedOffError):  # the old holder, still at work, writes no more
+        fire_due(uow, rules, publisher, dispatcher, clock).execute(1001)
+    assert new.run_once()
+
+    fires = uow.schedule_fires.find(schedule.id, before=None, limit=10)
+    assert [f.outcome for f in fires] == [FireOutcome.FIRED] * 3
+    assert [f.fence for f in reversed(fires)] == [1001, 1002, 1002]
+    assert len({f.fire_time for f in fires}) == 3
