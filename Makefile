@@ -46,11 +46,12 @@ audit: $(STAMP)
 	fi; \
 	exit $$status
 
-# In two parts: the suites that need no server (in-memory adapters, the documents, the
-# deployment files) on two processes at once; then the ones that start real servers and
-# processes (timed faults among them), one at a time. One coverage report for both.
-FAST_SUITES := tests/unit tests/contract tests/docs tests/deployment
-SERVER_SUITES := tests/integration tests/e2e tests/faults
+# In two parts: the suites that need no server (in-memory adapters, the deployment files)
+# on two processes at once; then the ones that start real servers and processes (timed
+# faults among them, and the documents' tours, which run a whole stack), one at a time. One
+# coverage report for both.
+FAST_SUITES := tests/unit tests/contract tests/deployment
+SERVER_SUITES := tests/docs tests/integration tests/e2e tests/faults
 test: lint typecheck imports audit
 	$(BIN)/pytest -n 2 --dist loadfile --cov --cov-report= $(FAST_SUITES)
 	$(BIN)/pytest --cov --cov-append --cov-report=term-missing:skip-covered --durations=25 \
