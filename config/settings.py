@@ -212,9 +212,11 @@ class Settings(BaseSettings):
     reap_interval_seconds: float = Field(5.0, gt=0, description="How often Beat runs the reaper.")
     relay_interval_seconds: float = Field(5.0, gt=0, description="How often Beat runs the relay.")
     fair_share: bool = Field(
-        True,
+        False,
         description="Share a crowded queue fairly between owners: past the fair-share "
-        "backlog, new tasks are held in the database and released round-robin by owner.",
+        "backlog, new tasks are held in the database and released round-robin by owner, "
+        "by Beat. Off by default: it makes Beat part of every crowded queue's dispatch, and "
+        "with a single user it costs throughput (ADR 28).",
     )
     fair_share_backlog: int | None = Field(
         None,

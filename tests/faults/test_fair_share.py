@@ -35,7 +35,9 @@ def stack(
             database_url=database_url, broker_url=redis_server.url, directory=tmp_path
         )
         try:
-            started.start_api(TASKHUB_MAX_ACTIVE_TASKS_PER_USER=str(2 * BACKLOG))
+            started.start_api(
+                TASKHUB_MAX_ACTIVE_TASKS_PER_USER=str(2 * BACKLOG), TASKHUB_FAIR_SHARE="true"
+            )
             started.start_beat()
             started.start_worker(concurrency=2)
             yield started

@@ -3,11 +3,14 @@ to a crowded queue waits unpublished and says why."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi.testclient import TestClient
 
 from adapters.in_memory.dispatcher import RecordingTaskDispatcher
 from adapters.in_memory.queue_backlogs import FixedQueueBacklogs
 from application.ports import QueueBacklog
+from config.settings import Settings
 from entrypoints.api_container import ApiContainer
 from tests.unit.http.conftest import Account
 from tests.unit.http.support import API, assert_invalid, create_task, read
@@ -35,13 +38,30 @@ def test_a_share_weight_out_of_range_is_refused_naming_the_field(
     assert_invalid(response, "share_weight")
 
 
-def test_a_task_for_a_crowded_queue_waits_unpublished_for_its_fair_share(
+def test_without_fair_sharing_a_task_for_a_crowded_queue_is_published_at_once(
     client: TestClient,
     container: ApiContainer,
     alice: Account,
     dispatcher: RecordingTaskDispatcher,
 ) -> None:
     threshold = container.core.settings().fair_share_threshold
+    container.core.queue_backlogs.override(
+        FixedQueueBacklogs({"default": QueueBacklog(depth=threshold + 1)})
+    )
+
+    task = create_task(client, alice)
+
+    assert [str(task_id) for task_id in dispatcher.enqueued_ids] == [task["id"]]
+
+
+def test_a_task_for_a_crowded_queue_waits_unpublished_for_its_fair_share(
+    client: TestClient,
+    container: ApiContainer,
+    alice: Account,
+    dispatcher: RecordingTaskDispatcher,
+    override_settings: Callable[..., Settings],
+) -> None:
+    threshold = override_settings(fair_share=True).fair_share_threshold
     container.core.queue_backlogs.override(
         FixedQueueBacklogs({"default": QueueBacklog(depth=threshold + 1)})
     )
