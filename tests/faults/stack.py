@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import redis
 
+from adapters.celery.dispatcher import EPOCH_KEY
 from adapters.celery.topology import create_celery_app, destination, task_name
 from tests.e2e.api_client import TERMINAL, ApiClient, Task, wait_until
 from tests.e2e.process import ManagedProcess
@@ -60,11 +62,31 @@ def fault_stack(
     try:
         try:
             stack.start_all(workers=workers, concurrency=concurrency)
+            relay_has_seen_the_broker(broker_url)
         except Exception as exc:
             raise RuntimeError(f"the stack did not start: {exc}\n{stack.log_report()}") from exc
         yield stack
     finally:
         stack.stop()
+
+
+def relay_has_seen_the_broker(broker_url: str, *, timeout: float = 30.0) -> None:
+    """Once Beat's relay has recorded the Redis broker's epoch as recovered: a task
+    submitted before that first look counts as maybe lost with a new broker, and is
+    published again (a copy the claim refuses), which a test that counts deliveries must not
+    see. RabbitMQ keeps no epoch: nothing to wait for."""
+    if not broker_url.startswith("redis"):
+        return
+    client = redis.Redis.from_url(broker_url)
+    try:
+
+        def recorded() -> bool:
+            current = str(client.info("server")["run_id"]).encode()
+            return client.get(EPOCH_KEY) == current
+
+        wait_until(recorded, timeout=timeout, what="the relay's first look at the broker")
+    finally:
+        client.close()
 
 
 def pool_children(worker: ManagedProcess) -> set[int]:
