@@ -883,6 +883,15 @@ class QueueDepths(ABC):
         """Queue name -> messages waiting. Raises DependencyUnavailableError."""
 
 
+class WorkerRoster(ABC):
+    """Which workers are online now, by the queues they consume."""
+
+    @abstractmethod
+    def consumers(self) -> dict[str, int]:
+        """Queue name -> workers consuming it that answered just now (a queue no worker
+        consumes is absent). Raises DependencyUnavailableError."""
+
+
 @dataclass(frozen=True, slots=True)
 class QueueBacklog:
     """A queue's backlog as last read: messages waiting on the broker, and tasks held back

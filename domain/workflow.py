@@ -92,6 +92,7 @@ class Graph:
         self.keys: tuple[str, ...] = tuple(node.key for node in nodes)
         self._parents = {node.key: tuple(dict.fromkeys(node.depends_on)) for node in nodes}
         self._children: dict[str, list[str]] = {node.key: [] for node in nodes}
+        self._order: list[str] | None = None
         for node in nodes:
             for parent in self._parents[node.key]:
                 self._children[parent].append(node.key)
@@ -131,7 +132,8 @@ class Graph:
         was cancelled, each with the key of that task. Derived from the statuses alone, so
         asking twice gives the same answer and a step already taken is not repeated."""
         cancel: dict[str, str] = {}
-        if on_failure is OnFailure.CANCEL_DEPENDENTS:
+        broken = any(status in _BROKEN for status in statuses.values())
+        if on_failure is OnFailure.CANCEL_DEPENDENTS and broken:
             for key in self._topological_order():
                 if statuses[key] is not TaskStatus.WAITING:
                     continue
@@ -157,6 +159,12 @@ class Graph:
         return [p for p in self._parents[key] if statuses[p] is not TaskStatus.COMPLETED]
 
     def _topological_order(self) -> list[str]:
+        # Built once per graph: a stored workflow's graph is kept and asked at every end.
+        if self._order is None:
+            self._order = self._sorted_topologically()
+        return self._order
+
+    def _sorted_topologically(self) -> list[str]:
         remaining = {key: len(parents) for key, parents in self._parents.items()}
         queue = deque(key for key in self.keys if remaining[key] == 0)
         order: list[str] = []

@@ -20,6 +20,7 @@ from adapters.celery.dispatcher import CeleryBrokerProbe, CeleryTaskDispatcher
 from adapters.celery.queue_depth import CeleryQueueDepths
 from adapters.celery.topology import TASK_NAME_PREFIX, WEBHOOK_TASK, task_name
 from adapters.celery.webhook_queue import CeleryWebhookQueue
+from adapters.celery.worker_roster import CeleryWorkerRoster
 from adapters.clock import SystemClock
 from adapters.cron.calendar import CronsimCalendar
 from adapters.http.webhook_sender import AddressGuard, HttpxWebhookSender
@@ -602,8 +603,13 @@ class CoreContainer(containers.DeclarativeContainer):
 
     # --- metrics (worker side; the API's are in entrypoints/http/metrics.py) -------------
     count_tasks_by_status = providers.Factory(CountTasksByStatus, uow=unit_of_work)
+    worker_roster = providers.Singleton(CeleryWorkerRoster, celery_app)
     describe_queues = providers.Factory(
-        DescribeQueues, uow=unit_of_work, queue_depths=queue_depths, clock=clock
+        DescribeQueues,
+        uow=unit_of_work,
+        queue_depths=queue_depths,
+        clock=clock,
+        workers=worker_roster,
     )
     describe_recent_runs = providers.Factory(DescribeRecentRuns, uow=unit_of_work, clock=clock)
     measure_waiting_tasks = providers.Factory(MeasureWaitingTasks, uow=unit_of_work, clock=clock)

@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass, field
 
 from application.errors import DependencyUnavailableError
-from application.ports import Clock, QueueDepths, QueueLoad, UnitOfWork
+from application.ports import Clock, QueueDepths, QueueLoad, UnitOfWork, WorkerRoster
 from domain.flow import HoldReason
 from domain.policy import ensure_admin
 from domain.task import Priority
@@ -21,7 +21,8 @@ class QueueReport:
     """`depth`: messages on the broker (None when it cannot be read). `unclaimed`: published
     tasks no worker has claimed, whether still on the broker or reserved by a worker's
     prefetch (acks-late: the broker's list can be empty while workers hold hundreds).
-    `total_work` = unclaimed + running: what an autoscaler should scale on."""
+    `total_work` = unclaimed + running: what an autoscaler should scale on.
+    `workers_online`: workers consuming the queue that answered just now (None: unknown)."""
 
     queue: str
     depth: int | None
@@ -30,17 +31,20 @@ class QueueReport:
     total_work: int
     oldest_pending_seconds: float | None
     held: dict[str, int] = field(default_factory=dict)
+    workers_online: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class DescribeQueues:
     """Rules: admins only (PermissionDeniedError); every queue is reported, idle ones with
     zeros, and every hold reason, zero included; a broker that cannot be read leaves `depth`
-    unknown rather than failing the report. Raises DependencyUnavailableError (database)."""
+    unknown rather than failing the report, and so do workers that cannot be asked. Raises
+    DependencyUnavailableError (database)."""
 
     uow: UnitOfWork
     queue_depths: QueueDepths
     clock: Clock
+    workers: WorkerRoster | None = None
 
     def execute(self, actor: User) -> list[QueueReport]:
         ensure_admin(actor)
@@ -51,6 +55,7 @@ class DescribeQueues:
         except DependencyUnavailableError as exc:
             logger.warning("queue depths unknown: %s", exc)
             depths = None
+        online = self._workers_online()
         now = self.clock.now()
         reports = []
         for queue in dict.fromkeys(p.queue for p in Priority):
@@ -67,6 +72,16 @@ class DescribeQueues:
                     if oldest
                     else None,
                     held={reason.value: load.held.get(reason.value, 0) for reason in HoldReason},
+                    workers_online=None if online is None else online.get(queue, 0),
                 )
             )
         return reports
+
+    def _workers_online(self) -> dict[str, int] | None:
+        if self.workers is None:
+            return None
+        try:
+            return self.workers.consumers()
+        except DependencyUnavailableError as exc:
+            logger.warning("workers online unknown: %s", exc)
+            return None

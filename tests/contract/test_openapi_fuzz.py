@@ -23,6 +23,7 @@ from adapters.in_memory.dispatcher import RecordingTaskDispatcher
 from adapters.in_memory.queue_backlogs import FixedQueueBacklogs
 from adapters.in_memory.repositories import InMemoryStore
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
+from adapters.in_memory.worker_roster import FixedWorkerRoster
 from domain.user import Email
 from entrypoints.api_container import ApiContainer
 from entrypoints.http.app import create_app
@@ -68,6 +69,7 @@ def in_memory_container(store: InMemoryStore) -> ApiContainer:
     container.core.probes.override(providers.List())
     # The queues read as idle, and never from a thread of their own beside the fuzzer's.
     container.core.queue_backlogs.override(providers.Object(FixedQueueBacklogs()))
+    container.core.worker_roster.override(providers.Object(FixedWorkerRoster()))
     return container
 
 

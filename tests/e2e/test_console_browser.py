@@ -364,6 +364,10 @@ def test_an_admin_sees_the_queues(console_stack: Stack, browser: WebDriver, tmp_
         f"{base}/api/v1/admin/queues", headers=_token(console_stack, email), trust_env=False
     ).json()["items"]
     assert queues == [queue["queue"] for queue in reported]  # as the REST API reports them
+    # The stack's worker consumes every queue, and answers when asked.
+    assert [queue["workers_online"] for queue in reported] == [1, 1, 1], reported
+    online = browser.find_elements(By.CSS_SELECTOR, '#queue-table td[data-label="Workers online"]')
+    assert [cell.text for cell in online] == ["1", "1", "1"]
     browser.save_screenshot(str(tmp_path / "console-queues.png"))
 
 

@@ -28,6 +28,10 @@ class QueueResponse(BaseModel):
         description="Age of the oldest pending task, held ones included; null when none."
     )
     held: dict[str, int] = Field(description="Pending tasks held back unpublished, per reason.")
+    workers_online: int | None = Field(
+        description="Workers consuming the queue that answered just now; null when the "
+        "workers cannot be asked."
+    )
 
     @classmethod
     def of(cls, report: QueueReport) -> QueueResponse:
@@ -39,6 +43,7 @@ class QueueResponse(BaseModel):
             total_work=report.total_work,
             oldest_pending_seconds=report.oldest_pending_seconds,
             held=report.held,
+            workers_online=report.workers_online,
         )
 
 
@@ -50,5 +55,6 @@ class QueuesResponse(BaseModel):
     "/queues", operation_id="describe_queues", responses=problem_responses(401, 403, 422, 503)
 )
 def describe_queues(admin: AdminUser, describe: DescribeQueuesUseCase) -> QueuesResponse:
-    """Every queue's load: broker depth, unclaimed, running, held back, oldest pending."""
+    """Every queue's load: broker depth, unclaimed, running, held back, oldest pending, and
+    the workers online that consume it."""
     return QueuesResponse(items=[QueueResponse.of(r) for r in describe.execute(admin)])

@@ -15,6 +15,7 @@ from adapters.in_memory.dispatcher import RecordingTaskDispatcher
 from adapters.in_memory.queue_backlogs import FixedQueueBacklogs
 from adapters.in_memory.repositories import InMemoryStore
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
+from adapters.in_memory.worker_roster import FixedWorkerRoster
 from config.settings import Settings
 from domain.user import Email
 from entrypoints.api_container import ApiContainer
@@ -78,6 +79,7 @@ def container(
     container.core.secret_cipher.override(providers.Object(InMemorySecretCipher()))
     # What a submission reads of the queues' backlogs: idle unless a test says otherwise.
     container.core.queue_backlogs.override(providers.Object(FixedQueueBacklogs()))
+    container.core.worker_roster.override(providers.Object(FixedWorkerRoster()))
     yield container
     container.reset_override()
 
