@@ -174,13 +174,15 @@ def test_a_user_signs_in_submits_watches_cancels_and_signs_out(
 
     # An invalid argument: the API's own message, beside the input, what was typed kept.
     _submit_countdown(browser, base, name="too short", seconds="-1")
-    error = browser.find_element(By.ID, "error-arg-seconds")
+    # The click returns before the answer has replaced the page: wait for it.
+    error = _waiting(browser).until(lambda b: b.find_element(By.ID, "error-arg-seconds"))
     assert "greater than or equal to 0" in error.text
     assert browser.find_element(By.ID, "input-seconds").get_attribute("aria-invalid") == "true"
     browser.save_screenshot(str(tmp_path / "console-submit-error.png"))
 
     # A valid one: its page follows the run to the end without being reloaded.
     _submit_countdown(browser, base, name="watched countdown", seconds="2")
+    _waiting(browser).until(lambda b: b.find_elements(By.ID, "task-name"), "the task's page")
     assert browser.find_element(By.ID, "task-name").text == "watched countdown"
     browser.execute_script("window.stillTheSamePage = true;")
     _wait_for_text(browser, "task-status", "completed")
