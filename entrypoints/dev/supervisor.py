@@ -179,7 +179,15 @@ def run_development_stack(settings: Settings, out: IO[str] = sys.stdout) -> int:
         data_dir / "redis", port=settings.dev_redis_port, password=password
     )
     redis_url = f"redis://:{password}@127.0.0.1:{settings.dev_redis_port}/0"
-    env = {**os.environ, "TASKHUB_BROKER_URL": redis_url, "PYTHONUNBUFFERED": "1"}
+    # The whole system runs here, Beat included, so the queues are shared fairly between
+    # users (ADR 28) unless the developer says otherwise.
+    fair = os.environ.get("TASKHUB_FAIR_SHARE", "true")
+    env = {
+        **os.environ,
+        "TASKHUB_BROKER_URL": redis_url,
+        "TASKHUB_FAIR_SHARE": fair,
+        "PYTHONUNBUFFERED": "1",
+    }
     redis = Child("redis", redis_command(executable, config=config), env)
     metrics = data_dir / "metrics"
     api = Child("api", _taskhub("api"), {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics / "api")})
