@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from pathlib import Path
 from typing import Any
 
 from pydantic import Field
@@ -79,11 +80,18 @@ def journaled_flaky(ctx: TaskContext, args: JournalArguments) -> dict[str, Any]:
 def journaled_leak(ctx: TaskContext, args: JournalArguments) -> dict[str, Any]:
     """Keeps LEAK_MB of memory in its process for good, as a leaking task would."""
     write_event(args.journal, "start", ctx)
+    before = resident_mb()
     chunk = bytearray(LEAK_MB * 1024 * 1024)
     chunk[::4096] = b"x" * len(chunk[::4096])  # touched, so it is resident
     _leaked.append(chunk)
     write_event(args.journal, "done", ctx)
-    return {"pid": os.getpid()}
+    return {"pid": os.getpid(), "rss_mb_before": before, "rss_mb_after": resident_mb()}
+
+
+def resident_mb() -> int:
+    """The process's resident memory now, in MiB (Linux: /proc/self/statm)."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") // (1024 * 1024)
 
 
 TASK_TYPES = (

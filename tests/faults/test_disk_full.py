@@ -96,6 +96,7 @@ def test_a_full_disk_makes_readiness_503_naming_the_cause_and_space_brings_it_ba
         submitted_while_full=len(answers),
         accepted_while_full=answers.count(201),
         ready_while_full=full.status_code,
+        ready_database_check=full.json()["checks"]["database"],
         ready_after=again.status_code,
     )
     assert answers[-1] == 503, answers  # the writes did fail: the test is about that

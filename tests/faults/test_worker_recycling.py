@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,22 +40,27 @@ def stack(redis_server: RedisServer, tmp_path: Path) -> Iterator[FaultStack]:
 
 def run_one_after_another(
     stack: FaultStack, journal: Journal, task_type: str, **limits: str
-) -> tuple[set[int], dict[str, int]]:
-    """RUNS tasks on a worker of one pool process with `limits`; the pool's pids, and how
-    often each task completed."""
+) -> tuple[set[int], dict[str, int], list[Any]]:
+    """RUNS tasks on a worker of one pool process with `limits`; the pool's pids, how often
+    each task completed, and the runs' results in the order they ran."""
     stack.start_worker(concurrency=1, **limits)
     with stack.client().sign_up() as client:
         ids = submit_batch(client, task_type, RUNS, journal=str(journal.path))
         tasks = settled(client, ids, timeout=120)
     assert {t["status"] for t in tasks.values()} == {"completed"}, tasks
     completions = journal.completions()
-    return {e.pid for e in journal.events()}, {task_id: completions[task_id] for task_id in ids}
+    in_order = sorted(tasks.values(), key=lambda t: t["completed_at"])
+    return (
+        {e.pid for e in journal.events()},
+        {task_id: completions[task_id] for task_id in ids},
+        [t["result"] for t in in_order],
+    )
 
 
 def test_a_pool_process_past_its_memory_limit_is_replaced_after_its_run(
     stack: FaultStack, journal: Journal, figures: RecordFigures
 ) -> None:
-    pids, completions = run_one_after_another(
+    pids, completions, results = run_one_after_another(
         stack,
         journal,
         "journaled_leak",
@@ -68,6 +74,9 @@ def test_a_pool_process_past_its_memory_limit_is_replaced_after_its_run(
         limit_mb=MEMORY_LIMIT_MB,
         pool_processes=len(pids),
         duplicates=sum(c - 1 for c in completions.values()),
+        rss_mb_first_run_before=results[0]["rss_mb_before"],
+        rss_mb_after_each_run="/".join(str(r["rss_mb_after"]) for r in results),
+        rss_mb_largest=max(r["rss_mb_after"] for r in results),
     )
     # At most two leaks per process before it is replaced: at least three processes.
     assert len(pids) >= RUNS // 2
@@ -77,7 +86,7 @@ def test_a_pool_process_past_its_memory_limit_is_replaced_after_its_run(
 def test_a_pool_process_is_replaced_after_its_quota_of_runs(
     stack: FaultStack, journal: Journal, figures: RecordFigures
 ) -> None:
-    pids, completions = run_one_after_another(
+    pids, completions, _ = run_one_after_another(
         stack,
         journal,
         "journaled_sleep",
