@@ -23,6 +23,7 @@ from application.running.outcomes import (
     Outcome,
     Retried,
     Skipped,
+    TakenBack,
     TaskRun,
 )
 from application.running.run_task import RunTask
@@ -169,6 +170,19 @@ def test_the_prometheus_observer_counts_runs_by_outcome_task_type_and_queue() ->
     assert value("taskhub_tasks_cancelled_total", **labels) == 1
     assert value("taskhub_task_run_seconds_count", task_type="countdown") == 5
     assert value("taskhub_task_run_seconds_bucket", task_type="countdown", le="0.25") == 5
+
+
+def test_a_run_taken_back_by_the_reaper_is_counted_as_taken_back_not_as_cancelled() -> None:
+    registry = CollectorRegistry()
+    observer = PrometheusRunObserver(registry)
+    run = a_run()
+
+    observer.started(run)
+    observer.finished(run, TakenBack(status="pending"), 0.2)
+
+    labels = {"task_type": "countdown", "queue": "default"}
+    assert registry.get_sample_value("taskhub_tasks_taken_back_total", labels) == 1
+    assert registry.get_sample_value("taskhub_tasks_cancelled_total", labels) is None
 
 
 def collected(collector: BacklogCollector) -> dict[str, dict[str, float]]:
