@@ -206,8 +206,9 @@ class Settings(BaseSettings):
     claim_attempts: int = Field(
         7,
         ge=1,
-        description="Tries of a worker's claim through a database outage (backoff from 0.25 s, "
-        "about 16 s for 7) before the message goes back to the broker.",
+        description="Tries of a worker's claim through a database outage (waits from 0.25 s, "
+        "doubling, at most TASKHUB_STALE_AFTER_SECONDS / 3: 12.75 s in all for 7 with the "
+        "defaults) before the message goes back to the broker.",
     )
     reap_interval_seconds: float = Field(5.0, gt=0, description="How often Beat runs the reaper.")
     relay_interval_seconds: float = Field(5.0, gt=0, description="How often Beat runs the relay.")

@@ -43,9 +43,9 @@ UPSTREAM_TOO_LARGE = "UpstreamTooLarge"
 @dataclass(frozen=True)
 class RunTuning:
     progress_interval: float = 0.5
-    # The claim is tried this often (about 16 s with the backoff below); then the delivery
-    # gives up (DependencyUnavailableError) and its message goes back to the broker, so an
-    # outage never strands an unclaimed task.
+    # The claim is tried this often (12.75 s of waits with the settings' defaults, whose
+    # stale_after caps a wait at 5 s); then the delivery gives up (DependencyUnavailableError)
+    # and its message goes back to the broker, so an outage never strands an unclaimed task.
     claim_attempts: int = 7
     write_backoff: float = 0.25
     # The outcome is retried until it is stored or refused, however long the outage: it is

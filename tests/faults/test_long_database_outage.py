@@ -27,7 +27,7 @@ from tests.faults.postgres_cluster import PostgresCluster, unavailable_reason
 from tests.faults.stack import FaultStack, fault_stack, settled, sqlite_fault_stack, submit_batch
 from tests.support.redis_server import RedisServer
 
-OUTAGE_SECONDS = 40.0  # longer than the claim's budget (16 s) and the old outcome budget
+OUTAGE_SECONDS = 40.0  # longer than the claim's budget (12.75 s) and the old outcome one (15.75 s)
 # The write lock that ran two tasks twice before: longer than the reaper's stale_after many
 # times over, while its reads go on.
 WRITE_LOCK_SECONDS = 75.0

@@ -3,9 +3,11 @@ cancellation checks ride it out, and RunTask writes the result once the database
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Self
 
 import pytest
+from dependency_injector import providers
 
 from adapters.in_memory.clock import FixedClock
 from adapters.in_memory.repositories import InMemoryStore
@@ -19,8 +21,10 @@ from application.running.outcomes import Completed
 from application.running.report_progress import ReportProgress
 from application.running.run_task import RunTask, RunTuning
 from application.running.start_task import StartTask
+from config.settings import Settings
 from domain.task import Task, TaskStatus
 from domain.user import User
+from entrypoints.container import CoreContainer
 from tests.factories import make_task
 from tests.unit.worker.runs import run_task_on
 
@@ -191,3 +195,31 @@ def test_a_claim_the_database_never_answers_raises_and_runs_nothing(
     assert ran == []
     uow.start(tries=0)
     assert stored(store, task).status is TaskStatus.PENDING
+
+
+def test_with_the_default_settings_a_claim_waits_12_75_s_in_all_before_it_gives_up(
+    store: InMemoryStore, clock: FixedClock, alice: User
+) -> None:
+    """The budget docs/architecture.md states: TASKHUB_CLAIM_ATTEMPTS (7) tries, 0.25 s
+    apart and doubling, at most TASKHUB_STALE_AFTER_SECONDS / 3 (5 s)."""
+    defaults = {
+        name: Settings.model_fields[name].default
+        for name in ("claim_attempts", "stale_after_seconds")
+    }
+    container = CoreContainer()
+    container.settings.override(providers.Object(Settings(environment="development", **defaults)))
+    uow = OutageForTries(store)
+    registry = TaskTypeRegistry([TaskType("steps", lambda ctx, args: {}, Steps, description="s")])
+    waits: list[float] = []
+    runner = replace(
+        run_task_on(uow, clock, registry, tuning=container.run_tuning()), sleep=waits.append
+    )
+    task = saved(store, make_task(user=alice, task_type="steps"))
+    uow.start(tries=1000)
+
+    with pytest.raises(DependencyUnavailableError):
+        runner.execute(task.id)
+
+    assert uow.refused == 7
+    assert waits == [0.25, 0.5, 1.0, 2.0, 4.0, 5.0]
+    assert sum(waits) == 12.75
