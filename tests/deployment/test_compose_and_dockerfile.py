@@ -35,6 +35,7 @@ NO_PROBE = {"otel-collector"}
 REQUIRED_ENV = {
     "TASKHUB_SECRET_KEY": "s" * 48,
     "TASKHUB_ENCRYPTION_KEYS": "k" * 43 + "=",
+    "METRICS_TOKEN": "m" * 43,
     "POSTGRES_PASSWORD": "postgres-password",
     "REDIS_PASSWORD": "redis-password",
     "FLOWER_BASIC_AUTH": "ops:flower-password",
@@ -90,6 +91,23 @@ def compose_command() -> list[str] | None:
             return [docker, "compose"]
     binary = shutil.which("docker-compose")
     return [binary] if binary else None
+
+
+def test_the_config_check_sets_every_variable_the_file_requires() -> None:
+    # `${VAR:?...}` stops `docker compose config` when VAR is unset: one left out of
+    # REQUIRED_ENV fails the check below wherever Compose is installed.
+    required = set(re.findall(r"\$\{(\w+):\?", (DOCKER / "compose.yaml").read_text()))
+
+    assert set(REQUIRED_ENV) == required
+
+
+def test_the_readmes_env_file_sets_every_variable_the_file_requires() -> None:
+    readme = (DOCKER.parent / "README.md").read_text().split("## Docker", 1)[1]
+    env_file = re.search(r"cat > \.env <<EOF\n(.*?)\nEOF", readme, flags=re.DOTALL)
+    required = set(re.findall(r"\$\{(\w+):\?", (DOCKER / "compose.yaml").read_text()))
+
+    assert env_file is not None
+    assert {line.split("=", 1)[0] for line in env_file[1].splitlines()} == required
 
 
 def test_docker_compose_config_accepts_the_file_when_compose_is_installed() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from pathlib import Path
 
@@ -220,3 +221,14 @@ def test_the_guide_says_what_make_test_leaves_unchecked_in_a_task_module() -> No
 
     assert "What `make test` does not check in your module" in guide
     assert "examples/word_count.py" in mypy_files  # the example is type-checked, as advised
+
+
+def test_the_guide_names_exactly_what_mypy_type_checks() -> None:
+    # A module missing from this list is not type-checked: the guide must not say otherwise.
+    mypy_files = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]["files"]
+    guide = " ".join(GUIDE.read_text().split())
+    listed = re.search(r"`\[tool\.mypy\] files` of `pyproject\.toml` \(([^)]*)\)", guide)
+
+    assert listed is not None
+    named = {span.rstrip("/") for span in re.findall(r"`([^`]+)`", listed[1])}
+    assert named == {path.rstrip("/") for path in mypy_files}

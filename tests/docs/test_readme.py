@@ -68,6 +68,7 @@ def test_the_faster_make_targets_the_readme_offers_exist() -> None:
     assert {"unit", "lint"} <= set(offered)
     assert set(offered) <= defined
     assert "`make test` is what CI runs" in readme
+    assert re.search(r"so it takes about \d+ minutes", readme)  # how long, not just "long"
 
 
 def workflow_tour() -> str:

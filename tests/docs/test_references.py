@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import inspect
 import re
 from pathlib import Path
@@ -200,15 +201,60 @@ def test_the_adapter_guide_quotes_the_real_contract_tests_and_test_wiring() -> N
     }
 
 
-def test_the_adapter_guide_lists_exactly_the_persistence_contract_files() -> None:
-    guide = (ROOT / "docs" / "adding-an-adapter.md").read_text(encoding="utf-8")
-    listed = set(re.findall(r"^\| `(test_\w+\.py)` \|", guide, flags=re.MULTILINE))
-    persistence = ROOT / "tests" / "integration" / "persistence"
-    contracts = {
-        path.name
-        for path in persistence.glob("test_*.py")
-        if "new_uow: NewUnitOfWork" in path.read_text(encoding="utf-8")
-        and "new_sql_uow" not in path.read_text(encoding="utf-8")
+ADAPTER_GUIDE = ROOT / "docs" / "adding-an-adapter.md"
+PERSISTENCE_TESTS = ROOT / "tests" / "integration" / "persistence"
+
+
+def ports_without_an_in_memory_twin() -> set[str]:
+    return {
+        row[0].split("`")[1] for row in ports_table_rows() if "adapters/in_memory/" not in row[2]
     }
 
-    assert listed == contracts
+
+def test_the_adapter_guide_names_the_ports_without_a_twin_as_the_ports_table_does() -> None:
+    introduction = ADAPTER_GUIDE.read_text(encoding="utf-8").split("The worked example")[0]
+    ports_named = {name for name in re.findall(r"`(\w+)`", introduction) if hasattr(ports, name)}
+
+    assert ports_named == ports_without_an_in_memory_twin()
+
+
+def fixture_names(tree: ast.Module) -> dict[str, set[str]]:
+    """Each fixture a module defines, with the names of the fixtures it takes."""
+    return {
+        node.name: {arg.arg for arg in node.args.args}
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+        and any("fixture" in ast.unparse(decorator) for decorator in node.decorator_list)
+    }
+
+
+def split_by_store(path: Path) -> tuple[set[str], set[str]]:
+    """The tests of a file that run on `new_uow` (every store, the in-memory one included),
+    directly or through a fixture that takes it, and the file's other tests."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    fixtures = fixture_names(ast.parse((path.parent / "conftest.py").read_text(encoding="utf-8")))
+    fixtures |= fixture_names(tree)
+    on_new_uow = {"new_uow"}
+    while grown := {n for n, args in fixtures.items() if args & on_new_uow} - on_new_uow:
+        on_new_uow |= grown
+    tests = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")]
+    every_store = {t.name for t in tests if {a.arg for a in t.args.args} & on_new_uow}
+    return every_store, {t.name for t in tests} - every_store
+
+
+def test_the_adapter_guide_lists_exactly_the_persistence_contract_files() -> None:
+    guide = ADAPTER_GUIDE.read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\| `(test_\w+\.py)` \|", guide, flags=re.MULTILINE))
+    split = {path.name: split_by_store(path) for path in PERSISTENCE_TESTS.glob("test_*.py")}
+
+    assert listed == {name for name, (every_store, _) in split.items() if every_store}
+
+
+def test_the_adapter_guide_names_the_persistence_tests_a_new_store_does_not_run() -> None:
+    guide = ADAPTER_GUIDE.read_text(encoding="utf-8")
+    persistence = guide.split("**Persistence works the same way**")[1].split("- **Test only")[0]
+    after_the_table = persistence.rsplit("|\n", 1)[1]
+    split = {path.name: split_by_store(path) for path in PERSISTENCE_TESTS.glob("test_*.py")}
+
+    named = set(re.findall(r"`(test_\w+\.py)`", after_the_table))
+    assert named == {name for name, (_, sql_only) in split.items() if sql_only}
