@@ -233,7 +233,12 @@ class TaskRepository(ABC):
     @abstractmethod
     def workflow_statuses(self, workflow_id: WorkflowId) -> dict[str, TaskStatus]:
         """Key -> status of each task of the workflow, read without loading the tasks: what
-        deciding the workflow's next steps needs at every task's end."""
+        settling a workflow whose last task ended needs."""
+
+    @abstractmethod
+    def workflow_has_unfinished_tasks(self, workflow_id: WorkflowId) -> bool:
+        """Whether any task of the workflow is not terminal yet. Asked at every task's end,
+        so it must not read the workflow's other tasks (an indexed probe)."""
 
     @abstractmethod
     def workflow_nodes(self, workflow_id: WorkflowId) -> list[Node]:

@@ -357,6 +357,9 @@ class InMemoryTaskRepository(TaskRepository):
             if t.workflow_id == workflow_id
         }
 
+    def workflow_has_unfinished_tasks(self, workflow_id: WorkflowId) -> bool:
+        return any(t.workflow_id == workflow_id and not t.is_terminal for t in self._table.rows())
+
     def workflow_nodes(self, workflow_id: WorkflowId) -> list[Node]:
         return [
             Node(t.workflow_key or str(t.id), tuple(t.depends_on))

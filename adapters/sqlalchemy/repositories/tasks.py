@@ -17,6 +17,7 @@ from sqlalchemy import (
     false,
     func,
     insert,
+    literal,
     select,
     true,
     update,
@@ -43,6 +44,14 @@ _COLUMNS = _TASKS.c
 _KEY_LOCK_SEED = 0x7461736B
 # Built once: a run reads its task twice, and building the statement cost more than
 # SQLite's running it.
+_UNFINISHED_IN_WORKFLOW = (
+    select(literal(1))
+    .where(
+        _COLUMNS.workflow_id == bindparam("workflow_id"),
+        _COLUMNS.status.in_([s.value for s in TaskStatus if not s.is_terminal]),
+    )
+    .limit(1)
+)
 _BY_ID = select(_TASKS).where(_COLUMNS.id == bindparam("task_id"))
 
 
@@ -431,6 +440,12 @@ class SqlAlchemyTaskRepository(TaskRepository):
             _COLUMNS.workflow_id == workflow_id
         )
         return {key: TaskStatus(status) for key, status in self._session.execute(statement)}
+
+    def workflow_has_unfinished_tasks(self, workflow_id: WorkflowId) -> bool:
+        return (
+            self._session.execute(_UNFINISHED_IN_WORKFLOW, {"workflow_id": workflow_id}).first()
+            is not None
+        )
 
     def workflow_nodes(self, workflow_id: WorkflowId) -> list[Node]:
         statement = (
