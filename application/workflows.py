@@ -7,9 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from application.ports import UnitOfWork
+from application.ports import UnitOfWork, Upstream
 from application.task_events import record_workflow_event
 from domain.policy import Action, ensure_may_act_on
 from domain.task import Task, TaskError, TaskId, TaskStatus
@@ -65,20 +64,20 @@ def advance_workflow(uow: UnitOfWork, task: Task, *, at: datetime) -> list[Task]
     each and released by exactly one of them."""
     if task.workflow_id is None or not task.is_terminal:
         return []  # back to pending for a retry: nothing below it changes yet
-    uow.workflows.lock(task.workflow_id)
-    workflow = uow.workflows.get(task.workflow_id)
+    workflow = uow.workflows.lock(task.workflow_id)
     if workflow.status is WorkflowStatus.CANCELLED:
         return []  # its cancel ends every task itself
     key = task.workflow_key or str(task.id)
     steps = _graph(uow, workflow.id).after_end(key, task.status, workflow.on_failure)
-    released = []
+    released: list[Task] = []
+    still_waiting = 0
     if steps.met:
-        for below in uow.tasks.of_workflow(workflow.id, keys=steps.met):
-            if below.status is not TaskStatus.WAITING:
-                continue  # cancelled below another task's failure
-            if below.dependencies_met():
-                released.append(below)
+        waited, ready = uow.tasks.meet_dependency(workflow.id, steps.met)
+        for below in ready:
+            below.release()
             uow.tasks.update(below)
+            released.append(below)
+        still_waiting = waited - len(ready)
     if steps.cancel:
         what = "failed" if task.status is TaskStatus.FAILED else "was cancelled"
         error = TaskError(UPSTREAM_FAILED, f"task {key!r} {what}")
@@ -86,7 +85,10 @@ def advance_workflow(uow: UnitOfWork, task: Task, *, at: datetime) -> list[Task]
             if below.status is TaskStatus.WAITING:
                 below.cancel(at=at, error=error)
                 uow.tasks.update(below)
-    _settle(uow, workflow, at=at)
+    if not released and not still_waiting:
+        # A task below that was released or still waits keeps the workflow running; else
+        # its last task may have just ended.
+        _settle(uow, workflow, at=at)
     return released
 
 
@@ -128,29 +130,11 @@ def waiting_for(uow: UnitOfWork, task: Task) -> list[str]:
     return [key for key in task.depends_on if statuses.get(key) is not TaskStatus.COMPLETED]
 
 
-@dataclass(frozen=True, slots=True)
-class Upstream:
-    """What a task reads of one task it depends on: how it ended, and its result or error."""
-
-    status: str
-    result: Any = None
-    error: str | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        return {"status": self.status, "result": self.result, "error": self.error}
-
-
 def upstream_of(uow: UnitOfWork, task: Task) -> dict[str, Upstream]:
     """Key -> how each task `task` depends on ended, for the task's function (`ctx.upstream`)."""
     if not task.depends_on or task.workflow_id is None:
         return {}
-    return {
-        t.workflow_key: Upstream(
-            status=t.status.value, result=t.result, error=str(t.error) if t.error else None
-        )
-        for t in uow.tasks.of_workflow(task.workflow_id, keys=set(task.depends_on))
-        if t.workflow_key is not None
-    }
+    return uow.tasks.upstream_of(task.workflow_id, keys=task.depends_on)
 
 
 @dataclass(frozen=True, slots=True)

@@ -384,12 +384,21 @@ class Task:
             )
         self.unmet_dependencies -= count
         if self.unmet_dependencies == 0:
-            # Pending and undispatched: published like any new task (the relay's, if the
-            # publish fails).
-            self._move_to(TaskStatus.PENDING)
-            self.dispatched = False
+            self.release()
             return True
         return False
+
+    def release(self) -> None:
+        """Nothing it waits for is unmet any more (counted down here, or by its repository
+        as its dependencies end): it becomes pending, undispatched, and is published like
+        any new task (the relay's, if the publish fails)."""
+        if self.unmet_dependencies:
+            raise ConflictError(
+                f"a task still waiting for {self.unmet_dependencies} tasks cannot be released",
+                task_id=str(self.id),
+            )
+        self._move_to(TaskStatus.PENDING)
+        self.dispatched = False
 
     # --- worker-side transitions ---------------------------------------------------------
 
