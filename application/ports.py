@@ -44,6 +44,18 @@ class Cursor:
 
 
 @dataclass(frozen=True, slots=True)
+class Upstream:
+    """What a task reads of one task it depends on: how it ended, and its result or error."""
+
+    status: str
+    result: Any = None
+    error: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"status": self.status, "result": self.result, "error": self.error}
+
+
+@dataclass(frozen=True, slots=True)
 class TaskQuery:
     owner_id: UserId | None = None  # None: every owner (admins only)
     status: TaskStatus | None = None
@@ -233,7 +245,26 @@ class TaskRepository(ABC):
     @abstractmethod
     def workflow_statuses(self, workflow_id: WorkflowId) -> dict[str, TaskStatus]:
         """Key -> status of each task of the workflow, read without loading the tasks: what
-        deciding the workflow's next steps needs at every task's end."""
+        settling a workflow whose last task ended needs."""
+
+    @abstractmethod
+    def upstream_of(self, workflow_id: WorkflowId, *, keys: Collection[str]) -> dict[str, Upstream]:
+        """Key -> how each task of `keys` in the workflow ended, read without loading the
+        tasks: what a claim hands a workflow task's function."""
+
+    @abstractmethod
+    def meet_dependency(
+        self, workflow_id: WorkflowId, keys: Collection[str]
+    ) -> tuple[int, list[Task]]:
+        """One more dependency met for each waiting task of the workflow among `keys`
+        (their `unmet_dependencies` counted down by one statement, not read first).
+        Returns how many of them were waiting, and those for which it was the last, loaded
+        with none left unmet, for the caller to release."""
+
+    @abstractmethod
+    def workflow_has_unfinished_tasks(self, workflow_id: WorkflowId) -> bool:
+        """Whether any task of the workflow is not terminal yet. Asked at every task's end,
+        so it must not read the workflow's other tasks (an indexed probe)."""
 
     @abstractmethod
     def workflow_nodes(self, workflow_id: WorkflowId) -> list[Node]:
@@ -302,11 +333,12 @@ class WorkflowRepository(ABC):
         """Raises NotFoundError."""
 
     @abstractmethod
-    def lock(self, workflow_id: WorkflowId) -> None:
+    def lock(self, workflow_id: WorkflowId) -> Workflow:
         """Hold the workflow until the transaction ends, as `UserRepository.lock` holds a
         user: what decides the next steps of its tasks (releases, cancels) happens one
         transaction at a time per workflow, each seeing what the one before committed.
-        Holding it again in the same transaction costs nothing. Raises NotFoundError."""
+        Returns it as it stands, read by the statement that holds it; holding it again in
+        the same transaction reads nothing. Raises NotFoundError."""
 
     @abstractmethod
     def update(self, workflow: Workflow) -> None:

@@ -7,14 +7,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from application.ports import UnitOfWork
+from application.ports import UnitOfWork, Upstream
 from application.task_events import record_workflow_event
 from domain.policy import Action, ensure_may_act_on
 from domain.task import Task, TaskError, TaskId, TaskStatus
 from domain.user import User
-from domain.workflow import Graph, Node, Steps, Workflow, WorkflowId, WorkflowStatus
+from domain.workflow import Graph, Node, Workflow, WorkflowId, WorkflowStatus
 
 UPSTREAM_FAILED = "UpstreamFailed"
 
@@ -54,41 +53,42 @@ def holding_its_workflow(uow: UnitOfWork, task: Task) -> Task:
 
 
 def advance_workflow(uow: UnitOfWork, task: Task, *, at: datetime) -> list[Task]:
-    """After `task` left its run: release the waiting tasks whose dependencies are now met,
-    cancel those below a failure (under cancel_dependents), and settle the workflow's
-    status, all in the caller's transaction. Returns the tasks released, which the caller
-    publishes after the commit (else the relay does).
+    """After `task` left its run: count it met for each of its dependents, releasing those
+    it was the last for, or under `cancel_dependents` cancel what waits below its failure;
+    then settle the workflow's status, all in the caller's transaction. Returns the tasks
+    released, which the caller publishes after the commit (else the relay does).
 
-    The workflow is held first, so two tasks ending at once on two workers are decided one
-    after the other, the second seeing the first's outcome: a common dependent is released
-    by exactly one of them."""
-    if task.workflow_id is None:
-        return []
-    uow.workflows.lock(task.workflow_id)
-    workflow = uow.workflows.get(task.workflow_id)
+    Reads only the task's dependents, never the whole workflow: a workflow's end costs the
+    same per task however wide it is. The workflow is held first, so two tasks ending at
+    once on two workers are decided one after the other: a common dependent is counted by
+    each and released by exactly one of them."""
+    if task.workflow_id is None or not task.is_terminal:
+        return []  # back to pending for a retry: nothing below it changes yet
+    workflow = uow.workflows.lock(task.workflow_id)
     if workflow.status is WorkflowStatus.CANCELLED:
         return []  # its cancel ends every task itself
-    # Only each task's status is read here; a task is loaded whole only to change it.
-    statuses = uow.tasks.workflow_statuses(workflow.id)
-    steps = _graph(uow, workflow.id).next_steps(statuses, workflow.on_failure)
-    keys = _keys(steps)
-    changing = (
-        {t.workflow_key: t for t in uow.tasks.of_workflow(workflow.id, keys=keys)} if keys else {}
-    )
-    for key, upstream in steps.cancel.items():
-        below = changing[key]
-        what = "failed" if statuses[upstream] is TaskStatus.FAILED else "was cancelled"
-        below.cancel(at=at, error=TaskError(UPSTREAM_FAILED, f"task {upstream!r} {what}"))
-        uow.tasks.update(below)
-        statuses[key] = below.status
-    released = []
-    for key in steps.release:
-        below = changing[key]
-        below.release()
-        uow.tasks.update(below)
-        statuses[key] = below.status
-        released.append(below)
-    _settle(uow, workflow, statuses.values(), at=at)
+    key = task.workflow_key or str(task.id)
+    steps = _graph(uow, workflow.id).after_end(key, task.status, workflow.on_failure)
+    released: list[Task] = []
+    still_waiting = 0
+    if steps.met:
+        waited, ready = uow.tasks.meet_dependency(workflow.id, steps.met)
+        for below in ready:
+            below.release()
+            uow.tasks.update(below)
+            released.append(below)
+        still_waiting = waited - len(ready)
+    if steps.cancel:
+        what = "failed" if task.status is TaskStatus.FAILED else "was cancelled"
+        error = TaskError(UPSTREAM_FAILED, f"task {key!r} {what}")
+        for below in uow.tasks.of_workflow(workflow.id, keys=steps.cancel):
+            if below.status is TaskStatus.WAITING:
+                below.cancel(at=at, error=error)
+                uow.tasks.update(below)
+    if not released and not still_waiting:
+        # A task below that was released or still waits keeps the workflow running; else
+        # its last task may have just ended.
+        _settle(uow, workflow, at=at)
     return released
 
 
@@ -108,13 +108,13 @@ def _graph(uow: UnitOfWork, workflow_id: WorkflowId) -> Graph:
     return graph
 
 
-def _keys(steps: Steps) -> set[str]:
-    return set(steps.release) | set(steps.cancel)
-
-
-def _settle(uow: UnitOfWork, workflow: Workflow, statuses: Any, *, at: datetime) -> None:
+def _settle(uow: UnitOfWork, workflow: Workflow, *, at: datetime) -> None:
+    """The workflow's status once its last task has ended: while any is unfinished it stays
+    running, which one indexed probe tells without reading the others."""
+    if uow.tasks.workflow_has_unfinished_tasks(workflow.id):
+        return
     before = (workflow.status, workflow.completed_at)
-    workflow.settle(statuses, at=at)
+    workflow.settle(uow.tasks.workflow_statuses(workflow.id).values(), at=at)
     if (workflow.status, workflow.completed_at) != before:
         uow.workflows.update(workflow)
         if workflow.status.is_terminal and workflow.status is not before[0]:
@@ -130,29 +130,11 @@ def waiting_for(uow: UnitOfWork, task: Task) -> list[str]:
     return [key for key in task.depends_on if statuses.get(key) is not TaskStatus.COMPLETED]
 
 
-@dataclass(frozen=True, slots=True)
-class Upstream:
-    """What a task reads of one task it depends on: how it ended, and its result or error."""
-
-    status: str
-    result: Any = None
-    error: str | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        return {"status": self.status, "result": self.result, "error": self.error}
-
-
 def upstream_of(uow: UnitOfWork, task: Task) -> dict[str, Upstream]:
     """Key -> how each task `task` depends on ended, for the task's function (`ctx.upstream`)."""
     if not task.depends_on or task.workflow_id is None:
         return {}
-    return {
-        t.workflow_key: Upstream(
-            status=t.status.value, result=t.result, error=str(t.error) if t.error else None
-        )
-        for t in uow.tasks.of_workflow(task.workflow_id, keys=set(task.depends_on))
-        if t.workflow_key is not None
-    }
+    return uow.tasks.upstream_of(task.workflow_id, keys=task.depends_on)
 
 
 @dataclass(frozen=True, slots=True)

@@ -185,6 +185,10 @@ class Task:
     workflow_id: WorkflowId | None = None
     workflow_key: str | None = None
     depends_on: list[str] = field(default_factory=list)
+    # How many of `depends_on` a waiting task still waits for: counted down as each one
+    # ends the way the workflow asks (`dependency_met`), so a task's end looks only at its
+    # own dependents, never at the whole workflow.
+    unmet_dependencies: int = 0
     # The trace the submission started, when tracing is on: a bug report leads to it.
     trace_id: str | None = None
     # The task this one re-runs (POST /tasks/{id}/retry); the original is left as it was.
@@ -244,6 +248,7 @@ class Task:
             workflow_id=workflow_id,
             workflow_key=workflow_key,
             depends_on=list(depends_on or []),
+            unmet_dependencies=len(depends_on or []),
             trace_id=trace_id,
             retry_of=retry_of,
         )
@@ -367,9 +372,31 @@ class Task:
 
     # --- a workflow's release ------------------------------------------------------------
 
+    def dependencies_met(self, count: int = 1) -> bool:
+        """`count` more of the tasks this one waits for ended as its workflow asks
+        (completed; under `continue`, ended however). Once none is left it is released:
+        returns whether it was."""
+        if self.status is not TaskStatus.WAITING or not 0 < count <= self.unmet_dependencies:
+            raise ConflictError(
+                f"a {self.status.value} task waiting for {self.unmet_dependencies} tasks "
+                f"cannot count {count} of them met",
+                task_id=str(self.id),
+            )
+        self.unmet_dependencies -= count
+        if self.unmet_dependencies == 0:
+            self.release()
+            return True
+        return False
+
     def release(self) -> None:
-        """Every task this one waited for has completed: it becomes pending, undispatched,
-        and is published like any new task (the relay's, if the publish fails)."""
+        """Nothing it waits for is unmet any more (counted down here, or by its repository
+        as its dependencies end): it becomes pending, undispatched, and is published like
+        any new task (the relay's, if the publish fails)."""
+        if self.unmet_dependencies:
+            raise ConflictError(
+                f"a task still waiting for {self.unmet_dependencies} tasks cannot be released",
+                task_id=str(self.id),
+            )
         self._move_to(TaskStatus.PENDING)
         self.dispatched = False
 

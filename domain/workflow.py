@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 import re
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NewType
@@ -22,7 +22,6 @@ WorkflowId = NewType("WorkflowId", UUID)
 DEFAULT_MAX_WORKFLOW_TASKS = 1000
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 _UNFINISHED = frozenset({TaskStatus.WAITING, TaskStatus.PENDING, TaskStatus.RUNNING})
-_BROKEN = frozenset({TaskStatus.FAILED, TaskStatus.CANCELLED})
 
 
 class OnFailure(enum.StrEnum):
@@ -125,38 +124,18 @@ class Graph:
             levels[depth[key]].append(key)
         return levels
 
-    def next_steps(self, statuses: Mapping[str, TaskStatus], on_failure: OnFailure) -> Steps:
-        """What follows from the tasks' current statuses: the waiting tasks to release (every
-        parent completed; under `continue`, every parent finished however), and under
-        `cancel_dependents` the waiting tasks to cancel because a task above them failed or
-        was cancelled, each with the key of that task. Derived from the statuses alone, so
-        asking twice gives the same answer and a step already taken is not repeated."""
-        cancel: dict[str, str] = {}
-        broken = any(status in _BROKEN for status in statuses.values())
-        if on_failure is OnFailure.CANCEL_DEPENDENTS and broken:
-            for key in self._topological_order():
-                if statuses[key] is not TaskStatus.WAITING:
-                    continue
-                for parent in self._parents[key]:
-                    if statuses[parent] in _BROKEN or parent in cancel:
-                        cancel[key] = cancel.get(parent, parent)
-                        break
-        released = []
-        for key in self.keys:
-            if statuses[key] is not TaskStatus.WAITING or key in cancel:
-                continue
-            parents = [statuses[p] for p in self._parents[key]]
-            if on_failure is OnFailure.CONTINUE:
-                ready = all(s.is_terminal for s in parents)
-            else:
-                ready = all(s is TaskStatus.COMPLETED for s in parents)
-            if ready:
-                released.append(key)
-        return Steps(release=tuple(released), cancel=cancel)
+    def after_end(self, key: str, status: TaskStatus, on_failure: OnFailure) -> Steps:
+        """What the end of `key`'s task (in `status`, a terminal one) does to the tasks below
+        it. Under `cancel_dependents` a failed or cancelled task cancels every task below it
+        that still waits (they can never run). Otherwise each of its direct dependents has one
+        more dependency met; one is released when its last is (`Task.dependencies_met`).
 
-    def waiting_for(self, key: str, statuses: Mapping[str, TaskStatus]) -> list[str]:
-        """The parents of `key` not yet completed."""
-        return [p for p in self._parents[key] if statuses[p] is not TaskStatus.COMPLETED]
+        Asked once per end, in the transaction that stores it: an end is a transition of the
+        task, which happens once, so no dependency is counted twice."""
+        if status is TaskStatus.COMPLETED or on_failure is OnFailure.CONTINUE:
+            return Steps(met=self.children(key), cancel=())
+        below = self.below([key])
+        return Steps(met=(), cancel=tuple(k for k in self._topological_order() if k in below))
 
     def _topological_order(self) -> list[str]:
         # Built once per graph: a stored workflow's graph is kept and asked at every end.
@@ -204,8 +183,8 @@ class Graph:
 
 @dataclass(frozen=True, slots=True)
 class Steps:
-    release: tuple[str, ...]
-    cancel: Mapping[str, str]  # key -> the key of the failed or cancelled task above it
+    met: tuple[str, ...]  # dependents with one more dependency met
+    cancel: tuple[str, ...]  # tasks below a failure, to cancel if they still wait
 
 
 def _node_errors(nodes: Sequence[Node]) -> list[tuple[str, str]]:

@@ -23,6 +23,7 @@ from application.ports import (
     ScheduleRepository,
     TaskQuery,
     TaskRepository,
+    Upstream,
     UserRepository,
     WorkflowQuery,
     WorkflowRepository,
@@ -357,6 +358,34 @@ class InMemoryTaskRepository(TaskRepository):
             if t.workflow_id == workflow_id
         }
 
+    def upstream_of(self, workflow_id: WorkflowId, *, keys: Collection[str]) -> dict[str, Upstream]:
+        return {
+            t.workflow_key: Upstream(
+                status=t.status.value, result=t.result, error=str(t.error) if t.error else None
+            )
+            for t in self.of_workflow(workflow_id, keys=keys)
+            if t.workflow_key is not None
+        }
+
+    def meet_dependency(
+        self, workflow_id: WorkflowId, keys: Collection[str]
+    ) -> tuple[int, list[Task]]:
+        waiting = [
+            t
+            for t in self._table.rows()
+            if t.workflow_id == workflow_id
+            and t.workflow_key in keys
+            and t.status is TaskStatus.WAITING
+            and t.unmet_dependencies > 0
+        ]
+        for task in waiting:  # counted in place, as the SQL statement does
+            self._table.force(task.id, unmet_dependencies=task.unmet_dependencies - 1)
+        ready = [t.id for t in waiting if t.unmet_dependencies == 1]
+        return len(waiting), [self._table.get(task_id) for task_id in ready]
+
+    def workflow_has_unfinished_tasks(self, workflow_id: WorkflowId) -> bool:
+        return any(t.workflow_id == workflow_id and not t.is_terminal for t in self._table.rows())
+
     def workflow_nodes(self, workflow_id: WorkflowId) -> list[Node]:
         return [
             Node(t.workflow_key or str(t.id), tuple(t.depends_on))
@@ -535,9 +564,9 @@ class InMemoryWorkflowRepository(WorkflowRepository):
     def get(self, workflow_id: WorkflowId) -> Workflow:
         return self._table.get(workflow_id)
 
-    def lock(self, workflow_id: WorkflowId) -> None:
+    def lock(self, workflow_id: WorkflowId) -> Workflow:
         """Nothing to hold (one test's thread); a missing workflow is still an error."""
-        self._table.get(workflow_id)
+        return self._table.get(workflow_id)
 
     def update(self, workflow: Workflow) -> None:
         self._table.update(workflow.id, workflow)

@@ -154,6 +154,7 @@ class TaskRow(Base):
     )
     workflow_key: Mapped[str | None] = mapped_column(String(100))
     depends_on: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    unmet_dependencies: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     error_traceback: Mapped[str | None] = mapped_column(Text)
     trace_id: Mapped[str | None] = mapped_column(String(32))
     retry_of: Mapped[UUID | None] = mapped_column(Uuid)
@@ -410,8 +411,9 @@ Index(
     ScheduleRow.id.desc(),
 )
 Index("ix_schedules_created_at_id", ScheduleRow.created_at, ScheduleRow.id)
-# A workflow's tasks, read whenever one of them ends.
-Index("ix_tasks_workflow_id", TaskRow.workflow_id)
+# A workflow's tasks, read whenever one of them ends; with the status, whether any is
+# unfinished is one probe.
+Index("ix_tasks_workflow_id_status", TaskRow.workflow_id, TaskRow.status)
 # A user's workflows newest first, optionally in one status; admins list every workflow.
 Index(
     "ix_workflows_user_id_status_created_at_id",

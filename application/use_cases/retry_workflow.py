@@ -68,8 +68,8 @@ class RetryWorkflow:
                     workflow_key=old.workflow_key,
                     depends_on=old.depends_on,
                 )
-                if task.status is TaskStatus.WAITING and set(task.depends_on) <= kept:
-                    task.release()
+                if met := sum(1 for key in task.depends_on if key in kept):
+                    task.dependencies_met(met)
                 fresh.append(task)
             self.uow.tasks.add_many(fresh)
             self.uow.workflows.update(workflow)

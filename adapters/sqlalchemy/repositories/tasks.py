@@ -17,6 +17,7 @@ from sqlalchemy import (
     false,
     func,
     insert,
+    literal,
     select,
     true,
     update,
@@ -29,7 +30,7 @@ from adapters.sqlalchemy.errors import unique_violations_as_already_exists
 from adapters.sqlalchemy.keyset import newest_first
 from adapters.sqlalchemy.mapping import task_from_row, task_values
 from adapters.sqlalchemy.tables import TaskRow
-from application.ports import HeldGroup, QueueLoad, TaskQuery, TaskRepository
+from application.ports import HeldGroup, QueueLoad, TaskQuery, TaskRepository, Upstream
 from domain.errors import NotFoundError
 from domain.flow import HoldReason
 from domain.schedule import ScheduleId
@@ -43,6 +44,35 @@ _COLUMNS = _TASKS.c
 _KEY_LOCK_SEED = 0x7461736B
 # Built once: a run reads its task twice, and building the statement cost more than
 # SQLite's running it.
+_UPSTREAM = select(
+    _COLUMNS.workflow_key,
+    _COLUMNS.status,
+    _COLUMNS.result,
+    _COLUMNS.error_type,
+    _COLUMNS.error_message,
+).where(
+    _COLUMNS.workflow_id == bindparam("of_workflow"),
+    _COLUMNS.workflow_key.in_(bindparam("keys", expanding=True)),
+)
+_MEET_DEPENDENCY = (
+    update(_TASKS)
+    .where(
+        _COLUMNS.workflow_id == bindparam("of_workflow"),
+        _COLUMNS.workflow_key.in_(bindparam("keys", expanding=True)),
+        _COLUMNS.status == TaskStatus.WAITING.value,
+        _COLUMNS.unmet_dependencies > 0,
+    )
+    .values(unmet_dependencies=_COLUMNS.unmet_dependencies - 1)
+    .returning(_COLUMNS.id, _COLUMNS.unmet_dependencies)
+)
+_UNFINISHED_IN_WORKFLOW = (
+    select(literal(1))
+    .where(
+        _COLUMNS.workflow_id == bindparam("workflow_id"),
+        _COLUMNS.status.in_([s.value for s in TaskStatus if not s.is_terminal]),
+    )
+    .limit(1)
+)
 _BY_ID = select(_TASKS).where(_COLUMNS.id == bindparam("task_id"))
 
 
@@ -431,6 +461,37 @@ class SqlAlchemyTaskRepository(TaskRepository):
             _COLUMNS.workflow_id == workflow_id
         )
         return {key: TaskStatus(status) for key, status in self._session.execute(statement)}
+
+    def upstream_of(self, workflow_id: WorkflowId, *, keys: Collection[str]) -> dict[str, Upstream]:
+        rows = self._session.execute(
+            _UPSTREAM, {"of_workflow": workflow_id, "keys": list(set(keys))}
+        )
+        return {
+            row.workflow_key: Upstream(
+                status=row.status,
+                result=row.result,
+                error=f"{row.error_type}: {row.error_message or ''}" if row.error_type else None,
+            )
+            for row in rows
+        }
+
+    def meet_dependency(
+        self, workflow_id: WorkflowId, keys: Collection[str]
+    ) -> tuple[int, list[Task]]:
+        counted = self._session.execute(
+            _MEET_DEPENDENCY, {"of_workflow": workflow_id, "keys": list(keys)}
+        ).all()
+        ready = [task_id for task_id, unmet in counted if unmet == 0]
+        if not ready:
+            return len(counted), []
+        loading = select(_TASKS).where(_COLUMNS.id.in_(ready))
+        return len(counted), [self._remember(row) for row in self._session.execute(loading)]
+
+    def workflow_has_unfinished_tasks(self, workflow_id: WorkflowId) -> bool:
+        return (
+            self._session.execute(_UNFINISHED_IN_WORKFLOW, {"workflow_id": workflow_id}).first()
+            is not None
+        )
 
     def workflow_nodes(self, workflow_id: WorkflowId) -> list[Node]:
         statement = (

@@ -3,9 +3,10 @@ workflow's row serialises the releases of its tasks."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import cast
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Executable, Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from adapters.sqlalchemy.compare_and_set import rows_written
@@ -20,12 +21,22 @@ from domain.workflow import Workflow, WorkflowId
 _WORKFLOWS = cast(Table, WorkflowRow.__table__)
 _COLUMNS = _WORKFLOWS.c
 _TASKS = cast(Table, TaskRow.__table__)
+_HOLD_BY_WRITING = (
+    update(_WORKFLOWS)
+    .where(_COLUMNS.id == bindparam("workflow_id"))
+    .values(name=_COLUMNS.name)
+    .returning(*_COLUMNS)
+)
+_HOLD_FOR_UPDATE = (
+    select(_WORKFLOWS).where(_COLUMNS.id == bindparam("workflow_id")).with_for_update()
+)
 
 
 class SqlAlchemyWorkflowRepository(WorkflowRepository):
     def __init__(self, session: Session) -> None:
         self._session = session
-        self._held: set[WorkflowId] = set()  # in this transaction (one repository each)
+        # Held in this transaction (one repository each), as the holding statement read it.
+        self._held: dict[WorkflowId, Workflow] = {}
 
     def add(self, workflow: Workflow) -> None:
         with unique_violations_as_already_exists("workflow"):
@@ -37,18 +48,19 @@ class SqlAlchemyWorkflowRepository(WorkflowRepository):
             raise NotFoundError(f"workflow {workflow_id} not found", workflow_id=str(workflow_id))
         return workflow_from_row(row)
 
-    def lock(self, workflow_id: WorkflowId) -> None:
-        if workflow_id in self._held:
-            return
-        if self._session.get_bind().dialect.name == "sqlite":
-            # As UserRepository.lock: a write takes SQLite's one write lock at once.
-            writing = update(_WORKFLOWS).where(_COLUMNS.id == workflow_id)
-            locked = rows_written(self._session, writing.values(name=_COLUMNS.name))
-        else:
-            locking = select(_COLUMNS.id).where(_COLUMNS.id == workflow_id)
-            locked = len(self._session.execute(locking.with_for_update()).all())
-        if not locked:
-            raise NotFoundError(f"workflow {workflow_id} not found", workflow_id=str(workflow_id))
+    def lock(self, workflow_id: WorkflowId) -> Workflow:
+        held = self._held.get(workflow_id)
+        if held is None:
+            # On SQLite as UserRepository.lock: a write takes its one write lock at once.
+            sqlite = self._session.get_bind().dialect.name == "sqlite"
+            holding: Executable = _HOLD_BY_WRITING if sqlite else _HOLD_FOR_UPDATE
+            row = self._session.execute(holding, {"workflow_id": workflow_id}).first()
+            if row is None:
+                raise NotFoundError(
+                    f"workflow {workflow_id} not found", workflow_id=str(workflow_id)
+                )
+            held = self._held[workflow_id] = workflow_from_row(row)
+        return replace(held)
 
     def update(self, workflow: Workflow) -> None:
         values = workflow_values(workflow)
@@ -59,12 +71,15 @@ class SqlAlchemyWorkflowRepository(WorkflowRepository):
         )
         if not rows_written(self._session, statement):
             raise NotFoundError(f"workflow {workflow.id} not found", workflow_id=str(workflow.id))
+        if workflow.id in self._held:
+            self._held[workflow.id] = replace(workflow)
 
     def delete(self, workflow: Workflow) -> None:
         # The tasks' foreign key is ON DELETE CASCADE; deleted here as well, so SQLite
         # without foreign keys enforced behaves the same.
         self._session.execute(delete(_TASKS).where(_TASKS.c.workflow_id == workflow.id))
         self._session.execute(delete(_WORKFLOWS).where(_COLUMNS.id == workflow.id))
+        self._held.pop(workflow.id, None)
 
     def find(self, query: WorkflowQuery) -> list[Workflow]:
         statement = select(_WORKFLOWS)

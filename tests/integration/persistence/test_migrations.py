@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import insert, inspect, select
 
 from adapters.sqlalchemy.engine import create_migration_engine
 from adapters.sqlalchemy.migrate import downgrade_database, upgrade_database
 from adapters.sqlalchemy.tables import Base
+from tests.factories import T0
 from tests.support.databases import database_backends, empty_database
 
 TABLES = {
@@ -73,3 +75,80 @@ def test_the_migrated_schema_matches_the_orm_exactly(database_url: str) -> None:
     engine.dispose()
 
     assert differences == []
+
+
+def test_waiting_tasks_stored_before_the_count_existed_get_their_unmet_dependencies(
+    empty_database_url: str,
+) -> None:
+    """0012 counts, for each waiting task, the dependencies not yet ended as its workflow
+    asks: completed ones are met; under `continue` a failed one is met too."""
+    upgrade_database(empty_database_url, "0011")
+    tables = Base.metadata.tables
+    users, workflows, tasks = tables["users"], tables["workflows"], tables["tasks"]
+    user_id = uuid4()
+    engine = create_migration_engine(empty_database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                insert(users).values(
+                    id=user_id,
+                    email="before@example.com",
+                    hashed_password="x",
+                    is_active=True,
+                    is_admin=False,
+                    created_at=T0,
+                )
+            )
+            waiting = {}
+            for on_failure in ("cancel_dependents", "continue"):
+                workflow_id = uuid4()
+                connection.execute(
+                    insert(workflows).values(
+                        id=workflow_id,
+                        name=on_failure,
+                        status="running",
+                        on_failure=on_failure,
+                        user_id=user_id,
+                        created_at=T0,
+                    )
+                )
+                for key, status, depends_on in [
+                    ("done", "completed", None),
+                    ("broke", "failed", None),
+                    ("busy", "running", None),
+                    ("last", "waiting", ["done", "broke", "busy"]),
+                ]:
+                    task_id = uuid4()
+                    connection.execute(
+                        insert(tasks).values(
+                            id=task_id,
+                            name=key,
+                            task_type="noop",
+                            status=status,
+                            priority="normal",
+                            args=[],
+                            kwargs={},
+                            progress=0,
+                            created_at=T0,
+                            user_id=user_id,
+                            attempts=0,
+                            max_attempts=3,
+                            dispatched=False,
+                            workflow_id=workflow_id,
+                            workflow_key=key,
+                            depends_on=depends_on,
+                        )
+                    )
+                waiting[on_failure] = task_id
+        upgrade_database(empty_database_url)
+        with engine.connect() as connection:
+            unmet = {
+                on_failure: connection.scalar(
+                    select(tasks.c.unmet_dependencies).where(tasks.c.id == task_id)
+                )
+                for on_failure, task_id in waiting.items()
+            }
+    finally:
+        engine.dispose()
+
+    assert unmet == {"cancel_dependents": 2, "continue": 1}

@@ -839,9 +839,34 @@ def test_a_task_with_dependencies_waits_until_released_then_is_pending_and_undis
     assert task.status is TaskStatus.WAITING
     with pytest.raises(InvalidTransitionError):
         task.start(run_token=RunToken("r"), at=T0)
-    task.release()
+    task.dependencies_met()
     assert task.status is TaskStatus.PENDING
     assert task.dispatched is False
+
+
+def test_a_waiting_task_is_released_only_when_its_last_dependency_is_met() -> None:
+    task = Task.submit(
+        name="compare", task_type="noop", user_id=make_user().id, at=T0, depends_on=["a", "b", "c"]
+    )
+    assert task.unmet_dependencies == 3
+    task.dependencies_met()
+    assert (task.status, task.unmet_dependencies) == (TaskStatus.WAITING, 2)
+    task.dependencies_met(2)
+    assert (task.status, task.unmet_dependencies) == (TaskStatus.PENDING, 0)
+
+
+def test_a_dependency_cannot_be_counted_met_beyond_those_a_task_waits_for() -> None:
+    task = Task.submit(
+        name="compare", task_type="noop", user_id=make_user().id, at=T0, depends_on=["a", "b"]
+    )
+    with pytest.raises(ConflictError):
+        task.dependencies_met(3)
+    with pytest.raises(ConflictError):
+        task.dependencies_met(0)
+    assert (task.status, task.unmet_dependencies) == (TaskStatus.WAITING, 2)
+    task.dependencies_met(2)
+    with pytest.raises(ConflictError):
+        task.dependencies_met()  # pending now: nothing left to wait for
 
 
 def test_a_waiting_task_cancelled_below_a_failure_says_why() -> None:

@@ -63,19 +63,28 @@ def test_levels_group_what_may_run_in_parallel() -> None:
     assert graph.levels() == [["prepare"], ["a", "b"], ["z"]]
 
 
-def test_a_failure_cancels_everything_below_it_naming_the_failed_task() -> None:
-    graph = Graph([Node("a"), Node("b", ("a",)), Node("c", ("b",)), Node("d")])
-    steps = graph.next_steps({"a": F, "b": W, "c": W, "d": P}, OnFailure.CANCEL_DEPENDENTS)
-    assert dict(steps.cancel) == {"b": "a", "c": "a"}
-    assert steps.release == ()
+def test_a_failure_cancels_everything_below_it_in_topological_order() -> None:
+    graph = Graph([Node("c", ("b",)), Node("a"), Node("b", ("a",)), Node("d")])
+    steps = graph.after_end("a", F, OnFailure.CANCEL_DEPENDENTS)
+    assert steps.cancel == ("b", "c")
+    assert steps.met == ()
 
 
-def test_under_continue_a_task_is_released_once_its_parents_finished_however() -> None:
+def test_a_completion_meets_one_dependency_of_each_direct_dependent_only() -> None:
+    graph = Graph([Node("a"), Node("b", ("a",)), Node("c", ("a", "b")), Node("d", ("c",))])
+    steps = graph.after_end("a", C, OnFailure.CANCEL_DEPENDENTS)
+    assert steps.met == ("b", "c")
+    assert steps.cancel == ()
+
+
+@pytest.mark.parametrize("ended", [F, X])
+def test_under_continue_a_failure_or_cancel_meets_a_dependency_as_a_completion_does(
+    ended: TaskStatus,
+) -> None:
     graph = Graph([Node("a"), Node("b"), Node("c", ("a", "b"))])
-    assert graph.next_steps({"a": F, "b": R, "c": W}, OnFailure.CONTINUE).release == ()
-    steps = graph.next_steps({"a": F, "b": C, "c": W}, OnFailure.CONTINUE)
-    assert steps.release == ("c",)
-    assert not steps.cancel
+    steps = graph.after_end("a", ended, OnFailure.CONTINUE)
+    assert steps.met == ("c",)
+    assert steps.cancel == ()
 
 
 @pytest.mark.parametrize(
@@ -123,15 +132,10 @@ def test_random_dags_in_random_completion_orders(
     rng = random.Random(seed)
     graph = Graph(nodes)
     statuses = {n.key: (W if n.depends_on else P) for n in nodes}
+    unmet = {n.key: len(n.depends_on) for n in nodes}
     runs: list[str] = []
     failed: set[str] = set()
     while True:
-        steps = graph.next_steps(statuses, on_failure)
-        for key in steps.cancel:
-            assert statuses[key] is W
-            statuses[key] = X
-        for key in steps.release:
-            statuses[key] = P
         runnable = [key for key, status in statuses.items() if status is P]
         if not runnable:
             break
@@ -145,6 +149,17 @@ def test_random_dags_in_random_completion_orders(
         statuses[key] = F if rng.random() < failure_rate else C
         if statuses[key] is F:
             failed.add(key)
+        steps = graph.after_end(key, statuses[key], on_failure)
+        for below in steps.cancel:
+            if statuses[below] is W:
+                statuses[below] = X
+        for below in steps.met:
+            if statuses[below] is X:
+                continue  # cancelled below another dependency's failure
+            assert statuses[below] is W  # a dependent waits until its last dependency ends
+            unmet[below] -= 1
+            if unmet[below] == 0:
+                statuses[below] = P
     assert len(runs) == len(set(runs))
     assert all(status.is_terminal for status in statuses.values())
     if on_failure is OnFailure.CANCEL_DEPENDENTS:
