@@ -9,21 +9,19 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.sqlalchemy.errors import database_unavailable
-from adapters.sqlalchemy.event_repositories import (
-    SqlAlchemyEventRepository,
-    SqlAlchemyIdempotencyKeyRepository,
-)
 from adapters.sqlalchemy.repositories import (
     SqlAlchemyAttemptRepository,
+    SqlAlchemyEventRepository,
+    SqlAlchemyIdempotencyKeyRepository,
     SqlAlchemyModelRepository,
     SqlAlchemyScheduleFireRepository,
     SqlAlchemyScheduleRepository,
     SqlAlchemyTaskLogRepository,
     SqlAlchemyTaskRepository,
     SqlAlchemyUserRepository,
+    SqlAlchemyWebhookRepository,
     SqlAlchemyWorkflowRepository,
 )
-from adapters.sqlalchemy.webhook_repository import SqlAlchemyWebhookRepository
 from application.ports import EventChannel, UnitOfWork
 
 

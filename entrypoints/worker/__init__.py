@@ -1,2 +1,2 @@
-"""The Celery side: the worker app, the runner that drives a task type through the use cases,
-and the periodic maintenance jobs."""
+"""The Celery side: the worker app, a thin binding of each task type to the RunTask use
+case (application/running/run_task.py), and the periodic maintenance jobs."""

@@ -6,7 +6,8 @@ lost worker and ran it again, up to its max attempts. The main process is told i
 (Celery sends `task_failure` there with TimeLimitExceeded, before it kills the process;
 twice in Celery 5.7, and the second finds the task failed already) and fails the task at
 once, saying why. The soft limit needs none of this: it raises in
-the run itself, and the runner records it (runner.py).
+the run itself, where the task-types executor turns it into a failure that RunTask records
+(adapters/task_types/executor.py).
 """
 
 from __future__ import annotations

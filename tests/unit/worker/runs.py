@@ -54,6 +54,14 @@ def run_task_on(
     )
 
 
+def of_its_own(uow: InMemoryUnitOfWork) -> InMemoryUnitOfWork:
+    """A unit of work on `uow`'s store for another thread. A unit of work serves one thread
+    (as the SQL one does): entering it starts a transaction in place of the open one, so a
+    shared one lets a watchdog's heartbeat swap the tables under the run's outcome, which is
+    then refused as changed by another writer. Production builds one per use case."""
+    return InMemoryUnitOfWork(uow.store, uow.event_store, uow.event_channel)
+
+
 def watchdog_on(
     uow: InMemoryUnitOfWork,
     clock: FixedClock,
@@ -63,8 +71,9 @@ def watchdog_on(
     grace: float = 1.0,
 ) -> ProcessRunSupervisor:
     return ProcessRunSupervisor(
-        heartbeat=RecordHeartbeat(uow=uow, clock=clock),
-        check_run=CheckRun(uow=uow),
+        # The watchdog runs on a thread of its own, beside the run.
+        heartbeat=RecordHeartbeat(uow=of_its_own(uow), clock=clock),
+        check_run=CheckRun(uow=of_its_own(uow)),
         heartbeat_interval=heartbeat_interval,
         poll_interval=poll_interval,
         grace=grace,

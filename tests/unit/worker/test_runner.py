@@ -17,7 +17,7 @@ from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from adapters.task_types.files import UnreadableFileError
 from adapters.task_types.registry import TaskArguments, TaskType, TaskTypeRegistry
 from application.ports import RunObserver, TaskContext
-from application.publishing import TaskPublisher
+from application.publishing import RecordDispatchedNow, TaskPublisher
 from application.running.outcomes import (
     Cancelled,
     Completed,
@@ -34,7 +34,7 @@ from application.use_cases.reap_stale_tasks import ReapStaleTasks
 from domain.task import Task, TaskError, TaskStatus
 from domain.user import User
 from tests.factories import make_task
-from tests.unit.worker.runs import run_task_on, watchdog_on
+from tests.unit.worker.runs import of_its_own, run_task_on, watchdog_on
 
 
 class Steps(TaskArguments):
@@ -312,11 +312,12 @@ def test_a_delivery_of_a_deleted_task_says_it_found_it_deleted(
 
 def cancel_soon(uow: InMemoryUnitOfWork, clock: FixedClock, alice: User, task: Task) -> None:
     def cancel() -> None:
-        while stored(uow, task).status is not TaskStatus.RUNNING:
+        its_own = of_its_own(uow)
+        while stored(its_own, task).status is not TaskStatus.RUNNING:
             time.sleep(0.01)
-        CancelTask(
-            uow=InMemoryUnitOfWork(uow.store), dispatcher=RecordingTaskDispatcher(), clock=clock
-        ).execute(alice, task.id)
+        CancelTask(uow=its_own, dispatcher=RecordingTaskDispatcher(), clock=clock).execute(
+            alice, task.id
+        )
 
     threading.Thread(target=cancel, daemon=True).start()
 
@@ -353,11 +354,12 @@ def reap_once_running(uow: InMemoryUnitOfWork, publisher: TaskPublisher, task: T
     """The reaper of a Beat that finds the run silent: its clock is an hour ahead."""
 
     def reap() -> None:
-        while stored(uow, task).status is not TaskStatus.RUNNING:
+        its_own = of_its_own(uow)
+        while stored(its_own, task).status is not TaskStatus.RUNNING:
             time.sleep(0.01)
         ReapStaleTasks(
-            uow=InMemoryUnitOfWork(uow.store),
-            publisher=publisher,
+            uow=its_own,
+            publisher=replace(publisher, recorder=RecordDispatchedNow(its_own)),
             clock=FixedClock(FixedClock().current + timedelta(hours=1)),
             stale_after=timedelta(seconds=15),
             batch_size=10,

@@ -1,24 +1,20 @@
-"""The SQL repositories of task events and of submissions' idempotency keys."""
+"""The SQL repository of task events, numbered in one sequence per user."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
-from uuid import UUID
 
 from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from adapters.sqlalchemy.errors import unique_violations_as_already_exists
-from adapters.sqlalchemy.tables import IdempotencyKeyRow, TaskEventRow, UserRow
-from application.ports import EventRepository, IdempotencyKeyRepository
+from adapters.sqlalchemy.tables import TaskEventRow, UserRow
+from application.ports import EventRepository
 from domain.event import EventKind, TaskEvent
-from domain.idempotency import IdempotentRequest
 from domain.task import TaskId
 from domain.user import UserId
 
-_KEYS = cast(Table, IdempotencyKeyRow.__table__)
 _EVENTS = cast(Table, TaskEventRow.__table__)
 _USERS = cast(Table, UserRow.__table__)
 # Built once: on a run's path, building a statement costs more than SQLite executing it.
@@ -54,54 +50,6 @@ _STORED = (
     .cte("stored")
 )
 _RECORD_EVENT = select(_BUMPED.c.event_sequence, _BUMPED.c.webhooks).add_cte(_STORED)
-
-
-class SqlAlchemyIdempotencyKeyRepository(IdempotencyKeyRepository):
-    def __init__(self, session: Session) -> None:
-        self._session = session
-
-    def hold(self, user_id: UserId, key: str) -> bool:
-        if self._session.get_bind().dialect.name == "sqlite":
-            # One writer at a time: a concurrent request waits for the first one's commit
-            # (the owner's lock that follows), then finds its key.
-            return True
-        # A transaction-scoped advisory lock on the (user, key) pair: a concurrent request
-        # with the same key is told at once (409) rather than queued behind the first.
-        held = select(
-            func.pg_try_advisory_xact_lock(func.hashtextextended(f"{user_id}\x1f{key}", 0))
-        )
-        return bool(self._session.execute(held).scalar_one())
-
-    def get(self, user_id: UserId, key: str) -> IdempotentRequest | None:
-        row = self._session.execute(
-            select(_KEYS).where(_KEYS.c.user_id == user_id, _KEYS.c.key == key)
-        ).first()
-        if row is None:
-            return None
-        return IdempotentRequest(
-            user_id=UserId(row.user_id),
-            key=row.key,
-            fingerprint=row.fingerprint,
-            task_ids=tuple(TaskId(UUID(task_id)) for task_id in row.task_ids),
-            created_at=row.created_at,
-            resource_id=row.resource_id,
-        )
-
-    def add(self, request: IdempotentRequest) -> None:
-        values = {
-            "user_id": request.user_id,
-            "key": request.key,
-            "fingerprint": request.fingerprint,
-            "task_ids": [str(task_id) for task_id in request.task_ids],
-            "created_at": request.created_at,
-            "resource_id": request.resource_id,
-        }
-        with unique_violations_as_already_exists("idempotency key"):
-            self._session.execute(insert(_KEYS).values(values))
-
-    def delete_created_before(self, cutoff: datetime) -> int:
-        statement = delete(_KEYS).where(_KEYS.c.created_at < cutoff)
-        return _rowcount(self._session.execute(statement))
 
 
 class SqlAlchemyEventRepository(EventRepository):
