@@ -21,7 +21,7 @@ from domain.flow import ConcurrencyRule, HoldReason, RateLimit
 from domain.idempotency import IdempotentRequest
 from domain.model import Model, ModelId, ModelStatus
 from domain.schedule import Cron, Fire, Schedule, ScheduleId
-from domain.task import Priority, Task, TaskId, TaskStatus
+from domain.task import Priority, RunStart, Task, TaskId, TaskStatus
 from domain.user import Email, User, UserId
 from domain.webhook import (
     WebhookDelivery,
@@ -145,6 +145,13 @@ class TaskRepository(ABC):
     @abstractmethod
     def get(self, task_id: TaskId) -> Task:
         """Load a task. Raises NotFoundError."""
+
+    @abstractmethod
+    def start_run(self, task_id: TaskId, start: RunStart) -> Task:
+        """Claim the task for a run in one statement, without reading it first: it moves to
+        running as `start` says (`Task.start`), where its status is one of `RunStart.FROM`.
+        Returns it as stored. Raises NotFoundError, InvalidTransitionError (its status
+        allows no start: cancelled, finished, or claimed by another delivery first)."""
 
     @abstractmethod
     def update(self, task: Task) -> None:

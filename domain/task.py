@@ -6,7 +6,7 @@ import enum
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, NewType
+from typing import TYPE_CHECKING, Any, ClassVar, NewType
 from uuid import UUID, uuid4
 
 from domain.errors import ConflictError, InvalidTransitionError, StaleRunError, ValidationError
@@ -533,3 +533,23 @@ class Task:
                 task_id=str(self.id),
                 status=self.status.value,
             )
+
+
+@dataclass(frozen=True, slots=True)
+class RunStart:
+    """A run's start as one guarded write, for a repository that claims a task without
+    reading it first (the claim is on every run's path): the statuses a task may start
+    from, and what the start sets, as `Task.start` sets it on a loaded task (`on`). A
+    repository's statement sets these values and one more attempt, where the status is one
+    of `FROM`."""
+
+    FROM: ClassVar[frozenset[TaskStatus]] = frozenset(
+        status for status, targets in TRANSITIONS.items() if TaskStatus.RUNNING in targets
+    )
+
+    run_token: RunToken
+    at: datetime
+    worker: WorkerId | None = None
+
+    def on(self, task: Task) -> None:
+        task.start(run_token=self.run_token, at=self.at, worker=self.worker)

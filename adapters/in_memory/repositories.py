@@ -33,7 +33,7 @@ from domain.errors import AlreadyExistsError
 from domain.flow import HoldReason, release_rank
 from domain.model import Model, ModelId
 from domain.schedule import Fire, Schedule, ScheduleId
-from domain.task import ACTIVE_STATUSES, Priority, Task, TaskId, TaskStatus
+from domain.task import ACTIVE_STATUSES, Priority, RunStart, Task, TaskId, TaskStatus
 from domain.user import Email, User, UserId
 from domain.workflow import Node, Workflow, WorkflowId
 
@@ -77,6 +77,12 @@ class InMemoryTaskRepository(TaskRepository):
 
     def get(self, task_id: TaskId) -> Task:
         return self._table.get(task_id)
+
+    def start_run(self, task_id: TaskId, start: RunStart) -> Task:
+        task = self.get(task_id)
+        start.on(task)
+        self.update(task)
+        return task
 
     def update(self, task: Task) -> None:
         self._table.update(task.id, task)

@@ -14,7 +14,7 @@ from application.running.outcomes import TaskRun
 from application.task_events import record_task_event
 from application.workflows import upstream_of
 from domain.event import EventKind
-from domain.task import RunToken, TaskId, WorkerId
+from domain.task import RunStart, RunToken, TaskId, WorkerId
 
 
 def this_process() -> WorkerId:
@@ -24,11 +24,11 @@ def this_process() -> WorkerId:
 
 @dataclass(frozen=True, slots=True)
 class StartTask:
-    """Rules: only a pending task can be claimed, and the claim is a compare-and-set, so of
+    """Rules: only a pending task can be claimed, and the claim is a guarded write, so of
     two deliveries of one message (or a cancel racing the claim) exactly one wins.
 
     Raises NotFoundError (deleted), InvalidTransitionError (not pending: cancelled, already
-    running elsewhere or finished), ConcurrencyConflictError (lost the race).
+    running elsewhere or finished). One statement claims the task without reading it first.
     """
 
     uow: UnitOfWork
@@ -38,10 +38,8 @@ class StartTask:
     def execute(self, task_id: TaskId) -> TaskRun:
         token = RunToken(secrets.token_hex(16))
         with self.uow:
-            task = self.uow.tasks.get(task_id)
             now = self.clock.now()
-            task.start(run_token=token, at=now, worker=self.worker())
-            self.uow.tasks.update(task)
+            task = self.uow.tasks.start_run(task_id, RunStart(token, now, self.worker()))
             record_task_event(self.uow, task, EventKind.STATUS, at=now)
             upstream = {key: u.as_json() for key, u in upstream_of(self.uow, task).items()}
             self.uow.commit()

@@ -31,10 +31,10 @@ from adapters.sqlalchemy.keyset import newest_first
 from adapters.sqlalchemy.mapping import task_from_row, task_values
 from adapters.sqlalchemy.tables import TaskRow
 from application.ports import HeldGroup, QueueLoad, TaskQuery, TaskRepository, Upstream
-from domain.errors import NotFoundError
+from domain.errors import InvalidTransitionError, NotFoundError
 from domain.flow import HoldReason
 from domain.schedule import ScheduleId
-from domain.task import ACTIVE_STATUSES, Priority, Task, TaskId, TaskStatus
+from domain.task import ACTIVE_STATUSES, Priority, RunStart, Task, TaskId, TaskStatus
 from domain.user import UserId
 from domain.workflow import Node, WorkflowId
 
@@ -73,6 +73,27 @@ _UNFINISHED_IN_WORKFLOW = (
     )
     .limit(1)
 )
+# A run's start in one statement (`RunStart`): the values `Task.start` sets.
+_START_RUN = (
+    update(_TASKS)
+    .where(
+        _COLUMNS.id == bindparam("task_id"),
+        _COLUMNS.status.in_([status.value for status in RunStart.FROM]),
+    )
+    .values(
+        status=TaskStatus.RUNNING.value,
+        run_token=bindparam("new_run_token", type_=_COLUMNS.run_token.type),
+        worker_host=bindparam("new_worker_host", type_=_COLUMNS.worker_host.type),
+        worker_pid=bindparam("new_worker_pid", type_=_COLUMNS.worker_pid.type),
+        attempts=_COLUMNS.attempts + 1,
+        started_at=bindparam("started", type_=_COLUMNS.started_at.type),
+        heartbeat_at=bindparam("started", type_=_COLUMNS.heartbeat_at.type),
+        progress=0,
+        progress_message=None,
+        dispatched=True,
+    )
+    .returning(*_COLUMNS)
+)
 _BY_ID = select(_TASKS).where(_COLUMNS.id == bindparam("task_id"))
 
 
@@ -100,6 +121,27 @@ class SqlAlchemyTaskRepository(TaskRepository):
         row = self._session.execute(_BY_ID, {"task_id": task_id}).first()
         if row is None:
             raise NotFoundError(f"task {task_id} not found", task_id=str(task_id))
+        return self._remember(row)
+
+    def start_run(self, task_id: TaskId, start: RunStart) -> Task:
+        worker = start.worker
+        row = self._session.execute(
+            _START_RUN,
+            {
+                "task_id": task_id,
+                "new_run_token": start.run_token,
+                "new_worker_host": worker.host if worker else None,
+                "new_worker_pid": worker.pid if worker else None,
+                "started": start.at,
+            },
+        ).first()
+        if row is None:
+            status = self._session.scalar(select(_COLUMNS.status).where(_COLUMNS.id == task_id))
+            if status is None:
+                raise NotFoundError(f"task {task_id} not found", task_id=str(task_id))
+            raise InvalidTransitionError(
+                "task", status, TaskStatus.RUNNING.value, task_id=str(task_id)
+            )
         return self._remember(row)
 
     def update(self, task: Task) -> None:
