@@ -21,7 +21,7 @@ from domain.flow import ConcurrencyRule, HoldReason, RateLimit
 from domain.idempotency import IdempotentRequest
 from domain.model import Model, ModelId, ModelStatus
 from domain.schedule import Cron, Fire, Schedule, ScheduleId
-from domain.task import Priority, RunStart, Task, TaskId, TaskStatus
+from domain.task import Priority, RunCompletion, RunStart, Task, TaskId, TaskStatus
 from domain.user import Email, User, UserId
 from domain.webhook import (
     WebhookDelivery,
@@ -152,6 +152,13 @@ class TaskRepository(ABC):
         running as `start` says (`Task.start`), where its status is one of `RunStart.FROM`.
         Returns it as stored. Raises NotFoundError, InvalidTransitionError (its status
         allows no start: cancelled, finished, or claimed by another delivery first)."""
+
+    @abstractmethod
+    def complete_run(self, task_id: TaskId, completion: RunCompletion) -> Task:
+        """Store a run's completion in one statement, without reading the task first: as
+        `Task.complete` would, where the task is running under `completion.run_token`.
+        Returns it as stored. Raises NotFoundError, StaleRunError (the run is not the
+        task's current one: cancelled, taken back, claimed again)."""
 
     @abstractmethod
     def update(self, task: Task) -> None:

@@ -30,18 +30,6 @@ def in_topological_order(tasks: Sequence[Task]) -> list[Task]:
     return [by_key[key] for level in graph_of(tasks).levels() for key in sorted(level)]
 
 
-def load_task_holding_its_workflow(
-    uow: UnitOfWork, task_id: TaskId, workflow_id: WorkflowId | None
-) -> Task:
-    """The task, read after its workflow (if any: `workflow_id`, as the run's claim found
-    it) is held: whoever ends a task of a workflow holds the workflow before the task's row,
-    in the same order as a workflow's cancel does, so the two wait for each other instead of
-    deadlocking."""
-    if workflow_id is not None:
-        uow.workflows.lock(workflow_id)
-    return uow.tasks.get(task_id)
-
-
 def holding_its_workflow(uow: UnitOfWork, task: Task) -> Task:
     """`task` (as just read, nothing held) read again after its workflow, if any, is held:
     for whoever ends a task and learns its workflow only from its row (a task's cancel, the

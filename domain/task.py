@@ -553,3 +553,21 @@ class RunStart:
 
     def on(self, task: Task) -> None:
         task.start(run_token=self.run_token, at=self.at, worker=self.worker)
+
+
+@dataclass(frozen=True, slots=True)
+class RunCompletion:
+    """A run's completion as one guarded write, for a repository that stores it without
+    reading the task first: where the task is running under `run_token`, it is completed
+    with `result`, as `Task.complete` does on a loaded task (`on`), whose refusal (the run
+    is not the task's current one) a repository raises when its statement matched nothing."""
+
+    run_token: RunToken
+    result: Any
+    at: datetime
+    message: str | None = None
+
+    def on(self, task: Task) -> None:
+        task.complete(
+            run_token=self.run_token, result=self.result, at=self.at, message=self.message
+        )

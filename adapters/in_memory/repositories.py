@@ -33,7 +33,15 @@ from domain.errors import AlreadyExistsError
 from domain.flow import HoldReason, release_rank
 from domain.model import Model, ModelId
 from domain.schedule import Fire, Schedule, ScheduleId
-from domain.task import ACTIVE_STATUSES, Priority, RunStart, Task, TaskId, TaskStatus
+from domain.task import (
+    ACTIVE_STATUSES,
+    Priority,
+    RunCompletion,
+    RunStart,
+    Task,
+    TaskId,
+    TaskStatus,
+)
 from domain.user import Email, User, UserId
 from domain.workflow import Node, Workflow, WorkflowId
 
@@ -81,6 +89,12 @@ class InMemoryTaskRepository(TaskRepository):
     def start_run(self, task_id: TaskId, start: RunStart) -> Task:
         task = self.get(task_id)
         start.on(task)
+        self.update(task)
+        return task
+
+    def complete_run(self, task_id: TaskId, completion: RunCompletion) -> Task:
+        task = self.get(task_id)
+        completion.on(task)
         self.update(task)
         return task
 

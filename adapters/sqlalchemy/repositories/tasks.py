@@ -4,9 +4,9 @@ time of each (profiled under load)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 
 from sqlalchemy import (
     Row,
@@ -31,10 +31,18 @@ from adapters.sqlalchemy.keyset import newest_first
 from adapters.sqlalchemy.mapping import task_from_row, task_values
 from adapters.sqlalchemy.tables import TaskRow
 from application.ports import HeldGroup, QueueLoad, TaskQuery, TaskRepository, Upstream
-from domain.errors import InvalidTransitionError, NotFoundError
+from domain.errors import NotFoundError
 from domain.flow import HoldReason
 from domain.schedule import ScheduleId
-from domain.task import ACTIVE_STATUSES, Priority, RunStart, Task, TaskId, TaskStatus
+from domain.task import (
+    ACTIVE_STATUSES,
+    Priority,
+    RunCompletion,
+    RunStart,
+    Task,
+    TaskId,
+    TaskStatus,
+)
 from domain.user import UserId
 from domain.workflow import Node, WorkflowId
 
@@ -94,6 +102,27 @@ _START_RUN = (
     )
     .returning(*_COLUMNS)
 )
+# A run's completion in one statement (`RunCompletion`): the values `Task.complete` sets.
+_COMPLETE_RUN = (
+    update(_TASKS)
+    .where(
+        _COLUMNS.id == bindparam("task_id"),
+        _COLUMNS.status == TaskStatus.RUNNING.value,
+        _COLUMNS.run_token == bindparam("current_run_token", type_=_COLUMNS.run_token.type),
+    )
+    .values(
+        status=TaskStatus.COMPLETED.value,
+        result=bindparam("new_result", type_=_COLUMNS.result.type),
+        error_type=None,
+        error_message=None,
+        error_traceback=None,
+        progress=100,
+        progress_message=bindparam("new_progress_message", type_=_COLUMNS.progress_message.type),
+        completed_at=bindparam("ended", type_=_COLUMNS.completed_at.type),
+        run_token=None,
+    )
+    .returning(*_COLUMNS)
+)
 _BY_ID = select(_TASKS).where(_COLUMNS.id == bindparam("task_id"))
 
 
@@ -136,13 +165,30 @@ class SqlAlchemyTaskRepository(TaskRepository):
             },
         ).first()
         if row is None:
-            status = self._session.scalar(select(_COLUMNS.status).where(_COLUMNS.id == task_id))
-            if status is None:
-                raise NotFoundError(f"task {task_id} not found", task_id=str(task_id))
-            raise InvalidTransitionError(
-                "task", status, TaskStatus.RUNNING.value, task_id=str(task_id)
-            )
+            self._refuse(task_id, start.on)
         return self._remember(row)
+
+    def complete_run(self, task_id: TaskId, completion: RunCompletion) -> Task:
+        row = self._session.execute(
+            _COMPLETE_RUN,
+            {
+                "task_id": task_id,
+                "current_run_token": completion.run_token,
+                "new_result": completion.result,
+                "new_progress_message": completion.message,
+                "ended": completion.at,
+            },
+        ).first()
+        if row is None:
+            self._refuse(task_id, completion.on)
+        return self._remember(row)
+
+    def _refuse(self, task_id: TaskId, transition: Callable[[Task], None]) -> NoReturn:
+        """A one-statement transition matched no row: the task as it is now, and the
+        domain's own refusal of the transition on it (else it changed in between)."""
+        task = self.get(task_id)  # NotFoundError if it is gone
+        transition(task)
+        raise lost_race(self._session, TaskRow, task_id, "task")
 
     def update(self, task: Task) -> None:
         loaded = self._loaded.get(task.id)
