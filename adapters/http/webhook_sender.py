@@ -5,12 +5,14 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import httpx
 
 from application.ports import WebhookResponse, WebhookSender
 from domain.webhook import MAX_STORED_RESPONSE
+
+if TYPE_CHECKING:
+    import httpx
 
 Resolver = Callable[[str, int], list[str]]
 
@@ -67,8 +69,13 @@ class HttpxWebhookSender(WebhookSender):
     connecting and on the whole exchange, and at most a KB of the answer read."""
 
     def __init__(self, guard: AddressGuard, *, timeout_seconds: float) -> None:
+        # Imported where a sender is built (a worker), not where this module is: httpx
+        # brings its command line's rich and pygments, a tenth of the API's memory.
+        import httpx
+
+        self._httpx = httpx
         self._guard = guard
-        self._timeout = httpx.Timeout(timeout_seconds)
+        self._timeout: httpx.Timeout = httpx.Timeout(timeout_seconds)
 
     def send(self, url: str, *, headers: dict[str, str], body: bytes) -> WebhookResponse:
         try:
@@ -77,7 +84,7 @@ class HttpxWebhookSender(WebhookSender):
             return WebhookResponse(status_code=None, error=f"refused: {exc}")
         try:
             with (
-                httpx.Client(
+                self._httpx.Client(
                     timeout=self._timeout, follow_redirects=False, trust_env=False
                 ) as client,
                 client.stream(
@@ -92,7 +99,7 @@ class HttpxWebhookSender(WebhookSender):
                 return WebhookResponse(
                     status_code=response.status_code, body=answer[:MAX_STORED_RESPONSE]
                 )
-        except httpx.HTTPError as exc:
+        except self._httpx.HTTPError as exc:
             return WebhookResponse(
                 status_code=None, error=f"{type(exc).__name__}: {exc}"[:MAX_STORED_RESPONSE]
             )
