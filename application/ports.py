@@ -174,8 +174,10 @@ class TaskRepository(ABC):
         `query.limit`, strictly after `query.after` when given."""
 
     @abstractmethod
-    def count_active(self, owner_id: UserId) -> int:
-        """How many of the owner's tasks are pending or running."""
+    def count_active(self, owner_id: UserId, *, up_to: int | None = None) -> int:
+        """How many of the owner's tasks are unfinished (waiting, pending or running);
+        with `up_to`, counting stops there, so a check against a limit reads at most that
+        many of them however many there are."""
 
     @abstractmethod
     def count_by_status(self) -> dict[TaskStatus, int]:

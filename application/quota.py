@@ -15,11 +15,16 @@ def ensure_within_active_task_quota(
     submissions of one owner racing each other count one after the other, each seeing the
     tasks the one before it added: call it in the transaction that adds the tasks."""
     uow.users.lock(owner_id)
-    active = uow.tasks.count_active(owner_id)
-    if active + adding > limit:
+    # Counted no further than the first task beyond what the limit leaves room for: the
+    # check reads at most `limit` rows, however many an owner has.
+    room = limit - adding
+    up_to = max(room, 0) + 1
+    active = uow.tasks.count_active(owner_id, up_to=up_to)
+    if active > room:
         more = "" if adding == 1 else f" and would add {adding}"
+        have = f"at least {active}" if active == up_to else str(active)
         raise QuotaExceededError(
-            f"you have {active} pending or running tasks{more}; the limit is {limit}",
+            f"you have {have} pending or running tasks{more}; the limit is {limit}",
             quota="active_tasks",
             limit=limit,
         )

@@ -120,10 +120,11 @@ class InMemoryTaskRepository(TaskRepository):
         )
         return [self._table.loaded(t, t.id) for t in newest_first(rows, query.after, query.limit)]
 
-    def count_active(self, owner_id: UserId) -> int:
-        return sum(
+    def count_active(self, owner_id: UserId, *, up_to: int | None = None) -> int:
+        active = sum(
             1 for t in self._table.rows() if t.user_id == owner_id and t.status in ACTIVE_STATUSES
         )
+        return active if up_to is None else min(active, up_to)
 
     def count_by_status(self) -> dict[TaskStatus, int]:
         return dict(Counter(t.status for t in self._table.rows()))

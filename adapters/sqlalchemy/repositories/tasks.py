@@ -235,12 +235,14 @@ class SqlAlchemyTaskRepository(TaskRepository):
         )
         return [self._remember(row) for row in self._session.execute(statement)]
 
-    def count_active(self, owner_id: UserId) -> int:
-        statement = select(func.count()).where(
+    def count_active(self, owner_id: UserId, *, up_to: int | None = None) -> int:
+        active = select(_COLUMNS.id).where(
             _COLUMNS.user_id == owner_id,
             _COLUMNS.status.in_([status.value for status in ACTIVE_STATUSES]),
         )
-        return self._session.scalar(statement) or 0
+        if up_to is not None:
+            active = active.limit(up_to)
+        return self._session.scalar(select(func.count()).select_from(active.subquery())) or 0
 
     def count_by_status(self) -> dict[TaskStatus, int]:
         statement = select(_COLUMNS.status, func.count()).group_by(_COLUMNS.status)

@@ -261,6 +261,15 @@ def test_count_active_counts_only_the_owners_pending_and_running_tasks(
         assert uow.tasks.count_active(owner.id) == 2
 
 
+def test_count_active_stops_at_its_bound(new_uow: NewUnitOfWork, owner: User) -> None:
+    save(new_uow, *(make_task(user=owner) for _ in range(5)))
+
+    with new_uow() as uow:
+        counts = [uow.tasks.count_active(owner.id, up_to=n) for n in (1, 3, 5, 9)]
+
+    assert counts == [1, 3, 5, 5]
+
+
 def test_undispatched_tasks_are_listed_oldest_first_until_marked_dispatched(
     new_uow: NewUnitOfWork, owner: User
 ) -> None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from adapters.in_memory.catalog import StaticTaskTypeCatalog
@@ -108,6 +110,21 @@ def test_quota_of_active_tasks_per_user_is_enforced(
     assert error.value.quota == "active_tasks"
     assert error.value.limit == 3
     assert submit.execute(bob, name="bob's own quota", task_type="checksum").user_id == bob.id
+
+
+def test_the_quota_error_says_how_many_tasks_were_counted_at_least(
+    submit: SubmitTask, uow: InMemoryUnitOfWork, alice: User
+) -> None:
+    """The check counts no further than the limit, so an owner already beyond it (the limit
+    was lowered) is told "at least"."""
+    for n in range(3):
+        submit.execute(alice, name=f"t{n}", task_type="checksum")
+    lowered = replace(submit, max_active_tasks=2)
+
+    with pytest.raises(QuotaExceededError) as error:
+        lowered.execute(alice, name="over", task_type="checksum")
+
+    assert "you have at least 2 pending or running tasks; the limit is 2" in str(error.value)
 
 
 def test_a_task_may_reference_only_a_model_its_owner_can_read(
