@@ -121,9 +121,15 @@ def _field_name(error: dict[str, Any]) -> str:
     return name or str(loc[0])
 
 
+def _message(error: dict[str, Any]) -> str:
+    # A validator's ValueError carries the domain's own sentence; pydantic prefixes it.
+    message: str = error["msg"]
+    return message.removeprefix("Value error, ") if error.get("type") == "value_error" else message
+
+
 async def request_validation_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [{"field": _field_name(e), "message": e["msg"]} for e in exc.errors()]
+    errors = [{"field": _field_name(e), "message": _message(e)} for e in exc.errors()]
     fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
     return problem(
         request,

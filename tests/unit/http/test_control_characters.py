@@ -130,3 +130,16 @@ def test_a_lone_surrogate_in_a_task_name_is_a_422_naming_name(
     )
 
     assert_invalid(response, "name")
+
+
+def test_a_refusal_reads_as_the_rule_not_as_the_validator_that_raised_it(
+    client: TestClient,
+) -> None:
+    response = client.post(
+        f"{API}/auth/register", json={"email": "a\x00@x.io", "password": PASSWORD}
+    )
+
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error["field"] == "email"
+    assert error["message"].startswith("must not contain a control character")
