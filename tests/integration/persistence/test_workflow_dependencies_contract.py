@@ -6,32 +6,18 @@ from __future__ import annotations
 
 from domain.task import RunToken, Task, TaskError, TaskStatus
 from domain.user import User
-from domain.workflow import Workflow, WorkflowId
+from domain.workflow import WorkflowId
 from tests.factories import T0
-from tests.integration.persistence.units_of_work import NewUnitOfWork
+from tests.integration.persistence.units_of_work import NewUnitOfWork, save_workflow
 
 
 def store_workflow(
     new_uow: NewUnitOfWork, owner: User, graph: dict[str, list[str]]
 ) -> tuple[WorkflowId, dict[str, Task]]:
-    workflow = Workflow.submit(name="contract", user_id=owner.id, at=T0)
-    tasks = {
-        key: Task.submit(
-            name=key,
-            task_type="noop",
-            user_id=owner.id,
-            at=T0,
-            workflow_id=workflow.id,
-            workflow_key=key,
-            depends_on=parents,
-        )
-        for key, parents in graph.items()
-    }
-    with new_uow() as uow:
-        uow.workflows.add(workflow)
-        uow.tasks.add_many(list(tasks.values()))
-        uow.commit()
-    return workflow.id, tasks
+    tasks = save_workflow(new_uow, owner, graph)
+    workflow_id = next(iter(tasks.values())).workflow_id
+    assert workflow_id is not None
+    return workflow_id, tasks
 
 
 def end(new_uow: NewUnitOfWork, task: Task, *, result: object = None, fail: bool = False) -> None:

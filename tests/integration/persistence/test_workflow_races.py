@@ -32,10 +32,9 @@ from application.use_cases.cancel_workflow import CancelWorkflow
 from application.use_cases.reap_stale_tasks import DatabaseUptime, ReapStaleTasks
 from domain.errors import ConflictError, StaleRunError
 from domain.task import Task, TaskStatus
-from domain.user import User
-from domain.workflow import Workflow, WorkflowStatus
-from tests.factories import T0, make_user
-from tests.integration.persistence.units_of_work import NewUnitOfWork, save
+from domain.workflow import WorkflowStatus
+from tests.factories import make_user
+from tests.integration.persistence.units_of_work import NewUnitOfWork, save, save_workflow
 
 REPETITIONS = 200
 T = TypeVar("T")
@@ -48,29 +47,6 @@ def persist(write: Callable[[], T]) -> T:
             return write()
         except DependencyUnavailableError:
             time.sleep(0.01)
-
-
-def new_workflow(
-    new_uow: NewUnitOfWork, owner: User, graph: dict[str, list[str]]
-) -> dict[str, Task]:
-    workflow = Workflow.submit(name="race", user_id=owner.id, at=T0)
-    tasks = {
-        key: Task.submit(
-            name=key,
-            task_type="noop",
-            user_id=owner.id,
-            at=T0,
-            workflow_id=workflow.id,
-            workflow_key=key,
-            depends_on=parents,
-        )
-        for key, parents in graph.items()
-    }
-    with new_uow() as uow:
-        uow.workflows.add(workflow)
-        uow.tasks.add_many(list(tasks.values()))
-        uow.commit()
-    return tasks
 
 
 def claim(new_uow: NewUnitOfWork, task: Task) -> TaskRun:
@@ -112,7 +88,7 @@ def test_two_dependencies_completing_at_once_release_their_dependent_exactly_onc
 
     with ThreadPoolExecutor(2) as pool:
         for _ in range(REPETITIONS):
-            tasks = new_workflow(new_sql_uow, owner, {"a": [], "b": [], "child": ["a", "b"]})
+            tasks = save_workflow(new_sql_uow, owner, {"a": [], "b": [], "child": ["a", "b"]})
             runs = [claim(new_sql_uow, tasks["a"]), claim(new_sql_uow, tasks["b"])]
             both_at_once(pool, *(completing(recorder(new_sql_uow, dispatcher), r) for r in runs))
 
@@ -134,7 +110,7 @@ def test_a_release_racing_the_workflows_cancel_ends_in_one_consistent_state(
 
     with ThreadPoolExecutor(2) as pool:
         for _ in range(REPETITIONS):
-            tasks = new_workflow(new_sql_uow, owner, {"a": [], "child": ["a"]})
+            tasks = save_workflow(new_sql_uow, owner, {"a": [], "child": ["a"]})
             run = claim(new_sql_uow, tasks["a"])
             workflow_id = tasks["a"].workflow_id
             assert workflow_id is not None
@@ -218,7 +194,7 @@ def test_the_reaper_a_workflows_cancel_and_a_runs_end_racing_never_deadlock(
 
     with ThreadPoolExecutor(3) as pool:
         for _ in range(REPETITIONS):
-            tasks = new_workflow(new_sql_uow, owner, {"a": [], "b": [], "child": ["a", "b"]})
+            tasks = save_workflow(new_sql_uow, owner, {"a": [], "b": [], "child": ["a", "b"]})
             run_a, run_b = claim(new_sql_uow, tasks["a"]), claim(new_sql_uow, tasks["b"])
             workflow_id = tasks["a"].workflow_id
             assert workflow_id is not None

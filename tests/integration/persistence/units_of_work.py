@@ -12,6 +12,8 @@ from application.ports import UnitOfWork
 from domain.model import Model
 from domain.task import Task
 from domain.user import User
+from domain.workflow import Workflow
+from tests.factories import T0
 
 NewUnitOfWork = Callable[[], UnitOfWork]
 E = TypeVar("E", User, Model, Task)
@@ -40,3 +42,27 @@ def save(new_uow: NewUnitOfWork, first: E, *more: User | Model | Task) -> E:
                 uow.tasks.add(entity)
         uow.commit()
     return first
+
+
+def save_workflow(
+    new_uow: NewUnitOfWork, owner: User, graph: dict[str, list[str]]
+) -> dict[str, Task]:
+    """A workflow of no-op tasks, key -> the keys it depends on, stored; its tasks by key."""
+    workflow = Workflow.submit(name="stored", user_id=owner.id, at=T0)
+    tasks = {
+        key: Task.submit(
+            name=key,
+            task_type="noop",
+            user_id=owner.id,
+            at=T0,
+            workflow_id=workflow.id,
+            workflow_key=key,
+            depends_on=parents,
+        )
+        for key, parents in graph.items()
+    }
+    with new_uow() as uow:
+        uow.workflows.add(workflow)
+        uow.tasks.add_many(list(tasks.values()))
+        uow.commit()
+    return tasks
