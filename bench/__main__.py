@@ -53,7 +53,7 @@ def main() -> None:
     parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL")
     parser.add_argument(
         "--only",
-        choices=["delayed", "fairness", "flow", "streams", "tracing", "workflows"],
+        choices=["delayed", "drain", "fairness", "flow", "streams", "tracing", "workflows"],
         help="measure this part alone",
     )
     parser.add_argument("--streams", type=int, help="concurrent event streams (default 1000)")
@@ -117,6 +117,10 @@ def run_backend(
                 measure_streams(report, plan, backend, systems, client)
             elif only == "fairness":
                 measure_fairness(report, plan, backend, systems, client)
+            elif only == "drain":
+                systems.start_taskhub_worker()
+                systems.start_reference_worker()
+                measure_drain(report, plan, backend, systems, client)
             elif only == "workflows":
                 systems.start_taskhub_worker()
                 measure_workflows(report, plan, backend, systems, client)
@@ -266,12 +270,10 @@ def measure_fairness(
     systems.processes.stop(worker)
 
 
-def measure_workers(
+def measure_drain(
     report: Report, plan: Plan, db: str, systems: Systems, client: TaskhubClient
 ) -> None:
-    worker = systems.start_taskhub_worker()
-    systems.start_reference_worker()
-    idle = process_tree_mb(worker.pid)
+    """The end-to-end no-op drain beside raw Celery's, on workers already started."""
     step("end-to-end throughput")
     drain.taskhub_throughput(client, systems.broker, 200)  # warm-up
     drain.reference_throughput(systems.broker, 200)
@@ -282,6 +284,15 @@ def measure_workers(
     report.add(db, f"end-to-end no-op, {plan.tasks} tasks", Figure(ours, "tasks/s"),
                Figure(theirs, "tasks/s"), target=">= 0.6x raw Celery",
                check=lambda r: r >= 0.6)  # fmt: skip
+
+
+def measure_workers(
+    report: Report, plan: Plan, db: str, systems: Systems, client: TaskhubClient
+) -> None:
+    worker = systems.start_taskhub_worker()
+    systems.start_reference_worker()
+    idle = process_tree_mb(worker.pid)
+    measure_drain(report, plan, db, systems, client)
     measure_workflows(report, plan, db, systems, client)
     after = process_tree_mb(worker.pid)
     for when, sizes in (("idle", idle), ("after the drains", after)):
