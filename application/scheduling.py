@@ -7,13 +7,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from application.access import load_owned
 from application.argument_limits import ArgumentLimits
 from application.cancellation import cancel_in_transaction
 from application.ports import CronCalendar, TaskTypeCatalog, UnitOfWork
 from application.quota import ensure_within_active_task_quota
 from application.submission import SubmissionRules, TaskSubmission
-from domain.errors import InvalidFieldsError, NotFoundError, QuotaExceededError, ValidationError
-from domain.policy import Action, ensure_may_act_on
+from domain.errors import InvalidFieldsError, QuotaExceededError, ValidationError
+from domain.policy import Action
 from domain.schedule import (
     Cron,
     Fire,
@@ -37,16 +38,9 @@ def load_schedule(
     uow: UnitOfWork, actor: User, schedule_id: ScheduleId, action: Action
 ) -> Schedule:
     """The schedule, if `actor` may perform `action` on it; NotFoundError otherwise."""
-    try:
-        schedule = uow.schedules.get(schedule_id)
-    except NotFoundError:
-        raise NotFoundError(
-            f"schedule {schedule_id} not found", schedule_id=str(schedule_id)
-        ) from None
-    ensure_may_act_on(
-        actor, action, owner_id=schedule.user_id, resource="schedule", resource_id=schedule_id
+    return load_owned(
+        actor, action, "schedule", schedule_id, lambda: uow.schedules.get(schedule_id)
     )
-    return schedule
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,9 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from application.access import load_owned
 from application.ports import UnitOfWork, Upstream
 from application.task_events import record_workflow_event
-from domain.policy import Action, ensure_may_act_on
+from domain.policy import Action
 from domain.task import Task, TaskError, TaskId, TaskStatus
 from domain.user import User
 from domain.workflow import Graph, Node, Workflow, WorkflowId, WorkflowStatus
@@ -156,8 +157,6 @@ def load_workflow(
     uow: UnitOfWork, actor: User, workflow_id: WorkflowId, action: Action
 ) -> Workflow:
     """The workflow, if `actor` may perform `action` on it; NotFoundError otherwise."""
-    workflow = uow.workflows.get(workflow_id)
-    ensure_may_act_on(
-        actor, action, owner_id=workflow.user_id, resource="workflow", resource_id=workflow_id
+    return load_owned(
+        actor, action, "workflow", workflow_id, lambda: uow.workflows.get(workflow_id)
     )
-    return workflow
