@@ -37,7 +37,10 @@ class WorkerContainer(containers.DeclarativeContainer):
             ),
         ),
     )
-    run_task = providers.Factory(
+    # Built once per thread (a pool process runs one task at a time), not per delivery:
+    # building it and its use cases was a fiftieth of a no-op run. Its units of work are
+    # entered anew for each transaction, so nothing of one run carries over to the next.
+    run_task = providers.ThreadLocalSingleton(
         RunTask,
         claim=core.start_task,
         executor=core.task_executor,

@@ -10,7 +10,7 @@ import json
 import logging
 import os
 import threading
-from collections import deque
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -18,6 +18,8 @@ from uuid import UUID
 
 import redis
 import redis.asyncio
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from application.ports import EventChannel
 from domain.event import EventKind, TaskEvent
@@ -30,8 +32,10 @@ CHANNEL_PREFIX = "taskhub:events:"
 TIMEOUT_SECONDS = 0.5
 # Events queued for one slow stream before it is told to catch up from the table instead.
 STREAM_BUFFER = 256
-# Events waiting for the sender thread before new ones are dropped (streams catch up).
-MAX_PENDING = 10_000
+# After a failed connect or send, events are dropped this long before Redis is tried again.
+RETRY_SECONDS = 5.0
+# Replies to PUBLISH left unread before the next publish reads those that have arrived.
+UNREAD_REPLIES = 64
 
 
 def event_to_json(event: TaskEvent) -> str:
@@ -61,20 +65,27 @@ def event_from_json(text: str | bytes) -> TaskEvent:
 
 
 class RedisEventChannel(EventChannel):
-    """Publishes after the commit, from a thread of its own: the transaction that made an
-    event never waits for Redis (a round trip per run was a third of a no-op run's time).
-    Events wait in a bounded buffer; a Redis that does not answer, or a buffer that fills,
-    costs streams a few seconds (they catch up from the table), never the write that made
-    the event. The thread is started on first use in each process, so a forked worker
-    child gets its own."""
+    """Publishes after the commit, pipelined: the PUBLISH commands are written to the socket
+    and the caller goes on without waiting for Redis's replies, which are read (and
+    discarded) a batch at a time on later publishes.
 
-    def __init__(self, client: redis.Redis, *, max_pending: int = MAX_PENDING) -> None:
+    Measured on a no-op run (bench/, docs/benchmarks.md): waiting for a round trip per
+    event cost a third of the run, and so did handing the events to a sender thread (each
+    of the run's blocking calls let that thread take the GIL). Writing to the socket costs a
+    send. A hint only: a Redis that is gone or does not answer costs at most one connect or
+    send timeout (`TIMEOUT_SECONDS`) per `RETRY_SECONDS`, its events are dropped meanwhile,
+    and streams catch up from the table. Never raises. A forked process (a worker's pool
+    process) opens a connection of its own; one object serves many threads (the lock).
+    """
+
+    def __init__(self, client: redis.Redis) -> None:
         self._client = client
-        self._max_pending = max_pending
-        self._pending: deque[TaskEvent] = deque()
-        self._wake = threading.Event()
-        self._sender_pid: int | None = None
-        self._start_lock = threading.Lock()
+        self._lock = threading.Lock()
+        # redis-py's connection classes are not typed: Any, not a blanket of ignores.
+        self._connection: Any = None
+        self._owner_pid = os.getpid()
+        self._unread = 0  # replies Redis has sent or will send that were not read yet
+        self._retry_at = 0.0
         self._dropped = 0
 
     @classmethod
@@ -86,48 +97,62 @@ class RedisEventChannel(EventChannel):
         )
 
     def publish(self, events: Sequence[TaskEvent]) -> None:
-        if len(self._pending) + len(events) > self._max_pending:
-            self._dropped += len(events)
+        if not events:
             return
-        self._pending.extend(events)
-        if self._sender_pid != os.getpid():
-            self._start_sender()
-        if not self._wake.is_set():  # setting it takes a lock and notifies: skip when set
-            self._wake.set()
-
-    def _start_sender(self) -> None:
-        with self._start_lock:
-            if self._sender_pid == os.getpid():
+        commands = [
+            ("PUBLISH", f"{CHANNEL_PREFIX}{event.user_id}", event_to_json(event))
+            for event in events
+        ]
+        with self._lock:
+            connection = self._connected()
+            if connection is None:
+                self._dropped += len(events)
                 return
-            # In a forked child the parent's thread does not exist: start this process's own.
-            self._wake = threading.Event()
-            self._sender_pid = os.getpid()
-            threading.Thread(target=self._send_forever, name="task-events", daemon=True).start()
+            try:
+                if self._unread >= UNREAD_REPLIES:
+                    self._read_replies(connection)
+                connection.send_packed_command(
+                    connection.pack_commands(commands), check_health=False
+                )
+                self._unread += len(commands)
+            except (redis.RedisError, OSError) as exc:
+                self._give_up_for_a_while(f"task events not fanned out: {exc}")
+                self._dropped += len(events)
 
-    def _send_forever(self) -> None:
-        while True:
-            self._wake.wait()
-            while self._pending:
-                batch = [self._pending.popleft() for _ in range(min(len(self._pending), 500))]
-                self._send(batch)
-            self._wake.clear()
-            if self._pending:  # handed over between the last pop and the clear
-                self._wake.set()
-
-    def _send(self, batch: list[TaskEvent]) -> None:
-        if self._dropped:
-            logger.warning(
-                "%d task events not fanned out: too many waiting (streams will catch up)",
-                self._dropped,
-            )
-            self._dropped = 0
+    def _connected(self) -> Any:
+        if self._owner_pid != os.getpid():
+            # A forked child: the parent's socket is the parent's. Forget it, never close it.
+            self._owner_pid, self._connection, self._unread = os.getpid(), None, 0
+        if self._connection is not None:
+            return self._connection
+        if time.monotonic() < self._retry_at:
+            return None
+        connection: Any = self._client.connection_pool.make_connection()
+        connection.retry = Retry(NoBackoff(), 0)  # one try: the next comes after RETRY_SECONDS
         try:
-            pipe = self._client.pipeline(transaction=False)
-            for event in batch:
-                pipe.publish(f"{CHANNEL_PREFIX}{event.user_id}", event_to_json(event))
-            pipe.execute()
-        except redis.RedisError as exc:
-            logger.warning("task events not fanned out (streams will catch up): %s", exc)
+            connection.connect()
+        except (redis.RedisError, OSError) as exc:
+            self._give_up_for_a_while(f"task events not fanned out: {exc}")
+            return None
+        if self._dropped:
+            logger.warning("%d task events not fanned out (streams catch up)", self._dropped)
+            self._dropped = 0
+        self._connection = connection
+        return connection
+
+    def _read_replies(self, connection: Any) -> None:
+        """Read the replies that have arrived, without waiting for the rest."""
+        while self._unread and connection.can_read(timeout=0):
+            connection.read_response()
+            self._unread -= 1
+
+    def _give_up_for_a_while(self, reason: str) -> None:
+        if self._connection is not None:
+            self._connection.disconnect()
+        self._connection, self._unread = None, 0
+        if time.monotonic() >= self._retry_at:  # one line per outage period, not per event
+            logger.warning("%s (streams catch up from the table)", reason)
+        self._retry_at = time.monotonic() + RETRY_SECONDS
 
 
 class SilentEventChannel(EventChannel):

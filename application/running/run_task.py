@@ -166,8 +166,12 @@ class RunTask:
                 outcome = self._record(run, context, execution)
         seconds = time.monotonic() - started
         self.observer.finished(run, outcome, seconds)
-        kind = type(outcome).__name__.lower()
-        logger.info("task %s (%s) %s in %.3fs", run.task_id, run.task_type, kind, seconds)
+        # A completion is the hot path's line: DEBUG (formatting one was a fiftieth of a
+        # no-op run); every other end is rare and worth a line at INFO.
+        level = logging.DEBUG if isinstance(outcome, Completed) else logging.INFO
+        if logger.isEnabledFor(level):
+            kind = type(outcome).__name__.lower()
+            logger.log(level, "task %s (%s) %s in %.3fs", run.task_id, run.task_type, kind, seconds)
         return outcome
 
     def _record(self, run: TaskRun, context: RunContext, execution: Execution) -> Outcome:

@@ -224,6 +224,11 @@ def _use_taskhub_logging(core: Any) -> None:
         # Celery's "Task ... succeeded" line repeats the runner's outcome line, without the
         # request id; formatting it was a twentieth of a no-op task's run (profiled).
         logging.getLogger("celery.app.trace").setLevel(max(logging.WARNING, logging.root.level))
+        # Its "Task ... received" line, one a delivery in the main process, was a twentieth
+        # of that process's time per task; the run's own lines and events say more.
+        logging.getLogger("celery.worker.strategy").setLevel(
+            max(logging.WARNING, logging.root.level)
+        )
 
 
 def _lease_maintenance_and_run_the_scheduler(container: BeatContainer) -> None:

@@ -184,6 +184,13 @@ def _raise_if_run_active(signum: int, frame: FrameType | None) -> None:
         raise TaskCancelledError("the task was cancelled", task_id=str(_active.ctx.task_id))
 
 
+_handler_installed_in: int | None = None  # the pid: a forked child installs its own
+
+
 def install_interrupt_handler() -> None:
-    """Call from the main thread of the process that runs tasks."""
-    signal.signal(INTERRUPT_SIGNAL, _raise_if_run_active)
+    """Call from the main thread of the process that runs tasks; once a process (a
+    system call per run showed in the run's profile)."""
+    global _handler_installed_in
+    if _handler_installed_in != os.getpid():
+        signal.signal(INTERRUPT_SIGNAL, _raise_if_run_active)
+        _handler_installed_in = os.getpid()
