@@ -36,8 +36,8 @@ from adapters.security.jose_tokens import JoseTokenService
 from adapters.sqlalchemy.clock import DatabaseClock, PostgresServerTime
 from adapters.sqlalchemy.engine import (
     SqlAlchemyDatabaseProbe,
+    create_connection_factory,
     create_database_engine,
-    create_session_factory,
 )
 from adapters.sqlalchemy.migrate import downgrade_database, upgrade_database
 from adapters.sqlalchemy.sealed_values import SqlAlchemySealedValueStore
@@ -255,9 +255,9 @@ class CoreContainer(containers.DeclarativeContainer):
 
     # --- adapters: built once per process ----------------------------------------------
     engine = providers.Singleton(create_database_engine, settings.provided.database_url)
-    session_factory = providers.Singleton(create_session_factory, engine)
-    single_read_session_factory = providers.Singleton(
-        create_session_factory, engine, single_reads=True
+    connection_factory = providers.Singleton(create_connection_factory, engine)
+    single_read_connection_factory = providers.Singleton(
+        create_connection_factory, engine, single_reads=True
     )
     task_type_catalog = providers.Singleton(
         builtin_registry, settings.provided.task_modules, settings.provided.files_root
@@ -299,11 +299,11 @@ class CoreContainer(containers.DeclarativeContainer):
     event_channel = providers.Singleton(event_channel_for, settings.provided.broker_url)
 
     # --- per call: a unit of work per use-case call ----------------------------------------
-    unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, session_factory, event_channel)
+    unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, connection_factory, event_channel)
     # For use cases that read one row and write nothing: authenticating every request, a
-    # run checking it is still current (see create_session_factory).
+    # run checking it is still current (see create_connection_factory).
     single_read_unit_of_work = providers.Factory(
-        SqlAlchemyUnitOfWork, single_read_session_factory, event_channel
+        SqlAlchemyUnitOfWork, single_read_connection_factory, event_channel
     )
     record_dispatched_now = providers.Factory(RecordDispatchedNow, uow=unit_of_work)
     # The API process puts its write-behind recorder here while it serves (`api_resources`);

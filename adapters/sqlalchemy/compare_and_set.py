@@ -6,15 +6,14 @@ import functools
 import json
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Delete, Table, Update, bindparam, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, CursorResult, Delete, Table, Update, bindparam, select, update
 
 from adapters.sqlalchemy.tables import Base
 from domain.errors import ConcurrencyConflictError, DomainError, NotFoundError
 
 
 def write_changes(
-    session: Session,
+    connection: Connection,
     row_class: type[Base],
     *,
     loaded: dict[str, Any],
@@ -32,7 +31,7 @@ def write_changes(
     params = {f"set_{name}": current[name] for name in changed}
     params |= {f"was_{name}": loaded[name] for name in guard}
     params["row_id"] = current["id"]
-    return rows_written(session, statement, params) == 1
+    return rows_written(connection, statement, params) == 1
 
 
 @functools.lru_cache(maxsize=256)
@@ -62,17 +61,19 @@ def _guarded_update(table: Table, changed: tuple[str, ...], guard: tuple[str, ..
 
 
 def rows_written(
-    session: Session, statement: Update | Delete, params: dict[str, Any] | None = None
+    connection: Connection, statement: Update | Delete, params: dict[str, Any] | None = None
 ) -> int:
     """How many rows an UPDATE or DELETE matched (PostgreSQL and SQLite both count matched rows)."""
-    return cast(CursorResult[Any], session.execute(statement, params)).rowcount
+    return cast(CursorResult[Any], connection.execute(statement, params)).rowcount
 
 
-def lost_race(session: Session, row_class: type[Base], row_id: Any, resource: str) -> DomainError:
+def lost_race(
+    connection: Connection, row_class: type[Base], row_id: Any, resource: str
+) -> DomainError:
     """The error for a guarded write that matched no row: the row changed, or is gone."""
     table = row_class.__table__
     context = {f"{resource}_id": str(row_id)}
-    if session.scalar(select(table.c.id).where(table.c.id == row_id)) is None:
+    if connection.scalar(select(table.c.id).where(table.c.id == row_id)) is None:
         return NotFoundError(f"{resource} {row_id} not found", **context)
     return ConcurrencyConflictError(f"{resource} {row_id} was changed by another writer", **context)
 

@@ -1,15 +1,16 @@
-"""Engines, sessions and the readiness probe for SQLite and PostgreSQL (psycopg 3)."""
+"""Engines, connection factories and the readiness probe for SQLite and PostgreSQL
+(psycopg 3)."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, create_engine, event, update
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, update
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool, StaticPool
 
 from adapters.sqlalchemy.errors import DATABASE, database_unavailable, install_error_translation
@@ -86,16 +87,16 @@ def create_migration_engine(url: str) -> Engine:
     return create_engine(parsed, poolclass=NullPool, connect_args=connect_args)
 
 
-def create_session_factory(engine: Engine, *, single_reads: bool = False) -> sessionmaker[Session]:
-    """`single_reads`: for units of work that read one row and write nothing (a token's
-    user, whether a run is current). On PostgreSQL they run without a transaction: the
-    read alone is one round trip, where BEGIN, the read and COMMIT were three. (SQLite
-    opens no transaction for a read anyway.)"""
+def create_connection_factory(
+    engine: Engine, *, single_reads: bool = False
+) -> Callable[[], Connection]:
+    """What a unit of work checks its connection out with. `single_reads`: for units of
+    work that read one row and write nothing (a token's user, whether a run is current).
+    On PostgreSQL they run without a transaction: the read alone is one round trip, where
+    BEGIN, the read and COMMIT were three. (SQLite opens no transaction for a read anyway.)"""
     if single_reads and engine.dialect.name == "postgresql":
         engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-    # Entities are mapped out of rows at once, so nothing needs reloading after a commit;
-    # repositories flush when they must.
-    return sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    return engine.connect
 
 
 def parse_database_url(url: str) -> URL:

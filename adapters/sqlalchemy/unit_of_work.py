@@ -1,12 +1,13 @@
-"""One database transaction per `with` block, its session living exactly as long."""
+"""One database transaction per `with` block, on a pooled connection held exactly as long."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.sqlalchemy.errors import database_unavailable
 from adapters.sqlalchemy.repositories import (
@@ -27,31 +28,35 @@ from application.ports import EventChannel, UnitOfWork
 
 class SqlAlchemyUnitOfWork(UnitOfWork):
     """Rolls back on exit unless committed. One object serves one thread: enter it again,
-    sequentially, for the next transaction (each gets a fresh session). The task events a
-    transaction recorded go to `event_channel` once it has committed, never before."""
+    sequentially, for the next transaction (each checks a connection out of the pool). The
+    task events a transaction recorded go to `event_channel` once it has committed, never
+    before.
+
+    The repositories execute Core statements on a `Connection`, not through an ORM
+    `Session`: nothing here maps objects, and the session's bookkeeping around every
+    statement and commit was a tenth of a no-op run (profiled, docs/benchmarks.md)."""
 
     def __init__(
-        self, session_factory: sessionmaker[Session], event_channel: EventChannel | None = None
+        self, connect: Callable[[], Connection], event_channel: EventChannel | None = None
     ) -> None:
-        self._session_factory = session_factory
+        self._connect_to_database = connect
         self._event_channel = event_channel
 
     def __enter__(self) -> Self:
-        self._session = self._session_factory()
         self._committed = False
-        self._connect()
-        self.tasks = SqlAlchemyTaskRepository(self._session)
-        self.users = SqlAlchemyUserRepository(self._session)
-        self.models = SqlAlchemyModelRepository(self._session)
-        self.idempotency_keys = SqlAlchemyIdempotencyKeyRepository(self._session)
-        self._events = SqlAlchemyEventRepository(self._session)
+        self._connection = self._connect()
+        self.tasks = SqlAlchemyTaskRepository(self._connection)
+        self.users = SqlAlchemyUserRepository(self._connection)
+        self.models = SqlAlchemyModelRepository(self._connection)
+        self.idempotency_keys = SqlAlchemyIdempotencyKeyRepository(self._connection)
+        self._events = SqlAlchemyEventRepository(self._connection)
         self.events = self._events
-        self.schedules = SqlAlchemyScheduleRepository(self._session)
-        self.schedule_fires = SqlAlchemyScheduleFireRepository(self._session)
-        self.workflows = SqlAlchemyWorkflowRepository(self._session)
-        self.attempts = SqlAlchemyAttemptRepository(self._session)
-        self.task_logs = SqlAlchemyTaskLogRepository(self._session)
-        self.webhooks = SqlAlchemyWebhookRepository(self._session)
+        self.schedules = SqlAlchemyScheduleRepository(self._connection)
+        self.schedule_fires = SqlAlchemyScheduleFireRepository(self._connection)
+        self.workflows = SqlAlchemyWorkflowRepository(self._connection)
+        self.attempts = SqlAlchemyAttemptRepository(self._connection)
+        self.task_logs = SqlAlchemyTaskLogRepository(self._connection)
+        self.webhooks = SqlAlchemyWebhookRepository(self._connection)
         return self
 
     def __exit__(
@@ -62,12 +67,12 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     ) -> None:
         try:
             if not self._committed:
-                self._session.rollback()
+                self._connection.rollback()
         finally:
-            self._session.close()
+            self._connection.close()
 
     def commit(self) -> None:
-        self._session.commit()
+        self._connection.commit()
         self._committed = True
         staged, self._events.staged = self._events.staged, []
         if staged and self._event_channel is not None:
@@ -75,22 +80,18 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self._locks_released()
 
     def rollback(self) -> None:
-        self._session.rollback()
+        self._connection.rollback()
         self._events.staged = []
         self._locks_released()
 
     def _locks_released(self) -> None:
         # The workflow repository remembers what this transaction holds; a new one holds none.
-        self.workflows = SqlAlchemyWorkflowRepository(self._session)
+        self.workflows = SqlAlchemyWorkflowRepository(self._connection)
 
-    def _connect(self) -> None:
+    def _connect(self) -> Connection:
         # Check a connection out now, so an unreachable database fails at the `with` line.
         # Driver errors arrive translated by the engine; a pool timeout is not a driver error.
         try:
-            self._session.connection()
+            return self._connect_to_database()
         except SQLAlchemyError as exc:
-            self._session.close()
             raise database_unavailable() from exc
-        except BaseException:
-            self._session.close()
-            raise

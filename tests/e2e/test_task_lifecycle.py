@@ -16,7 +16,7 @@ from uuid import UUID
 from kombu import Connection
 
 from adapters.celery.topology import destination
-from adapters.sqlalchemy.engine import create_database_engine, create_session_factory
+from adapters.sqlalchemy.engine import create_connection_factory, create_database_engine
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from domain.task import Task as TaskEntity
 from domain.user import UserId
@@ -219,7 +219,7 @@ def _stored_pending_task(database_url: str, *, owner: str) -> str:
             at=datetime.now(UTC),
         )
         task.mark_dispatched(due_at=task.created_at)
-        with SqlAlchemyUnitOfWork(create_session_factory(engine)) as uow:
+        with SqlAlchemyUnitOfWork(create_connection_factory(engine)) as uow:
             uow.tasks.add(task)
             uow.commit()
     finally:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.sqlalchemy.engine import create_database_engine, create_session_factory
+from adapters.sqlalchemy.engine import create_connection_factory, create_database_engine
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from domain.user import Email
 
@@ -69,7 +69,7 @@ def test_db_upgrade_then_create_admin_makes_a_usable_administrator(
     assert upgraded.returncode == 0, upgraded.stderr
     assert created.returncode == 0, created.stderr
     engine = create_database_engine(env["TASKHUB_DATABASE_URL"])
-    uow = SqlAlchemyUnitOfWork(create_session_factory(engine))
+    uow = SqlAlchemyUnitOfWork(create_connection_factory(engine))
     with uow:
         admin = uow.users.find_by_email(Email("ops@example.com"))
     engine.dispose()

@@ -7,9 +7,8 @@ import builtins
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Connection, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from adapters.sqlalchemy.mapping import attempt_from_row, attempt_values
 from adapters.sqlalchemy.tables import TaskAttemptRow
@@ -24,18 +23,18 @@ _ADD_ONCE_POSTGRESQL = postgresql.insert(_ATTEMPTS).on_conflict_do_nothing()
 
 
 class SqlAlchemyAttemptRepository(AttemptRepository):
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
 
     def add(self, attempt: Attempt) -> None:
         # One statement: the first record of a number stays, a later one is a no-op.
-        dialect = self._session.get_bind().dialect.name
+        dialect = self._connection.dialect.name
         statement = _ADD_ONCE_POSTGRESQL if dialect == "postgresql" else _ADD_ONCE_SQLITE
-        self._session.execute(statement, attempt_values(attempt))
+        self._connection.execute(statement, attempt_values(attempt))
 
     def list(self, task_id: TaskId) -> list[Attempt]:
         statement = select(_ATTEMPTS).where(_COLUMNS.task_id == task_id).order_by(_COLUMNS.number)
-        return [attempt_from_row(row) for row in self._session.execute(statement)]
+        return [attempt_from_row(row) for row in self._connection.execute(statement)]
 
     def ended_since(self, since: datetime, *, limit: int) -> builtins.list[Attempt]:
         statement = (
@@ -44,4 +43,4 @@ class SqlAlchemyAttemptRepository(AttemptRepository):
             .order_by(_COLUMNS.ended_at.desc())
             .limit(limit)
         )
-        return [attempt_from_row(row) for row in self._session.execute(statement)]
+        return [attempt_from_row(row) for row in self._connection.execute(statement)]

@@ -6,8 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, update
 
 from adapters.sqlalchemy.tables import TaskEventRow, UserRow
 from application.ports import EventRepository
@@ -53,25 +52,25 @@ _RECORD_EVENT = select(_BUMPED.c.event_sequence, _BUMPED.c.webhooks).add_cte(_ST
 
 
 class SqlAlchemyEventRepository(EventRepository):
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
         self.staged: list[TaskEvent] = []
         # users.webhooks as read with the user's latest number in this transaction
         self._webhooks: dict[UserId, bool] = {}
 
     def next_sequence(self, user_id: UserId, count: int = 1) -> int:
-        bumped = self._session.execute(_BUMP_SEQUENCE, {"user_id": user_id, "count": count})
+        bumped = self._connection.execute(_BUMP_SEQUENCE, {"user_id": user_id, "count": count})
         last, self._webhooks[user_id] = bumped.one()
         return int(last) - count + 1
 
     def wants_webhooks(self, user_id: UserId) -> bool:
         if user_id not in self._webhooks:
             statement = select(_USERS.c.webhooks).where(_USERS.c.id == user_id)
-            self._webhooks[user_id] = bool(self._session.execute(statement).scalar())
+            self._webhooks[user_id] = bool(self._connection.execute(statement).scalar())
         return self._webhooks[user_id]
 
     def add(self, event: TaskEvent) -> None:
-        self._session.execute(_ADD_EVENT, _event_values(event))
+        self._connection.execute(_ADD_EVENT, _event_values(event))
         self.staged.append(event)
 
     def record(
@@ -82,7 +81,7 @@ class SqlAlchemyEventRepository(EventRepository):
         data: dict[str, Any],
         occurred_at: datetime,
     ) -> TaskEvent:
-        if self._session.get_bind().dialect.name != "postgresql":
+        if self._connection.dialect.name != "postgresql":
             return super().record(user_id, task_id, kind, data, occurred_at)
         values = {
             "user_id": user_id,
@@ -91,14 +90,14 @@ class SqlAlchemyEventRepository(EventRepository):
             "data": data,
             "occurred_at": occurred_at,
         }
-        sequence, self._webhooks[user_id] = self._session.execute(_RECORD_EVENT, values).one()
+        sequence, self._webhooks[user_id] = self._connection.execute(_RECORD_EVENT, values).one()
         event = TaskEvent(user_id, int(sequence), task_id, kind, data, occurred_at)
         self.staged.append(event)
         return event
 
     def add_many(self, events: Sequence[TaskEvent]) -> None:
         if events:
-            self._session.execute(_ADD_EVENT, [_event_values(event) for event in events])
+            self._connection.execute(_ADD_EVENT, [_event_values(event) for event in events])
             self.staged.extend(events)
 
     def after(
@@ -110,18 +109,20 @@ class SqlAlchemyEventRepository(EventRepository):
         if task_id is not None:
             statement = statement.where(_EVENTS.c.task_id == task_id)
         statement = statement.order_by(_EVENTS.c.sequence).limit(limit)
-        return [_event(row) for row in self._session.execute(statement)]
+        return [_event(row) for row in self._connection.execute(statement)]
 
     def latest(self, task_id: TaskId, kind: EventKind | None = None) -> TaskEvent | None:
         statement = select(_EVENTS).where(_EVENTS.c.task_id == task_id)
         if kind is not None:
             statement = statement.where(_EVENTS.c.kind == kind.value)
-        row = self._session.execute(statement.order_by(_EVENTS.c.sequence.desc()).limit(1)).first()
+        row = self._connection.execute(
+            statement.order_by(_EVENTS.c.sequence.desc()).limit(1)
+        ).first()
         return _event(row) if row is not None else None
 
     def last_sequence(self, user_id: UserId) -> int:
         statement = select(_USERS.c.event_sequence).where(_USERS.c.id == user_id)
-        return int(self._session.execute(statement).scalar_one_or_none() or 0)
+        return int(self._connection.execute(statement).scalar_one_or_none() or 0)
 
     def delete_before(self, cutoff: datetime, *, limit: int) -> int:
         oldest = (
@@ -137,7 +138,7 @@ class SqlAlchemyEventRepository(EventRepository):
         statement = delete(_EVENTS).where(
             _EVENTS.c.occurred_at < cutoff, _EVENTS.c.occurred_at <= bound
         )
-        return _rowcount(self._session.execute(statement))
+        return _rowcount(self._connection.execute(statement))
 
 
 def _event_values(event: TaskEvent) -> dict[str, Any]:

@@ -6,8 +6,7 @@ from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Table, delete, func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Table, delete, func, insert, select
 
 from adapters.sqlalchemy.errors import unique_violations_as_already_exists
 from adapters.sqlalchemy.tables import IdempotencyKeyRow
@@ -20,11 +19,11 @@ _KEYS = cast(Table, IdempotencyKeyRow.__table__)
 
 
 class SqlAlchemyIdempotencyKeyRepository(IdempotencyKeyRepository):
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
 
     def hold(self, user_id: UserId, key: str) -> bool:
-        if self._session.get_bind().dialect.name == "sqlite":
+        if self._connection.dialect.name == "sqlite":
             # One writer at a time: a concurrent request waits for the first one's commit
             # (the owner's lock that follows), then finds its key.
             return True
@@ -33,10 +32,10 @@ class SqlAlchemyIdempotencyKeyRepository(IdempotencyKeyRepository):
         held = select(
             func.pg_try_advisory_xact_lock(func.hashtextextended(f"{user_id}\x1f{key}", 0))
         )
-        return bool(self._session.execute(held).scalar_one())
+        return bool(self._connection.execute(held).scalar_one())
 
     def get(self, user_id: UserId, key: str) -> IdempotentRequest | None:
-        row = self._session.execute(
+        row = self._connection.execute(
             select(_KEYS).where(_KEYS.c.user_id == user_id, _KEYS.c.key == key)
         ).first()
         if row is None:
@@ -60,11 +59,11 @@ class SqlAlchemyIdempotencyKeyRepository(IdempotencyKeyRepository):
             "resource_id": request.resource_id,
         }
         with unique_violations_as_already_exists("idempotency key"):
-            self._session.execute(insert(_KEYS).values(values))
+            self._connection.execute(insert(_KEYS).values(values))
 
     def delete_created_before(self, cutoff: datetime) -> int:
         statement = delete(_KEYS).where(_KEYS.c.created_at < cutoff)
-        return _rowcount(self._session.execute(statement))
+        return _rowcount(self._connection.execute(statement))
 
 
 def _rowcount(result: Any) -> int:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, delete, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Row, Table, delete, insert, select
 
 from adapters.sqlalchemy.compare_and_set import lost_race, write_changes
 from adapters.sqlalchemy.errors import unique_violations_as_already_exists
@@ -20,19 +19,19 @@ _MODELS = cast(Table, ModelRow.__table__)
 
 
 class SqlAlchemyModelRepository(ModelRepository):
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
         self._loaded: dict[ModelId, dict[str, Any]] = {}
 
     def add(self, model: Model) -> None:
         self._check_name_free(model)
         values = model_values(model)
         with unique_violations_as_already_exists("model"):
-            self._session.execute(insert(_MODELS), values)
+            self._connection.execute(insert(_MODELS), values)
         self._loaded[model.id] = values
 
     def get(self, model_id: ModelId) -> Model:
-        row = self._session.execute(select(_MODELS).where(_MODELS.c.id == model_id)).first()
+        row = self._connection.execute(select(_MODELS).where(_MODELS.c.id == model_id)).first()
         if row is None:
             raise NotFoundError(f"model {model_id} not found", model_id=str(model_id))
         return self._remember(row)
@@ -40,22 +39,22 @@ class SqlAlchemyModelRepository(ModelRepository):
     def update(self, model: Model) -> None:
         loaded = self._loaded.get(model.id)
         if loaded is None:
-            raise lost_race(self._session, ModelRow, model.id, "model")
+            raise lost_race(self._connection, ModelRow, model.id, "model")
         current = model_values(model)
         if current["name"] != loaded["name"]:
             self._check_name_free(model)
         guard = ("status",)
         with unique_violations_as_already_exists("model"):
             written = write_changes(
-                self._session, ModelRow, loaded=loaded, current=current, guard=guard
+                self._connection, ModelRow, loaded=loaded, current=current, guard=guard
             )
         if not written:
-            raise lost_race(self._session, ModelRow, model.id, "model")
+            raise lost_race(self._connection, ModelRow, model.id, "model")
         self._loaded[model.id] = current
 
     def delete(self, model: Model) -> None:
         # The foreign key's ON DELETE SET NULL unlinks the model's past tasks.
-        self._session.execute(delete(_MODELS).where(_MODELS.c.id == model.id))
+        self._connection.execute(delete(_MODELS).where(_MODELS.c.id == model.id))
         self._loaded.pop(model.id, None)
 
     def find(self, query: ModelQuery) -> list[Model]:
@@ -73,7 +72,7 @@ class SqlAlchemyModelRepository(ModelRepository):
             after=query.after,
             limit=query.limit,
         )
-        return [self._remember(row) for row in self._session.execute(statement)]
+        return [self._remember(row) for row in self._connection.execute(statement)]
 
     def _remember(self, row: Row[Any]) -> Model:
         model = model_from_row(row)
@@ -86,5 +85,5 @@ class SqlAlchemyModelRepository(ModelRepository):
             _MODELS.c.name == model.name,
             _MODELS.c.id != model.id,
         )
-        if self._session.scalar(taken) is not None:
+        if self._connection.scalar(taken) is not None:
             raise AlreadyExistsError(f"you already have a model named {model.name!r}", field="name")

@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Table, insert, select
 
 from adapters.sqlalchemy.errors import unique_violations_as_already_exists
 from adapters.sqlalchemy.mapping import fire_from_row, fire_values
@@ -21,18 +20,18 @@ _COLUMNS = _FIRES.c
 
 
 class SqlAlchemyScheduleFireRepository(ScheduleFireRepository):
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
 
     def add_many(self, fires: Sequence[Fire]) -> None:
         if not fires:
             return
         with unique_violations_as_already_exists("schedule fire"):
-            self._session.execute(insert(_FIRES), [fire_values(f) for f in fires])
+            self._connection.execute(insert(_FIRES), [fire_values(f) for f in fires])
 
     def find(self, schedule_id: ScheduleId, *, before: datetime | None, limit: int) -> list[Fire]:
         statement = select(_FIRES).where(_COLUMNS.schedule_id == schedule_id)
         if before is not None:
             statement = statement.where(_COLUMNS.fire_time < before)
         statement = statement.order_by(_COLUMNS.fire_time.desc()).limit(limit)
-        return [fire_from_row(row) for row in self._session.execute(statement)]
+        return [fire_from_row(row) for row in self._connection.execute(statement)]

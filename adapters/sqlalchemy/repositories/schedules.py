@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, delete, false, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Row, Table, delete, false, func, insert, select, update
 
 from adapters.sqlalchemy.compare_and_set import rows_written
 from adapters.sqlalchemy.keyset import newest_first
@@ -29,16 +28,16 @@ class SqlAlchemyScheduleRepository(ScheduleRepository):
     and the scheduler's fires never overwrite each other; and by `fence`, so a scheduler
     with an older lease than the row's last writer cannot write at all."""
 
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
         self._versions: dict[ScheduleId, int] = {}
 
     def add(self, schedule: Schedule) -> None:
-        self._session.execute(insert(_SCHEDULES), {**schedule_values(schedule), "version": 0})
+        self._connection.execute(insert(_SCHEDULES), {**schedule_values(schedule), "version": 0})
         self._versions[schedule.id] = 0
 
     def get(self, schedule_id: ScheduleId) -> Schedule:
-        row = self._session.execute(select(_SCHEDULES).where(_COLUMNS.id == schedule_id)).first()
+        row = self._connection.execute(select(_SCHEDULES).where(_COLUMNS.id == schedule_id)).first()
         if row is None:
             raise NotFoundError(f"schedule {schedule_id} not found", schedule_id=str(schedule_id))
         return self._remember(row)
@@ -54,10 +53,10 @@ class SqlAlchemyScheduleRepository(ScheduleRepository):
             )
             .values({**schedule_values(schedule), "version": (version or 0) + 1})
         )
-        if version is not None and rows_written(self._session, statement):
+        if version is not None and rows_written(self._connection, statement):
             self._versions[schedule.id] = version + 1
             return
-        stored = self._session.execute(
+        stored = self._connection.execute(
             select(_COLUMNS.fence).where(_COLUMNS.id == schedule.id)
         ).scalar_one_or_none()
         if stored is None:
@@ -73,9 +72,9 @@ class SqlAlchemyScheduleRepository(ScheduleRepository):
         )
 
     def delete(self, schedule: Schedule) -> None:
-        self._session.execute(delete(_SCHEDULES).where(_COLUMNS.id == schedule.id))
+        self._connection.execute(delete(_SCHEDULES).where(_COLUMNS.id == schedule.id))
         # SQLite enforces no foreign keys unless asked: remove the ledger explicitly.
-        self._session.execute(delete(_FIRES).where(_FIRES.c.schedule_id == schedule.id))
+        self._connection.execute(delete(_FIRES).where(_FIRES.c.schedule_id == schedule.id))
         self._versions.pop(schedule.id, None)
 
     def find(self, query: ScheduleQuery) -> list[Schedule]:
@@ -89,11 +88,11 @@ class SqlAlchemyScheduleRepository(ScheduleRepository):
             after=query.after,
             limit=query.limit,
         )
-        return [self._remember(row) for row in self._session.execute(statement)]
+        return [self._remember(row) for row in self._connection.execute(statement)]
 
     def count_of_owner(self, owner_id: UserId) -> int:
         statement = select(func.count()).where(_COLUMNS.user_id == owner_id)
-        return self._session.scalar(statement) or 0
+        return self._connection.scalar(statement) or 0
 
     def list_due(self, *, now: datetime, limit: int) -> list[Schedule]:
         statement = (
@@ -102,14 +101,16 @@ class SqlAlchemyScheduleRepository(ScheduleRepository):
             .order_by(_COLUMNS.next_fire_at, _COLUMNS.id)
             .limit(limit)
         )
-        return [self._remember(row) for row in self._session.execute(statement)]
+        return [self._remember(row) for row in self._connection.execute(statement)]
 
     def raise_fence(self, *, at_least: int) -> int:
-        highest = self._session.scalar(select(func.max(_COLUMNS.fence))) or 0
+        highest = self._connection.scalar(select(func.max(_COLUMNS.fence))) or 0
         fence = max(at_least, highest + 1)
         # The version stays: the fence guard of every write already refuses a writer that
         # read the schedule under an older fence.
-        self._session.execute(update(_SCHEDULES).where(_COLUMNS.fence < fence).values(fence=fence))
+        self._connection.execute(
+            update(_SCHEDULES).where(_COLUMNS.fence < fence).values(fence=fence)
+        )
         return fence
 
     def _remember(self, row: Row[Any]) -> Schedule:

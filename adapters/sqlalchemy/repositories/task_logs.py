@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import cast
 
-from sqlalchemy import Table, delete, func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Table, delete, func, insert, select
 
 from adapters.sqlalchemy.mapping import log_line_from_row
 from adapters.sqlalchemy.tables import TaskLogRow
@@ -21,14 +20,14 @@ _COLUMNS = _LOGS.c
 
 
 class SqlAlchemyTaskLogRepository(TaskLogRepository):
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
 
     def append(self, lines: Sequence[TaskLogLine], *, keep: int) -> list[TaskLogLine]:
         if not lines:
             return []
         task_id = lines[0].task_id
-        last = self._session.execute(
+        last = self._connection.execute(
             select(func.max(_COLUMNS.seq)).where(_COLUMNS.task_id == task_id)
         ).scalar_one_or_none()
         first = (last or 0) + 1
@@ -43,10 +42,10 @@ class SqlAlchemyTaskLogRepository(TaskLogRepository):
             }
             for offset, line in enumerate(lines)
         ]
-        self._session.execute(insert(_LOGS), rows)
+        self._connection.execute(insert(_LOGS), rows)
         newest = first + len(rows) - 1
         if newest > keep:
-            self._session.execute(
+            self._connection.execute(
                 delete(_LOGS).where(_COLUMNS.task_id == task_id, _COLUMNS.seq <= newest - keep)
             )
         return [replace(line, seq=first + offset) for offset, line in enumerate(lines)]
@@ -56,4 +55,4 @@ class SqlAlchemyTaskLogRepository(TaskLogRepository):
         if after is not None:
             statement = statement.where(_COLUMNS.seq > after)
         statement = statement.order_by(_COLUMNS.seq).limit(limit)
-        return [log_line_from_row(row) for row in self._session.execute(statement)]
+        return [log_line_from_row(row) for row in self._connection.execute(statement)]

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, NoReturn, cast
 
 from sqlalchemy import (
+    Connection,
     Row,
     Table,
     bindparam,
@@ -22,7 +23,6 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from adapters.sqlalchemy.compare_and_set import lost_race, rows_written, write_changes
@@ -127,34 +127,34 @@ _BY_ID = select(_TASKS).where(_COLUMNS.id == bindparam("task_id"))
 
 
 class SqlAlchemyTaskRepository(TaskRepository):
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
         self._loaded: dict[TaskId, dict[str, Any]] = {}
 
     def add(self, task: Task) -> None:
         values = task_values(task)
         with unique_violations_as_already_exists("task"):
-            self._session.execute(insert(_TASKS), values)
+            self._connection.execute(insert(_TASKS), values)
         self._loaded[task.id] = values
 
     def add_many(self, tasks: Sequence[Task]) -> None:
         if not tasks:
             return
         loaded = {task.id: task_values(task) for task in tasks}
-        # One executemany, and no row objects kept in the session.
+        # One executemany.
         with unique_violations_as_already_exists("task"):
-            self._session.execute(insert(_TASKS), [dict(values) for values in loaded.values()])
+            self._connection.execute(insert(_TASKS), [dict(values) for values in loaded.values()])
         self._loaded.update(loaded)
 
     def get(self, task_id: TaskId) -> Task:
-        row = self._session.execute(_BY_ID, {"task_id": task_id}).first()
+        row = self._connection.execute(_BY_ID, {"task_id": task_id}).first()
         if row is None:
             raise NotFoundError(f"task {task_id} not found", task_id=str(task_id))
         return self._remember(row)
 
     def start_run(self, task_id: TaskId, start: RunStart) -> Task:
         worker = start.worker
-        row = self._session.execute(
+        row = self._connection.execute(
             _START_RUN,
             {
                 "task_id": task_id,
@@ -169,7 +169,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
         return self._remember(row)
 
     def complete_run(self, task_id: TaskId, completion: RunCompletion) -> Task:
-        row = self._session.execute(
+        row = self._connection.execute(
             _COMPLETE_RUN,
             {
                 "task_id": task_id,
@@ -188,21 +188,23 @@ class SqlAlchemyTaskRepository(TaskRepository):
         domain's own refusal of the transition on it (else it changed in between)."""
         task = self.get(task_id)  # NotFoundError if it is gone
         transition(task)
-        raise lost_race(self._session, TaskRow, task_id, "task")
+        raise lost_race(self._connection, TaskRow, task_id, "task")
 
     def update(self, task: Task) -> None:
         loaded = self._loaded.get(task.id)
         if loaded is None:  # never read through this repository: nothing to compare with
-            raise lost_race(self._session, TaskRow, task.id, "task")
+            raise lost_race(self._connection, TaskRow, task.id, "task")
         current = task_values(task)
         guard = ("status", "run_token")
-        if not write_changes(self._session, TaskRow, loaded=loaded, current=current, guard=guard):
-            raise lost_race(self._session, TaskRow, task.id, "task")
+        if not write_changes(
+            self._connection, TaskRow, loaded=loaded, current=current, guard=guard
+        ):
+            raise lost_race(self._connection, TaskRow, task.id, "task")
         self._loaded[task.id] = current
 
     def delete(self, task: Task) -> None:
         statement = delete(_TASKS).where(_COLUMNS.id == task.id)
-        self._session.execute(statement)
+        self._connection.execute(statement)
         self._loaded.pop(task.id, None)
 
     def find(self, query: TaskQuery) -> list[Task]:
@@ -233,7 +235,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
             after=query.after,
             limit=query.limit,
         )
-        return [self._remember(row) for row in self._session.execute(statement)]
+        return [self._remember(row) for row in self._connection.execute(statement)]
 
     def count_active(self, owner_id: UserId, *, up_to: int | None = None) -> int:
         active = select(_COLUMNS.id).where(
@@ -242,11 +244,11 @@ class SqlAlchemyTaskRepository(TaskRepository):
         )
         if up_to is not None:
             active = active.limit(up_to)
-        return self._session.scalar(select(func.count()).select_from(active.subquery())) or 0
+        return self._connection.scalar(select(func.count()).select_from(active.subquery())) or 0
 
     def count_by_status(self) -> dict[TaskStatus, int]:
         statement = select(_COLUMNS.status, func.count()).group_by(_COLUMNS.status)
-        return {TaskStatus(status): count for status, count in self._session.execute(statement)}
+        return {TaskStatus(status): count for status, count in self._connection.execute(statement)}
 
     def mark_dispatched(self, task_ids: Sequence[TaskId], *, due_at: datetime) -> None:
         if task_ids:
@@ -255,7 +257,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
                 .where(_COLUMNS.id.in_(task_ids))
                 .values(dispatched=True, due_at=due_at)
             )
-            self._session.execute(statement)
+            self._connection.execute(statement)
 
     def list_undispatched(self, *, created_before: datetime, limit: int) -> list[Task]:
         statement = (
@@ -273,7 +275,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
             # renders nothing here; its writers are serialised anyway.
             .with_for_update(skip_locked=True)
         )
-        return [self._remember(row) for row in self._session.execute(statement)]
+        return [self._remember(row) for row in self._connection.execute(statement)]
 
     def mark_pending_undispatched(self) -> int:
         statement = (
@@ -285,7 +287,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
             )
             .values(dispatched=False)
         )
-        return rows_written(self._session, statement)
+        return rows_written(self._connection, statement)
 
     def oldest_waiting_by_queue(self) -> dict[str, datetime]:
         since = func.min(func.coalesce(_COLUMNS.due_at, _COLUMNS.created_at))
@@ -295,7 +297,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
             .group_by(_COLUMNS.priority)
         )
         oldest: dict[str, datetime] = {}
-        for priority, at in self._session.execute(statement):
+        for priority, at in self._connection.execute(statement):
             at = at if at.tzinfo else at.replace(tzinfo=UTC)  # SQLite keeps no zone
             queue = Priority(priority).queue
             oldest[queue] = min(oldest.get(queue, at), at)
@@ -308,7 +310,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
             .group_by(_COLUMNS.priority)
         )
         counts: dict[str, int] = {}
-        for priority, count in self._session.execute(statement):
+        for priority, count in self._connection.execute(statement):
             queue = Priority(priority).queue
             counts[queue] = counts.get(queue, 0) + count
         return counts
@@ -317,7 +319,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
         statement = select(func.count()).where(
             _COLUMNS.status == TaskStatus.PENDING.value, _COLUMNS.dispatched == false()
         )
-        return int(self._session.scalar(statement) or 0)
+        return int(self._connection.scalar(statement) or 0)
 
     def count_overdue(self, *, due_before: datetime) -> dict[str, int]:
         statement = (
@@ -326,7 +328,8 @@ class SqlAlchemyTaskRepository(TaskRepository):
             .group_by(_COLUMNS.priority)
         )
         return {
-            Priority(priority).queue: count for priority, count in self._session.execute(statement)
+            Priority(priority).queue: count
+            for priority, count in self._connection.execute(statement)
         }
 
     def list_overdue(self, *, queue: str, due_before: datetime, limit: int) -> list[Task]:
@@ -338,7 +341,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return [self._remember(row) for row in self._session.execute(statement)]
+        return [self._remember(row) for row in self._connection.execute(statement)]
 
     def list_due_delayed(self, *, now: datetime, limit: int) -> list[Task]:
         statement = (
@@ -353,7 +356,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return [self._remember(row) for row in self._session.execute(statement)]
+        return [self._remember(row) for row in self._connection.execute(statement)]
 
     def list_unfinished_of_schedule(self, schedule_id: ScheduleId) -> list[Task]:
         statement = (
@@ -364,7 +367,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
             )
             .order_by(_COLUMNS.created_at, _COLUMNS.id)
         )
-        return [self._remember(row) for row in self._session.execute(statement)]
+        return [self._remember(row) for row in self._connection.execute(statement)]
 
     def list_stale_running(self, *, heartbeat_before: datetime, limit: int) -> list[Task]:
         statement = (
@@ -376,7 +379,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
             .order_by(_COLUMNS.heartbeat_at, _COLUMNS.id)
             .limit(limit)
         )
-        return [self._remember(row) for row in self._session.execute(statement)]
+        return [self._remember(row) for row in self._connection.execute(statement)]
 
     def hold_stale_running(
         self, task_ids: Collection[TaskId], *, heartbeat_before: datetime
@@ -396,7 +399,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
             # the compare-and-set on write is what makes a double reap harmless anyway.
             .with_for_update(skip_locked=True)
         )
-        return [self._remember(row) for row in self._session.execute(statement)]
+        return [self._remember(row) for row in self._connection.execute(statement)]
 
     def delete_finished_before(self, cutoff: datetime, *, limit: int) -> int:
         doomed = (
@@ -411,18 +414,18 @@ class SqlAlchemyTaskRepository(TaskRepository):
             .scalar_subquery()
         )
         statement = delete(_TASKS).where(_COLUMNS.id.in_(doomed))
-        return rows_written(self._session, statement)
+        return rows_written(self._connection, statement)
 
     def lock_concurrency_key(self, key: str) -> None:
-        if self._session.get_bind().dialect.name == "sqlite":
+        if self._connection.dialect.name == "sqlite":
             # As UserRepository.lock: a write takes SQLite's one write lock for the rest of
             # the transaction (a transaction ending a run holds it already).
             writing = update(_TASKS).where(_COLUMNS.concurrency_key == key)
-            self._session.execute(writing.values(concurrency_key=_COLUMNS.concurrency_key))
+            self._connection.execute(writing.values(concurrency_key=_COLUMNS.concurrency_key))
             return
         # A transaction-level advisory lock on the key's 64-bit hash: two keys sharing a
         # hash only wait for each other, never miscount.
-        self._session.execute(
+        self._connection.execute(
             select(func.pg_advisory_xact_lock(func.hashtextextended(key, _KEY_LOCK_SEED)))
         )
 
@@ -432,7 +435,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
             (_COLUMNS.status == TaskStatus.RUNNING.value)
             | ((_COLUMNS.status == TaskStatus.PENDING.value) & _COLUMNS.held.is_(None)),
         )
-        return self._session.scalar(statement) or 0
+        return self._connection.scalar(statement) or 0
 
     def queue_loads(self) -> list[QueueLoad]:
         statement = (
@@ -448,7 +451,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
         )
         rows = [
             (Priority(priority).queue, TaskStatus(status), held, count, oldest)
-            for priority, status, held, count, oldest in self._session.execute(statement)
+            for priority, status, held, count, oldest in self._connection.execute(statement)
         ]
         return QueueLoad.add_up(rows)
 
@@ -463,7 +466,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
             _COLUMNS.priority.in_(priorities),
             _COLUMNS.due_at < task.due_at,
         )
-        return self._session.scalar(statement) or 0
+        return self._connection.scalar(statement) or 0
 
     def list_held(self, key: str, *, limit: int) -> list[Task]:
         rank = case(
@@ -483,7 +486,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
             # cancellation may be waiting for this key's lock, which we hold.
             .with_for_update(skip_locked=True)
         )
-        return [self._remember(row) for row in self._session.execute(statement)]
+        return [self._remember(row) for row in self._connection.execute(statement)]
 
     def count_held_before(
         self, task: Task, *, owner_id: UserId | None = None, task_type: str | None = None
@@ -500,7 +503,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
             statement = statement.where(_COLUMNS.user_id == owner_id)
         if task_type is not None:
             statement = statement.where(_COLUMNS.task_type == task_type)
-        return self._session.scalar(statement) or 0
+        return self._connection.scalar(statement) or 0
 
     def held_groups(self, reason: HoldReason) -> list[HeldGroup]:
         statement = (
@@ -510,7 +513,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
         )
         return [
             HeldGroup(Priority(priority), UserId(owner), task_type, count)
-            for priority, owner, task_type, count in self._session.execute(statement)
+            for priority, owner, task_type, count in self._connection.execute(statement)
         ]
 
     def list_held_for(
@@ -536,7 +539,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return [self._remember(row) for row in self._session.execute(statement)]
+        return [self._remember(row) for row in self._connection.execute(statement)]
 
     def of_workflow(
         self, workflow_id: WorkflowId, *, keys: Collection[str] | None = None
@@ -544,16 +547,16 @@ class SqlAlchemyTaskRepository(TaskRepository):
         statement = select(_TASKS).where(_COLUMNS.workflow_id == workflow_id)
         if keys is not None:
             statement = statement.where(_COLUMNS.workflow_key.in_(list(keys)))
-        return [self._remember(row) for row in self._session.execute(statement)]
+        return [self._remember(row) for row in self._connection.execute(statement)]
 
     def workflow_statuses(self, workflow_id: WorkflowId) -> dict[str, TaskStatus]:
         statement = select(_COLUMNS.workflow_key, _COLUMNS.status).where(
             _COLUMNS.workflow_id == workflow_id
         )
-        return {key: TaskStatus(status) for key, status in self._session.execute(statement)}
+        return {key: TaskStatus(status) for key, status in self._connection.execute(statement)}
 
     def upstream_of(self, workflow_id: WorkflowId, *, keys: Collection[str]) -> dict[str, Upstream]:
-        rows = self._session.execute(
+        rows = self._connection.execute(
             _UPSTREAM, {"of_workflow": workflow_id, "keys": list(set(keys))}
         )
         return {
@@ -568,18 +571,18 @@ class SqlAlchemyTaskRepository(TaskRepository):
     def meet_dependency(
         self, workflow_id: WorkflowId, keys: Collection[str]
     ) -> tuple[int, list[Task]]:
-        counted = self._session.execute(
+        counted = self._connection.execute(
             _MEET_DEPENDENCY, {"of_workflow": workflow_id, "keys": list(keys)}
         ).all()
         ready = [task_id for task_id, unmet in counted if unmet == 0]
         if not ready:
             return len(counted), []
         loading = select(_TASKS).where(_COLUMNS.id.in_(ready))
-        return len(counted), [self._remember(row) for row in self._session.execute(loading)]
+        return len(counted), [self._remember(row) for row in self._connection.execute(loading)]
 
     def workflow_has_unfinished_tasks(self, workflow_id: WorkflowId) -> bool:
         return (
-            self._session.execute(_UNFINISHED_IN_WORKFLOW, {"workflow_id": workflow_id}).first()
+            self._connection.execute(_UNFINISHED_IN_WORKFLOW, {"workflow_id": workflow_id}).first()
             is not None
         )
 
@@ -589,7 +592,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
             .where(_COLUMNS.workflow_id == workflow_id)
             .order_by(_COLUMNS.workflow_key)
         )
-        return [Node(key, tuple(deps or ())) for key, deps in self._session.execute(statement)]
+        return [Node(key, tuple(deps or ())) for key, deps in self._connection.execute(statement)]
 
     def _remember(self, row: Row[Any]) -> Task:
         task = task_from_row(row)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Row, Table, insert, select, update
 
 from adapters.sqlalchemy.compare_and_set import lost_race, write_changes
 from adapters.sqlalchemy.errors import unique_violations_as_already_exists
@@ -25,8 +24,8 @@ _GUARD = ("is_active", "is_admin", "token_version")
 
 
 class SqlAlchemyUserRepository(UserRepository):
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
         self._loaded: dict[UserId, dict[str, Any]] = {}
 
     def add(self, user: User) -> None:
@@ -38,45 +37,45 @@ class SqlAlchemyUserRepository(UserRepository):
             )
         values = user_values(user)
         with unique_violations_as_already_exists("user"):
-            self._session.execute(insert(_USERS), values)
+            self._connection.execute(insert(_USERS), values)
         self._loaded[user.id] = values
 
     def get(self, user_id: UserId) -> User:
-        row = self._session.execute(select(_USERS).where(_USERS.c.id == user_id)).first()
+        row = self._connection.execute(select(_USERS).where(_USERS.c.id == user_id)).first()
         if row is None:
             raise NotFoundError(f"user {user_id} not found", user_id=str(user_id))
         return self._remember(row)
 
     def find_by_email(self, email: Email) -> User | None:
         statement = select(_USERS).where(_USERS.c.email == email.value)
-        row = self._session.execute(statement).first()
+        row = self._connection.execute(statement).first()
         return self._remember(row) if row is not None else None
 
     def update(self, user: User) -> None:
         loaded = self._loaded.get(user.id)
         if loaded is None:  # never read through this repository: nothing to compare with
-            raise lost_race(self._session, UserRow, user.id, "user")
+            raise lost_race(self._connection, UserRow, user.id, "user")
         current = user_values(user)
         with unique_violations_as_already_exists("user"):
             written = write_changes(
-                self._session, UserRow, loaded=loaded, current=current, guard=_GUARD
+                self._connection, UserRow, loaded=loaded, current=current, guard=_GUARD
             )
         if not written:
-            raise lost_race(self._session, UserRow, user.id, "user")
+            raise lost_race(self._connection, UserRow, user.id, "user")
         self._loaded[user.id] = current
 
     def lock(self, user_id: UserId) -> None:
-        if self._session.get_bind().dialect.name == "sqlite":
+        if self._connection.dialect.name == "sqlite":
             # SQLite has one writer at a time: a write opens the transaction and takes the
             # database's write lock (waiting busy_timeout for it), so what the transaction
             # reads next is no older than the last commit. The column written is in no index.
             writing = update(_USERS).where(_USERS.c.id == user_id)
-            self._session.execute(writing.values(is_active=_USERS.c.is_active))
+            self._connection.execute(writing.values(is_active=_USERS.c.is_active))
             return
         # FOR NO KEY UPDATE: waits for another transaction's lock on the user, but not for the
         # KEY SHARE locks that inserting a task or a model takes on its owner (foreign key).
         locking = select(_USERS.c.id).where(_USERS.c.id == user_id)
-        self._session.execute(locking.with_for_update(key_share=True))
+        self._connection.execute(locking.with_for_update(key_share=True))
 
     def find(self, *, after: Cursor | None, limit: int) -> list[User]:
         statement = newest_first(
@@ -86,7 +85,7 @@ class SqlAlchemyUserRepository(UserRepository):
             after=after,
             limit=limit,
         )
-        return [self._remember(row) for row in self._session.execute(statement)]
+        return [self._remember(row) for row in self._connection.execute(statement)]
 
     def share_weights(self, user_ids: Collection[UserId]) -> dict[UserId, int]:
         if not user_ids:
@@ -94,7 +93,7 @@ class SqlAlchemyUserRepository(UserRepository):
         statement = select(_USERS.c.id, _USERS.c.share_weight).where(
             _USERS.c.id.in_(list(user_ids))
         )
-        return {UserId(id_): weight for id_, weight in self._session.execute(statement)}
+        return {UserId(id_): weight for id_, weight in self._connection.execute(statement)}
 
     def _remember(self, row: Row[Any]) -> User:
         user = user_from_row(row)

@@ -6,8 +6,7 @@ from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Table, delete, insert, select, true, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Table, delete, insert, select, true, update
 
 from adapters.sqlalchemy.tables import (
     CallbackRow,
@@ -37,15 +36,15 @@ _USERS = cast(Table, UserRow.__table__)
 
 
 class SqlAlchemyWebhookRepository(WebhookRepository):
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
 
     def add_endpoint(self, endpoint: WebhookEndpoint) -> None:
-        self._session.execute(insert(_ENDPOINTS).values(_endpoint_values(endpoint)))
+        self._connection.execute(insert(_ENDPOINTS).values(_endpoint_values(endpoint)))
         self._mark_user(endpoint.user_id)
 
     def get_endpoint(self, endpoint_id: WebhookEndpointId) -> WebhookEndpoint:
-        row = self._session.execute(
+        row = self._connection.execute(
             select(_ENDPOINTS).where(_ENDPOINTS.c.id == endpoint_id)
         ).first()
         if row is None:
@@ -53,7 +52,7 @@ class SqlAlchemyWebhookRepository(WebhookRepository):
         return _endpoint(row)
 
     def update_endpoint(self, endpoint: WebhookEndpoint) -> None:
-        self._session.execute(
+        self._connection.execute(
             update(_ENDPOINTS)
             .where(_ENDPOINTS.c.id == endpoint.id)
             .values(_endpoint_values(endpoint))
@@ -61,8 +60,10 @@ class SqlAlchemyWebhookRepository(WebhookRepository):
 
     def delete_endpoint(self, endpoint: WebhookEndpoint) -> None:
         # The deliveries first: SQLite enforces no foreign key unless asked to.
-        self._session.execute(delete(_DELIVERIES).where(_DELIVERIES.c.endpoint_id == endpoint.id))
-        self._session.execute(delete(_ENDPOINTS).where(_ENDPOINTS.c.id == endpoint.id))
+        self._connection.execute(
+            delete(_DELIVERIES).where(_DELIVERIES.c.endpoint_id == endpoint.id)
+        )
+        self._connection.execute(delete(_ENDPOINTS).where(_ENDPOINTS.c.id == endpoint.id))
 
     def endpoints_of(self, user_id: UserId) -> list[WebhookEndpoint]:
         statement = (
@@ -70,38 +71,40 @@ class SqlAlchemyWebhookRepository(WebhookRepository):
             .where(_ENDPOINTS.c.user_id == user_id)
             .order_by(_ENDPOINTS.c.created_at, _ENDPOINTS.c.id)
         )
-        return [_endpoint(row) for row in self._session.execute(statement)]
+        return [_endpoint(row) for row in self._connection.execute(statement)]
 
     def set_callback(self, subject_id: UUID, url: str) -> None:
-        self._session.execute(insert(_CALLBACKS).values(subject_id=subject_id, url=url))
+        self._connection.execute(insert(_CALLBACKS).values(subject_id=subject_id, url=url))
 
     def callback_of(self, subject_id: UUID) -> str | None:
         statement = select(_CALLBACKS.c.url).where(_CALLBACKS.c.subject_id == subject_id)
-        return self._session.execute(statement).scalar_one_or_none()
+        return self._connection.execute(statement).scalar_one_or_none()
 
     def callback_secret(self, user_id: UserId) -> str | None:
         statement = select(_SECRETS.c.secret).where(_SECRETS.c.user_id == user_id)
-        return self._session.execute(statement).scalar_one_or_none()
+        return self._connection.execute(statement).scalar_one_or_none()
 
     def set_callback_secret(self, user_id: UserId, secret: str) -> None:
-        replaced = self._session.execute(
+        replaced = self._connection.execute(
             update(_SECRETS).where(_SECRETS.c.user_id == user_id).values(secret=secret)
         )
-        if not replaced.rowcount:  # type: ignore[attr-defined]
-            self._session.execute(insert(_SECRETS).values(user_id=user_id, secret=secret))
+        if not replaced.rowcount:
+            self._connection.execute(insert(_SECRETS).values(user_id=user_id, secret=secret))
         self._mark_user(user_id)
 
     def _mark_user(self, user_id: UserId) -> None:
         """From now on the user's events look for their webhooks (users.webhooks, read with
         each event number). Never unset: a stale "yes" costs a query, a wrong "no" would
         lose deliveries. Its row lock orders it with the user's event numbering."""
-        self._session.execute(update(_USERS).where(_USERS.c.id == user_id).values(webhooks=true()))
+        self._connection.execute(
+            update(_USERS).where(_USERS.c.id == user_id).values(webhooks=true())
+        )
 
     def add_delivery(self, delivery: WebhookDelivery) -> None:
-        self._session.execute(insert(_DELIVERIES).values(_delivery_values(delivery)))
+        self._connection.execute(insert(_DELIVERIES).values(_delivery_values(delivery)))
 
     def get_delivery(self, delivery_id: WebhookDeliveryId) -> WebhookDelivery:
-        row = self._session.execute(
+        row = self._connection.execute(
             select(_DELIVERIES).where(_DELIVERIES.c.id == delivery_id)
         ).first()
         if row is None:
@@ -109,7 +112,7 @@ class SqlAlchemyWebhookRepository(WebhookRepository):
         return _delivery(row)
 
     def update_delivery(self, delivery: WebhookDelivery) -> None:
-        self._session.execute(
+        self._connection.execute(
             update(_DELIVERIES)
             .where(_DELIVERIES.c.id == delivery.id)
             .values(_delivery_values(delivery))
@@ -122,7 +125,7 @@ class SqlAlchemyWebhookRepository(WebhookRepository):
             .order_by(_DELIVERIES.c.sequence.desc(), _DELIVERIES.c.id.desc())
             .limit(limit)
         )
-        return [_delivery(row) for row in self._session.execute(statement)]
+        return [_delivery(row) for row in self._connection.execute(statement)]
 
     def delete_finished_deliveries_before(self, cutoff: datetime, *, limit: int) -> int:
         oldest = (
@@ -134,7 +137,7 @@ class SqlAlchemyWebhookRepository(WebhookRepository):
             .limit(limit)
         )
         statement = delete(_DELIVERIES).where(_DELIVERIES.c.id.in_(oldest.scalar_subquery()))
-        return int(self._session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
+        return int(self._connection.execute(statement).rowcount or 0)
 
     def list_due_deliveries(self, *, now: datetime, limit: int) -> list[WebhookDelivery]:
         claimable = (_DELIVERIES.c.claimed_until.is_(None)) | (_DELIVERIES.c.claimed_until <= now)
@@ -149,7 +152,7 @@ class SqlAlchemyWebhookRepository(WebhookRepository):
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return [_delivery(row) for row in self._session.execute(statement)]
+        return [_delivery(row) for row in self._connection.execute(statement)]
 
 
 def _endpoint_values(endpoint: WebhookEndpoint) -> dict[str, Any]:

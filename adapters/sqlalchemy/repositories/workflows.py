@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import cast
 
-from sqlalchemy import Executable, Table, bindparam, delete, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Executable, Table, bindparam, delete, insert, select, update
 
 from adapters.sqlalchemy.compare_and_set import rows_written
 from adapters.sqlalchemy.errors import unique_violations_as_already_exists
@@ -33,17 +32,17 @@ _HOLD_FOR_UPDATE = (
 
 
 class SqlAlchemyWorkflowRepository(WorkflowRepository):
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
         # Held in this transaction (one repository each), as the holding statement read it.
         self._held: dict[WorkflowId, Workflow] = {}
 
     def add(self, workflow: Workflow) -> None:
         with unique_violations_as_already_exists("workflow"):
-            self._session.execute(insert(_WORKFLOWS), workflow_values(workflow))
+            self._connection.execute(insert(_WORKFLOWS), workflow_values(workflow))
 
     def get(self, workflow_id: WorkflowId) -> Workflow:
-        row = self._session.execute(select(_WORKFLOWS).where(_COLUMNS.id == workflow_id)).first()
+        row = self._connection.execute(select(_WORKFLOWS).where(_COLUMNS.id == workflow_id)).first()
         if row is None:
             raise NotFoundError(f"workflow {workflow_id} not found", workflow_id=str(workflow_id))
         return workflow_from_row(row)
@@ -52,9 +51,9 @@ class SqlAlchemyWorkflowRepository(WorkflowRepository):
         held = self._held.get(workflow_id)
         if held is None:
             # On SQLite as UserRepository.lock: a write takes its one write lock at once.
-            sqlite = self._session.get_bind().dialect.name == "sqlite"
+            sqlite = self._connection.dialect.name == "sqlite"
             holding: Executable = _HOLD_BY_WRITING if sqlite else _HOLD_FOR_UPDATE
-            row = self._session.execute(holding, {"workflow_id": workflow_id}).first()
+            row = self._connection.execute(holding, {"workflow_id": workflow_id}).first()
             if row is None:
                 raise NotFoundError(
                     f"workflow {workflow_id} not found", workflow_id=str(workflow_id)
@@ -69,7 +68,7 @@ class SqlAlchemyWorkflowRepository(WorkflowRepository):
             .where(_COLUMNS.id == workflow.id)
             .values(status=values["status"], completed_at=values["completed_at"])
         )
-        if not rows_written(self._session, statement):
+        if not rows_written(self._connection, statement):
             raise NotFoundError(f"workflow {workflow.id} not found", workflow_id=str(workflow.id))
         if workflow.id in self._held:
             self._held[workflow.id] = replace(workflow)
@@ -77,8 +76,8 @@ class SqlAlchemyWorkflowRepository(WorkflowRepository):
     def delete(self, workflow: Workflow) -> None:
         # The tasks' foreign key is ON DELETE CASCADE; deleted here as well, so SQLite
         # without foreign keys enforced behaves the same.
-        self._session.execute(delete(_TASKS).where(_TASKS.c.workflow_id == workflow.id))
-        self._session.execute(delete(_WORKFLOWS).where(_COLUMNS.id == workflow.id))
+        self._connection.execute(delete(_TASKS).where(_TASKS.c.workflow_id == workflow.id))
+        self._connection.execute(delete(_WORKFLOWS).where(_COLUMNS.id == workflow.id))
         self._held.pop(workflow.id, None)
 
     def find(self, query: WorkflowQuery) -> list[Workflow]:
@@ -94,4 +93,4 @@ class SqlAlchemyWorkflowRepository(WorkflowRepository):
             after=query.after,
             limit=query.limit,
         )
-        return [workflow_from_row(row) for row in self._session.execute(statement)]
+        return [workflow_from_row(row) for row in self._connection.execute(statement)]

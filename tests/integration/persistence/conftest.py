@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from adapters.in_memory.repositories import InMemoryStore
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
-from adapters.sqlalchemy.engine import create_database_engine, create_session_factory
+from adapters.sqlalchemy.engine import create_connection_factory, create_database_engine
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from domain.user import User
 from tests.factories import make_user
@@ -47,5 +47,5 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def new_sql_uow(engine: Engine) -> NewUnitOfWork:
     """Makes SQL units of work on the same database as `engine` (SQLite and PostgreSQL)."""
-    session_factory = create_session_factory(engine)
-    return lambda: SqlAlchemyUnitOfWork(session_factory)
+    connection_factory = create_connection_factory(engine)
+    return lambda: SqlAlchemyUnitOfWork(connection_factory)

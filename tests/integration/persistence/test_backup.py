@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from adapters.sqlalchemy.engine import create_database_engine, create_session_factory
+from adapters.sqlalchemy.engine import create_connection_factory, create_database_engine
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from domain.task import RunToken, Task
 from entrypoints.cli import app
@@ -19,7 +19,7 @@ from tests.factories import T0, make_task, make_user
 
 def add_tasks(database_url: str, count: int, *, dispatched: bool = False) -> list[Task]:
     engine = create_database_engine(database_url)
-    uow = SqlAlchemyUnitOfWork(create_session_factory(engine))
+    uow = SqlAlchemyUnitOfWork(create_connection_factory(engine))
     owner = make_user()
     tasks = [make_task(user=owner, task_type="noop") for _ in range(count)]
     with uow:
@@ -93,7 +93,7 @@ def test_a_running_task_restored_is_left_running_for_the_reaper(
 
     with migrated_database("sqlite", tmp_path) as url:
         engine = create_database_engine(url)
-        uow = SqlAlchemyUnitOfWork(create_session_factory(engine))
+        uow = SqlAlchemyUnitOfWork(create_connection_factory(engine))
         owner = make_user()
         task = make_task(user=owner, task_type="noop")
         with uow:

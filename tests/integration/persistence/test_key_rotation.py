@@ -10,7 +10,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from adapters.security.fernet_cipher import FernetSecretCipher, new_key
-from adapters.sqlalchemy.engine import create_database_engine, create_session_factory
+from adapters.sqlalchemy.engine import create_connection_factory, create_database_engine
 from adapters.sqlalchemy.sealed_values import SqlAlchemySealedValueStore
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.secret_values import SEALED, SecretSealing, is_sealed
@@ -30,7 +30,7 @@ def keys() -> tuple[str, str]:
 def stored_tasks(database_url: str, old_key: str, count: int) -> list[Task]:
     sealing = SecretSealing(FernetSecretCipher([old_key]))
     engine = create_database_engine(database_url)
-    uow = SqlAlchemyUnitOfWork(create_session_factory(engine))
+    uow = SqlAlchemyUnitOfWork(create_connection_factory(engine))
     owner = make_user()
     tasks = []
     with uow:

@@ -9,7 +9,7 @@ from dataclasses import asdict
 import psycopg
 from sqlalchemy import Engine
 
-from adapters.sqlalchemy.engine import create_database_engine, create_session_factory
+from adapters.sqlalchemy.engine import create_connection_factory, create_database_engine
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from domain.user import User
 from tests.factories import make_user
@@ -19,7 +19,7 @@ def test_a_single_read_on_postgresql_runs_outside_any_transaction(postgresql_url
     engine = create_database_engine(postgresql_url)
     try:
         user = make_user()
-        with SqlAlchemyUnitOfWork(create_session_factory(engine)) as uow:
+        with SqlAlchemyUnitOfWork(create_connection_factory(engine)) as uow:
             uow.users.add(user)
             uow.commit()
 
@@ -35,9 +35,9 @@ def test_a_single_read_on_postgresql_runs_outside_any_transaction(postgresql_url
 
 def _read(engine: Engine, user: User, *, single_reads: bool) -> tuple[User, object]:
     """The user as read, and the connection's transaction status right after the read."""
-    factory = create_session_factory(engine, single_reads=single_reads)
+    factory = create_connection_factory(engine, single_reads=single_reads)
     with SqlAlchemyUnitOfWork(factory) as uow:
         read = uow.users.get(user.id)
-        dbapi = uow._session.connection().connection.dbapi_connection
+        dbapi = uow._connection.connection.dbapi_connection
         assert isinstance(dbapi, psycopg.Connection)
         return read, dbapi.info.transaction_status

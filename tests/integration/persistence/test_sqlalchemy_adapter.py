@@ -13,9 +13,9 @@ from sqlalchemy import Engine, delete, func, make_url, select, text
 
 from adapters.sqlalchemy.engine import (
     SqlAlchemyDatabaseProbe,
+    create_connection_factory,
     create_database_engine,
     create_migration_engine,
-    create_session_factory,
 )
 from adapters.sqlalchemy.tables import ModelRow, TaskRow, UserRow
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
@@ -145,7 +145,7 @@ def unreachable_urls(tmp_path: Path) -> list[str]:
 def test_an_unreachable_database_fails_at_the_start_of_a_unit_of_work(tmp_path: Path) -> None:
     for url in unreachable_urls(tmp_path):
         engine = create_database_engine(url)
-        uow = SqlAlchemyUnitOfWork(create_session_factory(engine))
+        uow = SqlAlchemyUnitOfWork(create_connection_factory(engine))
 
         with pytest.raises(DependencyUnavailableError) as failed, uow:
             pass

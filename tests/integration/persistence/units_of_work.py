@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from adapters.sqlalchemy.engine import create_database_engine, create_session_factory
+from adapters.sqlalchemy.engine import create_connection_factory, create_database_engine
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.ports import UnitOfWork
 from domain.model import Model
@@ -23,9 +23,9 @@ E = TypeVar("E", User, Model, Task)
 def sql_units_of_work(url: str) -> Iterator[NewUnitOfWork]:
     """Makes SQL units of work on `url`, sharing one engine that is disposed at the end."""
     engine = create_database_engine(url)
-    session_factory = create_session_factory(engine)
+    connection_factory = create_connection_factory(engine)
     try:
-        yield lambda: SqlAlchemyUnitOfWork(session_factory)
+        yield lambda: SqlAlchemyUnitOfWork(connection_factory)
     finally:
         engine.dispose()
 
