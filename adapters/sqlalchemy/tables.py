@@ -354,8 +354,19 @@ Index(
     WebhookDeliveryRow.sequence,
 )
 
+
 # Every listing is keyset-paginated newest first on (created_at, id); each index below
 # serves one query shape of the repositories, named after it.
+def _only_where(condition: Any) -> dict[str, Any]:
+    """A partial index, on both databases: only the rows it serves. An index of a column most
+    tasks leave NULL (a concurrency key, a workflow, a model, a schedule, a hold) is written
+    by each change of a task that has one, and by no other: PostgreSQL adds an entry to
+    every full index at each update of a row (a run's claim and its end), SQLite to every
+    index holding a changed column (the status). Queries match the condition as they are:
+    `column = ?` implies `column IS NOT NULL` to both planners."""
+    return {"sqlite_where": condition, "postgresql_where": condition}
+
+
 Index("ix_users_created_at_id", UserRow.created_at, UserRow.id)
 Index(
     "ix_models_user_id_created_at_id",
@@ -387,7 +398,12 @@ Index("ix_tasks_status_dispatched_due_at", TaskRow.status, TaskRow.dispatched, T
 # A reaper of runs whose worker stopped sending heartbeats.
 Index("ix_tasks_status_heartbeat_at", TaskRow.status, TaskRow.heartbeat_at)
 # A concurrency key's slot holders and held tasks (application/flow_control.py).
-Index("ix_tasks_concurrency_key_status", TaskRow.concurrency_key, TaskRow.status)
+Index(
+    "ix_tasks_concurrency_key_status",
+    TaskRow.concurrency_key,
+    TaskRow.status,
+    **_only_where(TaskRow.concurrency_key.is_not(None)),
+)
 # Held tasks by reason, for fair sharing's and rate limits' releases, in release order.
 Index(
     "ix_tasks_held_priority_user_id_created_at",
@@ -395,13 +411,19 @@ Index(
     TaskRow.priority,
     TaskRow.user_id,
     TaskRow.created_at,
+    **_only_where(TaskRow.held.is_not(None)),
 )
 # Filtering by model, and the ON DELETE SET NULL when a model goes.
-Index("ix_tasks_model_id", TaskRow.model_id)
+Index("ix_tasks_model_id", TaskRow.model_id, **_only_where(TaskRow.model_id.is_not(None)))
 # Delayed tasks coming due: pending, unpublished, earliest run_at first.
 Index("ix_tasks_status_dispatched_run_at", TaskRow.status, TaskRow.dispatched, TaskRow.run_at)
 # A schedule's runs (its overlap rule, its latest runs).
-Index("ix_tasks_schedule_id_created_at", TaskRow.schedule_id, TaskRow.created_at)
+Index(
+    "ix_tasks_schedule_id_created_at",
+    TaskRow.schedule_id,
+    TaskRow.created_at,
+    **_only_where(TaskRow.schedule_id.is_not(None)),
+)
 # The scheduler's tick: unpaused schedules due soonest; a user's schedules, newest first.
 Index("ix_schedules_paused_next_fire_at", ScheduleRow.paused, ScheduleRow.next_fire_at)
 Index(
@@ -413,7 +435,12 @@ Index(
 Index("ix_schedules_created_at_id", ScheduleRow.created_at, ScheduleRow.id)
 # A workflow's tasks, read whenever one of them ends; with the status, whether any is
 # unfinished is one probe.
-Index("ix_tasks_workflow_id_status", TaskRow.workflow_id, TaskRow.status)
+Index(
+    "ix_tasks_workflow_id_status",
+    TaskRow.workflow_id,
+    TaskRow.status,
+    **_only_where(TaskRow.workflow_id.is_not(None)),
+)
 # A user's workflows newest first, optionally in one status; admins list every workflow.
 Index(
     "ix_workflows_user_id_status_created_at_id",

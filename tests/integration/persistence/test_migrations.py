@@ -9,7 +9,7 @@ from uuid import uuid4
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import Connection, insert, inspect, select, text
 
 from adapters.sqlalchemy.engine import create_migration_engine
 from adapters.sqlalchemy.migrate import downgrade_database, upgrade_database
@@ -152,3 +152,82 @@ def test_waiting_tasks_stored_before_the_count_existed_get_their_unmet_dependenc
         engine.dispose()
 
     assert unmet == {"cancel_dependents": 2, "continue": 1}
+
+
+PARTIAL_TASK_INDEXES = {
+    "ix_tasks_concurrency_key_status": "concurrency_key",
+    "ix_tasks_held_priority_user_id_created_at": "held",
+    "ix_tasks_model_id": "model_id",
+    "ix_tasks_schedule_id_created_at": "schedule_id",
+    "ix_tasks_workflow_id_status": "workflow_id",
+}
+
+
+def _index_predicates(connection: Connection) -> dict[str, str]:
+    if connection.dialect.name == "sqlite":
+        rows = connection.execute(
+            text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tasks'")
+        )
+    else:
+        rows = connection.execute(
+            text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'tasks'")
+        )
+    return {name: (sql or "").partition(" WHERE ")[2] for name, sql in rows}
+
+
+def test_the_indexes_of_mostly_null_task_columns_hold_only_rows_with_a_value(
+    database_url: str,
+) -> None:
+    # compare_metadata does not compare index predicates: this does, migrations and ORM.
+    engine = create_migration_engine(database_url)
+    with engine.connect() as connection:
+        migrated = _index_predicates(connection)
+    engine.dispose()
+    described = {
+        index.name: str(index.dialect_options["sqlite"]["where"])
+        for index in Base.metadata.tables["tasks"].indexes
+        if index.dialect_options["sqlite"]["where"] is not None
+    }
+
+    assert set(described) == set(PARTIAL_TASK_INDEXES)
+    for name, column in PARTIAL_TASK_INDEXES.items():
+        assert f"{column} IS NOT NULL" in described[name]
+        assert f"{column} IS NOT NULL" in migrated[name].upper().replace(column.upper(), column)
+
+
+def test_a_lookup_by_workflow_or_concurrency_key_uses_its_partial_index(
+    database_url: str,
+) -> None:
+    # The queries compare with a bound value, never IS NOT NULL: both planners must still
+    # prove the index's condition from `column = ?`, or a sweep would scan every task.
+    lookups = {
+        "ix_tasks_workflow_id_status": ("workflow_id", "uuid", str(uuid4())),
+        "ix_tasks_concurrency_key_status": ("concurrency_key", "text", "key"),
+    }
+    engine = create_migration_engine(database_url)
+    plans = {}
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if not sqlite:
+            connection.execute(text("SET enable_seqscan = off"))
+            # The plan a prepared statement gets once PostgreSQL stops planning per value.
+            connection.execute(text("SET plan_cache_mode = force_generic_plan"))
+        for name, (column, kind, value) in lookups.items():
+            if sqlite:
+                query = f"SELECT id FROM tasks WHERE {column} = :value AND status = 'waiting'"  # noqa: S608 - constant names
+                rows = connection.execute(text(f"EXPLAIN QUERY PLAN {query}"), {"value": value})
+            else:
+                connection.execute(
+                    text(
+                        f"PREPARE {name}_probe ({kind}, text) AS SELECT id FROM tasks "  # noqa: S608
+                        f"WHERE {column} = $1 AND status = $2"
+                    )
+                )
+                rows = connection.execute(
+                    text(f"EXPLAIN EXECUTE {name}_probe ('{value}', 'waiting')")
+                )
+            plans[name] = " ".join(str(field) for row in rows for field in row)
+    engine.dispose()
+
+    for name, plan in plans.items():
+        assert name in plan, plan
