@@ -24,6 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     false,
+    literal_column,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -358,13 +359,19 @@ Index(
 # Every listing is keyset-paginated newest first on (created_at, id); each index below
 # serves one query shape of the repositories, named after it.
 def _only_where(condition: Any) -> dict[str, Any]:
-    """A partial index, on both databases: only the rows it serves. An index of a column most
-    tasks leave NULL (a concurrency key, a workflow, a model, a schedule, a hold) is written
-    by each change of a task that has one, and by no other: PostgreSQL adds an entry to
-    every full index at each update of a row (a run's claim and its end), SQLite to every
-    index holding a changed column (the status). Queries match the condition as they are:
-    `column = ?` implies `column IS NOT NULL` to both planners."""
+    """A partial index, on both databases: only the rows it serves, so that a run's claim
+    and end write as few index entries as can be. PostgreSQL adds an entry to every full
+    index at each update of a row, SQLite to every index holding a changed column (the
+    status). An index of a column most tasks leave NULL (a concurrency key, a workflow, a
+    model, a schedule, a hold) serves `column = ?`, which implies `column IS NOT NULL` to
+    both planners. The sweeps of pending tasks (undispatched, overdue, delayed) must say
+    `PENDING` itself, the literal condition, for either planner to use theirs."""
     return {"sqlite_where": condition, "postgresql_where": condition}
+
+
+# A pending task, as the condition of the sweeps' partial indexes and of their queries:
+# written inline, not bound, so that the planners can match the two.
+PENDING = TaskRow.status == literal_column("'pending'")
 
 
 Index("ix_users_created_at_id", UserRow.created_at, UserRow.id)
@@ -391,10 +398,18 @@ Index(
 )
 # The outbox relay: pending, undispatched, oldest first.
 Index(
-    "ix_tasks_status_dispatched_created_at", TaskRow.status, TaskRow.dispatched, TaskRow.created_at
+    "ix_tasks_pending_dispatched_created_at",
+    TaskRow.dispatched,
+    TaskRow.created_at,
+    **_only_where(PENDING),
 )
 # The sweep for messages lost on the way: pending, dispatched, due longest ago.
-Index("ix_tasks_status_dispatched_due_at", TaskRow.status, TaskRow.dispatched, TaskRow.due_at)
+Index(
+    "ix_tasks_pending_dispatched_due_at",
+    TaskRow.dispatched,
+    TaskRow.due_at,
+    **_only_where(PENDING),
+)
 # A reaper of runs whose worker stopped sending heartbeats.
 Index("ix_tasks_status_heartbeat_at", TaskRow.status, TaskRow.heartbeat_at)
 # A concurrency key's slot holders and held tasks (application/flow_control.py).
@@ -416,7 +431,12 @@ Index(
 # Filtering by model, and the ON DELETE SET NULL when a model goes.
 Index("ix_tasks_model_id", TaskRow.model_id, **_only_where(TaskRow.model_id.is_not(None)))
 # Delayed tasks coming due: pending, unpublished, earliest run_at first.
-Index("ix_tasks_status_dispatched_run_at", TaskRow.status, TaskRow.dispatched, TaskRow.run_at)
+Index(
+    "ix_tasks_pending_dispatched_run_at",
+    TaskRow.dispatched,
+    TaskRow.run_at,
+    **_only_where(PENDING),
+)
 # A schedule's runs (its overlap rule, its latest runs).
 Index(
     "ix_tasks_schedule_id_created_at",

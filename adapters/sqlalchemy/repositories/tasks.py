@@ -29,7 +29,7 @@ from adapters.sqlalchemy.compare_and_set import lost_race, rows_written, write_c
 from adapters.sqlalchemy.errors import unique_violations_as_already_exists
 from adapters.sqlalchemy.keyset import newest_first
 from adapters.sqlalchemy.mapping import task_from_row, task_values
-from adapters.sqlalchemy.tables import TaskRow
+from adapters.sqlalchemy.tables import PENDING, TaskRow
 from application.ports import HeldGroup, QueueLoad, TaskQuery, TaskRepository, Upstream
 from domain.errors import NotFoundError
 from domain.flow import HoldReason
@@ -263,7 +263,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
         statement = (
             select(_TASKS)
             .where(
-                _COLUMNS.status == TaskStatus.PENDING.value,
+                PENDING,
                 _COLUMNS.dispatched == false(),
                 _COLUMNS.held.is_(None),
                 # A delayed task is not undispatched before its run_at: it waits by design.
@@ -281,7 +281,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
         statement = (
             update(_TASKS)
             .where(
-                _COLUMNS.status == TaskStatus.PENDING.value,
+                PENDING,
                 _COLUMNS.dispatched == true(),
                 _COLUMNS.held.is_(None),
             )
@@ -316,9 +316,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
         return counts
 
     def count_undispatched(self) -> int:
-        statement = select(func.count()).where(
-            _COLUMNS.status == TaskStatus.PENDING.value, _COLUMNS.dispatched == false()
-        )
+        statement = select(func.count()).where(PENDING, _COLUMNS.dispatched == false())
         return int(self._connection.scalar(statement) or 0)
 
     def count_overdue(self, *, due_before: datetime) -> dict[str, int]:
@@ -347,7 +345,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
         statement = (
             select(_TASKS)
             .where(
-                _COLUMNS.status == TaskStatus.PENDING.value,
+                PENDING,
                 _COLUMNS.dispatched == false(),
                 _COLUMNS.held.is_(None),  # due, yet still waiting for a concurrency slot
                 _COLUMNS.run_at <= now,
@@ -460,7 +458,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
             return 0
         priorities = [p.value for p in Priority if p.queue == task.queue]
         statement = select(func.count()).where(
-            _COLUMNS.status == TaskStatus.PENDING.value,
+            PENDING,
             _COLUMNS.dispatched == true(),
             _COLUMNS.held.is_(None),
             _COLUMNS.priority.in_(priorities),
@@ -602,7 +600,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
 
 def _overdue(due_before: datetime) -> tuple[ColumnElement[bool], ...]:
     return (
-        _COLUMNS.status == TaskStatus.PENDING.value,
+        PENDING,
         _COLUMNS.dispatched == true(),
         _COLUMNS.held.is_(None),
         _COLUMNS.due_at < due_before,
