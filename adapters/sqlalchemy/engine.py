@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, SQLAlchemyError
 from sqlalchemy.pool import NullPool, StaticPool
 
 from adapters.sqlalchemy.errors import DATABASE, database_unavailable, install_error_translation
+from adapters.sqlalchemy.sqlite_writers import take_turns_writing
 from adapters.sqlalchemy.tables import ReadinessProbeRow
 from application.ports import DependencyProbe
 
@@ -37,6 +38,8 @@ def create_database_engine(url: str, *, echo: bool = False) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(parsed, echo=echo, hide_parameters=True, **_sqlite_options(parsed))
         event.listen(engine, "connect", _configure_sqlite)
+        if parsed.database not in (None, "", ":memory:"):
+            take_turns_writing(engine, parsed.database, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
     else:
         engine = create_engine(
             parsed,

@@ -23,6 +23,7 @@ from adapters.sqlalchemy.repositories import (
     SqlAlchemyWebhookRepository,
     SqlAlchemyWorkflowRepository,
 )
+from adapters.sqlalchemy.sqlite_writers import give_up_turn
 from application.ports import EventChannel, UnitOfWork
 
 
@@ -73,6 +74,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
 
     def commit(self) -> None:
         self._connection.commit()
+        give_up_turn(self._connection.info)  # SQLite: the next writer may go (sqlite_writers)
         self._committed = True
         staged, self._events.staged = self._events.staged, []
         if staged and self._event_channel is not None:
@@ -81,6 +83,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
 
     def rollback(self) -> None:
         self._connection.rollback()
+        give_up_turn(self._connection.info)
         self._events.staged = []
         self._locks_released()
 
