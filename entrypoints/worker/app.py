@@ -223,12 +223,13 @@ def _use_taskhub_logging(core: Any) -> None:
         configure_logging(level=settings.log_level, json_lines=settings.json_logs)
         # Celery's "Task ... succeeded" line repeats the runner's outcome line, without the
         # request id; formatting it was a twentieth of a no-op task's run (profiled).
-        logging.getLogger("celery.app.trace").setLevel(max(logging.WARNING, logging.root.level))
         # Its "Task ... received" line, one a delivery in the main process, was a twentieth
-        # of that process's time per task; the run's own lines and events say more.
-        logging.getLogger("celery.worker.strategy").setLevel(
-            max(logging.WARNING, logging.root.level)
-        )
+        # of that process's time per task; the run's own lines and events say more. At
+        # DEBUG, asked for every line, both stay.
+        if logging.root.level > logging.DEBUG:
+            quieter = max(logging.WARNING, logging.root.level)
+            logging.getLogger("celery.app.trace").setLevel(quieter)
+            logging.getLogger("celery.worker.strategy").setLevel(quieter)
 
 
 def _lease_maintenance_and_run_the_scheduler(container: BeatContainer) -> None:

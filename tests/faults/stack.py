@@ -32,13 +32,17 @@ class FaultStack(Stack):
             TASKHUB_TASK_MODULES=TASK_MODULES, TASKHUB_WORKER_METRICS_PORT="0", **overrides
         )
 
-    def start_all(self, *, workers: int = 1, concurrency: int = 2) -> list[ManagedProcess]:
-        """API, Beat and `workers` workers, started together; returns the workers."""
+    def start_all(
+        self, *, workers: int = 1, concurrency: int = 2, **worker_settings: str
+    ) -> list[ManagedProcess]:
+        """API, Beat and `workers` workers (with `worker_settings`, TASKHUB_* variables),
+        started together; returns the workers."""
         with ThreadPoolExecutor(max_workers=2 + workers) as pool:
             api = pool.submit(self.start_api)
             beat = pool.submit(self.start_beat)
             started = [
-                pool.submit(self.start_worker, concurrency=concurrency) for _ in range(workers)
+                pool.submit(self.start_worker, concurrency=concurrency, **worker_settings)
+                for _ in range(workers)
             ]
             api.result()
             beat.result()
@@ -56,12 +60,14 @@ def fault_stack(
     directory: Path,
     workers: int = 1,
     concurrency: int = 2,
+    **worker_settings: str,
 ) -> Iterator[FaultStack]:
-    """A started stack, every process of it stopped on the way out, whatever happened."""
+    """A started stack, every process of it stopped on the way out, whatever happened;
+    its workers get `worker_settings` (TASKHUB_* variables) on top of the stack's."""
     stack = FaultStack(database_url=database_url, broker_url=broker_url, directory=directory)
     try:
         try:
-            stack.start_all(workers=workers, concurrency=concurrency)
+            stack.start_all(workers=workers, concurrency=concurrency, **worker_settings)
             relay_has_seen_the_broker(broker_url)
         except Exception as exc:
             raise RuntimeError(f"the stack did not start: {exc}\n{stack.log_report()}") from exc
@@ -169,7 +175,12 @@ def publish_copies(broker_url: str, task_type: str, task_id: str, *, copies: int
 
 @contextmanager
 def sqlite_fault_stack(
-    *, broker_url: str, directory: Path, workers: int = 1, concurrency: int = 2
+    *,
+    broker_url: str,
+    directory: Path,
+    workers: int = 1,
+    concurrency: int = 2,
+    **worker_settings: str,
 ) -> Iterator[FaultStack]:
     """`fault_stack` on a fresh migrated SQLite database in `directory`."""
     with (
@@ -180,6 +191,7 @@ def sqlite_fault_stack(
             directory=directory,
             workers=workers,
             concurrency=concurrency,
+            **worker_settings,
         ) as started,
     ):
         yield started

@@ -34,8 +34,13 @@ def stack(
     redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[FaultStack]:
     directory = tmp_path_factory.mktemp("races")
+    # The tests read each delivery and each completion from the workers' logs: lines a
+    # worker writes at DEBUG only, being one a task on the hot path.
     with sqlite_fault_stack(
-        broker_url=redis_server.url, directory=directory, workers=WORKERS
+        broker_url=redis_server.url,
+        directory=directory,
+        workers=WORKERS,
+        TASKHUB_LOG_LEVEL="DEBUG",
     ) as started:
         yield started
 
