@@ -7,6 +7,7 @@ from __future__ import annotations
 import fcntl
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 from uuid import uuid4
@@ -128,4 +129,33 @@ def test_a_thread_holding_the_turn_does_not_wait_for_it_on_a_second_connection(
     # SQLite refused the second writer after its own busy timeout (0.2 s); had the thread
     # waited for its own turn, this would have taken the turn's 30 s.
     assert time.monotonic() - started < 5
+    engine.dispose()
+
+
+def test_threads_of_one_process_queue_for_the_turn_and_only_one_polls_the_file(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    child, _ = hold_a_write_in_a_child(database, then="commit")
+    engine = create_database_engine(database)
+    polling: set[int] = set()
+    real_flock = fcntl.flock
+
+    def recording_flock(descriptor: int, operation: int) -> None:
+        if operation & fcntl.LOCK_NB:
+            polling.add(threading.get_ident())
+        real_flock(descriptor, operation)
+
+    monkeypatch.setattr(fcntl, "flock", recording_flock)
+    writers = [threading.Thread(target=add_user, args=(engine,)) for _ in range(8)]
+    for writer in writers:
+        writer.start()
+    time.sleep(HOLD_SECONDS / 2)  # all eight wait while the child holds the turn
+    polling_while_held = len(polling)
+    for writer in writers:
+        writer.join()
+    os.waitpid(child, 0)
+
+    assert polling_while_held == 1  # the head of the queue; seven wait on its lock
+    with engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM users")) == 1 + 8
     engine.dispose()
