@@ -219,7 +219,7 @@ def api(
     settings = _built(ApiContainer, with_secrets=True).core.settings()
     configure_logging(level=settings.log_level, json_lines=settings.json_logs)
     uvicorn.run(
-        "entrypoints.http.app:create_app",
+        "entrypoints.http.app:create_served_app",
         factory=True,
         host=host or settings.api_host,
         port=port or settings.api_port,

@@ -12,6 +12,7 @@ from fastapi.openapi.utils import get_openapi
 
 from entrypoints.api_container import ApiContainer, api_resources, close_event_streams
 from entrypoints.container import Environment
+from entrypoints.garbage_collection import set_startup_aside
 from entrypoints.http.api_docs import install_api_docs
 from entrypoints.http.body_limit import install_body_limit
 from entrypoints.http.console.pages import install_console
@@ -39,12 +40,22 @@ from entrypoints.tracing import start_tracing, trace_api
 API_PREFIX = "/api/v1"
 
 
+def create_served_app() -> FastAPI:
+    """The app `taskhub api` serves: once it has started, what startup built is set aside
+    from the garbage collector's work (not in the tests' apps, which come and go)."""
+    app = create_app()
+    app.state.served = True
+    return app
+
+
 def create_app(container: ApiContainer | None = None) -> FastAPI:
     container = container or ApiContainer()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with api_resources(container):
+            if getattr(app.state, "served", False):
+                set_startup_aside()
             try:
                 yield
             finally:

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from celery import Celery
 from celery.exceptions import Reject
-from celery.signals import beat_init, setup_logging, worker_process_init
+from celery.signals import beat_init, setup_logging, worker_init, worker_process_init
 
 from application.errors import DependencyUnavailableError
 from domain.task import TaskId
@@ -25,6 +25,7 @@ from entrypoints.container import (
     provider_name,
     task_name,
 )
+from entrypoints.garbage_collection import set_startup_aside
 from entrypoints.logs import configure_logging, request_id_var, task_id_var
 from entrypoints.tracing import start_tracing, trace_worker
 from entrypoints.worker.beat import InProcessMaintenanceScheduler
@@ -79,6 +80,7 @@ def create_worker_app(container: WorkerContainer) -> Celery:
         _register_maintenance_job(app, core, job)
     _reset_connections_after_fork(core)
     _trace_runs_when_asked(app, core)
+    _set_startup_aside_in_every_process()
     fail_runs_stopped_at_their_time_limit(core.fail_overrun_task)
     _use_taskhub_logging(core)
     serve_worker_metrics(
@@ -198,6 +200,17 @@ def _reset_connections_after_fork(core: Any) -> None:
     def fresh_database_pool(**_: Any) -> None:
         # A pool inherited through fork shares sockets with the parent: start from scratch.
         core.engine().dispose(close=False)
+
+
+def _set_startup_aside_in_every_process() -> None:
+    @worker_init.connect(weak=False)
+    def before_the_pool_forks(**_: Any) -> None:
+        set_startup_aside()
+
+    # Connected last, so it runs after the other handlers' setup of the pool process.
+    @worker_process_init.connect(weak=False)
+    def in_each_pool_process(**_: Any) -> None:
+        set_startup_aside()
 
 
 def _trace_runs_when_asked(app: Celery, core: Any) -> None:

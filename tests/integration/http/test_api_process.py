@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from entrypoints.garbage_collection import YOUNG_GENERATION_THRESHOLD
 from tests.e2e.api_client import wait_until
 from tests.e2e.process import ManagedProcess
 from tests.support.databases import migrated_database
@@ -63,3 +65,36 @@ def test_the_api_process_names_no_server_and_sends_the_security_headers(api_url:
     assert response.headers["cache-control"] == "no-store"
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["content-security-policy"] == "frame-ancestors 'none'"
+
+
+def test_the_served_app_sets_what_startup_built_aside_from_the_collector_and_test_apps_do_not(
+    tmp_path: Path,
+) -> None:
+    # In a process of its own: freezing is for the life of a process.
+    script = (
+        "import gc\n"
+        "from fastapi.testclient import TestClient\n"
+        "from entrypoints.http.app import create_app, create_served_app\n"
+        "with TestClient(create_app()):\n"
+        "    print(gc.get_freeze_count(), gc.get_threshold()[0])\n"
+        "with TestClient(create_served_app()):\n"
+        "    print(gc.get_freeze_count(), gc.get_threshold()[0])\n"
+    )
+    with migrated_database("sqlite", tmp_path) as database_url:
+        env = {
+            **os.environ,
+            "TASKHUB_ENVIRONMENT": "test",
+            "TASKHUB_SECRET_KEY": SECRET,
+            "TASKHUB_DATABASE_URL": database_url,
+            "TASKHUB_BROKER_URL": "memory://",
+            "TASKHUB_DATA_DIR": str(tmp_path / "data"),
+        }
+        done = subprocess.run(  # noqa: S603 - our own script
+            [sys.executable, "-c", script],
+            env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    test_app, served = (tuple(map(int, line.split())) for line in done.stdout.splitlines())
+    assert test_app == (0, 700)  # CPython's defaults, untouched
+    assert served[0] > 10_000  # modules, classes, routes: startup's objects
+    assert served[1] == YOUNG_GENERATION_THRESHOLD
