@@ -385,10 +385,12 @@ class UserRepository(ABC):
     def update(self, user: User) -> None: ...
 
     @abstractmethod
-    def lock(self, user_id: UserId) -> None:
+    def lock(self, user_id: UserId) -> User:
         """Hold the user until the transaction ends: another transaction locking the same
         user waits until then. Serializes what must be decided one at a time per user (the
-        active-task quota's count, then the insert). Lock before reading what it guards."""
+        active-task quota's count, then the insert). Lock before reading what it guards.
+        Returns the user as it stands, read by the statement that holds it; holding it
+        again in the same transaction reads nothing. Raises NotFoundError."""
 
     @abstractmethod
     def find(self, *, after: Cursor | None, limit: int) -> list[User]:

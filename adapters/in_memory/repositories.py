@@ -436,8 +436,9 @@ class InMemoryUserRepository(UserRepository):
     def update(self, user: User) -> None:
         self._table.update(user.id, user)
 
-    def lock(self, user_id: UserId) -> None:
-        """Nothing to hold: an in-memory unit of work serves one test's thread."""
+    def lock(self, user_id: UserId) -> User:
+        """Nothing to hold (one test's thread); a missing user is still an error."""
+        return self._table.get(user_id)
 
     def find(self, *, after: Cursor | None, limit: int) -> list[User]:
         return [self._table.loaded(u, u.id) for u in newest_first(self._table.rows(), after, limit)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.authentication import ensure_token_holds
 from application.ports import TokenService, UnitOfWork
 from domain.errors import AuthenticationError, NotFoundError
 from domain.user import User
@@ -25,8 +26,4 @@ class IdentifyUser:
                 user = self.uow.users.get(subject.user_id)
             except NotFoundError:
                 raise AuthenticationError("the token's user no longer exists") from None
-        if not user.is_active:
-            raise AuthenticationError("this account is deactivated")
-        if subject.version != user.token_version:
-            raise AuthenticationError("this token has been revoked; log in again")
-        return user
+        return ensure_token_holds(subject, user)

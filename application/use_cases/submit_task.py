@@ -8,10 +8,11 @@ from typing import Any
 
 from application.access import load_model
 from application.argument_limits import ArgumentLimits
+from application.authentication import lock_token_holder
 from application.fair_share import FairShare
 from application.flow_control import admit
 from application.idempotency import IdempotencyClaim, remember, replay
-from application.ports import Clock, SecretCipher, TaskTypeCatalog, UnitOfWork
+from application.ports import Clock, SecretCipher, TaskTypeCatalog, TokenSubject, UnitOfWork
 from application.publishing import TaskPublisher
 from application.quota import ensure_within_active_task_quota
 from application.secret_values import NO_ENCRYPTION_KEY
@@ -90,7 +91,7 @@ class SubmitTask:
 
     def execute_once(
         self,
-        actor: User,
+        caller: User | TokenSubject,
         claim: IdempotencyClaim | None,
         *,
         name: str,
@@ -105,17 +106,24 @@ class SubmitTask:
         trace_id: str | None = None,
         callback_url: str | None = None,
     ) -> tuple[Task, bool]:
-        """The task, and whether it is the replay of an earlier request with the claim's key."""
-        ensure_active(actor)
+        """The task, and whether it is the replay of an earlier request with the claim's key.
+        `caller`: the user, or the subject of their bearer token, which is then checked in
+        this transaction by the statement that holds the user for the quota (one
+        transaction a submission instead of two; AuthenticationError as IdentifyUser's)."""
         submission = TaskSubmission(
             name, task_type, priority, args, kwargs, model_id, run_at, concurrency_key, callback_url
         )
         rules = SubmissionRules(self.catalog, self.argument_limits, self.cipher)
-        now = self.clock.now()
-        task = rules.new_task(
-            submission, owner_id=actor.id, at=now, request_id=request_id, trace_id=trace_id
-        )
         with self.uow:
+            if isinstance(caller, TokenSubject):
+                actor = lock_token_holder(self.uow, caller)
+            else:
+                actor = caller
+            ensure_active(actor)
+            now = self.clock.now()
+            task = rules.new_task(
+                submission, owner_id=actor.id, at=now, request_id=request_id, trace_id=trace_id
+            )
             if claim is not None and (earlier := replay(self.uow, actor.id, claim)) is not None:
                 return earlier[0], True
             if model_id is not None:

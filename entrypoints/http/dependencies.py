@@ -8,6 +8,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from application.ports import TokenSubject
 from domain.errors import AuthenticationError, PermissionDeniedError
 from domain.user import User
 from entrypoints.container import provider_name
@@ -49,6 +50,19 @@ def current_user(request: Request, token: Annotated[str | None, Depends(bearer)]
     return user
 
 
+async def token_subject(
+    request: Request, token: Annotated[str | None, Depends(bearer)]
+) -> TokenSubject:
+    """Whom the bearer token names, its signature and lifetime checked on the event loop
+    (tens of microseconds of CPU, no I/O): for a use case that reads the user in its own
+    transaction, which spares the request a transaction, and a hand-over to a thread, of
+    `current_user`'s."""
+    if not token:
+        raise AuthenticationError("this endpoint needs a bearer token")
+    subject: TokenSubject = request.app.state.container.core.token_service().verify(token)
+    return subject
+
+
 async def admin_user(user: Annotated[User, Depends(current_user)]) -> User:
     if not user.is_admin:
         raise PermissionDeniedError("this operation is for administrators only")
@@ -61,5 +75,6 @@ def optional_user(request: Request, token: Annotated[str | None, Depends(bearer)
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+Caller = Annotated[TokenSubject, Depends(token_subject)]
 AdminUser = Annotated[User, Depends(admin_user)]
 OptionalUser = Annotated[User | None, Depends(optional_user)]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, Table, insert, select, update
+from sqlalchemy import Connection, Row, Table, bindparam, insert, select, update
 
 from adapters.sqlalchemy.compare_and_set import lost_race, write_changes
 from adapters.sqlalchemy.errors import unique_violations_as_already_exists
@@ -21,12 +22,24 @@ _USERS = cast(Table, UserRow.__table__)
 # of its sessions (every password change and logout everywhere raises token_version) loses:
 # it would bring ended sessions back, or undo a deactivation.
 _GUARD = ("is_active", "is_admin", "token_version")
+_HOLD_BY_WRITING = (
+    update(_USERS)
+    .where(_USERS.c.id == bindparam("user_id"))
+    .values(is_active=_USERS.c.is_active)
+    .returning(*_USERS.c)
+)
+# FOR NO KEY UPDATE: waits for another transaction's lock on the user, but not for the
+# KEY SHARE locks that inserting a task or a model takes on its owner (foreign key).
+_HOLD_FOR_NO_KEY_UPDATE = (
+    select(_USERS).where(_USERS.c.id == bindparam("user_id")).with_for_update(key_share=True)
+)
 
 
 class SqlAlchemyUserRepository(UserRepository):
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
         self._loaded: dict[UserId, dict[str, Any]] = {}
+        self._held: dict[UserId, User] = {}  # locked in this transaction, as read then
 
     def add(self, user: User) -> None:
         # Checked first so the common case leaves the transaction usable; the constraint
@@ -63,19 +76,22 @@ class SqlAlchemyUserRepository(UserRepository):
         if not written:
             raise lost_race(self._connection, UserRow, user.id, "user")
         self._loaded[user.id] = current
+        if user.id in self._held:
+            self._held[user.id] = replace(user)
 
-    def lock(self, user_id: UserId) -> None:
-        if self._connection.dialect.name == "sqlite":
+    def lock(self, user_id: UserId) -> User:
+        held = self._held.get(user_id)
+        if held is None:
             # SQLite has one writer at a time: a write opens the transaction and takes the
             # database's write lock (waiting busy_timeout for it), so what the transaction
             # reads next is no older than the last commit. The column written is in no index.
-            writing = update(_USERS).where(_USERS.c.id == user_id)
-            self._connection.execute(writing.values(is_active=_USERS.c.is_active))
-            return
-        # FOR NO KEY UPDATE: waits for another transaction's lock on the user, but not for the
-        # KEY SHARE locks that inserting a task or a model takes on its owner (foreign key).
-        locking = select(_USERS.c.id).where(_USERS.c.id == user_id)
-        self._connection.execute(locking.with_for_update(key_share=True))
+            sqlite = self._connection.dialect.name == "sqlite"
+            holding = _HOLD_BY_WRITING if sqlite else _HOLD_FOR_NO_KEY_UPDATE
+            row = self._connection.execute(holding, {"user_id": user_id}).first()
+            if row is None:
+                raise NotFoundError(f"user {user_id} not found", user_id=str(user_id))
+            held = self._held[user_id] = self._remember(row)
+        return replace(held)
 
     def find(self, *, after: Cursor | None, limit: int) -> list[User]:
         statement = newest_first(

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from domain.model import ModelId
 from domain.task import Priority, TaskId, TaskStatus
 from domain.user import UserId
-from entrypoints.http.dependencies import CurrentUser
+from entrypoints.http.dependencies import Caller, CurrentUser
 from entrypoints.http.idempotency import IdempotencyKeyHeader, claim_of, mark_replayed
 from entrypoints.http.schemas.common import PlainText, problem_responses
 from entrypoints.http.schemas.tasks import (
@@ -48,7 +48,7 @@ router = APIRouter(prefix="/tasks", tags=["tasks"])
 )
 def submit_task(
     body: SubmitTaskRequest,
-    user: CurrentUser,
+    caller: Caller,
     submit: SubmitTaskUseCase,
     request: Request,
     response: Response,
@@ -58,7 +58,7 @@ def submit_task(
     Unknown task types and bad arguments are refused (422). With an `Idempotency-Key`, a
     retry returns the task the first request created."""
     task, replayed = submit.execute_once(
-        user,
+        caller,
         claim_of(request, idempotency_key, body),
         name=body.name,
         task_type=body.task_type,

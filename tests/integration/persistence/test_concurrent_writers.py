@@ -7,15 +7,22 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
+from uuid import uuid4
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, select
 
 from adapters.sqlalchemy.tables import TaskRow
 from application.quota import ensure_within_active_task_quota
-from domain.errors import ConcurrencyConflictError, InvalidTransitionError, QuotaExceededError
+from domain.errors import (
+    ConcurrencyConflictError,
+    InvalidTransitionError,
+    NotFoundError,
+    QuotaExceededError,
+)
 from domain.task import RunToken, TaskId
-from domain.user import User
+from domain.user import User, UserId
 from tests.factories import T0, make_task, make_user
 from tests.integration.persistence.units_of_work import NewUnitOfWork, save, sql_units_of_work
 
@@ -106,3 +113,49 @@ def test_a_quota_check_waits_for_another_of_the_same_owner_and_counts_its_tasks(
 
     with pytest.raises(QuotaExceededError):
         same_owner.result(timeout=30)
+
+
+def test_locking_a_user_returns_them_as_stored_and_a_second_lock_reads_nothing(
+    new_sql_uow: NewUnitOfWork, engine: Engine
+) -> None:
+    owner = save(new_sql_uow, make_user())
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        with new_sql_uow() as uow:
+            held = uow.users.lock(owner.id)
+            again = uow.users.lock(owner.id)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+    assert (held.id, held.email, held.token_version) == (owner.id, owner.email, 0)
+    assert again.id == owner.id
+    assert len([s for s in statements if "users" in s]) == 1, statements
+    with new_sql_uow() as uow, pytest.raises(NotFoundError):
+        uow.users.lock(UserId(uuid4()))
+
+
+def test_a_lock_waits_for_a_deactivation_in_flight_and_returns_the_account_deactivated(
+    new_sql_uow: NewUnitOfWork,
+) -> None:
+    owner = save(new_sql_uow, make_user())
+
+    def lock_owner() -> User:
+        with new_sql_uow() as uow:
+            return uow.users.lock(owner.id)
+
+    with ThreadPoolExecutor(1) as pool, new_sql_uow() as deactivating:
+        user = deactivating.users.lock(owner.id)
+        user.deactivate()
+        deactivating.users.update(user)
+        locked = pool.submit(lock_owner)
+        time.sleep(0.5)  # time enough to read the account, were it not held
+        assert not locked.done()
+        deactivating.commit()
+
+    seen = locked.result(timeout=30)
+    assert (seen.is_active, seen.token_version) == (False, 1)

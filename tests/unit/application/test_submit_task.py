@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from uuid import uuid4
 
 import pytest
 
@@ -8,13 +10,20 @@ from adapters.in_memory.catalog import StaticTaskTypeCatalog
 from adapters.in_memory.clock import FixedClock
 from adapters.in_memory.dispatcher import RecordingTaskDispatcher
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
+from application.ports import TokenSubject
 from application.publishing import TaskPublisher
 from application.use_cases.register_model import RegisterModel
 from application.use_cases.submit_task import SubmitTask
-from domain.errors import NotFoundError, PermissionDeniedError, QuotaExceededError, ValidationError
+from domain.errors import (
+    AuthenticationError,
+    NotFoundError,
+    PermissionDeniedError,
+    QuotaExceededError,
+    ValidationError,
+)
 from domain.model import ModelType
 from domain.task import Priority, TaskStatus
-from domain.user import User
+from domain.user import User, UserId
 
 
 @pytest.fixture
@@ -146,3 +155,57 @@ def test_inactive_users_cannot_submit(submit: SubmitTask, alice: User) -> None:
 
     with pytest.raises(PermissionDeniedError):
         submit.execute(alice, name="x", task_type="checksum")
+
+
+def test_a_token_subject_submits_as_the_user_it_names(
+    submit: SubmitTask, uow: InMemoryUnitOfWork, alice: User
+) -> None:
+    task, replayed = submit.execute_once(
+        TokenSubject(alice.id, alice.token_version), None, name="n", task_type="bulk"
+    )
+
+    assert replayed is False
+    with uow:
+        assert uow.tasks.get(task.id).user_id == alice.id
+
+
+def _deactivated(user: User) -> None:
+    user.deactivate()
+
+
+def _sessions_ended(user: User) -> None:
+    user.end_sessions()
+
+
+@pytest.mark.parametrize(
+    ("ending", "refusal"), [(_deactivated, "deactivated"), (_sessions_ended, "revoked")]
+)
+def test_a_token_subject_that_no_longer_holds_is_refused_and_nothing_is_stored(
+    submit: SubmitTask,
+    uow: InMemoryUnitOfWork,
+    dispatcher: RecordingTaskDispatcher,
+    alice: User,
+    ending: Callable[[User], None],
+    refusal: str,
+) -> None:
+    subject = TokenSubject(alice.id, alice.token_version)
+    with uow:
+        user = uow.users.get(alice.id)
+        ending(user)
+        uow.users.update(user)
+        uow.commit()
+
+    with pytest.raises(AuthenticationError, match=refusal):
+        submit.execute_once(subject, None, name="n", task_type="bulk")
+
+    assert uow.store.tasks == {}
+    assert dispatcher.enqueued == []
+
+
+def test_a_token_subject_of_a_user_no_longer_there_is_refused(
+    submit: SubmitTask, uow: InMemoryUnitOfWork
+) -> None:
+    with pytest.raises(AuthenticationError, match="no longer exists"):
+        submit.execute_once(TokenSubject(UserId(uuid4()), 0), None, name="n", task_type="bulk")
+
+    assert uow.store.tasks == {}

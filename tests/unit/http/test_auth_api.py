@@ -583,3 +583,42 @@ def test_a_fullwidth_spelling_of_an_existing_email_is_the_same_account(
     assert register(client, "\uff41lice@example.com").status_code == 202
     assert len(store.users) == 1
     assert login(client, "\uff41lice@EXAMPLE.com").status_code == 200
+
+
+# --- a submission reads its caller in its own transaction: the same rules, at once ----------
+
+SUBMIT = f"{API}/tasks"
+A_TASK = {"name": "a task", "task_type": "noop"}
+
+
+def test_a_submission_with_a_token_of_a_deactivated_account_is_refused_and_stores_nothing(
+    client: TestClient, alice: Account, admin: Account, store: InMemoryStore
+) -> None:
+    assert client.post(SUBMIT, json=A_TASK, headers=alice.headers).status_code == 201
+    client.patch(f"{API}/users/{alice.id}", json={"is_active": False}, headers=admin.headers)
+
+    assert_unauthorized(client.post(SUBMIT, json=A_TASK, headers=alice.headers))
+    assert len(store.tasks) == 1
+
+
+def test_a_submission_with_a_token_from_before_a_password_change_is_refused(
+    client: TestClient, alice: Account, store: InMemoryStore
+) -> None:
+    body = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    assert client.post(CHANGE_PASSWORD, json=body, headers=alice.headers).status_code == 204
+
+    assert_unauthorized(client.post(SUBMIT, json=A_TASK, headers=alice.headers))
+    fresh = login(client, alice.email, NEW_PASSWORD).json()["access_token"]
+    assert client.post(SUBMIT, json=A_TASK, headers=bearer(fresh)).status_code == 201
+    assert len(store.tasks) == 1
+
+
+def test_a_submission_of_a_deactivated_account_is_refused_before_its_body_is_judged(
+    client: TestClient, alice: Account, admin: Account
+) -> None:
+    client.patch(f"{API}/users/{alice.id}", json={"is_active": False}, headers=admin.headers)
+
+    # As with every other route: who may ask comes before what they ask.
+    assert_unauthorized(
+        client.post(SUBMIT, json={**A_TASK, "task_type": "no such type"}, headers=alice.headers)
+    )
