@@ -229,6 +229,9 @@ def api(
         ssl_certfile=str(ssl_certfile) if ssl_certfile else None,
         ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
         server_header=False,  # which server, and which version, is nobody's business
+        # The API serves no WebSocket (its event streams are SSE, plain HTTP): without this,
+        # uvicorn imports the websockets package into the process for nothing.
+        ws="none",
         log_config=None,
         # RequestIdMiddleware writes the access log, with the request id in it.
         access_log=False,
