@@ -116,3 +116,50 @@ def test_the_api_process_serves_without_the_client_or_websocket_packages(tmp_pat
     assert "entrypoints.http.app" in loaded  # the app was really built and served
     unneeded = sorted({name.split(".")[0] for name in loaded} & set(CLIENT_AND_WEBSOCKET_PACKAGES))
     assert unneeded == []
+
+
+# `taskhub worker` as a user starts it, its modules listed once it is ready, then stopped.
+RUN_A_WORKER_FROM_THE_COMMAND_LINE = """
+import json, os, signal, sys
+from celery.signals import worker_ready
+from entrypoints.cli import main
+
+@worker_ready.connect
+def list_modules(**_):
+    print(json.dumps(sorted(sys.modules)), flush=True)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+sys.argv = ["taskhub", "worker", "--concurrency", "1"]
+main()
+"""
+
+# Celery's command line loads every subcommand: the interactive shell's (click_repl,
+# prompt_toolkit) and Flower's plugin (flower, tornado), none of which a worker runs.
+CELERY_COMMAND_LINE_PACKAGES = ("click_repl", "prompt_toolkit", "flower", "tornado")
+
+
+def test_the_worker_runs_without_celerys_command_line_packages(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "TASKHUB_ENVIRONMENT": "test",
+        "TASKHUB_SECRET_KEY": "a-test-secret-key-that-is-long-enough-0123456789",
+        "TASKHUB_DATABASE_URL": f"sqlite:///{tmp_path / 'taskhub.db'}",
+        "TASKHUB_BROKER_URL": "memory://",
+        "TASKHUB_DATA_DIR": str(tmp_path),
+        "TASKHUB_WORKER_METRICS_PORT": "0",
+    }
+    completed = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
+        [sys.executable, "-c", RUN_A_WORKER_FROM_THE_COMMAND_LINE],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    # Celery prints its banner and its shutdown around the list.
+    listed = [line for line in completed.stdout.splitlines() if line.startswith('["')]
+    loaded = json.loads(listed[-1])
+    assert "celery.apps.worker" in loaded  # a worker really started
+    unneeded = sorted({name.split(".")[0] for name in loaded} & set(CELERY_COMMAND_LINE_PACKAGES))
+    assert unneeded == []
