@@ -34,6 +34,7 @@ from entrypoints.http.routers import (
     workflows,
 )
 from entrypoints.http.security_headers import SecurityHeadersMiddleware
+from entrypoints.malloc_arenas import FreedMemoryReturner
 from entrypoints.tracing import start_tracing, trace_api
 
 API_PREFIX = "/api/v1"
@@ -44,11 +45,14 @@ def create_app(container: ApiContainer | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        freed_memory = FreedMemoryReturner()
+        freed_memory.start()
         with api_resources(container):
             try:
                 yield
             finally:
                 await close_event_streams(container)
+                freed_memory.stop()
 
     settings = container.core.settings()
     # In production the docs and the OpenAPI document are off unless asked for: a map of
