@@ -229,6 +229,9 @@ def api(
         ssl_certfile=str(ssl_certfile) if ssl_certfile else None,
         ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
         server_header=False,  # which server, and which version, is nobody's business
+        # The API serves no WebSocket (its event streams are SSE, plain HTTP): without this,
+        # uvicorn imports the websockets package into the process for nothing.
+        ws="none",
         log_config=None,
         # RequestIdMiddleware writes the access log, with the request id in it.
         access_log=False,
@@ -256,38 +259,34 @@ def worker(
     loglevel: str = "INFO",
 ) -> None:
     """Run a Celery worker on the task queues (prefork pool)."""
-    from entrypoints.worker.app import create_worker_app
+    from entrypoints.worker.app import LOG_LEVEL_NAMES, WorkerOptions, create_worker_app, run_worker
     from entrypoints.worker_container import WorkerContainer
 
+    if loglevel.upper() not in LOG_LEVEL_NAMES:
+        raise typer.BadParameter(f"one of {', '.join(LOG_LEVEL_NAMES)}", param_hint="--loglevel")
     container = _built(WorkerContainer, with_secrets=True)
     settings = container.core.settings()
-    create_worker_app(container).worker_main(
-        [
-            "worker",
-            f"--queues={queues or settings.worker_queues}",
-            f"--concurrency={concurrency or settings.worker_concurrency}",
-            "--pool=prefork",
-            "--prefetch-multiplier=1",
-            # A pool process is replaced after so many runs, or after a run that left it
-            # bigger than this: a task that leaks cannot grow the worker without bound.
-            *_recycling(settings.worker_max_tasks_per_child, "--max-tasks-per-child"),
-            *_recycling(settings.worker_max_memory_per_child_mb * 1024, "--max-memory-per-child"),
-            # Task events feed Flower's task pages; they cost the main process about a
-            # third of its CPU per task, so they are opt-in (taskhub dev turns them on).
-            *(["--task-events"] if settings.worker_task_events else []),
-            # Workers agree through the database, not by swapping revoked ids at start-up.
-            "--without-mingle",
-            # A node name of its own (Celery's default is celery@host for all): on RabbitMQ a
-            # worker's mailbox queue is exclusive to its name, so a second worker on the host
-            # would not start; on Redis the two would share it and a revoke reach only one.
-            f"--hostname=taskhub-{os.getpid()}@%h",
-            f"--loglevel={loglevel}",
-        ]
+    options = WorkerOptions(
+        queues=(queues or settings.worker_queues).split(","),  # as Celery's --queues
+        concurrency=concurrency or settings.worker_concurrency,
+        # A node name of its own (Celery's default is celery@host for all): on RabbitMQ a
+        # worker's mailbox queue is exclusive to its name, so a second worker on the host
+        # would not start; on Redis the two would share it and a revoke reach only one.
+        hostname=f"taskhub-{os.getpid()}@%h",
+        loglevel=loglevel,
+        # A pool process is replaced after so many runs, or after a run that left it
+        # bigger than this: a task that leaks cannot grow the worker without bound.
+        max_tasks_per_child=_recycling(settings.worker_max_tasks_per_child),
+        max_memory_per_child_kb=_recycling(settings.worker_max_memory_per_child_mb * 1024),
+        # Task events feed Flower's task pages; they cost the main process about a
+        # third of its CPU per task, so they are opt-in (taskhub dev turns them on).
+        task_events=settings.worker_task_events,
     )
+    run_worker(create_worker_app(container), options)
 
 
-def _recycling(limit: int, option: str) -> list[str]:
-    return [f"{option}={limit}"] if limit > 0 else []
+def _recycling(limit: int) -> int | None:
+    return limit if limit > 0 else None
 
 
 @app.command("beat")

@@ -21,6 +21,11 @@ from application.ports import DependencyProbe
 CONNECT_TIMEOUT_SECONDS = 3
 IDLE_BEFORE_PING_SECONDS = 1.0
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# SQLite's default page cache is 2 MB per connection, and the API's pool opens up to 15
+# of them under load; their pages stayed allocated in the process (the API after its
+# submit runs: 158 -> 154 MB with this bound). A page not cached is read from the
+# operating system's cache, which holds the whole file anyway.
+SQLITE_PAGE_CACHE_KIB = 512
 
 # Per connection: enforce foreign keys (off by default in SQLite); WAL so readers never
 # block the writer; wait for a busy writer instead of failing with "database is locked".
@@ -29,6 +34,7 @@ _SQLITE_PRAGMAS = (
     "PRAGMA foreign_keys = ON",
     "PRAGMA journal_mode = WAL",
     "PRAGMA synchronous = NORMAL",
+    f"PRAGMA cache_size = -{SQLITE_PAGE_CACHE_KIB}",  # negative: KiB, not pages
 )
 
 

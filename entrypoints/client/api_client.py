@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
 
-import httpx
-
 from entrypoints.client.errors import ApiUnreachableError, ClientError, ProblemError
+
+# httpx is imported where a request is made: the server processes import the client with the
+# rest of the command line, and never call the API.
+if TYPE_CHECKING:
+    import httpx
 
 API_PREFIX = "/api/v1"
 DEFAULT_URL = "http://127.0.0.1:8000"
@@ -19,6 +22,8 @@ TIMEOUT_SECONDS = 30.0
 
 def normalise_url(url: str) -> str:
     """The server's root URL, whether given with or without /api/v1 and a trailing slash."""
+    import httpx
+
     root = url.strip().rstrip("/").removesuffix(API_PREFIX).rstrip("/")
     try:
         parsed = httpx.URL(root)
@@ -37,6 +42,8 @@ class ApiClient:
         *,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        import httpx
+
         self.url = normalise_url(url)
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.Client(
@@ -74,6 +81,8 @@ class ApiClient:
 
     def task_event_stream(self, task_id: UUID) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every event of the task's stream as (event name, data), until it ends."""
+        import httpx
+
         # No read timeout: a quiet stream sends a heartbeat comment every 15 s or so.
         timeout = httpx.Timeout(TIMEOUT_SECONDS, read=60.0)
         with self._http.stream("GET", f"/tasks/{task_id}/events", timeout=timeout) as stream:
@@ -148,6 +157,8 @@ class ApiClient:
         self, method: str, path: str, *, empty: bool = False, **options: Any
     ) -> dict[str, Any]:
         """The answer's JSON object; with `empty`, an answer without a body (204) is {}."""
+        import httpx
+
         try:
             response = self._http.request(method, path, **options)
         except httpx.TimeoutException:

@@ -9,7 +9,6 @@ import time
 from typing import Annotated, Any
 from uuid import UUID
 
-import httpx
 import typer
 
 from entrypoints.client import arguments
@@ -235,6 +234,8 @@ def _follow_log_stream(client: ApiClient, task_id: UUID, printed: int, *, as_jso
     ends (-1). Lines logged between the last page read and the stream's start come from a
     page read once the stream is open, so none is missed or printed twice. Returns the last
     line printed when the stream cannot be had or breaks (the caller polls then)."""
+    import httpx
+
     try:
         events = client.task_event_stream(task_id)
         for kind, data in events:

@@ -7,16 +7,18 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich import box
-from rich.console import Console
-from rich.measure import Measurement
-from rich.table import Table
-from rich.text import Text
 
 from entrypoints.client.errors import LOGIN_HINT, ClientError, ProblemError
+
+# rich is imported by the functions that print: the server processes import this module with
+# the rest of the command line, and never print a table.
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
 
 STATUS_STYLES = {
     "waiting": "blue",
@@ -54,6 +56,8 @@ def _json(data: Any, *, indent: int | None = None) -> str:
 
 
 def console(*, stderr: bool = False) -> Console:
+    from rich.console import Console
+
     # Built per call, not at import, so it writes to whatever sys.stdout is now (tests swap it).
     return Console(stderr=stderr, highlight=False)
 
@@ -64,17 +68,23 @@ def print_json(data: Any) -> None:
 
 
 def print_error(message: str) -> None:
+    from rich.text import Text
+
     # soft_wrap: one line per message, so it can be grepped; the terminal wraps it for people.
     line = Text("error: ", style="bold red") + Text(shown(message))
     console(stderr=True).print(line, soft_wrap=True)
 
 
 def print_warning(message: str) -> None:
+    from rich.text import Text
+
     line = Text("warning: ", style="bold yellow") + Text(shown(message))
     console(stderr=True).print(line, soft_wrap=True)
 
 
 def print_problem(problem: ProblemError, *, hint: str | None = None) -> None:
+    from rich.text import Text
+
     lines = Text(f"error: {shown(problem.title)}", style="bold red")
     lines.append(f" (HTTP {problem.status})", style="red")
     # A domain error repeats its detail as its one field error; say it once.
@@ -90,6 +100,8 @@ def print_problem(problem: ProblemError, *, hint: str | None = None) -> None:
 
 
 def status_text(status: str) -> Text:
+    from rich.text import Text
+
     return Text(shown(status), style=STATUS_STYLES.get(status, ""))
 
 
@@ -100,6 +112,10 @@ def local_time(value: str | None, *, shown: str = "%Y-%m-%d %H:%M:%S") -> str:
 
 
 def task_table(tasks: list[dict[str, Any]]) -> Table:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), collapse_padding=True)
     # Ids are copied into the next command, so they are never cut; the rest folds if it must.
     table.add_column("id", no_wrap=True, min_width=36)
@@ -124,6 +140,9 @@ def task_table(tasks: list[dict[str, Any]]) -> Table:
 
 
 def print_table(table: Table) -> None:
+    from rich.console import Console
+    from rich.measure import Measurement
+
     out = console()
     if not out.is_terminal:
         # Piped output is for grep and awk: whole lines, not cut to an assumed 80 columns.
@@ -133,6 +152,9 @@ def print_table(table: Table) -> None:
 
 
 def attempt_table(attempts: list[dict[str, Any]]) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(box=None, pad_edge=False)
     for column in ("#", "outcome", "worker", "started", "seconds", "error"):
         table.add_column(column)
@@ -160,6 +182,9 @@ def log_line(line: dict[str, Any]) -> str:
 
 
 def task_detail(task: dict[str, Any]) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
@@ -239,6 +264,10 @@ def schedule_when(schedule: dict[str, Any]) -> str:
 
 
 def schedule_table(schedules: list[dict[str, Any]]) -> Table:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), collapse_padding=True)
     table.add_column("id", no_wrap=True, min_width=36)
     table.add_column("name", overflow="fold", min_width=8, max_width=40)
@@ -261,6 +290,9 @@ def schedule_table(schedules: list[dict[str, Any]]) -> Table:
 
 
 def schedule_detail(schedule: dict[str, Any]) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()

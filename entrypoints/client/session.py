@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-import httpx
 import typer
 
 from entrypoints.client import credentials
@@ -66,6 +65,8 @@ def logged_in_client() -> Iterator[ApiClient]:
 
 
 def _warn_if_plain_http(url: str) -> None:
+    import httpx
+
     # The password and then the token would cross the network readable by anyone on the way.
     parsed = httpx.URL(url)
     if parsed.scheme == "http" and parsed.host not in LOOPBACK_HOSTS:

@@ -6,10 +6,7 @@ import time
 from typing import Any, NoReturn
 from uuid import UUID
 
-import httpx
 import typer
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-from rich.text import Text
 
 from entrypoints.client.api_client import ApiClient
 from entrypoints.client.output import (
@@ -29,6 +26,8 @@ def watch_until_done(
     client: ApiClient, task_id: UUID, *, interval: float, as_json: bool = False
 ) -> NoReturn:
     """Show the task until it ends; exit 0 if it completed, 1 if not, 130 on Ctrl-C."""
+    from rich.text import Text
+
     try:
         # With --json the bar goes to stderr, so stdout stays one parseable document.
         task = _follow(client, task_id, interval=interval, stderr=as_json)
@@ -54,6 +53,9 @@ def watch_until_done(
 
 
 def _follow(client: ApiClient, task_id: UUID, *, interval: float, stderr: bool) -> dict[str, Any]:
+    import httpx
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
     task = client.get_task(task_id)
     progress = Progress(
         TextColumn("{task.description}", markup=False),

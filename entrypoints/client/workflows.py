@@ -7,15 +7,10 @@ import enum
 import json
 import time
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 from uuid import UUID
 
 import typer
-import yaml
-from rich.live import Live
-from rich.table import Table
-from rich.text import Text
-from rich.tree import Tree
 
 from entrypoints.client.api_client import ApiClient
 from entrypoints.client.errors import ClientError
@@ -30,6 +25,10 @@ from entrypoints.client.output import (
     status_text,
 )
 from entrypoints.client.session import logged_in_client
+
+# rich and PyYAML are imported where they are used, as in output.py.
+if TYPE_CHECKING:
+    from rich.tree import Tree
 
 workflows_app = typer.Typer(
     help="Submit workflows (tasks with dependencies) and follow, list or cancel them.",
@@ -53,6 +52,8 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print the JSON document 
 
 def read_workflow_file(path: Path) -> dict[str, Any]:
     """The workflow a JSON or YAML file describes (YAML is a superset of JSON)."""
+    import yaml
+
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -69,6 +70,9 @@ def read_workflow_file(path: Path) -> dict[str, Any]:
 def workflow_tree(workflow: dict[str, Any]) -> Tree:
     """The workflow as a tree: each task under the first task it depends on (the others
     named after it), with its status and progress."""
+    from rich.text import Text
+    from rich.tree import Tree
+
     head = Text(shown(workflow["name"]) + " ") + status_text(workflow["status"])
     tree = Tree(head + Text(f" {workflow['progress']}%"))
     nodes: dict[str, Tree] = {}
@@ -87,6 +91,8 @@ def workflow_tree(workflow: dict[str, Any]) -> Tree:
 
 def watch_workflow(client: ApiClient, workflow_id: UUID, *, interval: float) -> NoReturn:
     """Redraw the tree until the workflow ends; exit 0 if it completed, 1 if not."""
+    from rich.live import Live
+
     workflow = client.get_workflow(workflow_id)
     try:
         with Live(workflow_tree(workflow), console=console(), auto_refresh=False) as live:
@@ -146,6 +152,9 @@ def list_(
     as_json: JsonFlag = False,
 ) -> None:
     """List your workflows, newest first (one page)."""
+    from rich.table import Table
+    from rich.text import Text
+
     with reported_errors(), logged_in_client() as client:
         page = client.list_workflows(status=status, limit=limit)
     if as_json:

@@ -35,6 +35,7 @@ from entrypoints.http.routers import (
     workflows,
 )
 from entrypoints.http.security_headers import SecurityHeadersMiddleware
+from entrypoints.malloc_arenas import FreedMemoryReturner
 from entrypoints.tracing import start_tracing, trace_api
 
 API_PREFIX = "/api/v1"
@@ -53,6 +54,8 @@ def create_app(container: ApiContainer | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        freed_memory = FreedMemoryReturner()
+        freed_memory.start()
         with api_resources(container):
             if getattr(app.state, "served", False):
                 set_startup_aside()
@@ -60,6 +63,7 @@ def create_app(container: ApiContainer | None = None) -> FastAPI:
                 yield
             finally:
                 await close_event_streams(container)
+                freed_memory.stop()
 
     settings = container.core.settings()
     # In production the docs and the OpenAPI document are off unless asked for: a map of

@@ -91,6 +91,61 @@ def create_worker_app(container: WorkerContainer) -> Celery:
     return app
 
 
+# The names `celery worker --loglevel` takes.
+LOG_LEVEL_NAMES = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "FATAL")
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    """What `taskhub worker` sets of Celery's worker; the rest is Celery's default."""
+
+    queues: list[str]
+    concurrency: int
+    hostname: str  # %h, %n and %d are expanded, as Celery's command line does
+    loglevel: str = "INFO"
+    max_tasks_per_child: int | None = None  # None: a pool process is never replaced
+    max_memory_per_child_kb: int | None = None
+    task_events: bool = False
+
+
+def run_worker(app: Celery, options: WorkerOptions) -> int:
+    """Run a prefork worker until it is stopped; its exit code.
+
+    What `celery worker` does with these options, without going through Celery's command
+    line: that loads every celery subcommand, among them the interactive shell's
+    prompt_toolkit and Flower's plugin with tornado, about 12 MB the worker's main process
+    and each pool process (forked from it) would hold for nothing."""
+    from celery import concurrency
+    from celery.platforms import maybe_drop_privileges
+    from celery.utils.log import mlevel
+    from celery.utils.nodenames import default_nodename, host_format
+
+    if options.loglevel.upper() not in LOG_LEVEL_NAMES:
+        raise ValueError(f"not a log level: {options.loglevel!r}")
+    maybe_drop_privileges()
+    worker = app.Worker(
+        hostname=host_format(default_nodename(options.hostname)),
+        pool=concurrency.get_implementation(app.conf.worker_pool),
+        loglevel=mlevel(options.loglevel.upper()),
+        logfile=None,
+        pidfile=None,
+        statedb=None,
+        no_color=False,
+        quiet=False,
+        queues=options.queues,
+        concurrency=options.concurrency,
+        prefetch_multiplier=1,
+        max_tasks_per_child=options.max_tasks_per_child,
+        max_memory_per_child=options.max_memory_per_child_kb,
+        task_events=options.task_events or None,
+        # Workers agree through the database, not by swapping revoked ids at start-up.
+        without_mingle=True,
+        optimization="default",
+    )
+    worker.start()
+    return int(worker.exitcode or 0)
+
+
 def create_beat_app(container: BeatContainer) -> Celery:
     """The Celery app Beat runs: the maintenance jobs, run in its own process on their
     schedule (beat.py); builds nothing that connects yet."""

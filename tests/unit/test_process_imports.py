@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -58,3 +60,106 @@ def test_the_api_process_serves_without_importing_any_worker_module(tmp_path: Pa
         if any(name == module or name.startswith(f"{module}.") for module in WORKER_MODULES)
     ]
     assert worker_code == []
+
+
+# `taskhub api` as a user starts it, its modules listed once it answers, then stopped. The
+# probe uses urllib: httpx is one of the packages the server must not have imported.
+SERVE_FROM_THE_COMMAND_LINE = """
+import json, os, signal, sys, threading, time, urllib.request
+from entrypoints.cli import main
+
+def list_modules_once_live():
+    url = "http://127.0.0.1:" + sys.argv[1] + "/api/v1/health/live"
+    for _ in range(600):
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            break
+        except OSError:
+            time.sleep(0.05)
+    print(json.dumps(sorted(sys.modules)), flush=True)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+threading.Thread(target=list_modules_once_live, daemon=True).start()
+sys.argv = ["taskhub", "api", "--host", "127.0.0.1", "--port", sys.argv[1]]
+main()
+"""
+
+# The REST client's HTTP library and terminal rendering (httpx, rich, and pygments through
+# them), and the WebSocket implementation uvicorn would load for an API that serves none.
+CLIENT_AND_WEBSOCKET_PACKAGES = ("httpx", "rich", "pygments", "websockets", "wsproto")
+
+
+def test_the_api_process_serves_without_the_client_or_websocket_packages(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "TASKHUB_ENVIRONMENT": "test",
+        "TASKHUB_SECRET_KEY": "a-test-secret-key-that-is-long-enough-0123456789",
+        "TASKHUB_DATABASE_URL": f"sqlite:///{tmp_path / 'taskhub.db'}",
+        "TASKHUB_BROKER_URL": "memory://",
+        "TASKHUB_DATA_DIR": str(tmp_path),
+    }
+    completed = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
+        [sys.executable, "-c", SERVE_FROM_THE_COMMAND_LINE, str(port)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    # uvicorn ends on SIGTERM by raising it again once it has shut down.
+    assert completed.returncode in (0, -signal.SIGTERM), completed.stderr
+    loaded = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert "entrypoints.http.app" in loaded  # the app was really built and served
+    unneeded = sorted({name.split(".")[0] for name in loaded} & set(CLIENT_AND_WEBSOCKET_PACKAGES))
+    assert unneeded == []
+
+
+# `taskhub worker` as a user starts it, its modules listed once it is ready, then stopped.
+RUN_A_WORKER_FROM_THE_COMMAND_LINE = """
+import json, os, signal, sys
+from celery.signals import worker_ready
+from entrypoints.cli import main
+
+@worker_ready.connect
+def list_modules(**_):
+    print(json.dumps(sorted(sys.modules)), flush=True)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+sys.argv = ["taskhub", "worker", "--concurrency", "1"]
+main()
+"""
+
+# Celery's command line loads every subcommand: the interactive shell's (click_repl,
+# prompt_toolkit) and Flower's plugin (flower, tornado), none of which a worker runs.
+CELERY_COMMAND_LINE_PACKAGES = ("click_repl", "prompt_toolkit", "flower", "tornado")
+
+
+def test_the_worker_runs_without_celerys_command_line_packages(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "TASKHUB_ENVIRONMENT": "test",
+        "TASKHUB_SECRET_KEY": "a-test-secret-key-that-is-long-enough-0123456789",
+        "TASKHUB_DATABASE_URL": f"sqlite:///{tmp_path / 'taskhub.db'}",
+        "TASKHUB_BROKER_URL": "memory://",
+        "TASKHUB_DATA_DIR": str(tmp_path),
+        "TASKHUB_WORKER_METRICS_PORT": "0",
+    }
+    completed = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
+        [sys.executable, "-c", RUN_A_WORKER_FROM_THE_COMMAND_LINE],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    # Celery prints its banner and its shutdown around the list.
+    listed = [line for line in completed.stdout.splitlines() if line.startswith('["')]
+    loaded = json.loads(listed[-1])
+    assert "celery.apps.worker" in loaded  # a worker really started
+    unneeded = sorted({name.split(".")[0] for name in loaded} & set(CELERY_COMMAND_LINE_PACKAGES))
+    assert unneeded == []
