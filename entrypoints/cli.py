@@ -282,7 +282,9 @@ def worker(
         # third of its CPU per task, so they are opt-in (taskhub dev turns them on).
         task_events=settings.worker_task_events,
     )
-    run_worker(create_worker_app(container), options)
+    exit_code = run_worker(create_worker_app(container), options)
+    if exit_code:
+        raise typer.Exit(exit_code)  # a worker that could not start says so to its supervisor
 
 
 def _recycling(limit: int) -> int | None:
