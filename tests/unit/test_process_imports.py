@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,6 +24,38 @@ WORKER_MODULES = (
     "celery.beat",
 )
 
+
+def process_env(tmp_path: Path, **settings: str) -> dict[str, str]:
+    """A process of its own on a new SQLite file and the in-memory broker."""
+    return {
+        **os.environ,
+        "TASKHUB_ENVIRONMENT": "test",
+        "TASKHUB_SECRET_KEY": "a-test-secret-key-that-is-long-enough-0123456789",
+        "TASKHUB_DATABASE_URL": f"sqlite:///{tmp_path / 'taskhub.db'}",
+        "TASKHUB_BROKER_URL": "memory://",
+        "TASKHUB_DATA_DIR": str(tmp_path),
+        **settings,
+    }
+
+
+def run_script(
+    script: str, *arguments: str, env: dict[str, str], check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
+        [sys.executable, "-c", script, *arguments],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=check,
+    )
+
+
+def top_level_packages(loaded: list[str], among: tuple[str, ...]) -> list[str]:
+    return sorted({name.split(".")[0] for name in loaded} & set(among))
+
+
 SERVE_ONE_REQUEST = """
 import json, sys
 from fastapi.testclient import TestClient
@@ -35,23 +68,7 @@ print(json.dumps(sorted(sys.modules)))
 
 
 def test_the_api_process_serves_without_importing_any_worker_module(tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "TASKHUB_ENVIRONMENT": "test",
-        "TASKHUB_SECRET_KEY": "a-test-secret-key-that-is-long-enough-0123456789",
-        "TASKHUB_DATABASE_URL": f"sqlite:///{tmp_path / 'taskhub.db'}",
-        "TASKHUB_BROKER_URL": "memory://",
-        "TASKHUB_DATA_DIR": str(tmp_path),
-    }
-    completed = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
-        [sys.executable, "-c", SERVE_ONE_REQUEST],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    completed = run_script(SERVE_ONE_REQUEST, env=process_env(tmp_path))
     loaded = json.loads(completed.stdout.strip().splitlines()[-1])
     assert "entrypoints.http.app" in loaded  # the app was really built
     worker_code = [
@@ -90,32 +107,15 @@ CLIENT_AND_WEBSOCKET_PACKAGES = ("httpx", "rich", "pygments", "websockets", "wsp
 
 
 def test_the_api_process_serves_without_the_client_or_websocket_packages(tmp_path: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {
-        **os.environ,
-        "TASKHUB_ENVIRONMENT": "test",
-        "TASKHUB_SECRET_KEY": "a-test-secret-key-that-is-long-enough-0123456789",
-        "TASKHUB_DATABASE_URL": f"sqlite:///{tmp_path / 'taskhub.db'}",
-        "TASKHUB_BROKER_URL": "memory://",
-        "TASKHUB_DATA_DIR": str(tmp_path),
-    }
-    completed = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
-        [sys.executable, "-c", SERVE_FROM_THE_COMMAND_LINE, str(port)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    port = free_port()
+    completed = run_script(
+        SERVE_FROM_THE_COMMAND_LINE, str(port), env=process_env(tmp_path), check=False
     )
     # uvicorn ends on SIGTERM by raising it again once it has shut down.
     assert completed.returncode in (0, -signal.SIGTERM), completed.stderr
     loaded = json.loads(completed.stdout.strip().splitlines()[-1])
     assert "entrypoints.http.app" in loaded  # the app was really built and served
-    unneeded = sorted({name.split(".")[0] for name in loaded} & set(CLIENT_AND_WEBSOCKET_PACKAGES))
-    assert unneeded == []
+    assert top_level_packages(loaded, CLIENT_AND_WEBSOCKET_PACKAGES) == []
 
 
 # `taskhub worker` as a user starts it, its modules listed once it is ready, then stopped.
@@ -139,27 +139,10 @@ CELERY_COMMAND_LINE_PACKAGES = ("click_repl", "prompt_toolkit", "flower", "torna
 
 
 def test_the_worker_runs_without_celerys_command_line_packages(tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "TASKHUB_ENVIRONMENT": "test",
-        "TASKHUB_SECRET_KEY": "a-test-secret-key-that-is-long-enough-0123456789",
-        "TASKHUB_DATABASE_URL": f"sqlite:///{tmp_path / 'taskhub.db'}",
-        "TASKHUB_BROKER_URL": "memory://",
-        "TASKHUB_DATA_DIR": str(tmp_path),
-        "TASKHUB_WORKER_METRICS_PORT": "0",
-    }
-    completed = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
-        [sys.executable, "-c", RUN_A_WORKER_FROM_THE_COMMAND_LINE],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    env = process_env(tmp_path, TASKHUB_WORKER_METRICS_PORT="0")
+    completed = run_script(RUN_A_WORKER_FROM_THE_COMMAND_LINE, env=env)
     # Celery prints its banner and its shutdown around the list.
     listed = [line for line in completed.stdout.splitlines() if line.startswith('["')]
     loaded = json.loads(listed[-1])
     assert "celery.apps.worker" in loaded  # a worker really started
-    unneeded = sorted({name.split(".")[0] for name in loaded} & set(CELERY_COMMAND_LINE_PACKAGES))
-    assert unneeded == []
+    assert top_level_packages(loaded, CELERY_COMMAND_LINE_PACKAGES) == []

@@ -21,18 +21,22 @@ from tests.unit.http.conftest import SECRET
 ROOT = Path(__file__).resolve().parents[3]
 
 
+def api_env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "TASKHUB_ENVIRONMENT": "test",
+        "TASKHUB_SECRET_KEY": SECRET,
+        "TASKHUB_DATABASE_URL": database_url,
+        "TASKHUB_BROKER_URL": "memory://",
+        "TASKHUB_DATA_DIR": str(tmp_path / "data"),
+    }
+
+
 @pytest.fixture
 def api_url(tmp_path: Path) -> Iterator[str]:
     with migrated_database("sqlite", tmp_path) as database_url:
         port = free_port()
-        env = {
-            **os.environ,
-            "TASKHUB_ENVIRONMENT": "test",
-            "TASKHUB_SECRET_KEY": SECRET,
-            "TASKHUB_DATABASE_URL": database_url,
-            "TASKHUB_BROKER_URL": "memory://",
-            "TASKHUB_DATA_DIR": str(tmp_path / "data"),
-        }
+        env = api_env(database_url, tmp_path)
         process = ManagedProcess(
             "api",
             [sys.executable, "-m", "entrypoints.cli", "api", "--port", str(port)],
@@ -81,14 +85,7 @@ def test_the_served_app_sets_what_startup_built_aside_from_the_collector_and_tes
         "    print(gc.get_freeze_count(), gc.get_threshold()[0])\n"
     )
     with migrated_database("sqlite", tmp_path) as database_url:
-        env = {
-            **os.environ,
-            "TASKHUB_ENVIRONMENT": "test",
-            "TASKHUB_SECRET_KEY": SECRET,
-            "TASKHUB_DATABASE_URL": database_url,
-            "TASKHUB_BROKER_URL": "memory://",
-            "TASKHUB_DATA_DIR": str(tmp_path / "data"),
-        }
+        env = api_env(database_url, tmp_path)
         done = subprocess.run(  # noqa: S603 - our own script
             [sys.executable, "-c", script],
             env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
