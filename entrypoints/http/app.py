@@ -43,7 +43,8 @@ API_PREFIX = "/api/v1"
 
 def create_served_app() -> FastAPI:
     """The app `taskhub api` serves: once it has started, what startup built is set aside
-    from the garbage collector's work (not in the tests' apps, which come and go)."""
+    from the garbage collector's work and freed heap is handed back after busy spells;
+    both are the process's, so not for the tests' apps, which come and go in one."""
     app = create_app()
     app.state.served = True
     return app
@@ -55,10 +56,10 @@ def create_app(container: ApiContainer | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         freed_memory = FreedMemoryReturner()
-        freed_memory.start()
         with api_resources(container):
             if getattr(app.state, "served", False):
                 set_startup_aside()
+                freed_memory.start()
             try:
                 yield
             finally:

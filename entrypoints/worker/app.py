@@ -91,7 +91,7 @@ def create_worker_app(container: WorkerContainer) -> Celery:
     return app
 
 
-# The names `celery worker --loglevel` takes.
+# The names `celery worker --loglevel` takes; `taskhub worker` refuses any other.
 LOG_LEVEL_NAMES = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "FATAL")
 
 
@@ -120,8 +120,6 @@ def run_worker(app: Celery, options: WorkerOptions) -> int:
     from celery.utils.log import mlevel
     from celery.utils.nodenames import default_nodename, host_format
 
-    if options.loglevel.upper() not in LOG_LEVEL_NAMES:
-        raise ValueError(f"not a log level: {options.loglevel!r}")
     maybe_drop_privileges()
     worker = app.Worker(
         hostname=host_format(default_nodename(options.hostname)),

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from entrypoints.garbage_collection import YOUNG_GENERATION_THRESHOLD
+from entrypoints.malloc_arenas import FreedMemoryReturner
 from tests.e2e.api_client import wait_until
 from tests.e2e.process import ManagedProcess
 from tests.support.databases import migrated_database
@@ -74,15 +75,19 @@ def test_the_api_process_names_no_server_and_sends_the_security_headers(api_url:
 def test_the_served_app_sets_what_startup_built_aside_from_the_collector_and_test_apps_do_not(
     tmp_path: Path,
 ) -> None:
-    # In a process of its own: freezing is for the life of a process.
+    # In a process of its own: freezing is for the life of a process. Each line: frozen
+    # objects, the young generation's threshold, threads handing freed heap back.
     script = (
-        "import gc\n"
+        "import gc, threading\n"
         "from fastapi.testclient import TestClient\n"
         "from entrypoints.http.app import create_app, create_served_app\n"
+        "def upkeep():\n"
+        "    trims = [t for t in threading.enumerate() if t.name == 'return-freed-memory']\n"
+        "    print(gc.get_freeze_count(), gc.get_threshold()[0], len(trims))\n"
         "with TestClient(create_app()):\n"
-        "    print(gc.get_freeze_count(), gc.get_threshold()[0])\n"
+        "    upkeep()\n"
         "with TestClient(create_served_app()):\n"
-        "    print(gc.get_freeze_count(), gc.get_threshold()[0])\n"
+        "    upkeep()\n"
     )
     with migrated_database("sqlite", tmp_path) as database_url:
         env = api_env(database_url, tmp_path)
@@ -92,6 +97,7 @@ def test_the_served_app_sets_what_startup_built_aside_from_the_collector_and_tes
         )  # fmt: skip
     assert done.returncode == 0, done.stderr
     test_app, served = (tuple(map(int, line.split())) for line in done.stdout.splitlines())
-    assert test_app == (0, 700)  # CPython's defaults, untouched
+    assert test_app == (0, 700, 0)  # CPython's defaults, untouched; no trimming thread
     assert served[0] > 10_000  # modules, classes, routes: startup's objects
     assert served[1] == YOUNG_GENERATION_THRESHOLD
+    assert served[2] == (1 if FreedMemoryReturner().available else 0)
