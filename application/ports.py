@@ -725,6 +725,13 @@ class UnitOfWork(ABC):
     @abstractmethod
     def rollback(self) -> None: ...
 
+    @abstractmethod
+    def lock_for_writing(self) -> None:
+        """Take, for the rest of the transaction, the lock a database with one writer at a
+        time (SQLite) gives each write; nothing where writers lock rows (PostgreSQL). It
+        returns once this transaction's writes can go through: how long that took tells how
+        long writers were held. Raises DependencyUnavailableError past the busy timeout."""
+
 
 class DispatchRecorder(ABC):
     """Sets the `dispatched` flag of tasks whose messages went out (the outbox's second

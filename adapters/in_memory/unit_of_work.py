@@ -106,3 +106,6 @@ class InMemoryUnitOfWork(UnitOfWork):
 
     def rollback(self) -> None:
         self._start()  # staged changes are dropped with the old tables
+
+    def lock_for_writing(self) -> None:
+        pass  # one process's dictionaries: no writer is ever held

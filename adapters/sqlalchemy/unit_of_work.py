@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
-from typing import Self
+from typing import Self, cast
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table, false, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.sqlalchemy.errors import database_unavailable
@@ -24,7 +24,11 @@ from adapters.sqlalchemy.repositories import (
     SqlAlchemyWorkflowRepository,
 )
 from adapters.sqlalchemy.sqlite_writers import give_up_turn
+from adapters.sqlalchemy.tables import ReadinessProbeRow
 from application.ports import EventChannel, UnitOfWork
+
+_PROBE = cast(Table, ReadinessProbeRow.__table__)
+_TAKE_SQLITE_WRITE_LOCK = update(_PROBE).where(false()).values(id=_PROBE.c.id)
 
 
 class SqlAlchemyUnitOfWork(UnitOfWork):
@@ -86,6 +90,11 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         give_up_turn(self._connection.info)
         self._events.staged = []
         self._locks_released()
+
+    def lock_for_writing(self) -> None:
+        if self._connection.dialect.name == "sqlite":
+            # A write statement takes SQLite's write lock even when it matches no row.
+            self._connection.execute(_TAKE_SQLITE_WRITE_LOCK)
 
     def _locks_released(self) -> None:
         # The workflow repository remembers what this transaction holds; a new one holds none.

@@ -23,23 +23,30 @@ _LONG_AGO = datetime.min.replace(tzinfo=UTC)
 
 @dataclass
 class DatabaseUptime:
-    """How long the reaper's process has reached the database without a break, as seen at
-    each of its runs: from the first run that reaches it after one that did not (or after
-    the process started). One per process (Beat's); the default assumes it never broke."""
+    """How long writers have been able to write without a break, as the reaper's runs saw
+    it: each run takes the database's write lock and notes whether it came at once. Uptime
+    counts from the first run whose lock came at once after a run whose did not (it waited,
+    or the database did not answer), or after runs further apart than the longest silence
+    the reaper may trust. One per process (Beat's); the default assumes it never broke."""
 
     since: datetime | None = _LONG_AGO
+    seen_at: datetime | None = None  # the last run that took the lock
 
     def down(self) -> None:
         self.since = None
 
     def restart(self, at: datetime) -> None:
-        """The database was reached only just now, after a wait."""
-        self.since = at
+        """Writes went through only just now, after a wait."""
+        self.since = self.seen_at = at
 
-    def up_for(self, now: datetime) -> timedelta:
-        if self.since is None:
-            self.since = now
-        return now - self.since
+    def writable(self, at: datetime, *, waited: bool, longest_gap: timedelta) -> timedelta:
+        """Writes went through at `at` (`waited` for the lock first, or not); how long they
+        have gone through without a break, as far as the runs can tell."""
+        unseen = self.seen_at is not None and at - self.seen_at > longest_gap
+        if waited or unseen or self.since is None:
+            self.since = at
+        self.seen_at = at
+        return at - self.since
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,12 +57,16 @@ class ReapStaleTasks:
     compare-and-set on the run, so two reapers, or a worker that wakes up, cannot both win.
     Locks are taken in the order of docs/adr/0018 (workflows, task rows by id, concurrency
     keys), so a reap racing a workflow's cancel or a run's end waits instead of deadlocking.
-    Silence counts only while the database could be reached: during an outage no worker can
-    heartbeat, and a live run taken back when it ends would lose the result it is writing.
-    So nothing is reaped until `uptime` has lasted `stale_after` (which must exceed the reap
-    interval plus the heartbeat interval). A database that answers reads but holds writes
-    (an SQLite write lock, a PostgreSQL lock queue) silences workers too: a reap whose own
-    writes waited longer than `patience` is rolled back, and uptime counts from its end.
+    Silence counts only while workers could write: during an outage no worker can heartbeat,
+    and a live run taken back when it ends would lose the result it is writing. A database
+    that answers reads but holds writes (an SQLite write lock held by a VACUUM or an import)
+    silences them as surely. So each run first takes the write lock, as a worker's write
+    would, and nothing is reaped until `uptime` has lasted `stale_after` (which must exceed
+    the reap interval plus the heartbeat interval): a run whose lock waited longer than
+    `patience`, or that the database did not answer, starts it again. That run is the proof,
+    not the runs before it, which may have only read: a reap that took the lock in the last
+    second of a long hold sees every worker silent, and must not believe it. A reap whose
+    own writes waited longer than `patience` (row locks on PostgreSQL) is rolled back too.
     Returns the tasks reaped.
     """
 
@@ -84,8 +95,17 @@ class ReapStaleTasks:
     def _reap(self, now: datetime, released: list[Task]) -> list[Task]:
         reaped: list[Task] = []
         with self.uow:
-            if self.uptime.up_for(now) < self.stale_after:
-                return []  # a silence now may be the outage's, not a dead worker's
+            self.uow.lock_for_writing()
+            writable_at = self.clock.now()
+            uptime = self.uptime.writable(
+                writable_at,
+                waited=writable_at - now > self.patience,
+                # Beat runs the reaper more often than stale_after: a gap of twice that means
+                # Beat was stopped, starved or suspended, and nobody watched the writes.
+                longest_gap=2 * self.stale_after,
+            )
+            if uptime < self.stale_after:
+                return []  # a silence now may be the outage's or the lock's, not a dead worker's
             for task in self._hold_stale(heartbeat_before=now - self.stale_after):
                 silent_for = (now - (task.heartbeat_at or now)).total_seconds()
                 error = TaskError(

@@ -1,12 +1,14 @@
 """SQLite's writers take turns through a lock file: a writer waits for the one holding the
 turn and goes as soon as it commits, a turn dies with its process (kill -9), and a turn
-that is never given up delays a writer by the timeout, not forever."""
+that is never given up delays a writer by the timeout, not forever. A unit of work that
+locks for writing (the reaper's proof that writers can go) holds the database's own lock."""
 
 from __future__ import annotations
 
 import fcntl
 import os
 import signal
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -72,6 +74,31 @@ def test_a_writer_waits_for_the_turn_of_another_process_and_goes_once_it_commits
     assert HOLD_SECONDS * 0.8 <= waited < HOLD_SECONDS + 1.0, waited
     with engine.connect() as connection:
         assert connection.scalar(text("SELECT count(*) FROM users")) == 2
+    engine.dispose()
+
+
+def test_locking_for_writing_waits_for_a_writer_outside_the_turns_and_then_holds_the_lock(
+    database: str,
+) -> None:
+    path = database.removeprefix("sqlite:///")
+    engine = create_database_engine(database)
+    add_user(engine)  # its connection is open, as in a process that has been running
+    # A writer that does not take the turns, as the sqlite3 shell.
+    outsider = sqlite3.connect(path, isolation_level=None, timeout=0, check_same_thread=False)
+    outsider.execute("BEGIN IMMEDIATE")
+    threading.Timer(HOLD_SECONDS, lambda: outsider.execute("ROLLBACK")).start()
+    started = time.monotonic()
+
+    with SqlAlchemyUnitOfWork(create_connection_factory(engine)) as uow:
+        uow.lock_for_writing()
+        waited = time.monotonic() - started
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            outsider.execute("BEGIN IMMEDIATE")
+    outsider.execute("BEGIN IMMEDIATE")  # given up with the unit of work
+    outsider.execute("ROLLBACK")
+
+    assert HOLD_SECONDS * 0.8 <= waited < HOLD_SECONDS + 1.0, waited
+    outsider.close()
     engine.dispose()
 
 

@@ -46,6 +46,19 @@ def test_an_error_inside_the_block_rolls_everything_back(new_uow: NewUnitOfWork)
         assert uow.users.find_by_email(user.email) is None
 
 
+def test_a_transaction_locked_for_writing_writes_and_commits_as_any_other(
+    new_uow: NewUnitOfWork,
+) -> None:
+    user = make_user()
+    with new_uow() as uow:
+        uow.lock_for_writing()
+        uow.users.add(user)
+        uow.commit()
+
+    with new_uow() as uow:
+        assert uow.users.get(user.id).email == user.email
+
+
 def test_an_explicit_rollback_discards_the_work(new_uow: NewUnitOfWork) -> None:
     user = make_user()
     with new_uow() as uow:

@@ -241,3 +241,110 @@ def test_a_reap_whose_writes_waited_for_the_database_takes_nothing_back(
     assert reaped == []
     assert stored(uow, task).status is TaskStatus.RUNNING
     assert uptime.since == clock.now()  # silence counts again only from the wait's end
+
+
+class WriteLockHeld(InMemoryUnitOfWork):
+    """A write lock held by someone else until `held_until`, as a VACUUM or an import holds
+    SQLite's: reads go on; a transaction's first write waits for the lock, and gives up
+    after the busy timeout."""
+
+    BUSY_TIMEOUT = timedelta(seconds=5)
+
+    def __init__(self, uow: InMemoryUnitOfWork, clock: FixedClock) -> None:
+        super().__init__(uow.store)
+        self.clock = clock
+        self.held_until = clock.now()
+
+    def __enter__(self) -> Self:
+        entered = super().__enter__()
+        update = self.tasks.update
+
+        def update_once_held(task: Task) -> None:
+            self.lock_for_writing()
+            update(task)
+
+        self.tasks.update = update_once_held  # type: ignore[method-assign]
+        self.holding = False
+        return entered
+
+    def lock_for_writing(self) -> None:
+        if self.holding:
+            return
+        wait = self.held_until - self.clock.now()
+        if wait > self.BUSY_TIMEOUT:
+            self.clock.advance(seconds=self.BUSY_TIMEOUT.total_seconds())
+            raise DependencyUnavailableError("the database is locked", dependency="database")
+        if wait > timedelta(0):
+            self.clock.advance(seconds=wait.total_seconds())
+        self.holding = True
+
+
+def test_a_reap_that_got_the_write_lock_in_the_last_second_of_a_long_hold_takes_nothing_back(
+    publisher: TaskPublisher, clock: FixedClock, uow: InMemoryUnitOfWork, alice: User
+) -> None:
+    held = WriteLockHeld(uow, clock)
+    reap = ReapStaleTasks(
+        uow=held,
+        publisher=publisher,
+        clock=clock,
+        stale_after=timedelta(seconds=10),
+        batch_size=100,
+        uptime=DatabaseUptime(since=None),  # as Beat's, from its first run
+    )
+    task = add(uow, make_task(user=alice))
+    run = StartTask(uow=uow, clock=clock).execute(task.id)
+    start = clock.now()
+    assert reap.execute() == []
+    # Held for 30.5 s: the worker cannot heartbeat. The reaper runs every 5 s; its run at
+    # 30 s gets the lock after half a second, with the heartbeat older than stale_after, 10 s
+    # after the run that first found the database answering again (it only read).
+    held.held_until = start + timedelta(seconds=30.5)
+    results = []
+    for tick in range(5, 50, 5):
+        behind = start + timedelta(seconds=tick) - clock.now()
+        clock.advance(seconds=max(behind.total_seconds(), 0))
+        try:
+            results.append(reap.execute())
+        except DependencyUnavailableError:
+            results.append(None)
+        if clock.now() >= held.held_until:
+            # The worker's held heartbeat went through with the lock, and it beats on.
+            RecordHeartbeat(uow=uow, clock=clock).execute(task.id, run.run_token)
+
+    assert [r for r in results if r] == []
+    assert stored(uow, task).status is TaskStatus.RUNNING
+    assert None in results  # the runs during the hold did wait and give up
+
+
+def test_a_run_silent_for_as_long_as_writes_went_through_after_a_hold_is_reaped(
+    publisher: TaskPublisher, clock: FixedClock, uow: InMemoryUnitOfWork, alice: User
+) -> None:
+    held = WriteLockHeld(uow, clock)
+    reap = ReapStaleTasks(
+        uow=held,
+        publisher=publisher,
+        clock=clock,
+        stale_after=timedelta(seconds=10),
+        batch_size=100,
+        uptime=DatabaseUptime(),
+    )
+    task = add(uow, make_task(user=alice))
+    StartTask(uow=uow, clock=clock).execute(task.id)
+    held.held_until = clock.now() + timedelta(seconds=3)  # shorter than the busy timeout
+
+    clock.advance(seconds=11)  # the hold is long over: its silence is the worker's
+    reaped = reap.execute()
+
+    assert [t.id for t in reaped] == [task.id]
+
+
+def test_runs_further_apart_than_twice_stale_after_do_not_vouch_for_the_time_between() -> None:
+    uptime = DatabaseUptime()
+    first = FixedClock().now()
+    stale_after = timedelta(seconds=10)
+
+    uptime.writable(first, waited=False, longest_gap=2 * stale_after)
+    later = first + timedelta(seconds=21)  # Beat was suspended or starved: nobody watched
+    up_for = uptime.writable(later, waited=False, longest_gap=2 * stale_after)
+
+    assert up_for == timedelta(0)
