@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.ports import Clock, UnitOfWork
-from application.scheduling import ScheduleRules, load_schedule
+from application.scheduling import ScheduleRules, again_if_fired_meanwhile, load_schedule
 from domain.policy import Action
 from domain.schedule import Schedule, ScheduleId
 from domain.user import User
@@ -13,13 +13,16 @@ from domain.user import User
 
 @dataclass(frozen=True, slots=True)
 class PauseSchedule:
-    """A paused schedule does not fire; pausing twice is harmless. Raises NotFoundError,
-    ConcurrencyConflictError (fired meanwhile: try again)."""
+    """A paused schedule does not fire; pausing twice is harmless. A fire between the read
+    and the write is outlasted (again_if_fired_meanwhile). Raises NotFoundError."""
 
     uow: UnitOfWork
     clock: Clock
 
     def execute(self, actor: User, schedule_id: ScheduleId) -> Schedule:
+        return again_if_fired_meanwhile(lambda: self._pause(actor, schedule_id))
+
+    def _pause(self, actor: User, schedule_id: ScheduleId) -> Schedule:
         with self.uow:
             schedule = load_schedule(self.uow, actor, schedule_id, Action.CHANGE)
             if not schedule.paused:
@@ -33,13 +36,16 @@ class PauseSchedule:
 class ResumeSchedule:
     """A resumed schedule fires from its next fire time after now: the ones that passed
     while paused were not wanted, so none is owed or recorded. Resuming a running schedule
-    is harmless. Raises NotFoundError, ConcurrencyConflictError."""
+    is harmless. A fire between the read and the write is outlasted. Raises NotFoundError."""
 
     uow: UnitOfWork
     rules: ScheduleRules
     clock: Clock
 
     def execute(self, actor: User, schedule_id: ScheduleId) -> Schedule:
+        return again_if_fired_meanwhile(lambda: self._resume(actor, schedule_id))
+
+    def _resume(self, actor: User, schedule_id: ScheduleId) -> Schedule:
         now = self.clock.now()
         with self.uow:
             schedule = load_schedule(self.uow, actor, schedule_id, Action.CHANGE)

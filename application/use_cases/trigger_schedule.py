@@ -6,7 +6,13 @@ from dataclasses import dataclass
 
 from application.ports import Clock, UnitOfWork
 from application.publishing import TaskPublisher
-from application.scheduling import ScheduleRules, fire_in_transaction, load_schedule
+from application.scheduling import (
+    Fired,
+    ScheduleRules,
+    again_if_fired_meanwhile,
+    fire_in_transaction,
+    load_schedule,
+)
 from domain.errors import ConflictError
 from domain.policy import Action
 from domain.schedule import Fire, ScheduleId
@@ -29,6 +35,11 @@ class TriggerSchedule:
     max_active_tasks: int
 
     def execute(self, actor: User, schedule_id: ScheduleId) -> Fire:
+        fired = again_if_fired_meanwhile(lambda: self._trigger(actor, schedule_id))
+        self.publisher.publish([fired.task] if fired.task is not None else [])
+        return fired.fire
+
+    def _trigger(self, actor: User, schedule_id: ScheduleId) -> Fired:
         now = self.clock.now()
         with self.uow:
             schedule = load_schedule(self.uow, actor, schedule_id, Action.CHANGE)
@@ -50,5 +61,4 @@ class TriggerSchedule:
             schedule.advance(fired=1, next_fire_at=schedule.next_fire_at, fence=schedule.fence)
             self.uow.schedules.update(schedule)
             self.uow.commit()
-        self.publisher.publish([fired.task])
-        return fired.fire
+        return fired

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from application.ports import Clock, UnitOfWork
-from application.scheduling import ScheduleRules, load_schedule
+from application.scheduling import ScheduleRules, again_if_fired_meanwhile, load_schedule
 from domain.errors import ValidationError
 from domain.policy import Action
 from domain.schedule import CatchUp, Overlap, Schedule, ScheduleId, TaskTemplate, Trigger
@@ -32,8 +32,8 @@ class UpdateSchedule:
     """Rules: as for creating one. A new trigger or window counts fire times afresh from now
     (an interval from its start, or now); the ledger keeps what was recorded.
 
-    Raises NotFoundError, ValidationError, ConcurrencyConflictError (the scheduler fired it
-    meanwhile: try again).
+    A fire between the read and the write is outlasted (again_if_fired_meanwhile).
+    Raises NotFoundError, ValidationError.
     """
 
     uow: UnitOfWork
@@ -41,6 +41,9 @@ class UpdateSchedule:
     clock: Clock
 
     def execute(self, actor: User, schedule_id: ScheduleId, changes: ScheduleChanges) -> Schedule:
+        return again_if_fired_meanwhile(lambda: self._update(actor, schedule_id, changes))
+
+    def _update(self, actor: User, schedule_id: ScheduleId, changes: ScheduleChanges) -> Schedule:
         now = self.clock.now()
         with self.uow:
             schedule = load_schedule(self.uow, actor, schedule_id, Action.CHANGE)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Self
 
 import pytest
 
@@ -25,8 +27,8 @@ from application.use_cases.relay_undispatched_tasks import RelayUndispatchedTask
 from application.use_cases.release_due_tasks import ReleaseDueTasks
 from application.use_cases.republish_overdue_tasks import RepublishOverdueTasks
 from application.use_cases.submit_task import SubmitTask
-from domain.errors import ConflictError, ValidationError
-from domain.schedule import FireOutcome, Interval, Overlap, Schedule, TaskTemplate
+from domain.errors import ConcurrencyConflictError, ConflictError, ValidationError
+from domain.schedule import FireOutcome, Interval, Overlap, Schedule, ScheduleId, TaskTemplate
 from domain.user import User
 from entrypoints.worker.scheduler import SchedulerLoop
 
@@ -284,6 +286,83 @@ def test_a_paused_schedule_does_not_fire_and_resumed_owes_nothing_for_the_pause(
     assert resumed.next_fire_at > clock.now()
     clock.advance(seconds=60)
     assert tick.execute(fence=1) == 1
+
+
+class FiredBetweenReadAndWrite(InMemoryUnitOfWork):
+    """The scheduler fires the schedule right after a client's transaction has read it, the
+    first `times` times: that transaction's write then finds a newer version."""
+
+    def __init__(self, uow: InMemoryUnitOfWork, fire: Callable[[], object], times: int) -> None:
+        super().__init__(uow.store)
+        self.fire = fire
+        self.times = times
+
+    def __enter__(self) -> Self:
+        entered = super().__enter__()
+        get = self.schedules.get
+
+        def get_then_fire(schedule_id: ScheduleId) -> Schedule:
+            schedule = get(schedule_id)
+            if self.times:
+                self.times -= 1
+                self.fire()
+            return schedule
+
+        self.schedules.get = get_then_fire  # type: ignore[method-assign]
+        return entered
+
+
+@pytest.mark.parametrize("fires", [1, 2])
+def test_pausing_and_resuming_outlast_fires_between_their_read_and_their_write(
+    uow: InMemoryUnitOfWork,
+    rules: ScheduleRules,
+    publisher: TaskPublisher,
+    dispatcher: RecordingTaskDispatcher,
+    clock: FixedClock,
+    alice: User,
+    fires: int,
+) -> None:
+    schedule = every_minute(uow, rules, clock, alice)
+    tick = fire_due(uow, rules, publisher, dispatcher, clock)
+
+    def fire() -> None:
+        clock.advance(seconds=60)
+        assert tick.execute(fence=1) == 1
+
+    paused = PauseSchedule(
+        uow=FiredBetweenReadAndWrite(uow, fire, times=fires), clock=clock
+    ).execute(alice, schedule.id)
+    resumed = ResumeSchedule(
+        uow=FiredBetweenReadAndWrite(uow, lambda: None, times=0), rules=rules, clock=clock
+    ).execute(alice, schedule.id)
+
+    assert paused.paused
+    assert not resumed.paused
+    with uow:
+        assert len(uow.schedule_fires.find(schedule.id, before=None, limit=10)) == fires
+
+
+def test_a_schedule_fired_between_read_and_write_on_every_try_is_a_conflict(
+    uow: InMemoryUnitOfWork,
+    rules: ScheduleRules,
+    publisher: TaskPublisher,
+    dispatcher: RecordingTaskDispatcher,
+    clock: FixedClock,
+    alice: User,
+) -> None:
+    schedule = every_minute(uow, rules, clock, alice)
+    tick = fire_due(uow, rules, publisher, dispatcher, clock)
+
+    def fire() -> None:
+        clock.advance(seconds=60)
+        tick.execute(fence=1)
+
+    pause = PauseSchedule(uow=FiredBetweenReadAndWrite(uow, fire, times=99), clock=clock)
+
+    with pytest.raises(ConcurrencyConflictError):
+        pause.execute(alice, schedule.id)
+    with uow:
+        assert not uow.schedules.get(schedule.id).paused
 
 
 def test_a_non_admin_interval_below_the_minimum_is_refused_naming_it(
