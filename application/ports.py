@@ -166,6 +166,12 @@ class TaskRepository(ABC):
         had when loaded. Raises ConcurrencyConflictError when another writer got there first."""
 
     @abstractmethod
+    def update_many(self, tasks: Sequence[Task]) -> None:
+        """`update` for each of `tasks`, written together (one statement for all that changed
+        the same fields). Raises ConcurrencyConflictError when another writer got to any of
+        them first; what was written of the others is rolled back with the transaction."""
+
+    @abstractmethod
     def delete(self, task: Task) -> None: ...
 
     @abstractmethod

@@ -101,6 +101,10 @@ class InMemoryTaskRepository(TaskRepository):
     def update(self, task: Task) -> None:
         self._table.update(task.id, task)
 
+    def update_many(self, tasks: Sequence[Task]) -> None:
+        for task in tasks:
+            self._table.update(task.id, task)
+
     def delete(self, task: Task) -> None:
         self._table.delete(task.id)
 

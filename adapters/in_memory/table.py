@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 from collections.abc import Callable, Hashable, Iterator
 from typing import Any, Generic, TypeVar
 
@@ -102,6 +103,11 @@ class InMemoryTable(Generic[K, E]):
         merged = copy.deepcopy(current)
         for f in dataclasses.fields(new):  # type: ignore[arg-type]
             value = getattr(new, f.name)
-            if value != getattr(seen, f.name):
+            if _serialised(value) != _serialised(getattr(seen, f.name)):
                 setattr(merged, f.name, copy.deepcopy(value))
         return merged
+
+
+def _serialised(value: Any) -> str:
+    # As a column would hold it: 1, 1.0 and True differ, unlike in Python.
+    return json.dumps(value, sort_keys=True, default=repr)

@@ -1,7 +1,10 @@
 """Entity <-> row translation: the only place that knows both the domain and the tables.
 
-`*_values` give an entity's column values; repositories compare two of them to write only
-what changed. Everything read is copied, so an entity never shares state with a row.
+`*_values` give an entity's column values, copied: repositories keep one as the snapshot
+they compare with to write only what changed, and it must not change with the entity. A
+row's JSON values are decoded afresh for each read, so an entity built from one shares
+them with nothing and takes them as they are (deep copies here were a fifth of mapping a
+row, profiled).
 """
 
 from __future__ import annotations
@@ -97,13 +100,13 @@ def task_from_row(row: Row[Any]) -> Task:
         user_id=UserId(row.user_id),
         created_at=row.created_at,
         priority=Priority(row.priority),
-        args=copy.deepcopy(row.args),
-        kwargs=copy.deepcopy(row.kwargs),
+        args=row.args,
+        kwargs=row.kwargs,
         model_id=ModelId(row.model_id) if row.model_id is not None else None,
         status=TaskStatus(row.status),
         progress=Progress(row.progress),
         progress_message=row.progress_message,
-        result=copy.deepcopy(row.result),
+        result=row.result,
         error=error,
         started_at=row.started_at,
         completed_at=row.completed_at,

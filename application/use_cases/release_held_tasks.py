@@ -149,5 +149,5 @@ class ReleaseHeldTasks:
     def _release(self, tasks: list[Task]) -> list[Task]:
         for task in tasks:
             task.release_held()
-            self.uow.tasks.update(task)
+        self.uow.tasks.update_many(tasks)
         return tasks

@@ -25,13 +25,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from adapters.sqlalchemy.compare_and_set import lost_race, rows_written, write_changes
+from adapters.sqlalchemy.compare_and_set import (
+    lost_race,
+    rows_written,
+    write_changes,
+    write_many_changes,
+)
 from adapters.sqlalchemy.errors import unique_violations_as_already_exists
 from adapters.sqlalchemy.keyset import newest_first
 from adapters.sqlalchemy.mapping import task_from_row, task_values
 from adapters.sqlalchemy.tables import PENDING, TaskRow
 from application.ports import HeldGroup, QueueLoad, TaskQuery, TaskRepository, Upstream
-from domain.errors import NotFoundError
+from domain.errors import ConcurrencyConflictError, NotFoundError
 from domain.flow import HoldReason
 from domain.schedule import ScheduleId
 from domain.task import (
@@ -201,6 +206,24 @@ class SqlAlchemyTaskRepository(TaskRepository):
         ):
             raise lost_race(self._connection, TaskRow, task.id, "task")
         self._loaded[task.id] = current
+
+    def update_many(self, tasks: Sequence[Task]) -> None:
+        changes = []
+        for task in tasks:
+            loaded = self._loaded.get(task.id)
+            if loaded is None:
+                raise lost_race(self._connection, TaskRow, task.id, "task")
+            changes.append((loaded, task_values(task)))
+        written = write_many_changes(
+            self._connection, TaskRow, changes, guard=("status", "run_token")
+        )
+        if written != len(changes):
+            raise ConcurrencyConflictError(
+                f"{len(changes) - written} of {len(changes)} tasks were changed by another "
+                "writer or deleted"
+            )
+        for _, current in changes:
+            self._loaded[current["id"]] = current
 
     def delete(self, task: Task) -> None:
         statement = delete(_TASKS).where(_COLUMNS.id == task.id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from domain.errors import ConcurrencyConflictError, NotFoundError
@@ -109,3 +111,65 @@ def test_a_model_change_read_before_another_status_change_loses(
 
     with new_uow() as uow:
         assert uow.models.get(model.id).status is ModelStatus.DEPLOYING
+
+
+def test_tasks_updated_together_each_keep_their_own_changes(
+    new_uow: NewUnitOfWork, owner: User
+) -> None:
+    first, second, third = (save(new_uow, make_task(user=owner)) for _ in range(3))
+
+    with new_uow() as uow:
+        changed = [uow.tasks.get(task.id) for task in (first, second, third)]
+        changed[0].cancel(at=T0)
+        changed[1].start(run_token=A, at=T0)  # other columns than the cancel's
+        changed[2].cancel(at=T0)
+        uow.tasks.update_many(changed)
+        uow.commit()
+
+    with new_uow() as uow:
+        stored = [uow.tasks.get(task.id) for task in (first, second, third)]
+    assert [t.status for t in stored] == [
+        TaskStatus.CANCELLED,
+        TaskStatus.RUNNING,
+        TaskStatus.CANCELLED,
+    ]
+    assert stored[1].run_token == A
+
+
+def test_tasks_updated_together_lose_together_when_one_changed_meanwhile(
+    new_uow: NewUnitOfWork, owner: User
+) -> None:
+    kept, taken = (save(new_uow, make_task(user=owner)) for _ in range(2))
+
+    with new_uow() as slow:
+        stale = [slow.tasks.get(task.id) for task in (kept, taken)]
+        with new_uow() as fast:
+            fresh = fast.tasks.get(taken.id)
+            fresh.start(run_token=B, at=T0)
+            fast.tasks.update(fresh)
+            fast.commit()
+        for task in stale:
+            task.cancel(at=T0)
+        with pytest.raises(ConcurrencyConflictError):
+            slow.tasks.update_many(stale)
+
+    with new_uow() as uow:
+        assert uow.tasks.get(kept.id).status is TaskStatus.PENDING  # nothing half-written
+        assert uow.tasks.get(taken.id).run_token == B
+
+
+def test_a_json_value_equal_in_python_but_not_in_json_is_written(
+    new_uow: NewUnitOfWork, owner: User
+) -> None:
+    task = save(new_uow, replace(make_task(user=owner), result=[1, {"ratio": 1}, [0]]))
+
+    with new_uow() as uow:
+        loaded = uow.tasks.get(task.id)
+        loaded.result = [True, {"ratio": 1.0}, [False]]  # == the stored value in Python
+        uow.tasks.update(loaded)
+        uow.commit()
+
+    with new_uow() as uow:
+        stored = uow.tasks.get(task.id).result
+    assert stored == [True, {"ratio": 1.0}, [False]]
+    assert [type(stored[0]), type(stored[1]["ratio"]), type(stored[2][0])] == [bool, float, bool]
