@@ -82,7 +82,7 @@ def test_locking_for_writing_waits_for_a_writer_outside_the_turns_and_then_holds
 ) -> None:
     path = database.removeprefix("sqlite:///")
     engine = create_database_engine(database)
-    add_user(engine)  # its connection is open, as in a process that has been running
+    add_user(engine)  # the file is in WAL mode by now, as a running system's is
     # A writer that does not take the turns, as the sqlite3 shell.
     outsider = sqlite3.connect(path, isolation_level=None, timeout=0, check_same_thread=False)
     outsider.execute("BEGIN IMMEDIATE")
