@@ -25,11 +25,27 @@ from domain.user import User
 from tests.factories import make_task, record_outcome
 
 
+def reaper(
+    uow: InMemoryUnitOfWork,
+    publisher: TaskPublisher,
+    clock: FixedClock,
+    *,
+    uptime: DatabaseUptime | None = None,
+) -> ReapStaleTasks:
+    """The reaper on `uow`, silence counting after 10 s."""
+    return ReapStaleTasks(
+        uow=uow,
+        publisher=publisher,
+        clock=clock,
+        stale_after=timedelta(seconds=10),
+        batch_size=100,
+        uptime=uptime if uptime is not None else DatabaseUptime(),
+    )
+
+
 @pytest.fixture
 def reap(uow: InMemoryUnitOfWork, publisher: TaskPublisher, clock: FixedClock) -> ReapStaleTasks:
-    return ReapStaleTasks(
-        uow=uow, publisher=publisher, clock=clock, stale_after=timedelta(seconds=10), batch_size=100
-    )
+    return reaper(uow, publisher, clock)
 
 
 def add(uow: InMemoryUnitOfWork, task: Task) -> Task:
@@ -148,14 +164,7 @@ def test_silence_while_the_database_was_unreachable_is_not_taken_for_a_dead_work
     publisher: TaskPublisher, clock: FixedClock, alice: User
 ) -> None:
     uow = UnreachableUnitOfWork()
-    reap = ReapStaleTasks(
-        uow=uow,
-        publisher=publisher,
-        clock=clock,
-        stale_after=timedelta(seconds=10),
-        batch_size=100,
-        uptime=DatabaseUptime(since=None),
-    )
+    reap = reaper(uow, publisher, clock, uptime=DatabaseUptime(since=None))
     task = add(uow, make_task(user=alice))
     run = StartTask(uow=uow, clock=clock).execute(task.id)
     reap.execute()
@@ -180,14 +189,7 @@ def test_a_run_silent_for_as_long_as_the_database_was_reachable_is_reaped(
     publisher: TaskPublisher, clock: FixedClock, alice: User
 ) -> None:
     uow = UnreachableUnitOfWork()
-    reap = ReapStaleTasks(
-        uow=uow,
-        publisher=publisher,
-        clock=clock,
-        stale_after=timedelta(seconds=10),
-        batch_size=100,
-        uptime=DatabaseUptime(since=None),
-    )
+    reap = reaper(uow, publisher, clock, uptime=DatabaseUptime(since=None))
     task = add(uow, make_task(user=alice))
     StartTask(uow=uow, clock=clock).execute(task.id)
 
@@ -227,14 +229,7 @@ def test_a_reap_whose_writes_waited_for_the_database_takes_nothing_back(
     StartTask(uow=uow, clock=clock).execute(task.id)
     clock.advance(seconds=11)  # silent: its heartbeats were held by the same lock
     uptime = DatabaseUptime()
-    waiting = ReapStaleTasks(
-        uow=WritesThatWait(uow, clock, seconds=4),
-        publisher=publisher,
-        clock=clock,
-        stale_after=timedelta(seconds=10),
-        batch_size=100,
-        uptime=uptime,
-    )
+    waiting = reaper(WritesThatWait(uow, clock, seconds=4), publisher, clock, uptime=uptime)
 
     reaped = waiting.execute()
 
@@ -283,14 +278,8 @@ def test_a_reap_that_got_the_write_lock_in_the_last_second_of_a_long_hold_takes_
     publisher: TaskPublisher, clock: FixedClock, uow: InMemoryUnitOfWork, alice: User
 ) -> None:
     held = WriteLockHeld(uow, clock)
-    reap = ReapStaleTasks(
-        uow=held,
-        publisher=publisher,
-        clock=clock,
-        stale_after=timedelta(seconds=10),
-        batch_size=100,
-        uptime=DatabaseUptime(since=None),  # as Beat's, from its first run
-    )
+    # Uptime as Beat's, counted from its first run.
+    reap = reaper(held, publisher, clock, uptime=DatabaseUptime(since=None))
     task = add(uow, make_task(user=alice))
     run = StartTask(uow=uow, clock=clock).execute(task.id)
     start = clock.now()
@@ -320,14 +309,7 @@ def test_a_run_silent_for_as_long_as_writes_went_through_after_a_hold_is_reaped(
     publisher: TaskPublisher, clock: FixedClock, uow: InMemoryUnitOfWork, alice: User
 ) -> None:
     held = WriteLockHeld(uow, clock)
-    reap = ReapStaleTasks(
-        uow=held,
-        publisher=publisher,
-        clock=clock,
-        stale_after=timedelta(seconds=10),
-        batch_size=100,
-        uptime=DatabaseUptime(),
-    )
+    reap = reaper(held, publisher, clock)
     task = add(uow, make_task(user=alice))
     StartTask(uow=uow, clock=clock).execute(task.id)
     held.held_until = clock.now() + timedelta(seconds=3)  # shorter than the busy timeout

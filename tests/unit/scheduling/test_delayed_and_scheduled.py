@@ -312,28 +312,42 @@ class FiredBetweenReadAndWrite(InMemoryUnitOfWork):
         return entered
 
 
-@pytest.mark.parametrize("fires", [1, 2])
-def test_pausing_and_resuming_outlast_fires_between_their_read_and_their_write(
+@pytest.fixture
+def fired_every_minute(
     uow: InMemoryUnitOfWork,
     rules: ScheduleRules,
     publisher: TaskPublisher,
     dispatcher: RecordingTaskDispatcher,
     clock: FixedClock,
     alice: User,
-    fires: int,
-) -> None:
+) -> tuple[Schedule, Callable[[], int]]:
+    """Alice's schedule firing every minute, and the scheduler firing its next fire time."""
     schedule = every_minute(uow, rules, clock, alice)
     tick = fire_due(uow, rules, publisher, dispatcher, clock)
 
-    def fire() -> None:
+    def fire() -> int:
         clock.advance(seconds=60)
-        assert tick.execute(fence=1) == 1
+        return tick.execute(fence=1)
+
+    return schedule, fire
+
+
+@pytest.mark.parametrize("fires", [1, 2])
+def test_pausing_and_resuming_outlast_fires_between_their_read_and_their_write(
+    uow: InMemoryUnitOfWork,
+    rules: ScheduleRules,
+    clock: FixedClock,
+    alice: User,
+    fired_every_minute: tuple[Schedule, Callable[[], int]],
+    fires: int,
+) -> None:
+    schedule, fire = fired_every_minute
 
     paused = PauseSchedule(
         uow=FiredBetweenReadAndWrite(uow, fire, times=fires), clock=clock
     ).execute(alice, schedule.id)
     resumed = ResumeSchedule(
-        uow=FiredBetweenReadAndWrite(uow, lambda: None, times=0), rules=rules, clock=clock
+        uow=FiredBetweenReadAndWrite(uow, fire, times=0), rules=rules, clock=clock
     ).execute(alice, schedule.id)
 
     assert paused.paused
@@ -344,18 +358,11 @@ def test_pausing_and_resuming_outlast_fires_between_their_read_and_their_write(
 
 def test_a_schedule_fired_between_read_and_write_on_every_try_is_a_conflict(
     uow: InMemoryUnitOfWork,
-    rules: ScheduleRules,
-    publisher: TaskPublisher,
-    dispatcher: RecordingTaskDispatcher,
     clock: FixedClock,
     alice: User,
+    fired_every_minute: tuple[Schedule, Callable[[], int]],
 ) -> None:
-    schedule = every_minute(uow, rules, clock, alice)
-    tick = fire_due(uow, rules, publisher, dispatcher, clock)
-
-    def fire() -> None:
-        clock.advance(seconds=60)
-        tick.execute(fence=1)
+    schedule, fire = fired_every_minute
 
     pause = PauseSchedule(uow=FiredBetweenReadAndWrite(uow, fire, times=99), clock=clock)
 
