@@ -11,6 +11,7 @@ from typing import TypeVar
 from application.access import load_owned
 from application.argument_limits import ArgumentLimits
 from application.cancellation import cancel_in_transaction
+from application.conflicts import tried_afresh_on_conflict
 from application.errors import FencedOffError
 from application.ports import CronCalendar, TaskTypeCatalog, UnitOfWork
 from application.quota import ensure_within_active_task_quota
@@ -39,9 +40,6 @@ from domain.user import User
 
 # A manual trigger's ledger reason; overlap rules do not apply to a run asked for by hand.
 MANUAL = "manual"
-# How often a client's change is tried when the scheduler fires the schedule between its
-# read and its write: a schedule firing every second is written about once a second.
-CHANGE_TRIES = 3
 T = TypeVar("T")
 
 
@@ -50,14 +48,9 @@ def again_if_fired_meanwhile(change: Callable[[], T]) -> T:
     afresh when the scheduler wrote the schedule in between (under the lease it read, or a
     newer one: FencedOffError is about the fence the change read, not about the client): a
     client asks to change the schedule as it is, and a fire it did not see is no reason to
-    refuse. Raises the last conflict (409) only after CHANGE_TRIES of them in a row."""
-    for attempt in range(1, CHANGE_TRIES + 1):
-        try:
-            return change()
-        except (ConcurrencyConflictError, FencedOffError):
-            if attempt == CHANGE_TRIES:
-                raise
-    raise AssertionError("unreachable")
+    refuse. A schedule firing every second is written about once a second, so the third
+    conflict in a row is raised (409)."""
+    return tried_afresh_on_conflict(change, conflicts=(ConcurrencyConflictError, FencedOffError))
 
 
 def load_schedule(

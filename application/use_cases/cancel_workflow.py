@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from application.cancellation import cancel_all_in_transaction
+from application.conflicts import tried_afresh_on_conflict
 from application.errors import DependencyUnavailableError
 from application.ports import Clock, TaskDispatcher, UnitOfWork
 from application.task_events import record_workflow_event
@@ -17,7 +18,6 @@ from domain.user import User
 from domain.workflow import WorkflowId
 
 logger = logging.getLogger(__name__)
-_TRIES = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,13 +37,9 @@ class CancelWorkflow:
     clock: Clock
 
     def execute(self, actor: User, workflow_id: WorkflowId) -> WorkflowView:
-        for attempt in range(1, _TRIES + 1):
-            try:
-                view, stopped = self._cancel(actor, workflow_id)
-                break
-            except ConcurrencyConflictError:
-                if attempt == _TRIES:
-                    raise
+        view, stopped = tried_afresh_on_conflict(
+            lambda: self._cancel(actor, workflow_id), conflicts=(ConcurrencyConflictError,)
+        )
         for task_id in stopped:
             try:
                 self.dispatcher.revoke(task_id)
