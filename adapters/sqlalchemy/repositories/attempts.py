@@ -10,6 +10,7 @@ from typing import cast
 from sqlalchemy import Connection, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from adapters.sqlalchemy.driver_statements import DriverStatement
 from adapters.sqlalchemy.mapping import attempt_from_row, attempt_values
 from adapters.sqlalchemy.tables import TaskAttemptRow
 from application.ports import AttemptRepository
@@ -18,8 +19,14 @@ from domain.task import TaskId
 
 _ATTEMPTS = cast(Table, TaskAttemptRow.__table__)
 _COLUMNS = _ATTEMPTS.c
-_ADD_ONCE_SQLITE = sqlite.insert(_ATTEMPTS).on_conflict_do_nothing()
-_ADD_ONCE_POSTGRESQL = postgresql.insert(_ATTEMPTS).on_conflict_do_nothing()
+# Written at the end of every run: on the driver's cursor (driver_statements).
+_ATTEMPT_COLUMNS = [column.key for column in _ATTEMPTS.c]
+_ADD_ONCE_SQLITE = DriverStatement(
+    sqlite.insert(_ATTEMPTS).on_conflict_do_nothing(), columns=_ATTEMPT_COLUMNS
+)
+_ADD_ONCE_POSTGRESQL = DriverStatement(
+    postgresql.insert(_ATTEMPTS).on_conflict_do_nothing(), columns=_ATTEMPT_COLUMNS
+)
 
 
 class SqlAlchemyAttemptRepository(AttemptRepository):
@@ -30,7 +37,7 @@ class SqlAlchemyAttemptRepository(AttemptRepository):
         # One statement: the first record of a number stays, a later one is a no-op.
         dialect = self._connection.dialect.name
         statement = _ADD_ONCE_POSTGRESQL if dialect == "postgresql" else _ADD_ONCE_SQLITE
-        self._connection.execute(statement, attempt_values(attempt))
+        statement.execute(self._connection, attempt_values(attempt))
 
     def list(self, task_id: TaskId) -> list[Attempt]:
         statement = select(_ATTEMPTS).where(_COLUMNS.task_id == task_id).order_by(_COLUMNS.number)

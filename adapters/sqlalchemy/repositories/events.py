@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, update
 
+from adapters.sqlalchemy.driver_statements import DriverStatement
 from adapters.sqlalchemy.tables import TaskEventRow, UserRow
 from application.ports import EventRepository
 from domain.event import EventKind, TaskEvent
@@ -16,14 +17,19 @@ from domain.user import UserId
 
 _EVENTS = cast(Table, TaskEventRow.__table__)
 _USERS = cast(Table, UserRow.__table__)
-# Built once: on a run's path, building a statement costs more than SQLite executing it.
-_BUMP_SEQUENCE = (
+# Built once, and run on the driver's cursor (driver_statements): every run records two
+# events, and building or executing a statement through the engine cost more than SQLite's
+# running it.
+_BUMP_SEQUENCE = DriverStatement(
     update(_USERS)
-    .where(_USERS.c.id == bindparam("user_id"))
+    .where(_USERS.c.id == bindparam("user_id", type_=_USERS.c.id.type))
     .values(event_sequence=_USERS.c.event_sequence + bindparam("count"))
     .returning(_USERS.c.event_sequence, _USERS.c.webhooks)
 )
 _ADD_EVENT = insert(_EVENTS)
+_ADD_ONE_EVENT = DriverStatement(
+    _ADD_EVENT, columns=["user_id", "sequence", "task_id", "kind", "data", "occurred_at"]
+)
 # PostgreSQL: the bump and the INSERT in one statement (data-modifying CTEs), one round trip
 # instead of two for every event, as each run's claim and outcome write one.
 _BUMPED = (
@@ -48,7 +54,9 @@ _STORED = (
     )
     .cte("stored")
 )
-_RECORD_EVENT = select(_BUMPED.c.event_sequence, _BUMPED.c.webhooks).add_cte(_STORED)
+_RECORD_EVENT = DriverStatement(
+    select(_BUMPED.c.event_sequence, _BUMPED.c.webhooks).add_cte(_STORED)
+)
 
 
 class SqlAlchemyEventRepository(EventRepository):
@@ -59,8 +67,8 @@ class SqlAlchemyEventRepository(EventRepository):
         self._webhooks: dict[UserId, bool] = {}
 
     def next_sequence(self, user_id: UserId, count: int = 1) -> int:
-        bumped = self._connection.execute(_BUMP_SEQUENCE, {"user_id": user_id, "count": count})
-        last, self._webhooks[user_id] = bumped.one()
+        (bumped,) = _BUMP_SEQUENCE.execute(self._connection, {"user_id": user_id, "count": count})
+        last, self._webhooks[user_id] = bumped
         return int(last) - count + 1
 
     def wants_webhooks(self, user_id: UserId) -> bool:
@@ -70,7 +78,7 @@ class SqlAlchemyEventRepository(EventRepository):
         return self._webhooks[user_id]
 
     def add(self, event: TaskEvent) -> None:
-        self._connection.execute(_ADD_EVENT, _event_values(event))
+        _ADD_ONE_EVENT.execute(self._connection, _event_values(event))
         self.staged.append(event)
 
     def record(
@@ -90,7 +98,7 @@ class SqlAlchemyEventRepository(EventRepository):
             "data": data,
             "occurred_at": occurred_at,
         }
-        sequence, self._webhooks[user_id] = self._connection.execute(_RECORD_EVENT, values).one()
+        ((sequence, self._webhooks[user_id]),) = _RECORD_EVENT.execute(self._connection, values)
         event = TaskEvent(user_id, int(sequence), task_id, kind, data, occurred_at)
         self.staged.append(event)
         return event

@@ -31,6 +31,7 @@ from adapters.sqlalchemy.compare_and_set import (
     write_changes,
     write_many_changes,
 )
+from adapters.sqlalchemy.driver_statements import DriverStatement
 from adapters.sqlalchemy.errors import unique_violations_as_already_exists
 from adapters.sqlalchemy.keyset import newest_first
 from adapters.sqlalchemy.mapping import task_from_row, task_values
@@ -87,7 +88,7 @@ _UNFINISHED_IN_WORKFLOW = (
     .limit(1)
 )
 # A run's start in one statement (`RunStart`): the values `Task.start` sets.
-_START_RUN = (
+_START_RUN = DriverStatement(
     update(_TASKS)
     .where(
         _COLUMNS.id == bindparam("task_id"),
@@ -108,7 +109,7 @@ _START_RUN = (
     .returning(*_COLUMNS)
 )
 # A run's completion in one statement (`RunCompletion`): the values `Task.complete` sets.
-_COMPLETE_RUN = (
+_COMPLETE_RUN = DriverStatement(
     update(_TASKS)
     .where(
         _COLUMNS.id == bindparam("task_id"),
@@ -159,8 +160,8 @@ class SqlAlchemyTaskRepository(TaskRepository):
 
     def start_run(self, task_id: TaskId, start: RunStart) -> Task:
         worker = start.worker
-        row = self._connection.execute(
-            _START_RUN,
+        rows = _START_RUN.execute(
+            self._connection,
             {
                 "task_id": task_id,
                 "new_run_token": start.run_token,
@@ -168,14 +169,14 @@ class SqlAlchemyTaskRepository(TaskRepository):
                 "new_worker_pid": worker.pid if worker else None,
                 "started": start.at,
             },
-        ).first()
-        if row is None:
+        )
+        if not rows:
             self._refuse(task_id, start.on)
-        return self._remember(row)
+        return self._remember(rows[0])
 
     def complete_run(self, task_id: TaskId, completion: RunCompletion) -> Task:
-        row = self._connection.execute(
-            _COMPLETE_RUN,
+        rows = _COMPLETE_RUN.execute(
+            self._connection,
             {
                 "task_id": task_id,
                 "current_run_token": completion.run_token,
@@ -183,10 +184,10 @@ class SqlAlchemyTaskRepository(TaskRepository):
                 "new_progress_message": completion.message,
                 "ended": completion.at,
             },
-        ).first()
-        if row is None:
+        )
+        if not rows:
             self._refuse(task_id, completion.on)
-        return self._remember(row)
+        return self._remember(rows[0])
 
     def _refuse(self, task_id: TaskId, transition: Callable[[Task], None]) -> NoReturn:
         """A one-statement transition matched no row: the task as it is now, and the
