@@ -130,6 +130,16 @@ _COMPLETE_RUN = DriverStatement(
     .returning(*_COLUMNS)
 )
 _BY_ID = select(_TASKS).where(_COLUMNS.id == bindparam("task_id"))
+# A submission's statements, on the driver's cursor like the run's.
+_ADD = DriverStatement(insert(_TASKS), columns=[column.key for column in _COLUMNS])
+_ACTIVE = select(_COLUMNS.id).where(
+    _COLUMNS.user_id == bindparam("owner_id"),
+    _COLUMNS.status.in_([status.value for status in ACTIVE_STATUSES]),
+)
+_COUNT_ACTIVE = DriverStatement(select(func.count()).select_from(_ACTIVE.subquery()))
+_COUNT_ACTIVE_UP_TO = DriverStatement(
+    select(func.count()).select_from(_ACTIVE.limit(bindparam("up_to")).subquery())
+)
 
 
 class SqlAlchemyTaskRepository(TaskRepository):
@@ -140,7 +150,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
     def add(self, task: Task) -> None:
         values = task_values(task)
         with unique_violations_as_already_exists("task"):
-            self._connection.execute(insert(_TASKS), values)
+            _ADD.execute(self._connection, values)
         self._loaded[task.id] = values
 
     def add_many(self, tasks: Sequence[Task]) -> None:
@@ -262,13 +272,13 @@ class SqlAlchemyTaskRepository(TaskRepository):
         return [self._remember(row) for row in self._connection.execute(statement)]
 
     def count_active(self, owner_id: UserId, *, up_to: int | None = None) -> int:
-        active = select(_COLUMNS.id).where(
-            _COLUMNS.user_id == owner_id,
-            _COLUMNS.status.in_([status.value for status in ACTIVE_STATUSES]),
-        )
-        if up_to is not None:
-            active = active.limit(up_to)
-        return self._connection.scalar(select(func.count()).select_from(active.subquery())) or 0
+        if up_to is None:
+            ((count,),) = _COUNT_ACTIVE.execute(self._connection, {"owner_id": owner_id})
+        else:
+            ((count,),) = _COUNT_ACTIVE_UP_TO.execute(
+                self._connection, {"owner_id": owner_id, "up_to": up_to}
+            )
+        return int(count or 0)
 
     def count_by_status(self) -> dict[TaskStatus, int]:
         statement = select(_COLUMNS.status, func.count()).group_by(_COLUMNS.status)

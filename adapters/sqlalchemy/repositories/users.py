@@ -9,6 +9,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Row, Table, bindparam, insert, select, update
 
 from adapters.sqlalchemy.compare_and_set import lost_race, write_changes
+from adapters.sqlalchemy.driver_statements import DriverStatement
 from adapters.sqlalchemy.errors import unique_violations_as_already_exists
 from adapters.sqlalchemy.keyset import newest_first
 from adapters.sqlalchemy.mapping import user_from_row, user_values
@@ -22,7 +23,8 @@ _USERS = cast(Table, UserRow.__table__)
 # of its sessions (every password change and logout everywhere raises token_version) loses:
 # it would bring ended sessions back, or undo a deactivation.
 _GUARD = ("is_active", "is_admin", "token_version")
-_HOLD_BY_WRITING = (
+# Both run on the driver's cursor (driver_statements): every submission holds its owner.
+_HOLD_BY_WRITING = DriverStatement(
     update(_USERS)
     .where(_USERS.c.id == bindparam("user_id"))
     .values(is_active=_USERS.c.is_active)
@@ -30,7 +32,7 @@ _HOLD_BY_WRITING = (
 )
 # FOR NO KEY UPDATE: waits for another transaction's lock on the user, but not for the
 # KEY SHARE locks that inserting a task or a model takes on its owner (foreign key).
-_HOLD_FOR_NO_KEY_UPDATE = (
+_HOLD_FOR_NO_KEY_UPDATE = DriverStatement(
     select(_USERS).where(_USERS.c.id == bindparam("user_id")).with_for_update(key_share=True)
 )
 
@@ -87,10 +89,10 @@ class SqlAlchemyUserRepository(UserRepository):
             # reads next is no older than the last commit. The column written is in no index.
             sqlite = self._connection.dialect.name == "sqlite"
             holding = _HOLD_BY_WRITING if sqlite else _HOLD_FOR_NO_KEY_UPDATE
-            row = self._connection.execute(holding, {"user_id": user_id}).first()
-            if row is None:
+            rows = holding.execute(self._connection, {"user_id": user_id})
+            if not rows:
                 raise NotFoundError(f"user {user_id} not found", user_id=str(user_id))
-            held = self._held[user_id] = self._remember(row)
+            held = self._held[user_id] = self._remember(rows[0])
         return replace(held)
 
     def find(self, *, after: Cursor | None, limit: int) -> list[User]:
