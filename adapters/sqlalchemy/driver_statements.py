@@ -1,6 +1,7 @@
-"""Core statements of a run's hot path, compiled once per dialect and executed straight on
-the driver's cursor: SQLAlchemy's own bind and result processing, without its per-execution
-context, which cost twice what SQLite took to run the statement (profiled, docs/benchmarks.md).
+"""Core statements of the hot paths (every run, every submission), compiled once per dialect
+and executed straight on the driver's cursor: SQLAlchemy's own bind and result processing,
+without its per-execution context, which cost twice what SQLite took to run the statement
+(profiled, ADR 29).
 
 What the engine adds to every statement still happens here: the transaction is begun as the
 engine would begin it, the `before_cursor_execute` and `after_cursor_execute` listeners run
