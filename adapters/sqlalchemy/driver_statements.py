@@ -48,13 +48,11 @@ class DriverStatement:
     """One statement without IN lists given at execution, run on the driver's cursor.
 
     Its rows are named tuples whose fields are the RETURNING columns' keys, values processed
-    as SQLAlchemy would (UUIDs, timestamps, JSON). An INSERT without `values()` takes
-    `columns`, the keys of the parameters it is executed with, as `Connection.execute`
-    would have compiled it for them."""
+    as SQLAlchemy would (UUIDs, timestamps, JSON). An INSERT without `values()` names every
+    column of its table: it is executed with a value for each."""
 
-    def __init__(self, statement: ClauseElement, *, columns: Sequence[str] = ()) -> None:
+    def __init__(self, statement: ClauseElement) -> None:
         self._statement = statement
-        self._columns = list(columns) or None
         self._compiled: dict[str, _Compiled] = {}
 
     def execute(self, connection: Connection, parameters: Mapping[str, Any]) -> list[Any]:
@@ -109,13 +107,13 @@ class DriverStatement:
     def _compiled_for(self, dialect: Dialect) -> _Compiled:
         found = self._compiled.get(dialect.name)
         if found is None:
-            found = _compile(self._statement, dialect, self._columns)
+            found = _compile(self._statement, dialect)
             self._compiled[dialect.name] = found
         return found
 
 
-def _compile(statement: ClauseElement, dialect: Dialect, columns: list[str] | None) -> _Compiled:
-    compiled: Any = statement.compile(dialect=dialect, column_keys=columns)
+def _compile(statement: ClauseElement, dialect: Dialect) -> _Compiled:
+    compiled: Any = statement.compile(dialect=dialect)
     # IN lists spelled out (their values are the statement's own); None stands in for the
     # parameters given at execution.
     given = {name: None for name, bind in compiled.binds.items() if bind.required}

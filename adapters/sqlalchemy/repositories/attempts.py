@@ -20,13 +20,8 @@ from domain.task import TaskId
 _ATTEMPTS = cast(Table, TaskAttemptRow.__table__)
 _COLUMNS = _ATTEMPTS.c
 # Written at the end of every run: on the driver's cursor (driver_statements).
-_ATTEMPT_COLUMNS = [column.key for column in _ATTEMPTS.c]
-_ADD_ONCE_SQLITE = DriverStatement(
-    sqlite.insert(_ATTEMPTS).on_conflict_do_nothing(), columns=_ATTEMPT_COLUMNS
-)
-_ADD_ONCE_POSTGRESQL = DriverStatement(
-    postgresql.insert(_ATTEMPTS).on_conflict_do_nothing(), columns=_ATTEMPT_COLUMNS
-)
+_ADD_ONCE_SQLITE = DriverStatement(sqlite.insert(_ATTEMPTS).on_conflict_do_nothing())
+_ADD_ONCE_POSTGRESQL = DriverStatement(postgresql.insert(_ATTEMPTS).on_conflict_do_nothing())
 
 
 class SqlAlchemyAttemptRepository(AttemptRepository):

@@ -27,9 +27,7 @@ _BUMP_SEQUENCE = DriverStatement(
     .returning(_USERS.c.event_sequence, _USERS.c.webhooks)
 )
 _ADD_EVENT = insert(_EVENTS)
-_ADD_ONE_EVENT = DriverStatement(
-    _ADD_EVENT, columns=["user_id", "sequence", "task_id", "kind", "data", "occurred_at"]
-)
+_ADD_ONE_EVENT = DriverStatement(_ADD_EVENT)
 # PostgreSQL: the bump and the INSERT in one statement (data-modifying CTEs), one round trip
 # instead of two for every event, as each run's claim and outcome write one.
 _BUMPED = (

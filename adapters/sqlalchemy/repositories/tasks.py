@@ -131,7 +131,7 @@ _COMPLETE_RUN = DriverStatement(
 )
 _BY_ID = select(_TASKS).where(_COLUMNS.id == bindparam("task_id"))
 # A submission's statements, on the driver's cursor like the run's.
-_ADD = DriverStatement(insert(_TASKS), columns=[column.key for column in _COLUMNS])
+_ADD = DriverStatement(insert(_TASKS))
 _ACTIVE = select(_COLUMNS.id).where(
     _COLUMNS.user_id == bindparam("owner_id"),
     _COLUMNS.status.in_([status.value for status in ACTIVE_STATUSES]),

@@ -34,8 +34,7 @@ SET_RESULT = DriverStatement(
     )
     .returning(*TASKS.c)
 )
-EVENT_COLUMNS = ["user_id", "sequence", "task_id", "kind", "data", "occurred_at"]
-ADD_EVENT = DriverStatement(insert(EVENTS), columns=EVENT_COLUMNS)
+ADD_EVENT = DriverStatement(insert(EVENTS))
 
 
 @pytest.fixture
