@@ -102,11 +102,11 @@ class SqlAlchemyEventRepository(EventRepository):
         return event
 
     def add_many(self, events: Sequence[TaskEvent]) -> None:
-        if len(events) == 1:  # a single submission's event
-            _ADD_ONE_EVENT.execute(self._connection, _event_values(events[0]))
+        if len(events) == 1:  # a single submission's event: the driver's cursor, as `add`
+            self.add(events[0])
         elif events:
             self._connection.execute(_ADD_EVENT, [_event_values(event) for event in events])
-        self.staged.extend(events)
+            self.staged.extend(events)
 
     def after(
         self, user_id: UserId, sequence: int, *, task_id: TaskId | None = None, limit: int
