@@ -57,21 +57,14 @@ class DriverStatement:
 
     def execute(self, connection: Connection, parameters: Mapping[str, Any]) -> list[Any]:
         compiled = self._compiled_for(connection.dialect)
-        values = dict(compiled.defaults)
-        values.update(parameters)
-        bound: Sequence[Any] | dict[str, Any]
-        if compiled.positional:
-            bound = [
-                value if processor is None else processor(value)
-                for name, processor in compiled.binds
-                for value in (values[name],)
-            ]
-        else:
-            bound = {
-                name: value if processor is None else processor(value)
-                for name, processor in compiled.binds
-                for value in (values[name],)
-            }
+        values = {**compiled.defaults, **parameters}
+        processed = [
+            values[name] if processor is None else processor(values[name])
+            for name, processor in compiled.binds
+        ]
+        bound: Sequence[Any] | dict[str, Any] = processed
+        if not compiled.positional:
+            bound = dict(zip((name for name, _ in compiled.binds), processed, strict=True))
         if not connection.in_transaction():
             connection.begin()  # as the engine begins one before its first statement
         sql, execution, cursor = compiled.sql, _Execution(), None

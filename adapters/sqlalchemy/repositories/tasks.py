@@ -278,7 +278,7 @@ class SqlAlchemyTaskRepository(TaskRepository):
             ((count,),) = _COUNT_ACTIVE_UP_TO.execute(
                 self._connection, {"owner_id": owner_id, "up_to": up_to}
             )
-        return int(count or 0)
+        return int(count)
 
     def count_by_status(self) -> dict[TaskStatus, int]:
         statement = select(_COLUMNS.status, func.count()).group_by(_COLUMNS.status)
