@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -10,6 +13,7 @@ from fastapi.testclient import TestClient
 from adapters.in_memory.dispatcher import RecordingTaskDispatcher
 from adapters.in_memory.repositories import InMemoryStore
 from config.settings import Settings
+from domain.task import Task
 from entrypoints.api_container import ApiContainer
 from entrypoints.http.app import create_app
 from tests.unit.http.conftest import Account
@@ -103,6 +107,42 @@ def test_the_quota_must_hold_the_whole_batch(
     assert body["quota"] == "active_tasks"
     assert store.tasks == {}
     assert submit_batch(client, alice, [spec()] * limit).status_code == 201
+
+
+def test_an_api_process_stores_one_batch_at_a_time_and_single_submissions_go_on_meanwhile(
+    client: TestClient, alice: Account, store: InMemoryStore, dispatcher: RecordingTaskDispatcher
+) -> None:
+    record = dispatcher.enqueue
+    lock = threading.Lock()
+    queuing: list[int] = []  # +1 as a batch starts queuing its tasks, -1 as it ends
+    first_batch_queuing, single_stored = threading.Event(), threading.Event()
+    single_waited_for_a_batch: list[bool] = []
+
+    def enqueue(tasks: Sequence[Task], *, countdown: float | None = None) -> None:
+        if len(tasks) > 1:  # a batch: hold it while others try to run beside it
+            with lock:
+                queuing.append(1)
+            first_batch_queuing.set()
+            single_waited_for_a_batch.append(not single_stored.wait(timeout=5))
+            time.sleep(0.05)
+            with lock:
+                queuing.append(-1)
+        record(tasks, countdown=countdown)
+
+    dispatcher.enqueue = enqueue  # type: ignore[method-assign]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        batches = [pool.submit(submit_batch, client, alice, [spec()] * 5) for _ in range(3)]
+        assert first_batch_queuing.wait(timeout=5)
+        single = client.post(f"{API}/tasks", json=spec(name="single"), headers=alice.headers)
+        single_stored.set()
+        statuses = [batch.result(timeout=10).status_code for batch in batches]
+
+    assert single.status_code == 201, single.text
+    assert not any(single_waited_for_a_batch)
+    assert statuses == [201, 201, 201]
+    assert len(store.tasks) == 16
+    # Each batch began queuing only after the one before had finished: 1, -1, 1, -1, ...
+    assert queuing == [1, -1] * 3
 
 
 def test_a_batch_needs_a_token(client: TestClient) -> None:
