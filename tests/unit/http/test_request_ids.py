@@ -26,6 +26,21 @@ def test_a_client_request_id_is_echoed_and_stored_on_the_task(
     assert response.json()["request_id"] == "trace-42"
 
 
+def test_each_task_of_a_batch_remembers_the_request_id_that_made_it(
+    client: TestClient, alice: Account
+) -> None:
+    tasks = [{"name": f"traced {n}", "task_type": "noop"} for n in range(3)]
+
+    response = client.post(
+        f"{API}/tasks/batch",
+        json={"tasks": tasks},
+        headers={**alice.headers, "X-Request-ID": "batch-7"},
+    )
+
+    assert response.status_code == 201, response.text
+    assert [item["request_id"] for item in response.json()["items"]] == ["batch-7"] * 3
+
+
 @pytest.mark.parametrize("sent", [None, "", "has spaces", "x" * 65, "new\nline"])
 def test_a_missing_or_unsafe_request_id_is_replaced_by_a_fresh_one(
     client: TestClient, sent: str | None
