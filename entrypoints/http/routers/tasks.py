@@ -101,12 +101,11 @@ async def submit_task_batch(
     """Store up to 500 tasks in one transaction and queue them: all or none. Any invalid
     task refuses the whole batch (422), whose `errors` name each one's field by position,
     e.g. `tasks[3].kwargs.seconds`; the quota must hold the whole batch (429)."""
-    claim = claim_of(request, idempotency_key, body)
 
     def store_and_queue() -> TaskBatchResponse:
         tasks, replayed = submit.execute_once(
             user,
-            claim,
+            claim_of(request, idempotency_key, body),  # hashes the whole body: not on the loop
             body.submissions(),
             request_id=request_id_var.get(),
             trace_id=current_trace_id(),

@@ -145,6 +145,25 @@ def test_an_api_process_stores_one_batch_at_a_time_and_single_submissions_go_on_
     assert queuing == [1, -1] * 3
 
 
+def test_a_keyed_batch_replays_its_tasks_and_the_key_with_another_batch_is_refused(
+    client: TestClient, alice: Account, store: InMemoryStore
+) -> None:
+    headers = {**alice.headers, "Idempotency-Key": "batch-1"}
+    body = {"tasks": [spec(name="first"), spec(name="second")]}
+
+    first = client.post(BATCH, json=body, headers=headers)
+    again = client.post(BATCH, json=body, headers=headers)
+    other = client.post(BATCH, json={"tasks": [spec(name="other")]}, headers=headers)
+
+    assert (first.status_code, again.status_code) == (201, 201), again.text
+    assert "Idempotent-Replayed" not in first.headers
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert [i["id"] for i in again.json()["items"]] == [i["id"] for i in first.json()["items"]]
+    assert other.status_code == 422
+    assert [e["field"] for e in other.json()["errors"]] == ["Idempotency-Key"]
+    assert len(store.tasks) == 2
+
+
 def test_a_batch_needs_a_token(client: TestClient) -> None:
     assert_unauthorized(client.post(BATCH, json={"tasks": [spec()]}))
 
