@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from entrypoints.redis_import import METRICS_SDK
 from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,6 +117,9 @@ def test_the_api_process_serves_without_the_client_or_websocket_packages(tmp_pat
     loaded = json.loads(completed.stdout.strip().splitlines()[-1])
     assert "entrypoints.http.app" in loaded  # the app was really built and served
     assert top_level_packages(loaded, CLIENT_AND_WEBSOCKET_PACKAGES) == []
+    # redis-py's own OpenTelemetry metrics, never turned on, would hold about 2 MB.
+    assert "redis" in loaded
+    assert METRICS_SDK not in loaded
 
 
 # `taskhub worker` as a user starts it, its modules listed once it is ready, then stopped.
@@ -146,3 +150,25 @@ def test_the_worker_runs_without_celerys_command_line_packages(tmp_path: Path) -
     loaded = json.loads(listed[-1])
     assert "celery.apps.worker" in loaded  # a worker really started
     assert top_level_packages(loaded, CELERY_COMMAND_LINE_PACKAGES) == []
+    assert "redis" in loaded
+    assert METRICS_SDK not in loaded
+
+
+IMPORT_REDIS_THEN_THE_METRICS_SDK = """
+import sys
+from entrypoints.redis_import import METRICS_SDK, import_redis_without_its_metrics_sdk
+import_redis_without_its_metrics_sdk()
+import redis
+from redis.observability import providers
+print(providers.OTEL_AVAILABLE, METRICS_SDK in sys.modules)
+import opentelemetry.sdk.metrics
+print(opentelemetry.sdk.metrics.MeterProvider.__name__)
+"""
+
+
+def test_redis_goes_without_its_metrics_sdk_which_stays_importable_for_anything_else(
+    tmp_path: Path,
+) -> None:
+    completed = run_script(IMPORT_REDIS_THEN_THE_METRICS_SDK, env=process_env(tmp_path))
+
+    assert completed.stdout.split() == ["False", "False", "MeterProvider"]
