@@ -287,3 +287,51 @@ def test_an_over_long_token_is_refused_before_it_is_parsed(
 
     with pytest.raises(AuthenticationError):
         tokens.verify(padded)
+
+
+def test_a_token_is_checked_for_its_signature_once_for_all_its_uses(
+    tokens: JoseTokenService, user_id: UserId, mocker: Any
+) -> None:
+    decode = mocker.spy(jwt, "decode")
+    first, second = tokens.issue(user_id, 0).token, tokens.issue(user_id, 0).token
+
+    for _ in range(3):
+        assert tokens.verify(first).user_id == user_id
+    tokens.verify(second)
+
+    assert decode.call_count == 2
+
+
+def test_a_token_that_verified_before_is_refused_once_it_has_expired(
+    tokens: JoseTokenService, user_id: UserId, clock: FixedClock
+) -> None:
+    token = tokens.issue(user_id, 0).token
+    tokens.verify(token)
+
+    clock.advance(seconds=LIFETIME + 5)  # the leeway, and not a second more
+
+    with pytest.raises(AuthenticationError, match="expired"):
+        tokens.verify(token)
+
+
+def test_a_refused_token_is_checked_again_each_time_it_comes(
+    tokens: JoseTokenService, user_id: UserId, clock: FixedClock, mocker: Any
+) -> None:
+    forged = signed(claims_for(user_id, clock), secret="x" * 32)
+    decode = mocker.spy(jwt, "decode")
+
+    for _ in range(2):
+        with pytest.raises(AuthenticationError):
+            tokens.verify(forged)
+
+    assert decode.call_count == 2
+
+
+def test_a_remembered_stream_token_still_opens_nothing_but_streams(
+    tokens: JoseTokenService, user_id: UserId
+) -> None:
+    scoped = tokens.issue_scoped(user_id, 0, scope="events", lifetime_seconds=60).token
+    tokens.verify(scoped, scope="events")
+
+    with pytest.raises(AuthenticationError, match="event streams"):
+        tokens.verify(scoped)
