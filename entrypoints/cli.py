@@ -14,7 +14,7 @@ from entrypoints.client.commands import tasks_app
 from entrypoints.client.schedule_commands import schedules_app
 from entrypoints.client.session import login, logout
 from entrypoints.client.workflows import workflows_app
-from entrypoints.redis_import import import_redis_without_its_metrics_sdk
+from entrypoints.unused_integrations import import_without_unused_integrations
 
 app = typer.Typer(help="taskhub: long-running background work over REST.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
@@ -210,7 +210,7 @@ def api(
     if (ssl_certfile is None) != (ssl_keyfile is None):
         typer.secho("--ssl-certfile and --ssl-keyfile go together", fg="red", err=True)
         raise typer.Exit(2)
-    import_redis_without_its_metrics_sdk()  # first: before anything imports redis
+    import_without_unused_integrations()  # first: before anything imports them
     import uvicorn
 
     from entrypoints.api_container import ApiContainer
@@ -261,7 +261,7 @@ def worker(
     loglevel: str = "INFO",
 ) -> None:
     """Run a Celery worker on the task queues (prefork pool)."""
-    import_redis_without_its_metrics_sdk()  # first: before anything imports redis
+    import_without_unused_integrations()  # first: before anything imports them
     from entrypoints.worker.app import LOG_LEVEL_NAMES, WorkerOptions, create_worker_app, run_worker
     from entrypoints.worker_container import WorkerContainer
 
@@ -297,7 +297,7 @@ def _recycling(limit: int) -> int | None:
 @app.command("beat")
 def beat(loglevel: str = "INFO") -> None:
     """Run Celery Beat: the relay, the reaper and the purge, on their schedules."""
-    import_redis_without_its_metrics_sdk()  # first: before anything imports redis
+    import_without_unused_integrations()  # first: before anything imports them
     from entrypoints.beat_container import BeatContainer
     from entrypoints.worker.app import create_beat_app
 
@@ -318,7 +318,7 @@ def scheduler() -> None:
     """Run the scheduler loop alone (Beat runs one too): delayed tasks and schedules. Run
     several for high availability: one works at a time, another takes over within
     TASKHUB_SCHEDULER_LEASE_SECONDS of its death."""
-    import_redis_without_its_metrics_sdk()  # first: before anything imports redis
+    import_without_unused_integrations()  # first: before anything imports them
     import signal
 
     from entrypoints.beat_container import BeatContainer
@@ -341,7 +341,7 @@ def flower(
     port: Annotated[int | None, typer.Option(help="[TASKHUB_FLOWER_PORT]")] = None,
 ) -> None:
     """Run Flower, the Celery monitor, on the same broker."""
-    import_redis_without_its_metrics_sdk()  # first: before anything imports redis
+    import_without_unused_integrations()  # first: before anything imports them
     from entrypoints.container import Environment
     from entrypoints.flower_access import flower_credentials_problem, guard_flower_metrics
     from entrypoints.worker.app import create_worker_app

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from entrypoints.redis_import import METRICS_SDK
+from entrypoints.unused_integrations import UNUSED_INTEGRATIONS
 from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,6 +51,14 @@ def run_script(
         timeout=120,
         check=check,
     )
+
+
+def unused_integrations_loaded(loaded: list[str]) -> list[str]:
+    """What of the unused integrations the process loaded, once it has loaded the packages
+    that look for them (it must have, or the check would prove nothing)."""
+    assert set(UNUSED_INTEGRATIONS) <= set(loaded)
+    integrations = [name for names in UNUSED_INTEGRATIONS.values() for name in names]
+    return sorted(name for name in integrations if name in loaded)
 
 
 def top_level_packages(loaded: list[str], among: tuple[str, ...]) -> list[str]:
@@ -117,9 +125,7 @@ def test_the_api_process_serves_without_the_client_or_websocket_packages(tmp_pat
     loaded = json.loads(completed.stdout.strip().splitlines()[-1])
     assert "entrypoints.http.app" in loaded  # the app was really built and served
     assert top_level_packages(loaded, CLIENT_AND_WEBSOCKET_PACKAGES) == []
-    # redis-py's own OpenTelemetry metrics, never turned on, would hold about 2 MB.
-    assert "redis" in loaded
-    assert METRICS_SDK not in loaded
+    assert unused_integrations_loaded(loaded) == []
 
 
 # `taskhub worker` as a user starts it, its modules listed once it is ready, then stopped.
@@ -150,25 +156,24 @@ def test_the_worker_runs_without_celerys_command_line_packages(tmp_path: Path) -
     loaded = json.loads(listed[-1])
     assert "celery.apps.worker" in loaded  # a worker really started
     assert top_level_packages(loaded, CELERY_COMMAND_LINE_PACKAGES) == []
-    assert "redis" in loaded
-    assert METRICS_SDK not in loaded
+    assert unused_integrations_loaded(loaded) == []
 
 
-IMPORT_REDIS_THEN_THE_METRICS_SDK = """
+IMPORT_THE_PACKAGES_THEN_THEIR_INTEGRATIONS = """
 import sys
-from entrypoints.redis_import import METRICS_SDK, import_redis_without_its_metrics_sdk
-import_redis_without_its_metrics_sdk()
-import redis
+from entrypoints.unused_integrations import import_without_unused_integrations
+import_without_unused_integrations()
 from redis.observability import providers
-print(providers.OTEL_AVAILABLE, METRICS_SDK in sys.modules)
-import opentelemetry.sdk.metrics
-print(opentelemetry.sdk.metrics.MeterProvider.__name__)
+from dependency_injector import wiring
+print(providers.OTEL_AVAILABLE, "werkzeug" in sys.modules)
+import opentelemetry.sdk.metrics, werkzeug.local
+print(opentelemetry.sdk.metrics.MeterProvider.__name__, werkzeug.local.LocalProxy.__name__)
 """
 
 
-def test_redis_goes_without_its_metrics_sdk_which_stays_importable_for_anything_else(
+def test_the_packages_go_without_their_unused_integrations_which_stay_importable(
     tmp_path: Path,
 ) -> None:
-    completed = run_script(IMPORT_REDIS_THEN_THE_METRICS_SDK, env=process_env(tmp_path))
+    completed = run_script(IMPORT_THE_PACKAGES_THEN_THEIR_INTEGRATIONS, env=process_env(tmp_path))
 
-    assert completed.stdout.split() == ["False", "False", "MeterProvider"]
+    assert completed.stdout.split() == ["False", "False", "MeterProvider", "LocalProxy"]
